@@ -1,0 +1,119 @@
+"""Read ``dutydesk.toml`` and turn every problem into a located, fixable message."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from dutydesk.policy.models import Policy
+
+
+@dataclass(frozen=True)
+class Problem:
+    location: str  # dotted path inside the file, e.g. "desks.infra.admit"
+    message: str
+    line: int | None = None
+
+    def render(self, filename: str) -> str:
+        where = f"{filename}:{self.line}" if self.line else filename
+        return f"{where}: {self.location}: {self.message}"
+
+
+class PolicyError(Exception):
+    """The policy cannot be used; ``problems`` lists every error found."""
+
+    def __init__(self, filename: str, problems: list[Problem]) -> None:
+        self.filename = filename
+        self.problems = problems
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = [f"{len(self.problems)} problem(s) in {self.filename}:"]
+        lines += ["  " + p.render(self.filename) for p in self.problems]
+        return "\n".join(lines)
+
+
+_HINTS = {
+    "extra_forbidden": "unknown key; remove it or check its spelling",
+    "missing": "required key is missing; add it",
+}
+
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        elif item.startswith(("str", "OrderRule", "function-")):
+            continue  # pydantic's union branch names are noise to a policy author
+        else:
+            parts.append(("." if parts else "") + item)
+    return "".join(parts)
+
+
+def _find_line(text: str, path: str) -> int | None:
+    """Best-effort line number of a dotted path: its table header, then its key."""
+    keys = [k for k in re.split(r"\.|\[\d+\]", path) if k]
+    lines = text.splitlines()
+    best: int | None = None
+    for depth in range(len(keys), 0, -1):
+        header = re.compile(r"^\s*\[\[?\s*" + re.escape(".".join(keys[:depth])) + r"\s*\]\]?")
+        for i, line in enumerate(lines):
+            if header.match(line):
+                best = i + 1
+                if depth < len(keys):
+                    key = re.compile(
+                        r"^\s*"
+                        + re.escape(keys[depth])
+                        + r"\s*=|[{,;]\s*"
+                        + re.escape(keys[depth])
+                        + r"\s*="
+                    )
+                    for j in range(i + 1, len(lines)):
+                        if lines[j].lstrip().startswith("["):
+                            break
+                        if key.search(lines[j]):
+                            return j + 1
+                return best
+    return best
+
+
+def parse_policy(text: str, filename: str = "dutydesk.toml") -> Policy:
+    try:
+        raw: dict[str, Any] = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        raise PolicyError(filename, [Problem("(syntax)", f"not valid TOML: {exc}", line)]) from exc
+    try:
+        policy = Policy.model_validate(raw)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            path = _loc_to_path(err["loc"]) or "(top level)"
+            msg = _HINTS.get(err["type"], err["msg"].removeprefix("Value error, "))
+            if err["type"] == "extra_forbidden":
+                msg = f"unknown key {str(err['loc'][-1])!r}; remove it or check its spelling"
+            problems.append(Problem(path, msg, _find_line(text, path)))
+        raise PolicyError(filename, problems) from exc
+    refs = policy.reference_errors()
+    if refs:
+        raise PolicyError(filename, [Problem(loc, msg, _find_line(text, loc)) for loc, msg in refs])
+    return policy
+
+
+def load_policy(path: Path) -> Policy:
+    if not path.exists():
+        raise PolicyError(
+            str(path),
+            [
+                Problem(
+                    "(file)", "policy file not found; run `dutydesk init` or set DUTYDESK_POLICY"
+                )
+            ],
+        )
+    return parse_policy(path.read_text(encoding="utf-8"), str(path))

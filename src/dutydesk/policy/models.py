@@ -1,0 +1,398 @@
+"""Pydantic models of ``dutydesk.toml``.
+
+Every model forbids unknown keys: a typo in policy must be an error, never silently ignored.
+Cross-references (a desk naming a calendar, a person naming a desk) are checked in
+:meth:`Policy.check_references` so each error can name its location.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, time
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ROLES = ("reporter", "responder", "lead", "admin")
+RESOLUTIONS = (
+    "fixed",
+    "duplicate",
+    "wont-fix",
+    "converted",
+    "moved-to-backlog",
+    "cannot-reproduce",
+)
+FIX_TARGETS = ("hotfix", "release", "none")
+DEFAULT_KINDS = [
+    "bug",
+    "request",
+    "incident",
+    "question",
+    "escalation",
+    "feature-request",
+    "story",
+    "tech-debt",
+]
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_NAME = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")
+_HOURS = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(
+            f"unknown time zone {value!r}; use an IANA name such as 'America/Los_Angeles'"
+        ) from exc
+    return value
+
+
+def parse_interval(text: str) -> tuple[str, str]:
+    """'09:00-17:00' -> ('09:00', '17:00'), checking that it is a real, non-empty range."""
+    match = _HOURS.match(text.strip())
+    if not match:
+        raise ValueError(f"bad opening hours {text!r}; write them as 'HH:MM-HH:MM'")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2 != 0):
+        raise ValueError(f"bad opening hours {text!r}; hours run 00:00 to 24:00")
+    if (h2, m2) <= (h1, m1):
+        raise ValueError(
+            f"opening hours {text!r} end before they start; write an overnight shift "
+            "as two intervals ('22:00-24:00' and '00:00-06:00' the next day)"
+        )
+    return f"{h1:02d}:{m1:02d}", f"{h2:02d}:{m2:02d}"
+
+
+class HolidaysPolicy(Strict):
+    country: str | None = None
+    subdivision: str | None = None
+    extra: list[date] = []
+    remove: list[date] = []
+
+
+class CalendarPolicy(Strict):
+    timezone: str
+    hours: dict[str, str | list[str]]
+    holidays: HolidaysPolicy = HolidaysPolicy()
+
+    _zone = field_validator("timezone")(_check_zone)
+
+    @field_validator("hours")
+    @classmethod
+    def _check_hours(cls, value: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for day, spec in value.items():
+            if day not in DAYS:
+                raise ValueError(f"unknown day {day!r}; use one of {', '.join(DAYS)}")
+            for item in [spec] if isinstance(spec, str) else spec:
+                parse_interval(item)
+        return value
+
+    def intervals(self) -> dict[str, list[tuple[str, str]]]:
+        return {
+            day: [parse_interval(s) for s in ([spec] if isinstance(spec, str) else spec)]
+            for day, spec in self.hours.items()
+        }
+
+
+_DURATION = re.compile(
+    r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<business>business\s+)?(?P<unit>minutes?|hours?|days?|weeks?)$"
+)
+
+
+def parse_duration(text: str) -> tuple[float, str, bool]:
+    """'4 business hours' -> (4.0, 'hour', True). Raises ValueError with the accepted forms."""
+    match = _DURATION.match(text.strip().lower())
+    if not match:
+        raise ValueError(
+            f"bad duration {text!r}; write e.g. '4 business hours', '1 business day', '30 minutes'"
+        )
+    unit = match["unit"].rstrip("s")
+    return float(match["n"]), unit, bool(match["business"])
+
+
+class AppliesTo(Strict):
+    priority: list[str] = []
+    kind: list[str] = []
+
+
+class SloPolicy(Strict):
+    name: str
+    starts: Literal["filed", "update", "triaged", "started"] = "filed"
+    stops: Literal["triaged", "update", "resolved", "started"] = "triaged"
+    within: str | None = None
+    every: str | None = None
+    outside_hours: Literal["end of next business day", "next open"] | None = None
+    applies_to: AppliesTo = AppliesTo()
+    pause_when: Literal["blocked"] | None = None
+    at_risk: float = Field(0.75, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _target(self) -> SloPolicy:
+        if (self.within is None) == (self.every is None):
+            raise ValueError(
+                "an SLO needs exactly one target: 'within' (one deadline) or 'every' (a cadence)"
+            )
+        parse_duration(self.within or self.every or "")
+        return self
+
+
+class OrderRule(Strict):
+    class_: str = Field(alias="class")
+    when: str
+    then: list[str] = []
+
+
+OrderItem = Annotated[str | OrderRule, Field(union_mode="left_to_right")]
+
+
+class TriageMeetings(Strict):
+    days: list[str]
+    at: time
+    daily_before_release: str | None = None
+    release_day: int = Field(16, ge=1, le=31)
+
+
+class Workflow(Strict):
+    """Which columns play which part. Defaults come from the column names."""
+
+    triaged: str | None = None
+    started: str | None = None
+    done: str | None = None
+    requires_assignee: list[str] | None = None
+    transitions: dict[str, list[str]] | None = None
+
+
+class DeskPolicy(Strict):
+    title: str = ""
+    calendar: str | None = None
+    columns: list[str] = Field(min_length=2)
+    priorities: list[str] = ["P0", "P1", "P2", "P3"]
+    admit: list[str] | None = None
+    criteria: list[str] = []
+    kinds: list[str] = DEFAULT_KINDS
+    categories: list[str] = []
+    teams: list[str] = []
+    order: list[OrderItem] = ["priority", "created"]
+    untriaged: Literal["first", "last"] = "first"
+    rotation: str | None = None
+    slo: list[SloPolicy] = []
+    triage_meetings: TriageMeetings | None = None
+    idle_after: str = "3 business days"
+    workflow: Workflow = Workflow()
+
+    @field_validator("columns", "priorities", "kinds", "teams", "categories")
+    @classmethod
+    def _unique(cls, value: list[str]) -> list[str]:
+        seen = [v for i, v in enumerate(value) if v in value[:i]]
+        if seen:
+            raise ValueError(f"{seen[0]!r} is listed twice")
+        return value
+
+    @field_validator("idle_after")
+    @classmethod
+    def _idle(cls, value: str) -> str:
+        parse_duration(value)
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> DeskPolicy:
+        for p in self.admit or []:
+            if p not in self.priorities:
+                raise ValueError(f"admit names {p!r}, which is not in priorities {self.priorities}")
+        wf = self.workflow
+        for name in [wf.triaged, wf.started, wf.done, *(wf.requires_assignee or [])]:
+            if name is not None and name not in self.columns:
+                raise ValueError(f"workflow names column {name!r}, not one of {self.columns}")
+        for src, dests in (wf.transitions or {}).items():
+            for name in [src, *dests]:
+                if name not in self.columns:
+                    raise ValueError(f"transitions name column {name!r}, not one of {self.columns}")
+        for item in self.order:
+            if isinstance(item, str) and item not in ("priority", "created", "rank"):
+                raise ValueError(
+                    f"order item {item!r} is unknown; use 'priority', 'created', 'rank' "
+                    "or a table { class = ..., when = ... }"
+                )
+            if isinstance(item, OrderRule):
+                for cond in [item.when, *item.then]:
+                    check_condition(cond)
+        return self
+
+    # Column roles, derived once from names unless the policy says otherwise.
+    @property
+    def intake_column(self) -> str:
+        return self.columns[0]
+
+    @property
+    def done_column(self) -> str:
+        return self.workflow.done or self.columns[-1]
+
+    @property
+    def triaged_column(self) -> str | None:
+        if self.workflow.triaged:
+            return self.workflow.triaged
+        return "Triaged" if "Triaged" in self.columns else None
+
+    @property
+    def started_column(self) -> str | None:
+        if self.workflow.started:
+            return self.workflow.started
+        return "In progress" if "In progress" in self.columns else None
+
+    @property
+    def assignee_columns(self) -> list[str]:
+        if self.workflow.requires_assignee is not None:
+            return self.workflow.requires_assignee
+        if self.started_column is None:
+            return []
+        start = self.columns.index(self.started_column)
+        return [c for c in self.columns[start:] if c != self.done_column]
+
+    def allowed_moves(self, column: str) -> list[str]:
+        """Forward to any later column, back one step; Done only reopens to the intake."""
+        if self.workflow.transitions is not None:
+            return list(self.workflow.transitions.get(column, []))
+        if column == self.done_column:
+            return [self.intake_column]
+        i = self.columns.index(column)
+        back = [self.columns[i - 1]] if i > 0 else []
+        return back + self.columns[i + 1 :]
+
+    def admits(self, priority: str | None) -> bool:
+        return priority is None or self.admit is None or priority in self.admit
+
+
+_CONDITION = re.compile(r"^(label|kind|fix_target|priority|team|category):[\w .-]+$")
+
+
+def check_condition(cond: str) -> str:
+    if cond in ("*", "customer_reported", "blocked") or _CONDITION.match(cond):
+        return cond
+    raise ValueError(
+        f"condition {cond!r} is not understood; use 'label:X', 'kind:X', 'fix_target:X', "
+        "'priority:X', 'team:X', 'category:X', 'customer_reported' or '*'"
+    )
+
+
+class RotationPolicy(Strict):
+    timezone: str
+    every: str
+    handoff: str
+    members: list[str] = []
+    teams: dict[str, list[str]] = {}
+    one_per_team: bool = False
+    lead: Literal["rotate-teams"] | None = None
+    lead_order: list[str] = []
+    start: date | None = None
+    skip: Literal["swap-later", "next"] = "swap-later"
+
+    _zone = field_validator("timezone")(_check_zone)
+
+    @field_validator("every")
+    @classmethod
+    def _every(cls, value: str) -> str:
+        if not re.match(r"^(\d+\s+)?(day|week|month)s?$", value.strip()):
+            raise ValueError(
+                f"bad rotation length {value!r}; use 'day', 'week', 'month' or 'N weeks'"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _layers(self) -> RotationPolicy:
+        if self.one_per_team and not self.teams:
+            raise ValueError("one_per_team = true needs 'teams' with each team's members")
+        if not self.one_per_team and not self.members:
+            raise ValueError("a rotation needs 'members' (or one_per_team with 'teams')")
+        for team in self.lead_order:
+            if team not in self.teams:
+                raise ValueError(f"lead_order names team {team!r}, not one of {list(self.teams)}")
+        return self
+
+    def people(self) -> set[str]:
+        return set(self.members).union(*self.teams.values()) if self.teams else set(self.members)
+
+
+class PersonPolicy(Strict):
+    name: str = ""
+    email: str | None = None
+    roles: list[Literal["reporter", "responder", "lead", "admin"]] = ["reporter"]
+    desks: list[str] = []
+    team: str | None = None
+    password: str | None = None  # demo policies only; real installs set passwords by CLI
+
+
+class SavedFilterPolicy(Strict):
+    description: str = ""
+    query: dict[str, Any]
+
+
+class Policy(Strict):
+    calendars: dict[str, CalendarPolicy] = {}
+    desks: dict[str, DeskPolicy]
+    rotations: dict[str, RotationPolicy] = {}
+    people: dict[str, PersonPolicy] = {}
+    saved_filters: dict[str, SavedFilterPolicy] = {}
+
+    @field_validator("desks", "people", "rotations", "calendars")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not _NAME.match(name):
+                raise ValueError(
+                    f"name {name!r} must start with a lowercase letter and use only a-z, 0-9, "
+                    "'-' or '_' (at most 40 characters)"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def check_references(self) -> Policy:
+        if not self.desks:
+            raise ValueError("declare at least one desk under [desks.NAME]")
+        return self
+
+    def reference_errors(self) -> list[tuple[str, str]]:
+        """Cross-references, each as (location, message)."""
+        errors: list[tuple[str, str]] = []
+        for name, desk in self.desks.items():
+            if desk.calendar and desk.calendar not in self.calendars:
+                errors.append(
+                    (
+                        f"desks.{name}.calendar",
+                        f"unknown calendar {desk.calendar!r}; "
+                        f"declare [calendars.{desk.calendar}] or use one of {sorted(self.calendars)}",
+                    )
+                )
+            if desk.rotation and desk.rotation not in self.rotations:
+                errors.append(
+                    (
+                        f"desks.{name}.rotation",
+                        f"unknown rotation {desk.rotation!r}; "
+                        f"declare [rotations.{desk.rotation}] or use one of {sorted(self.rotations)}",
+                    )
+                )
+            if desk.slo and not desk.calendar:
+                errors.append(
+                    (f"desks.{name}.slo", "SLOs need a business calendar: set 'calendar'")
+                )
+        for rname, rot in self.rotations.items():
+            for person in sorted(rot.people()):
+                if self.people and person not in self.people:
+                    errors.append(
+                        (f"rotations.{rname}", f"member {person!r} is not declared under [people]")
+                    )
+        for pname, declared in self.people.items():
+            for desk_name in declared.desks:
+                if desk_name not in self.desks:
+                    errors.append(
+                        (
+                            f"people.{pname}.desks",
+                            f"unknown desk {desk_name!r}; use one of {sorted(self.desks)}",
+                        )
+                    )
+        return errors

@@ -1,0 +1,1 @@
+"""Tickets: filing, workflow moves, triage, comments, history, queue order and search."""

@@ -1,0 +1,72 @@
+from pathlib import Path
+
+import pytest
+
+from dutydesk.policy import PolicyError, load_policy, parse_policy
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "dutydesk.toml"
+
+
+def test_example_policy_loads_both_reference_desks() -> None:
+    policy = load_policy(EXAMPLE)
+    assert set(policy.desks) == {"infra", "set"}
+    infra = policy.desks["infra"]
+    assert infra.admits("P1") and not infra.admits("P2")
+    assert infra.assignee_columns == ["In progress"]
+    assert policy.desks["set"].assignee_columns == ["In progress", "Submitted"]
+
+
+MINIMAL = """
+[desks.ops]
+columns = ["New", "Doing", "Done"]
+"""
+
+
+def test_minimal_policy_gets_defaults() -> None:
+    desk = parse_policy(MINIMAL).desks["ops"]
+    assert desk.priorities == ["P0", "P1", "P2", "P3"]
+    assert desk.allowed_moves("New") == ["Doing", "Done"]
+    assert desk.allowed_moves("Done") == ["New"]
+
+
+def test_unknown_key_is_an_error_with_its_line() -> None:
+    text = MINIMAL + 'colour = "blue"\n'
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, "p.toml")
+    [problem] = info.value.problems
+    assert problem.location == "desks.ops.colour"
+    assert "unknown key 'colour'" in problem.message
+    assert problem.line == 4
+
+
+def test_every_error_is_reported_not_just_the_first() -> None:
+    text = """
+[desks.ops]
+columns = ["New", "Done"]
+admit = ["P9"]
+calendar = "nowhere"
+
+[calendars.bad]
+timezone = "Mars/Olympus"
+hours = { mon = "17:00-09:00" }
+"""
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, "p.toml")
+    rendered = info.value.render()
+    assert "desks.ops" in rendered and "P9" in rendered
+    assert "calendars.bad.timezone" in rendered and "IANA" in rendered
+    assert "calendars.bad.hours" in rendered and "overnight" in rendered
+
+
+def test_reference_to_unknown_calendar_names_the_choices() -> None:
+    with pytest.raises(PolicyError) as info:
+        parse_policy(MINIMAL.replace("[desks.ops]", '[desks.ops]\ncalendar = "nope"'))
+    [problem] = info.value.problems
+    assert problem.location == "desks.ops.calendar"
+    assert "declare [calendars.nope]" in problem.message
+
+
+def test_bad_toml_syntax_names_the_line() -> None:
+    with pytest.raises(PolicyError) as info:
+        parse_policy("[desks.ops\ncolumns=[]")
+    assert info.value.problems[0].location == "(syntax)"
