@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from dutydesk.policy.models import Policy
+from dutydesk.tickets.schemas import TicketFilter
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,13 @@ def parse_policy(text: str, filename: str = "dutydesk.toml") -> Policy:
             problems.append(Problem(path, msg, _find_line(text, path)))
         raise PolicyError(filename, problems) from exc
     refs = policy.reference_errors()
+    for name, saved in policy.saved_filters.items():
+        try:
+            TicketFilter.model_validate(saved.query)
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = f"saved_filters.{name}.query.{_loc_to_path(err['loc'])}"
+                refs.append((where, err["msg"]))
     if refs:
         raise PolicyError(filename, [Problem(loc, msg, _find_line(text, loc)) for loc, msg in refs])
     return policy

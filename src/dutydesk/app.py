@@ -1,0 +1,72 @@
+"""create_app(): wires routers, middleware and error handlers around one AppState."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from dutydesk import __version__
+from dutydesk.auth.api import router as auth_router
+from dutydesk.context import desk_policy
+from dutydesk.http import problems
+from dutydesk.http.deps import Actor, State
+from dutydesk.http.limits import BodySizeLimit
+from dutydesk.state import AppState
+from dutydesk.tickets.api import router as tickets_router
+from dutydesk.tickets.service import count_open
+
+
+def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
+    app = FastAPI(
+        title="dutydesk",
+        version=__version__,
+        description="An on-call ticket queue. Errors are RFC 9457 problem documents.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.dutydesk = state
+    problems.install(app)
+    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.include_router(auth_router)
+    app.include_router(tickets_router)
+
+    @app.get("/api/v1/healthz", tags=["ops"])
+    def healthz(state: State) -> dict[str, Any]:
+        with state.db.read() as s:
+            s.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__, "database": state.db.dialect}
+
+    @app.get("/api/v1/desks", tags=["desks"])
+    def desks(state: State, actor: Actor) -> list[dict[str, Any]]:
+        return [_desk_out(state, name) for name in state.policy.desks]
+
+    @app.get("/api/v1/desks/{desk}", tags=["desks"])
+    def desk(desk: str, state: State, actor: Actor) -> dict[str, Any]:
+        return _desk_out(state, desk)
+
+    return app
+
+
+def _desk_out(state: AppState, name: str) -> dict[str, Any]:
+    desk = desk_policy(state.policy, name)
+    with state.db.read() as s:
+        open_count = count_open(s, name)
+    return {
+        "name": name,
+        "title": desk.title,
+        "columns": desk.columns,
+        "priorities": desk.priorities,
+        "admit": desk.admit,
+        "criteria": desk.criteria,
+        "kinds": desk.kinds,
+        "categories": desk.categories,
+        "teams": desk.teams,
+        "rotation": desk.rotation,
+        "calendar": desk.calendar,
+        "open_tickets": open_count,
+        "moves": {c: desk.allowed_moves(c) for c in desk.columns},
+        "requires_assignee": desk.assignee_columns,
+    }

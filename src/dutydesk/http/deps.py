@@ -1,0 +1,153 @@
+"""Dependencies: the app state, who is calling, If-Match, and idempotent writes."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from dutydesk.auth.models import User
+from dutydesk.auth.service import session_user, user_for_token
+from dutydesk.context import Ctx
+from dutydesk.errors import Invalid, Unauthorized, field_error
+from dutydesk.state import AppState
+from dutydesk.tickets.models import IdempotencyRecord
+
+SESSION_COOKIE = "dutydesk_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+def get_state(request: Request) -> AppState:
+    state: AppState = request.app.state.dutydesk
+    return state
+
+
+State = Annotated[AppState, Depends(get_state)]
+
+
+def get_actor(request: Request, state: State) -> User:
+    """Bearer token for scripts and the CLI; session cookie plus CSRF token for browsers."""
+    auth = request.headers.get("authorization")
+    with state.db.read() as s:
+        if auth:
+            scheme, _, token = auth.partition(" ")
+            if scheme.lower() != "bearer" or not token:
+                raise Unauthorized("use 'Authorization: Bearer TOKEN' (`dutydesk token create`)")
+            user = user_for_token(s, token.strip())
+            if user is None:
+                raise Unauthorized("the token is unknown or revoked")
+            return user
+        cookie = request.cookies.get(SESSION_COOKIE)
+        if cookie:
+            found = session_user(s, cookie, state.now())
+            if found is None:
+                raise Unauthorized("your session has expired; log in again")
+            user, csrf = found
+            if request.method not in SAFE_METHODS:
+                sent = request.headers.get(CSRF_HEADER) or request.scope.get("dutydesk.csrf")
+                if not sent or not hmac.compare_digest(str(sent), csrf):
+                    raise Unauthorized(
+                        f"missing or wrong {CSRF_HEADER} for a browser session", reason="csrf"
+                    )
+            request.state.csrf_token = csrf
+            return user
+    raise Unauthorized("log in, or send 'Authorization: Bearer TOKEN'")
+
+
+Actor = Annotated[User, Depends(get_actor)]
+
+
+def parse_if_match(value: str | None) -> int | None:
+    if value is None or value.strip() == "*":
+        return None
+    tag = value.strip().removeprefix("W/").strip('"')
+    if not tag.isdigit():
+        raise field_error("If-Match", f'{value!r} is not an ETag from this API (like "3")')
+    return int(tag)
+
+
+def if_match(if_match: Annotated[str | None, Header()] = None) -> int | None:
+    return parse_if_match(if_match)
+
+
+IfMatch = Annotated[int | None, Depends(if_match)]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+Produce = Callable[[Ctx], tuple[int, Any, int | None]]
+
+
+def write(
+    state: AppState,
+    actor: User,
+    request: Request,
+    payload: Any,
+    produce: Produce,
+    location: Callable[[Any], str] | None = None,
+) -> JSONResponse:
+    """Run one use case in one transaction, honouring an Idempotency-Key on POST.
+
+    ``produce`` returns (status, JSON-able body, version for the ETag or None).
+    A retry with the same key and body gets the first response; a different body is a 422.
+    """
+    key = request.headers.get("idempotency-key") if request.method == "POST" else None
+    if key is not None and not 1 <= len(key) <= 200:
+        raise field_error("Idempotency-Key", "use 1 to 200 characters")
+    digest = hashlib.sha256(f"{request.method} {request.url.path}\n{payload}".encode()).hexdigest()
+    for _attempt in range(2):
+        try:
+            with state.write(actor) as ctx:
+                if key is not None:
+                    rec = ctx.session.scalar(
+                        select(IdempotencyRecord).where(
+                            IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == key
+                        )
+                    )
+                    if rec is not None:
+                        return _replay(rec, digest)
+                status, body, version = produce(ctx)
+                if key is not None:
+                    ctx.session.add(
+                        IdempotencyRecord(
+                            user_id=actor.id,
+                            key=key,
+                            request_hash=digest,
+                            status_code=status,
+                            response=body,
+                            etag=etag(version) if version is not None else None,
+                            created_at=ctx.now,
+                        )
+                    )
+                    ctx.session.flush()
+        except IntegrityError:
+            if key is None:
+                raise
+            continue  # a concurrent request with the same key won: replay its answer
+        headers = {"ETag": etag(version)} if version is not None else {}
+        if location is not None:
+            headers["Location"] = location(body)
+        return JSONResponse(body, status_code=status, headers=headers)
+    raise Invalid("the request could not be completed; retry it")
+
+
+def _replay(rec: IdempotencyRecord, digest: str) -> JSONResponse:
+    if rec.request_hash != digest:
+        raise Invalid(
+            "this Idempotency-Key was already used for a different request; "
+            "use a new key for a new request",
+            errors=[{"field": "Idempotency-Key", "message": "reused with a different body"}],
+        )
+    headers = {"Idempotent-Replayed": "true"}
+    if rec.etag:
+        headers["ETag"] = rec.etag
+    return JSONResponse(rec.response, status_code=rec.status_code, headers=headers)

@@ -1,0 +1,77 @@
+"""What a running dutydesk holds: the database, the policy and the clock."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+
+from dutydesk.auth.models import User
+from dutydesk.auth.service import create_user, hash_password
+from dutydesk.clock import Clock, system_clock
+from dutydesk.context import Ctx
+from dutydesk.db import Database
+from dutydesk.policy.models import Policy
+from dutydesk.tickets.models import SavedFilter
+from dutydesk.tickets.queries import saved_filter_query
+
+
+@dataclass
+class AppState:
+    db: Database
+    policy: Policy
+    clock: Clock = system_clock
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    @contextmanager
+    def write(self, actor: User) -> Iterator[Ctx]:
+        """One use case, one transaction."""
+        with self.db.write() as session:
+            bound = session.get(User, actor.id)
+            assert bound is not None
+            yield Ctx(session, self.policy, bound, self.now())
+
+
+def sync_policy(db: Database, policy: Policy, now: datetime) -> None:
+    """Create or update the people and saved filters that policy declares (policy wins)."""
+    with db.write() as s:
+        for name, person in policy.people.items():
+            user = s.scalar(select(User).where(User.name == name))
+            if user is None:
+                create_user(
+                    s,
+                    name,
+                    roles=list(person.roles),
+                    desks=person.desks,
+                    display_name=person.name,
+                    email=person.email,
+                    team=person.team,
+                    password=person.password,
+                    now=now,
+                )
+                continue
+            user.roles, user.desks = list(person.roles), list(person.desks)
+            user.team, user.email = person.team, person.email
+            user.display_name = person.name or name
+            if person.password and not user.password_hash:
+                user.password_hash = hash_password(person.password)
+        for fname, declared in policy.saved_filters.items():
+            saved_filter_query(declared.query)  # refuse a policy filter that cannot run
+            row = s.scalar(select(SavedFilter).where(SavedFilter.name == fname))
+            if row is None:
+                s.add(
+                    SavedFilter(
+                        name=fname,
+                        description=declared.description,
+                        query=declared.query,
+                        shared=True,
+                        created_at=now,
+                    )
+                )
+            else:
+                row.description, row.query = declared.description, declared.query

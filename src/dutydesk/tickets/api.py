@@ -1,0 +1,307 @@
+"""Ticket routes: parse, call the service, present. No rules live here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dutydesk.auth.service import has_role
+from dutydesk.context import Ctx, desk_policy
+from dutydesk.errors import NotFound
+from dutydesk.http.deps import Actor, IfMatch, State, etag, write
+from dutydesk.tickets import queries, service
+from dutydesk.tickets.models import SavedFilter, Ticket
+from dutydesk.tickets.schemas import (
+    AssignIn,
+    BlockIn,
+    CommentIn,
+    CommentOut,
+    EventOut,
+    FileTicket,
+    MoveIn,
+    RankIn,
+    TicketFilter,
+    TicketOut,
+    TicketPage,
+    TicketPatch,
+    TriageIn,
+)
+
+router = APIRouter(prefix="/api/v1", tags=["tickets"])
+
+
+def _one(ctx: Ctx, ticket: Ticket) -> tuple[int, Any, int]:
+    ctx.session.flush()
+    [out] = queries.present(ctx.session, ctx.policy, [ticket])
+    return 200, out.model_dump(mode="json"), ticket.version
+
+
+@router.post("/desks/{desk}/tickets", status_code=201, response_model=TicketOut)
+def file_ticket(
+    desk: str, body: FileTicket, request: Request, state: State, actor: Actor
+) -> JSONResponse:
+    def produce(ctx: Ctx) -> tuple[int, Any, int]:
+        _, out, version = _one(ctx, service.file_ticket(ctx, desk, body))
+        return 201, out, version
+
+    return write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        produce,
+        location=lambda out: f"/api/v1/tickets/{out['key']}",
+    )
+
+
+@router.get("/tickets/{key}", response_model=TicketOut)
+def get_ticket(key: str, state: State, actor: Actor) -> JSONResponse:
+    with state.db.read() as s:
+        ticket = service.get_ticket(s, key)
+        [out] = queries.present(s, state.policy, [ticket])
+    return JSONResponse(out.model_dump(mode="json"), headers={"ETag": etag(ticket.version)})
+
+
+@router.patch("/tickets/{key}", response_model=TicketOut)
+def patch_ticket(
+    key: str, body: TicketPatch, request: Request, state: State, actor: Actor, version: IfMatch
+) -> JSONResponse:
+    return write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(exclude_unset=True),
+        lambda ctx: _one(ctx, service.patch_ticket(ctx, key, body, version)),
+    )
+
+
+@router.post("/tickets/{key}/move", response_model=TicketOut)
+def move(
+    key: str, body: MoveIn, request: Request, state: State, actor: Actor, version: IfMatch
+) -> JSONResponse:
+    return write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        lambda ctx: _one(
+            ctx, service.move(ctx, key, body.to, body.resolution, body.duplicate_of, version)
+        ),
+    )
+
+
+@router.post("/tickets/{key}/assign", response_model=TicketOut)
+def assign(
+    key: str, body: AssignIn, request: Request, state: State, actor: Actor, version: IfMatch
+) -> JSONResponse:
+    return write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        lambda ctx: _one(ctx, service.assign(ctx, key, body.assignee, version)),
+    )
+
+
+@router.post("/tickets/{key}/triage", response_model=TicketOut)
+def triage(
+    key: str, body: TriageIn, request: Request, state: State, actor: Actor, version: IfMatch
+) -> JSONResponse:
+    return write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        lambda ctx: _one(ctx, service.triage(ctx, key, body, version)),
+    )
+
+
+@router.post("/tickets/{key}/block", response_model=TicketOut)
+def block(
+    key: str, body: BlockIn, request: Request, state: State, actor: Actor, version: IfMatch
+) -> JSONResponse:
+    return write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        lambda ctx: _one(ctx, service.block(ctx, key, body.reason, version)),
+    )
+
+
+@router.post("/tickets/{key}/unblock", response_model=TicketOut)
+def unblock(
+    key: str, request: Request, state: State, actor: Actor, version: IfMatch
+) -> JSONResponse:
+    return write(
+        state, actor, request, "", lambda ctx: _one(ctx, service.unblock(ctx, key, version))
+    )
+
+
+@router.post("/tickets/{key}/rank", response_model=TicketOut)
+def rank(
+    key: str, body: RankIn, request: Request, state: State, actor: Actor, version: IfMatch
+) -> JSONResponse:
+    return write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        lambda ctx: _one(ctx, service.rank(ctx, key, body.before, body.after, version)),
+    )
+
+
+@router.post("/tickets/{key}/comments", status_code=201, response_model=CommentOut)
+def comment(
+    key: str, body: CommentIn, request: Request, state: State, actor: Actor
+) -> JSONResponse:
+    def produce(ctx: Ctx) -> tuple[int, Any, int]:
+        ticket, c = service.add_comment(ctx, key, body.body, body.public)
+        out = CommentOut(
+            id=c.id,
+            author=ctx.actor.name,
+            body=c.body,
+            body_html=c.body_html,
+            public=c.public,
+            created_at=c.created_at,
+        )
+        return 201, out.model_dump(mode="json"), ticket.version
+
+    return write(state, actor, request, body.model_dump_json(), produce)
+
+
+@router.get("/tickets/{key}/comments", response_model=list[CommentOut])
+def list_comments(key: str, state: State, actor: Actor) -> list[CommentOut]:
+    with state.db.read() as s:
+        ticket = service.get_ticket(s, key)
+        internal = has_role(actor, "responder", ticket.desk)
+        return [
+            CommentOut(
+                id=c.id,
+                author=name,
+                body=c.body,
+                body_html=c.body_html,
+                public=c.public,
+                created_at=c.created_at,
+            )
+            for c, name in service.comments(s, key, internal)
+        ]
+
+
+@router.get("/tickets/{key}/events", response_model=list[EventOut])
+def list_events(key: str, state: State, actor: Actor) -> list[EventOut]:
+    with state.db.read() as s:
+        return [
+            EventOut(
+                seq=e.seq,
+                at=e.at,
+                actor=name,
+                type=e.type,
+                field=e.field,
+                before=e.before,
+                after=e.after,
+                data=e.data or {},
+            )
+            for e, name in service.events(s, key)
+        ]
+
+
+def ticket_filter(
+    desk: str | None = None,
+    status: Annotated[list[str] | None, Query()] = None,
+    priority: Annotated[list[str] | None, Query()] = None,
+    assignee: str | None = None,
+    reporter: str | None = None,
+    team: str | None = None,
+    kind: Annotated[list[str] | None, Query()] = None,
+    category: str | None = None,
+    label: str | None = None,
+    customer_reported: bool | None = None,
+    blocked: bool | None = None,
+    open: bool | None = None,
+    in_queue: bool | None = None,
+    resolution: str | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    resolved_from: datetime | None = None,
+    resolved_to: datetime | None = None,
+    resolved_within: str | None = None,
+    q: str | None = None,
+    sort: str | None = None,
+) -> TicketFilter:
+    given = {k: v for k, v in locals().items() if v is not None}
+    try:
+        return TicketFilter.model_validate(given)
+    except ValidationError as exc:
+        raise RequestValidationError(
+            [{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]
+        ) from exc
+
+
+Filter = Annotated[TicketFilter, Depends(ticket_filter)]
+
+
+def _page(state: State, tickets: list[Ticket], nxt: str | None, s: Session) -> TicketPage:
+    return TicketPage(items=queries.present(s, state.policy, tickets), next_cursor=nxt)
+
+
+@router.get("/tickets", response_model=TicketPage)
+def list_tickets(
+    state: State, actor: Actor, f: Filter, limit: int = 50, cursor: str | None = None
+) -> TicketPage:
+    with state.db.read() as s:
+        tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor)
+        return _page(state, tickets, nxt, s)
+
+
+@router.get("/desks/{desk}/queue", response_model=TicketPage, tags=["desks"])
+def desk_queue(
+    desk: str,
+    state: State,
+    actor: Actor,
+    limit: int = 50,
+    cursor: str | None = None,
+    backlog: bool = False,
+) -> TicketPage:
+    """Open tickets in the desk's order; ``backlog=true`` lists those below admission."""
+    desk_policy(state.policy, desk)
+    with state.db.read() as s:
+        tickets, nxt = queries.queue(s, desk, limit, cursor, backlog=backlog)
+        return _page(state, tickets, nxt, s)
+
+
+@router.get("/saved-filters", tags=["saved filters"])
+def saved_filters(state: State, actor: Actor) -> list[dict[str, Any]]:
+    with state.db.read() as s:
+        rows = s.scalars(select(SavedFilter).order_by(SavedFilter.name)).all()
+        return [
+            {
+                "name": r.name,
+                "description": r.description,
+                "query": r.query,
+                "shared": r.shared,
+                "tickets_url": f"/api/v1/saved-filters/{r.name}/tickets",
+            }
+            for r in rows
+            if r.shared or r.owner_id == actor.id
+        ]
+
+
+@router.get("/saved-filters/{name}/tickets", response_model=TicketPage, tags=["saved filters"])
+def saved_filter_tickets(
+    name: str, state: State, actor: Actor, limit: int = 50, cursor: str | None = None
+) -> TicketPage:
+    with state.db.read() as s:
+        row = s.scalar(select(SavedFilter).where(SavedFilter.name == name))
+        if row is None or not (row.shared or row.owner_id == actor.id):
+            raise NotFound(f"no saved filter named {name!r}; GET /api/v1/saved-filters lists them")
+        f = queries.saved_filter_query(row.query)
+        tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor)
+        return _page(state, tickets, nxt, s)

@@ -1,0 +1,283 @@
+"""Read side: filtered lists with keyset pagination, the ordered queue, and presenting rows."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, or_, select
+from sqlalchemy.orm import Session
+
+from dutydesk.auth.models import User
+from dutydesk.errors import Invalid, field_error
+from dutydesk.policy.models import Policy
+from dutydesk.tickets import search
+from dutydesk.tickets.models import Ticket, TicketLabel, Watcher
+from dutydesk.tickets.ordering import class_of
+from dutydesk.tickets.schemas import TicketFilter, TicketOut
+from dutydesk.tickets.service import _orderable
+
+MAX_LIMIT = 200
+
+
+def encode_cursor(values: Sequence[Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, size: int) -> list[Any]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (ValueError, json.JSONDecodeError) as exc:
+        raise field_error("cursor", "not a cursor from this API; start again without it") from exc
+    if not isinstance(values, list) or len(values) != size:
+        raise field_error("cursor", "not a cursor for this list; start again without it")
+    return values
+
+
+def _within(text: str) -> timedelta:
+    n, unit = int(text[:-1]), text[-1]
+    return {"d": timedelta(days=n), "h": timedelta(hours=n), "w": timedelta(weeks=n)}[unit]
+
+
+def _user_id(session: Session, name: str, field: str) -> int:
+    uid = session.scalar(select(User.id).where(User.name == name))
+    if uid is None:
+        raise field_error(field, f"no user named {name!r}")
+    return uid
+
+
+def filtered(session: Session, f: TicketFilter, now: datetime) -> Select[Ticket]:
+    stmt = select(Ticket)
+    conds: list[Any] = []
+    if f.desk:
+        conds.append(Ticket.desk == f.desk)
+    if f.status:
+        conds.append(Ticket.status.in_(f.status))
+    if f.priority:
+        named = [p for p in f.priority if p != "none"]
+        conds.append(
+            or_(
+                Ticket.priority.in_(named),
+                *([Ticket.priority.is_(None)] if "none" in f.priority else []),
+            )
+        )
+    if f.assignee:
+        conds.append(
+            Ticket.assignee_id.is_(None)
+            if f.assignee == "none"
+            else Ticket.assignee_id == _user_id(session, f.assignee, "assignee")
+        )
+    if f.reporter:
+        conds.append(Ticket.reporter_id == _user_id(session, f.reporter, "reporter"))
+    if f.team:
+        conds.append(Ticket.team.is_(None) if f.team == "none" else Ticket.team == f.team)
+    if f.kind:
+        conds.append(Ticket.kind.in_(f.kind))
+    if f.category:
+        conds.append(Ticket.category == f.category)
+    if f.label:
+        conds.append(
+            Ticket.id.in_(select(TicketLabel.ticket_id).where(TicketLabel.label == f.label))
+        )
+    for field in ("customer_reported", "blocked", "in_queue"):
+        value = getattr(f, field)
+        if value is not None:
+            conds.append(getattr(Ticket, field).is_(value))
+    if f.open is not None:
+        conds.append(Ticket.is_open.is_(f.open))
+    if f.resolution:
+        conds.append(Ticket.resolution == f.resolution)
+    if f.created_from:
+        conds.append(Ticket.created_at >= f.created_from)
+    if f.created_to:
+        conds.append(Ticket.created_at < f.created_to)
+    if f.resolved_from:
+        conds.append(Ticket.resolved_at >= f.resolved_from)
+    if f.resolved_to:
+        conds.append(Ticket.resolved_at < f.resolved_to)
+    if f.resolved_within:
+        conds.append(Ticket.resolved_at >= now - _within(f.resolved_within))
+    return stmt.where(and_(*conds)) if conds else stmt
+
+
+def list_tickets(
+    session: Session, f: TicketFilter, now: datetime, limit: int, cursor: str | None
+) -> tuple[list[Ticket], str | None]:
+    if not 1 <= limit <= MAX_LIMIT:
+        raise field_error("limit", f"use 1 to {MAX_LIMIT}")
+    stmt: Select[Any] = filtered(session, f, now)
+    sort = f.sort or ("relevance" if f.q else "-created")
+    if f.q:
+        matched = search.apply_match(session, stmt, f.q)
+        if matched is None:
+            return [], None
+        stmt, score = matched
+    elif sort == "relevance":
+        raise field_error("sort", "'relevance' needs a text query 'q'")
+    # (column, descending) pairs; the id always breaks ties so the order is stable.
+    if sort == "relevance":
+        stmt = stmt.add_columns(score)
+        cols: list[tuple[Any, bool]] = [(score, False), (Ticket.id, True)]
+    else:
+        col = {
+            "-created": Ticket.id,
+            "created": Ticket.id,
+            "-updated": Ticket.updated_at,
+            "-resolved": Ticket.resolved_at,
+        }[sort]
+        desc = sort.startswith("-")
+        cols = [(col, desc)] if col is Ticket.id else [(col, desc), (Ticket.id, desc)]
+        if sort == "-resolved":
+            stmt = stmt.where(Ticket.resolved_at.is_not(None))
+    if cursor:
+        values = decode_cursor(cursor, len(cols))
+        stmt = stmt.where(_after(cols, values))
+    stmt = stmt.order_by(*[c.desc() if d else c.asc() for c, d in cols]).limit(limit + 1)
+    rows = session.execute(stmt).all()
+    tickets: list[Ticket] = [r[0] for r in rows]
+    nxt = None
+    if len(rows) > limit:
+        tickets = tickets[:limit]
+        last = rows[limit - 1]
+        nxt = encode_cursor([_cursor_value(last, c, i) for i, (c, _) in enumerate(cols)])
+    return tickets, nxt
+
+
+def _cursor_value(row: Any, col: Any, i: int) -> Any:
+    if col is Ticket.id:
+        return row[0].id
+    if col is Ticket.updated_at:
+        return row[0].updated_at.isoformat()
+    if col is Ticket.resolved_at:
+        return row[0].resolved_at.isoformat()
+    return row[1]  # the score column
+
+
+def _after(cols: list[tuple[Any, bool]], values: list[Any]) -> Any:
+    """Keyset condition: rows strictly after the cursor in the (col, desc) order."""
+    parsed = []
+    for (col, _), v in zip(cols, values, strict=True):
+        if col in (Ticket.updated_at, Ticket.resolved_at):
+            try:
+                v = datetime.fromisoformat(v)
+            except (TypeError, ValueError) as exc:
+                raise field_error("cursor", "not a cursor from this API") from exc
+        parsed.append(v)
+    ors = []
+    for i, (col, desc) in enumerate(cols):
+        eqs = [c == parsed[j] for j, (c, _) in enumerate(cols[:i])]
+        ors.append(and_(*eqs, col < parsed[i] if desc else col > parsed[i]))
+    return or_(*ors)
+
+
+def queue(
+    session: Session, desk: str, limit: int, cursor: str | None, backlog: bool = False
+) -> tuple[list[Ticket], str | None]:
+    """Open tickets in the desk's order; one range scan on (desk, in_queue, order_key)."""
+    if not 1 <= limit <= MAX_LIMIT:
+        raise field_error("limit", f"use 1 to {MAX_LIMIT}")
+    stmt = select(Ticket).where(Ticket.desk == desk, Ticket.in_queue.is_(not backlog))
+    if backlog:
+        stmt = stmt.where(Ticket.is_open.is_(True))
+    if cursor:
+        key, tid = decode_cursor(cursor, 2)
+        stmt = stmt.where(
+            or_(Ticket.order_key > key, and_(Ticket.order_key == key, Ticket.id > tid))
+        )
+    rows = list(session.scalars(stmt.order_by(Ticket.order_key, Ticket.id).limit(limit + 1)))
+    nxt = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        nxt = encode_cursor([rows[-1].order_key, rows[-1].id])
+    return rows, nxt
+
+
+# ----------------------------------------------------------------------------- presenting
+
+
+def present(session: Session, policy: Policy, tickets: Sequence[Ticket]) -> list[TicketOut]:
+    """Ticket rows to API objects, resolving user ids and duplicate keys in batched queries."""
+    if not tickets:
+        return []
+    ids = [t.id for t in tickets]
+    user_ids = {
+        u
+        for t in tickets
+        for u in (t.assignee_id, t.reporter_id, t.triaged_by_id, t.blocked_by_id)
+        if u is not None
+    }
+    watch_rows = session.execute(
+        select(Watcher.ticket_id, Watcher.user_id).where(Watcher.ticket_id.in_(ids))
+    ).all()
+    user_ids |= {uid for _, uid in watch_rows}
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+    dup_ids = {t.duplicate_of_id for t in tickets if t.duplicate_of_id}
+    dup_keys = (
+        {
+            tid: f"{desk.upper()}-{num}"
+            for tid, desk, num in session.execute(
+                select(Ticket.id, Ticket.desk, Ticket.number).where(Ticket.id.in_(dup_ids))
+            ).all()
+        }
+        if dup_ids
+        else {}
+    )
+    watchers: dict[int, list[str]] = {}
+    for tid, uid in watch_rows:
+        watchers.setdefault(tid, []).append(names.get(uid, "?"))
+    out = []
+    for t in tickets:
+        desk = policy.desks.get(t.desk)
+        out.append(
+            TicketOut(
+                key=t.key,
+                desk=t.desk,
+                number=t.number,
+                title=t.title,
+                description=t.description,
+                description_html=t.description_html,
+                kind=t.kind,
+                category=t.category,
+                priority=t.priority,
+                status=t.status,
+                resolution=t.resolution,
+                duplicate_of=dup_keys.get(t.duplicate_of_id) if t.duplicate_of_id else None,
+                assignee=names.get(t.assignee_id) if t.assignee_id else None,
+                team=t.team,
+                labels=list(t.labels or []),
+                criteria=list(t.criteria or []),
+                reporter=names.get(t.reporter_id, "?"),
+                customer_reported=t.customer_reported,
+                fix_target=t.fix_target,
+                pr_links=list(t.pr_links or []),
+                watchers=sorted(watchers.get(t.id, [])),
+                blocked=t.blocked,
+                blocked_reason=t.blocked_reason,
+                blocked_at=t.blocked_at,
+                blocked_by=names.get(t.blocked_by_id) if t.blocked_by_id else None,
+                rank=t.rank,
+                in_queue=t.in_queue,
+                queue_class=class_of(desk, _orderable(t))[2] if desk else None,
+                open=t.is_open,
+                created_at=t.created_at,
+                updated_at=t.updated_at,
+                triaged_at=t.triaged_at,
+                triaged_by=names.get(t.triaged_by_id) if t.triaged_by_id else None,
+                started_at=t.started_at,
+                resolved_at=t.resolved_at,
+                last_update_at=t.last_update_at,
+                version=t.version,
+            )
+        )
+    return out
+
+
+def saved_filter_query(raw: dict[str, Any]) -> TicketFilter:
+    try:
+        return TicketFilter.model_validate(raw)
+    except ValueError as exc:
+        raise Invalid(f"saved filter is not a valid ticket filter: {exc}") from exc

@@ -1,0 +1,196 @@
+"""API shapes for tickets. Inputs forbid unknown fields so typos are errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+
+Label = Field(min_length=1, max_length=60, pattern=r"^[\w .:/-]+$")
+
+
+class In(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class FileTicket(In):
+    title: str = Field(min_length=3, max_length=300)
+    description: str = Field("", max_length=50_000)
+    kind: str | None = Field(None, max_length=40)
+    category: str | None = Field(None, max_length=60)
+    criteria: list[str] = Field(default_factory=list, max_length=20)
+    labels: list[str] = Field(default_factory=list, max_length=30)
+    customer_reported: bool = False
+    # Only responders may set these when filing; reporters get a 403 naming the field.
+    priority: str | None = None
+    assignee: str | None = None
+    team: str | None = None
+    fix_target: Literal["hotfix", "release", "none"] | None = None
+
+
+class TicketPatch(In):
+    title: str | None = Field(None, min_length=3, max_length=300)
+    description: str | None = Field(None, max_length=50_000)
+    kind: str | None = Field(None, max_length=40)
+    category: str | None = Field(None, max_length=60)
+    priority: str | None = None
+    team: str | None = None
+    labels: list[str] | None = Field(None, max_length=30)
+    criteria: list[str] | None = Field(None, max_length=20)
+    customer_reported: bool | None = None
+    fix_target: Literal["hotfix", "release", "none"] | None = None
+    pr_links: list[HttpUrl] | None = Field(None, max_length=20)
+    watchers: list[str] | None = Field(None, max_length=100)
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> TicketPatch:
+        if not self.model_fields_set:
+            raise ValueError("nothing to change: send at least one field")
+        return self
+
+
+class MoveIn(In):
+    to: str = Field(min_length=1, max_length=60)
+    resolution: str | None = None
+    duplicate_of: str | None = None
+
+
+class AssignIn(In):
+    assignee: str | None
+
+
+class TriageIn(In):
+    priority: str | None = None
+    title: str | None = Field(None, min_length=3, max_length=300)
+    team: str | None = None
+    kind: str | None = None
+    category: str | None = None
+    assignee: str | None = None
+    duplicate_of: str | None = None
+    fix_target: Literal["hotfix", "release", "none"] | None = None
+    labels: list[str] | None = Field(None, max_length=30)
+    note: str | None = Field(None, max_length=50_000)
+
+    @model_validator(mode="after")
+    def _priority_or_duplicate(self) -> TriageIn:
+        if self.priority is None and self.duplicate_of is None:
+            raise ValueError("triage needs 'priority' (or 'duplicate_of' to close as a duplicate)")
+        return self
+
+
+class BlockIn(In):
+    reason: str = Field(min_length=3, max_length=2000)
+
+
+class RankIn(In):
+    before: str | None = None
+    after: str | None = None
+
+    @model_validator(mode="after")
+    def _one(self) -> RankIn:
+        if (self.before is None) == (self.after is None):
+            raise ValueError("give exactly one of 'before' or 'after' (a ticket key)")
+        return self
+
+
+class CommentIn(In):
+    body: str = Field(min_length=1, max_length=50_000)
+    public: bool = True
+
+
+class TicketOut(BaseModel):
+    key: str
+    desk: str
+    number: int
+    title: str
+    description: str
+    description_html: str
+    kind: str
+    category: str | None
+    priority: str | None
+    status: str
+    resolution: str | None
+    duplicate_of: str | None
+    assignee: str | None
+    team: str | None
+    labels: list[str]
+    criteria: list[str]
+    reporter: str
+    customer_reported: bool
+    fix_target: str
+    pr_links: list[str]
+    watchers: list[str]
+    blocked: bool
+    blocked_reason: str | None
+    blocked_at: datetime | None
+    blocked_by: str | None
+    rank: str
+    in_queue: bool
+    queue_class: str | None
+    open: bool
+    created_at: datetime
+    updated_at: datetime
+    triaged_at: datetime | None
+    triaged_by: str | None
+    started_at: datetime | None
+    resolved_at: datetime | None
+    last_update_at: datetime | None
+    version: int
+    clocks: list[dict[str, Any]] = []
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class EventOut(BaseModel):
+    seq: int
+    at: datetime
+    actor: str | None
+    type: str
+    field: str | None
+    before: Any
+    after: Any
+    data: dict[str, Any]
+
+
+class CommentOut(BaseModel):
+    id: int
+    author: str | None
+    body: str
+    body_html: str
+    public: bool
+    created_at: datetime
+
+
+class TicketFilter(In):
+    """Filters for lists and saved filters; every field is optional and combined with AND."""
+
+    desk: str | None = None
+    status: list[str] | None = None
+    priority: list[str] | None = None
+    assignee: str | None = None  # a user name, or "none"
+    reporter: str | None = None
+    team: str | None = None
+    kind: list[str] | None = None
+    category: str | None = None
+    label: str | None = None
+    customer_reported: bool | None = None
+    blocked: bool | None = None
+    open: bool | None = None
+    in_queue: bool | None = None
+    resolution: str | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    resolved_from: datetime | None = None
+    resolved_to: datetime | None = None
+    resolved_within: str | None = Field(None, pattern=r"^\d+[dhw]$")
+    q: str | None = Field(None, max_length=200)
+    sort: Literal["-created", "created", "-updated", "-resolved", "relevance"] | None = None
+
+    @field_validator("status", "priority", "kind", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: Any) -> Any:
+        return [value] if isinstance(value, str) else value

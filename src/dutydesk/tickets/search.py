@@ -1,0 +1,111 @@
+"""Full-text search kept in the ticket's own transaction: FTS5 on SQLite, tsvector on PostgreSQL."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    column,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+)
+from sqlalchemy.dialects.postgresql import REGCONFIG
+from sqlalchemy.orm import Session
+
+from dutydesk.tickets.models import Comment, Ticket
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _sqlite(session: Session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
+
+
+def index_new(session: Session, ticket: Ticket) -> None:
+    if _sqlite(session):
+        session.execute(
+            text("INSERT INTO tickets_fts(rowid, title, body) VALUES (:id, :t, :b)"),
+            {"id": ticket.id, "t": ticket.title, "b": ticket.description},
+        )
+    else:
+        session.execute(
+            text(
+                "UPDATE tickets SET search_vector = setweight(to_tsvector('english', :t), 'A')"
+                " || setweight(to_tsvector('english', :b), 'B') WHERE id = :id"
+            ),
+            {"id": ticket.id, "t": ticket.title, "b": ticket.description},
+        )
+
+
+def reindex(session: Session, ticket: Ticket) -> None:
+    """After a title or description change: rebuild from the ticket and all its comments."""
+    comments = session.scalars(select(Comment.body).where(Comment.ticket_id == ticket.id)).all()
+    body = "\n".join([ticket.description, *comments])
+    if _sqlite(session):
+        session.execute(text("DELETE FROM tickets_fts WHERE rowid = :id"), {"id": ticket.id})
+        session.execute(
+            text("INSERT INTO tickets_fts(rowid, title, body) VALUES (:id, :t, :b)"),
+            {"id": ticket.id, "t": ticket.title, "b": body},
+        )
+    else:
+        session.execute(
+            text(
+                "UPDATE tickets SET search_vector = setweight(to_tsvector('english', :t), 'A')"
+                " || setweight(to_tsvector('english', :b), 'B') WHERE id = :id"
+            ),
+            {"id": ticket.id, "t": ticket.title, "b": body},
+        )
+
+
+def index_comment(session: Session, ticket_id: int, body: str) -> None:
+    if _sqlite(session):
+        session.execute(
+            text("UPDATE tickets_fts SET body = body || char(10) || :c WHERE rowid = :id"),
+            {"id": ticket_id, "c": body},
+        )
+    else:
+        session.execute(
+            text(
+                "UPDATE tickets SET search_vector = coalesce(search_vector, ''::tsvector)"
+                " || setweight(to_tsvector('english', :c), 'B') WHERE id = :id"
+            ),
+            {"id": ticket_id, "c": body},
+        )
+
+
+def apply_match(
+    session: Session, stmt: Select[Any], q: str
+) -> tuple[Select[Any], ColumnElement[Any]] | None:
+    """Restrict ``stmt`` (over tickets) to matches of ``q``; also return a score, lower is better.
+
+    User text is never parsed as query syntax: it is split into words, all required, the last
+    one matched as a prefix so results appear while someone is still typing.
+    """
+    words = _WORD.findall(q)
+    if not words:
+        return None
+    if _sqlite(session):
+        fts = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
+        matched = (
+            text(
+                "SELECT rowid AS id, bm25(tickets_fts, 10.0, 1.0) AS score FROM tickets_fts "
+                "WHERE tickets_fts MATCH :fts"
+            )
+            .bindparams(fts=fts.strip())
+            .columns(column("id", Integer), column("score", Float))
+            .subquery("fts")
+        )
+        return stmt.join(matched, matched.c.id == Ticket.id), matched.c.score
+    tsq = " & ".join([*words[:-1], words[-1] + ":*"])
+    vec: ColumnElement[Any] = literal_column("tickets.search_vector")
+    query = func.to_tsquery(literal("english", type_=REGCONFIG), tsq)
+    score = -func.ts_rank_cd(vec, query)
+    return stmt.where(vec.op("@@")(query)), score
