@@ -31,7 +31,7 @@ START = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)  # Monday 09:00 in Los Angeles
 
 
 @dataclass
-class TestClock:
+class ManualClock:
     now: datetime = START
 
     def __call__(self) -> datetime:
@@ -88,12 +88,12 @@ def db(_template: str, tmp_path: Path) -> Iterator[Database]:
 
 
 @pytest.fixture
-def clock() -> TestClock:
-    return TestClock()
+def clock() -> ManualClock:
+    return ManualClock()
 
 
 @pytest.fixture
-def state(db: Database, policy: Policy, clock: TestClock) -> AppState:
+def state(db: Database, policy: Policy, clock: ManualClock) -> AppState:
     sync_policy(db, policy, clock())
     return AppState(db=db, policy=policy, clock=clock)
 
