@@ -1,0 +1,3 @@
+from dutydesk.cli import app
+
+app(prog_name="dutydesk")

@@ -1,0 +1,88 @@
+"""The CLI as a newcomer uses it: a real process, a real SQLite file in a temp folder."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+DUTYDESK = [sys.executable, "-m", "dutydesk"]
+
+
+def run(cwd: Path, *args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DUTYDESK_DATABASE_URL": f"sqlite:///{cwd / 'dutydesk.db'}",
+           "DUTYDESK_POLICY": str(cwd / "dutydesk.toml"), "COLUMNS": "200"}
+    env.pop("DUTYDESK_URL", None)
+    proc = subprocess.run([*DUTYDESK, *args], cwd=cwd, env=env, input=stdin, text=True,
+                          capture_output=True, timeout=120)
+    if ok:
+        assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cwd = tmp_path_factory.mktemp("cli")
+    run(cwd, "init")
+    return cwd
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    (tmp_path / "dutydesk.toml").write_text(
+        (Path(__file__).parents[1] / "examples" / "dutydesk.toml").read_text())
+    proc = run(tmp_path, "serve", ok=False)
+    assert proc.returncode == 1
+    assert "dutydesk db upgrade" in proc.stderr
+
+
+def test_check_reports_errors_with_location_and_exit_code(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[desks.ops]\ncolumns = ["New", "Done"]\nadmit = ["P7"]\n')
+    proc = run(tmp_path, "check", str(bad), ok=False)
+    assert proc.returncode == 1
+    assert "bad.toml:1: desks.ops" in proc.stderr and "P7" in proc.stderr
+
+
+def test_file_triage_move_and_show_through_the_cli(home: Path) -> None:
+    filed = json.loads(run(home, "--as", "rita", "--json", "file", "infra",
+                           "Builders slow to start", "-d", "Since Monday",
+                           "--criterion", "Degraded service").stdout)
+    key = filed["key"]
+    run(home, "--as", "ana", "triage", key, "--priority", "P1", "--assignee", "bo")
+    run(home, "--as", "bo", "move", key, "In progress")
+    run(home, "--as", "bo", "comment", key, "Restarted the pool")
+    proc = run(home, "--as", "bo", "move", key, "Done", ok=False)
+    assert proc.returncode == 1 and "requires a resolution" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) <= 2  # one clear line, not a traceback
+    run(home, "--as", "bo", "move", key, "Done", "--resolution", "fixed")
+    shown = json.loads(run(home, "--json", "show", key, "--history").stdout)
+    assert shown["status"] == "Done" and shown["assignee"] == "bo"
+    assert [e["type"] for e in shown["events"]][0] == "filed"
+    table = run(home, "list", "--desk", "infra", "--closed").stdout
+    assert key in table and "Builders slow" in table
+
+
+def test_reporter_errors_are_one_line(home: Path) -> None:
+    proc = run(home, "--as", "rita", "triage", "INFRA-1", "--priority", "P0", ok=False)
+    assert proc.returncode == 1
+    assert "may not triage tickets" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_users_token_and_remote_flags(home: Path) -> None:
+    run(home, "users", "add", "zoe", "--role", "responder", "--desk", "infra",
+        "--password-stdin", stdin="correct horse battery\n")
+    users = json.loads(run(home, "--json", "users").stdout)
+    zoe = next(u for u in users if u["name"] == "zoe")
+    assert zoe["roles"] == ["responder"] and zoe["desks"] == ["infra"]
+    token = run(home, "token", "create", "zoe").stdout
+    assert token.startswith("ddk_") and token.count("\n") == 1
+    proc = run(home, "users", "add", "zoe", "--role", "responder", ok=False)
+    assert "already exists" in proc.stderr
+    proc = run(home, "users", "add", "yan", "--role", "boss", ok=False)
+    assert "role 'boss' is unknown" in proc.stderr
+    proc = run(home, "--url", "http://127.0.0.1:9", "queue", "infra", ok=False)
+    assert "needs a token" in proc.stderr
