@@ -1,0 +1,1389 @@
+"""Rotation arithmetic: who is on call at an instant, over a range, and how fair it was.
+
+Everything here is pure (no database, no clock): the service layer hands in a
+:class:`RotationSpec` plus the overrides, swaps and time off it stored, and gets back
+:class:`Shift` values. The rules below are the contract the rest of dutydesk relies on.
+
+Handoff instants
+    A handoff is a local wall-clock time in the rotation's IANA zone, so a 10:00 handoff stays
+    10:00 across DST (a weekly shift then lasts 167 h or 169 h). A handoff that falls in a
+    spring-forward gap (02:30 on a day the clocks jump from 02:00 to 03:00) happens at the first
+    valid instant after the gap, i.e. the instant the clocks jump (03:00 local). An ambiguous one
+    (01:30 on a fall-back day) happens at its first occurrence (``fold=0``).
+
+Shift numbering
+    Shift 0 starts at the first handoff on or after ``RotationSpec.anchor``; shift ``k`` starts
+    ``k * count`` days/weeks/months later, counted on the local calendar (never in elapsed
+    seconds, which would drift across DST). Before shift 0 nobody is on call (a gap).
+    Month rotations hand off on ``handoff.day``; in months without that day (31 in April, 29-31
+    in February) the handoff is on the last day of that month, and the next month returns to
+    the declared day.
+
+Membership changes
+    Each layer has a list of :class:`MembershipChange` values. The member list of shift ``k`` is
+    the latest change whose ``effective`` date is on or before the local date on which shift
+    ``k`` starts; shifts that started before a change never move. The cycle continues where it
+    was: the first shift under a new list goes to the member who follows the previous shift's
+    rotation person (before time off and swaps, which never shift the cycle) in the new list;
+    if that person left, to the first member after them in the old order who is still present;
+    if nobody carries over, to the first member of the new list. An empty list is a gap; a
+    later non-empty list continues from the last person who served.
+
+Time off (``RotationSpec.skip``)
+    A member is *unavailable* for a shift when their time off overlaps it by more than
+    ``RotationSpec.skip_min_overlap`` (default: any overlap). ``"next"``: the shift goes to the
+    first available member after them in list order. ``"swap-later"`` (default): the shift goes
+    to the first member ``c`` after them in list order who is available for it *and* whose own
+    next shift within the same membership period and within one cycle (the next ``n - 1``
+    shifts) is still untouched and can be taken by the absent member; the two trade, so over a
+    cycle nobody works more than their share. If no such trade exists the first available
+    member covers without a trade; if nobody is available the original member keeps the shift
+    and it carries a warning. Shifts are processed in order; a shift that is part of a trade
+    is final. Trades never cross a membership change. The result for shift ``k`` depends only
+    on shifts back to the last run of ``n - 1`` consecutive shifts whose rotation member is
+    available, so a window is computed without replaying history (the cost grows only with
+    runs of back-to-back absences).
+
+Swaps, overrides, warnings
+    Swaps exchange two whole shifts of a layer after time off is applied. Overrides are applied
+    last and always win for their whole range, splitting base shifts; when overrides of a layer
+    overlap, the later one in the given sequence wins (:func:`apply_override` and
+    :func:`validate_override` keep stored overrides disjoint). Every produced shift whose
+    person has time off overlapping it carries a warning, whatever put them there.
+
+One-per-team rotations
+    Each team is its own layer cycling its own members. The ``lead`` layer is derived: for shift
+    ``k`` it is the team layer ``lead_of[k % len(lead_of)]``'s engineer for shift ``k`` after
+    time off and swaps (overrides on team layers cover hours, they do not change who leads).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from bisect import bisect_left, bisect_right
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from dataclasses import replace as _dc_replace
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import lru_cache
+from typing import Literal, cast, get_args
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+__all__ = [
+    "DEFAULT_ANCHOR",
+    "LEAD",
+    "PRIMARY",
+    "FairnessStats",
+    "Gap",
+    "Handoff",
+    "Layer",
+    "MembershipChange",
+    "Override",
+    "OverrideConflictError",
+    "RotationSpec",
+    "Schedule",
+    "ScheduleError",
+    "Shift",
+    "SkipRule",
+    "Source",
+    "Swap",
+    "TimeOff",
+    "Unit",
+    "apply_override",
+    "check",
+    "fairness",
+    "gaps",
+    "local_to_utc",
+    "next_shifts",
+    "on_call",
+    "parse_every",
+    "parse_handoff",
+    "person_shifts",
+    "rotation_from_policy",
+    "shifts",
+    "validate_override",
+    "validate_swap",
+    "validate_time_off",
+]
+
+Unit = Literal["day", "week", "month"]
+SkipRule = Literal["swap-later", "next"]
+Source = Literal["rotation", "override", "swap"]
+
+PRIMARY = "primary"
+LEAD = "lead"
+# Used when a policy gives no `start`: a fixed Monday, so the cycle never depends on "today".
+DEFAULT_ANCHOR = date(2000, 1, 3)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_ZERO = timedelta(0)
+
+
+class ScheduleError(ValueError):
+    """Inputs that cannot form a schedule; ``errors`` lists every problem, one sentence each."""
+
+    def __init__(self, errors: Iterable[str]) -> None:
+        self.errors = tuple(errors)
+        super().__init__("; ".join(self.errors))
+
+
+class OverrideConflictError(ScheduleError):
+    """A new override overlaps stored ones on the same layer and ``replace`` was not asked for."""
+
+
+# --------------------------------------------------------------------------------------------
+# Values
+
+
+@dataclass(frozen=True, slots=True)
+class Handoff:
+    """When shifts change hands: local time plus weekday (week units) or day of month (months)."""
+
+    at: time
+    weekday: int | None = None  # 0 = Monday
+    day: int | None = None  # 1..31; clamped to the month's last day
+
+
+@dataclass(frozen=True, slots=True)
+class MembershipChange:
+    """From ``effective`` on (shift start dates, local), the layer cycles through ``members``."""
+
+    effective: date
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Layer:
+    """One line of coverage: a cycling member list, or (``lead_of``) derived from team layers."""
+
+    name: str
+    members: tuple[MembershipChange, ...] = ()
+    team: str | None = None
+    lead_of: tuple[str, ...] = ()
+
+    @classmethod
+    def of(cls, name: str, members: Iterable[str], *, team: str | None = None) -> Layer:
+        """A layer with one member list in force since forever."""
+        return cls(name, (MembershipChange(date.min, tuple(members)),), team)
+
+
+@dataclass(frozen=True, slots=True)
+class RotationSpec:
+    """A rotation as declared in policy; validated on construction so bad specs fail early."""
+
+    name: str
+    timezone: str
+    unit: Unit
+    count: int
+    handoff: Handoff
+    layers: tuple[Layer, ...]
+    anchor: date = DEFAULT_ANCHOR
+    skip: SkipRule = "swap-later"
+    skip_min_overlap: timedelta = _ZERO
+
+    def __post_init__(self) -> None:
+        errors = _spec_errors(self)
+        if errors:
+            raise ScheduleError(f"rotation {self.name!r}: {e}" for e in errors)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def people(self) -> frozenset[str]:
+        """Everyone who appears in any member list, at any time."""
+        return frozenset(p for layer in self.layers for ch in layer.members for p in ch.members)
+
+    def layer(self, name: str) -> Layer:
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise KeyError(name)
+
+    def with_members(self, layer: str, effective: date, members: Iterable[str]) -> RotationSpec:
+        """A copy where ``layer`` cycles through ``members`` from ``effective`` on."""
+        change = MembershipChange(effective, tuple(members))
+        layers = tuple(
+            _dc_replace(x, members=(*x.members, change)) if x.name == layer else x
+            for x in self.layers
+        )
+        if layers == self.layers:
+            raise KeyError(layer)
+        return _dc_replace(self, layers=layers)
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    """``person`` covers ``layer`` over [start, end); ``replaces`` names who they cover, if anyone."""
+
+    start: datetime
+    end: datetime
+    person: str
+    layer: str = PRIMARY
+    replaces: str | None = None
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Swap:
+    """``person_a`` and ``person_b`` exchange the whole shifts starting at the given instants."""
+
+    person_a: str
+    shift_a: datetime
+    person_b: str
+    shift_b: datetime
+    layer: str = PRIMARY
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOff:
+    """Declared absence over [start, end); the rotation works around it."""
+
+    person: str
+    start: datetime
+    end: datetime
+    id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Shift:
+    """A stretch of one layer with one person on call.
+
+    ``start``/``end`` are aware datetimes in the rotation's zone. Python compares and subtracts
+    datetimes sharing a tzinfo by wall clock, so use :attr:`duration` (or convert to UTC) for
+    elapsed time across DST changes.
+    """
+
+    start: datetime
+    end: datetime
+    person: str
+    layer: str
+    team: str | None
+    source: Source
+    warnings: tuple[str, ...] = ()
+    index: int | None = None  # rotation shift number; None for overrides
+    override_id: str | None = None
+
+    @property
+    def utc_start(self) -> datetime:
+        return self.start.astimezone(UTC)
+
+    @property
+    def utc_end(self) -> datetime:
+        return self.end.astimezone(UTC)
+
+    @property
+    def duration(self) -> timedelta:
+        return self.utc_end - self.utc_start
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """Nobody is on call for ``layer`` over [start, end) (UTC)."""
+
+    layer: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class FairnessStats:
+    """On-call load of one person over a period (hours are clipped to the period)."""
+
+    hours: float = 0.0
+    shifts: int = 0
+    weekend_hours: float = 0.0
+    holiday_hours: float = 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing policy values
+
+_EVERY_RE = re.compile(r"^\s*(?:(\d+)\s*)?(day|week|month)s?\s*$", re.IGNORECASE)
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+def parse_every(text: str) -> tuple[Unit, int]:
+    """``"week"`` → ("week", 1); ``"2 weeks"`` → ("week", 2); also days and months."""
+    m = _EVERY_RE.match(text)
+    if not m:
+        raise ValueError(
+            f'every: expected "day", "week", "month" or "N days|weeks|months", got {text!r}'
+        )
+    count = int(m.group(1) or 1)
+    if count < 1:
+        raise ValueError(f"every: the count must be at least 1, got {count}")
+    return cast(Unit, m.group(2).lower()), count
+
+
+def _parse_time(text: str) -> time:
+    m = _TIME_RE.match(text.strip())
+    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
+        raise ValueError(f"handoff: expected a 24-hour time HH:MM, got {text!r}")
+    return time(int(m.group(1)), int(m.group(2)))
+
+
+def parse_handoff(unit: Unit, text: str) -> Handoff:
+    """Day: ``"10:00"``; week: ``"mon 10:00"``; month: ``"16 09:00"`` (day 1-31, see module doc)."""
+    parts = text.split()
+    if unit == "day":
+        if len(parts) != 1:
+            raise ValueError(f'handoff: a daily rotation takes "HH:MM", got {text!r}')
+        return Handoff(_parse_time(parts[0]))
+    if len(parts) != 2:
+        example = "mon 10:00" if unit == "week" else "16 09:00"
+        raise ValueError(f'handoff: a {unit}ly rotation takes e.g. "{example}", got {text!r}')
+    if unit == "week":
+        wd = parts[0].lower()
+        full = [calendar.day_name[i].lower() for i in range(7)]
+        if wd not in WEEKDAYS and wd not in full:
+            raise ValueError(f"handoff: unknown weekday {parts[0]!r} (use mon..sun)")
+        index = WEEKDAYS.index(wd) if wd in WEEKDAYS else full.index(wd)
+        return Handoff(_parse_time(parts[1]), weekday=index)
+    if not parts[0].isdigit() or not 1 <= int(parts[0]) <= 31:
+        raise ValueError(f"handoff: day of month must be 1..31, got {parts[0]!r}")
+    return Handoff(_parse_time(parts[1]), day=int(parts[0]))
+
+
+_POLICY_KEYS = frozenset(
+    {"timezone", "every", "handoff", "members", "start", "skip", "one_per_team", "teams"}
+    | {"lead", "lead_order"}
+)
+
+
+def _str_list(value: object, where: str) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError(f"{where}: expected a list of names")
+    return tuple(cast("Sequence[str]", value))
+
+
+def rotation_from_policy(name: str, table: Mapping[str, object]) -> RotationSpec:
+    """Build a spec from a ``[rotations.<name>]`` policy table; errors name the offending key."""
+    where = f"rotations.{name}"
+    try:
+        unknown = sorted(set(table) - _POLICY_KEYS)
+        if unknown:
+            raise ValueError(f"unknown key(s) {', '.join(unknown)}")
+        tz = table.get("timezone")
+        if not isinstance(tz, str):
+            raise ValueError("timezone: required, an IANA name such as America/Los_Angeles")
+        every = table.get("every", "week")
+        if not isinstance(every, str):
+            raise ValueError("every: expected a string")
+        unit, count = parse_every(every)
+        handoff = table.get("handoff")
+        if not isinstance(handoff, str):
+            raise ValueError("handoff: required, e.g. 'mon 10:00'")
+        start = table.get("start", DEFAULT_ANCHOR)
+        if isinstance(start, str):
+            try:
+                start = date.fromisoformat(start)
+            except ValueError:
+                raise ValueError(f"start: expected a date YYYY-MM-DD, got {start!r}") from None
+        if isinstance(start, datetime) or not isinstance(start, date):
+            raise ValueError("start: expected a date YYYY-MM-DD")
+        skip = table.get("skip", "swap-later")
+        if skip not in get_args(SkipRule):
+            raise ValueError(f'skip: expected "swap-later" or "next", got {skip!r}')
+        layers: list[Layer] = []
+        if table.get("one_per_team"):
+            if "members" in table:
+                raise ValueError("members: a one_per_team rotation takes `teams` instead")
+            teams = table.get("teams")
+            if not isinstance(teams, Mapping) or not teams:
+                raise ValueError("teams: required when one_per_team = true, {team = [names]}")
+            for team, members in cast("Mapping[str, object]", teams).items():
+                layers.append(Layer.of(team, _str_list(members, f"teams.{team}"), team=team))
+            lead = table.get("lead")
+            if lead is not None:
+                if lead != "rotate-teams":
+                    raise ValueError(f'lead: only "rotate-teams" is supported, got {lead!r}')
+                order = _str_list(table.get("lead_order", list(teams)), "lead_order")
+                layers.insert(0, Layer(LEAD, lead_of=order))
+            elif "lead_order" in table:
+                raise ValueError('lead_order: needs lead = "rotate-teams"')
+        else:
+            for key in ("teams", "lead", "lead_order"):
+                if key in table:
+                    raise ValueError(f"{key}: needs one_per_team = true")
+            layers.append(Layer.of(PRIMARY, _str_list(table.get("members"), "members")))
+        return RotationSpec(
+            name=name,
+            timezone=tz,
+            unit=unit,
+            count=count,
+            handoff=parse_handoff(unit, handoff),
+            layers=tuple(layers),
+            anchor=start,
+            skip=cast(SkipRule, skip),
+        )
+    except ScheduleError as exc:
+        raise ScheduleError(f"{where}: {e}" for e in exc.errors) from None
+    except ValueError as exc:
+        raise ScheduleError([f"{where}.{exc}"]) from None
+
+
+def _spec_errors(spec: RotationSpec) -> list[str]:
+    errors: list[str] = []
+    try:
+        ZoneInfo(spec.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.append(f"unknown time zone {spec.timezone!r}")
+    if spec.unit not in get_args(Unit):
+        errors.append(f"unit must be day, week or month, got {spec.unit!r}")
+    if spec.count < 1:
+        errors.append(f"count must be at least 1, got {spec.count}")
+    h = spec.handoff
+    if h.at.tzinfo is not None:
+        errors.append("handoff time must be a local wall-clock time without tzinfo")
+    if spec.unit == "week" and (h.weekday is None or not 0 <= h.weekday <= 6):
+        errors.append("a weekly rotation needs a handoff weekday 0 (Monday) .. 6")
+    if spec.unit == "month" and (h.day is None or not 1 <= h.day <= 31):
+        errors.append("a monthly rotation needs a handoff day of month 1..31")
+    if spec.skip not in get_args(SkipRule):
+        errors.append(f'skip must be "swap-later" or "next", got {spec.skip!r}')
+    if spec.skip_min_overlap < _ZERO:
+        errors.append("skip_min_overlap must not be negative")
+    if not spec.layers:
+        errors.append("needs at least one layer")
+    names = [x.name for x in spec.layers]
+    for dup in sorted({n for n in names if names.count(n) > 1}):
+        errors.append(f"layer {dup!r} is declared twice")
+    plain = {x.name for x in spec.layers if not x.lead_of}
+    for layer in spec.layers:
+        if not layer.name:
+            errors.append("layer names must not be empty")
+        if layer.lead_of:
+            if layer.members:
+                errors.append(f"layer {layer.name!r} is derived (lead_of) and cannot have members")
+            for ref in layer.lead_of:
+                if ref not in plain:
+                    errors.append(f"layer {layer.name!r} takes its lead from unknown layer {ref!r}")
+            if len(set(layer.lead_of)) != len(layer.lead_of):
+                errors.append(f"layer {layer.name!r} lists a team twice in lead_of")
+        for ch in layer.members:
+            seen = [p for p in ch.members if ch.members.count(p) > 1]
+            if seen:
+                errors.append(f"layer {layer.name!r} lists {seen[0]!r} twice (from {ch.effective})")
+            if any(not p for p in ch.members):
+                errors.append(f"layer {layer.name!r} has an empty member name")
+    return errors
+
+
+# --------------------------------------------------------------------------------------------
+# Local time
+
+
+def _month_len(year: int, month: int) -> int:
+    return calendar.monthrange(year, month)[1]
+
+
+def local_to_utc(naive: datetime, zone: tzinfo) -> datetime:
+    """The UTC instant of a local wall-clock time, by the handoff rules of the module doc.
+
+    Ambiguous times take their first occurrence; times inside a gap take the instant the clocks
+    jump (the first valid instant after the gap).
+    """
+    naive = naive.replace(tzinfo=None)
+    utc = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    if utc.astimezone(zone).replace(tzinfo=None) == naive:
+        return utc
+    # In a gap: fold=1 reads it with the offset after the jump (an earlier instant), fold=0 with
+    # the offset before it; the transition lies between, found by bisection on whole seconds.
+    early = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
+    lo, hi = int(early.timestamp()), int(utc.timestamp())
+    if hi <= lo:
+        return utc
+    after = utc.astimezone(zone).utcoffset()
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if datetime.fromtimestamp(mid, zone).utcoffset() == after:
+            hi = mid
+        else:
+            lo = mid
+    return datetime.fromtimestamp(hi, UTC)
+
+
+def _utc(value: datetime, what: str) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ScheduleError([f"{what} must be timezone-aware, got {value.isoformat()}"])
+    return value.astimezone(UTC)
+
+
+def _fmt(value: datetime, zone: tzinfo) -> str:
+    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
+
+
+class _Clock:
+    """Shift index ↔ handoff instant, by local-calendar arithmetic so DST never drifts it."""
+
+    __slots__ = (
+        "_starts",
+        "at",
+        "count",
+        "dom",
+        "first_date",
+        "m0",
+        "origin",
+        "period",
+        "unit",
+        "zone",
+    )
+
+    def __init__(self, timezone: str, unit: Unit, count: int, handoff: Handoff, a: date) -> None:
+        self.zone = ZoneInfo(timezone)
+        self.unit = unit
+        self.count = count
+        self.at = handoff.at
+        self.dom = handoff.day or 1
+        self.period = count * (7 if unit == "week" else 1)
+        if unit == "week":
+            first = a + timedelta(days=((handoff.weekday or 0) - a.weekday()) % 7)
+        elif unit == "month":
+            first = date(a.year, a.month, min(self.dom, _month_len(a.year, a.month)))
+            if first < a:
+                y, m = divmod(a.year * 12 + a.month, 12)
+                first = date(y, m + 1, min(self.dom, _month_len(y, m + 1)))
+        else:
+            first = a
+        self.first_date = first
+        self.m0 = first.year * 12 + first.month - 1
+        self._starts: dict[int, datetime] = {}
+        self.origin = self.start(0)
+
+    def local_date(self, k: int) -> date:
+        if self.unit == "month":
+            y, m = divmod(self.m0 + k * self.count, 12)
+            return date(y, m + 1, min(self.dom, _month_len(y, m + 1)))
+        return self.first_date + timedelta(days=k * self.period)
+
+    def start(self, k: int) -> datetime:
+        """UTC start of shift ``k`` (memoised: a year of weekly shifts is 53 entries)."""
+        hit = self._starts.get(k)
+        if hit is None:
+            if len(self._starts) > 200_000:
+                self._starts.clear()
+            hit = local_to_utc(datetime.combine(self.local_date(k), self.at), self.zone)
+            self._starts[k] = hit
+        return hit
+
+    def index_at(self, t: datetime) -> int:
+        """The shift containing UTC instant ``t``; -1 before the first shift."""
+        if t < self.origin:
+            return -1
+        ld = t.astimezone(self.zone).date()
+        if self.unit == "month":
+            k = (ld.year * 12 + ld.month - 1 - self.m0) // self.count
+        else:
+            k = (ld - self.first_date).days // self.period
+        if t < self.start(k):
+            k -= 1
+        return k
+
+    def first_index_on_or_after(self, d: date) -> int:
+        """The first shift whose local start date is on or after ``d`` (0 at the earliest)."""
+        if d <= self.first_date:
+            return 0
+        if self.unit == "month":
+            k = (d.year * 12 + d.month - 1 - self.m0) // self.count
+        else:
+            k = (d - self.first_date).days // self.period
+        while self.local_date(k) < d:
+            k += 1
+        return k
+
+    def nominal(self) -> timedelta:
+        return timedelta(days=self.period if self.unit != "month" else 31 * self.count)
+
+
+@lru_cache(maxsize=512)
+def _clock_for(timezone: str, unit: Unit, count: int, handoff: Handoff, anchor: date) -> _Clock:
+    """Clocks are pure in these fields; sharing them lets every Schedule of a rotation (one per
+    request, typically) reuse the handoff instants already computed."""
+    return _Clock(timezone, unit, count, handoff, anchor)
+
+
+class _Absences:
+    """Time off merged per person, searchable by bisection."""
+
+    def __init__(self, items: Iterable[TimeOff]) -> None:
+        per: dict[str, list[tuple[datetime, datetime]]] = {}
+        for item in items:
+            s, e = _utc(item.start, "time off start"), _utc(item.end, "time off end")
+            if e > s:
+                per.setdefault(item.person, []).append((s, e))
+        self.starts: dict[str, list[datetime]] = {}
+        self.ends: dict[str, list[datetime]] = {}
+        for person, spans in per.items():
+            spans.sort()
+            merged: list[list[datetime]] = []
+            for s, e in spans:
+                if merged and s <= merged[-1][1]:
+                    merged[-1][1] = max(merged[-1][1], e)
+                else:
+                    merged.append([s, e])
+            self.starts[person] = [m[0] for m in merged]
+            self.ends[person] = [m[1] for m in merged]
+
+    def spans(self, person: str, a: datetime, b: datetime) -> list[tuple[datetime, datetime]]:
+        ends = self.ends.get(person)
+        if not ends:
+            return []
+        starts = self.starts[person]
+        out = []
+        i = bisect_right(ends, a)
+        while i < len(starts) and starts[i] < b:
+            out.append((starts[i], ends[i]))
+            i += 1
+        return out
+
+    def hits(self, person: str, a: datetime, b: datetime) -> bool:
+        """Whether ``person`` has any time off overlapping [a, b)."""
+        ends = self.ends.get(person)
+        if not ends:
+            return False
+        i = bisect_right(ends, a)
+        return i < len(ends) and self.starts[person][i] < b
+
+    def overlap(self, person: str, a: datetime, b: datetime) -> timedelta:
+        total = _ZERO
+        for s, e in self.spans(person, a, b):
+            total += min(e, b) - max(s, a)
+        return total
+
+
+@dataclass(slots=True)
+class _Plan:
+    """A layer compiled for lookups: membership periods, swaps and disjoint override pieces."""
+
+    name: str
+    team: str | None
+    lead_of: tuple[str, ...]
+    firsts: list[int] = field(default_factory=list)
+    segments: list[tuple[int, tuple[str, ...], int]] = field(default_factory=list)
+    swaps: dict[int, str] = field(default_factory=dict)
+    ov_starts: list[datetime] = field(default_factory=list)
+    ov_ends: list[datetime] = field(default_factory=list)
+    ov: list[Override] = field(default_factory=list)
+    blocked: list[int] = field(default_factory=list)  # shifts where some member has time off
+
+
+# (person, team, note, source) for one shift index of one layer
+_Final = tuple[str | None, str | None, str | None, Source]
+
+
+def _continue_at(previous: tuple[str, ...], person: str | None, members: tuple[str, ...]) -> int:
+    """Where a new member list picks up after ``person`` served under ``previous``."""
+    if not members or person is None:
+        return 0
+    if person in members:
+        return (members.index(person) + 1) % len(members)
+    i = previous.index(person)
+    for step in range(1, len(previous)):
+        follower = previous[(i + step) % len(previous)]
+        if follower in members:
+            return members.index(follower)
+    return 0
+
+
+def _paint(
+    items: list[tuple[datetime, datetime, Override]],
+) -> list[tuple[datetime, datetime, Override]]:
+    """Disjoint pieces where a later override hides the overlapped part of earlier ones."""
+    ordered = sorted(items, key=lambda x: (x[0], x[1]))
+    if all(ordered[i][1] <= ordered[i + 1][0] for i in range(len(ordered) - 1)):
+        return ordered
+    pieces: list[tuple[datetime, datetime, Override]] = []
+    for s, e, ov in items:
+        kept: list[tuple[datetime, datetime, Override]] = []
+        for ps, pe, pov in pieces:
+            if pe <= s or ps >= e:
+                kept.append((ps, pe, pov))
+                continue
+            if ps < s:
+                kept.append((ps, s, pov))
+            if pe > e:
+                kept.append((e, pe, pov))
+        kept.append((s, e, ov))
+        pieces = kept
+    return sorted(pieces, key=lambda x: x[0])
+
+
+# --------------------------------------------------------------------------------------------
+# The compiled schedule
+
+
+class Schedule:
+    """A rotation with its overrides, swaps and time off, compiled for fast questions.
+
+    Building it validates the structure (aware datetimes, known layers, swaps that match real
+    shifts) and raises :class:`ScheduleError` listing every problem. ``on_call`` is O(log n) in
+    the number of overrides and time-off entries; ``shifts`` is linear in the shifts returned.
+    """
+
+    def __init__(
+        self,
+        spec: RotationSpec,
+        overrides: Iterable[Override] = (),
+        swaps: Iterable[Swap] = (),
+        time_off: Iterable[TimeOff] = (),
+    ) -> None:
+        self.spec = spec
+        self.zone = ZoneInfo(spec.timezone)
+        self._clock = _clock_for(spec.timezone, spec.unit, spec.count, spec.handoff, spec.anchor)
+        errors: list[str] = []
+        time_off = tuple(time_off)
+        for item in time_off:
+            errors.extend(_range_errors("time off", item.id, item.start, item.end))
+        if errors:
+            raise ScheduleError(errors)
+        self._absent = _Absences(time_off)
+        self._blocked_at = self._compile_blocked()
+        self._plans: dict[str, _Plan] = {}
+        for layer in spec.layers:
+            self._plans[layer.name] = self._compile_layer(layer)
+        self._order = [self._plans[x.name] for x in spec.layers]
+        for layer in spec.layers:
+            ever = {p for ch in layer.members for p in ch.members}
+            union = set().union(*(self._blocked_at.get(p, _NO_INDEXES) for p in ever))
+            self._plans[layer.name].blocked = sorted(union)
+
+        by_layer: dict[str, list[tuple[datetime, datetime, Override]]] = {}
+        for ov in overrides:
+            problems = _range_errors("override", ov.id, ov.start, ov.end)
+            if ov.layer not in self._plans:
+                problems.append(f"override {ov.id or ov.person!r}: unknown layer {ov.layer!r}")
+            if problems:
+                errors.extend(problems)
+                continue
+            by_layer.setdefault(ov.layer, []).append((_utc(ov.start, ""), _utc(ov.end, ""), ov))
+        for name, items in by_layer.items():
+            plan = self._plans[name]
+            for s, e, ov in _paint(items):
+                plan.ov_starts.append(s)
+                plan.ov_ends.append(e)
+                plan.ov.append(ov)
+
+        # Swaps on team layers first: a derived lead layer reads the swapped team engineer.
+        for swap in sorted(swaps, key=lambda w: bool(self._plans.get(w.layer, _NO_PLAN).lead_of)):
+            problems = self.swap_errors(swap)
+            if problems:
+                errors.extend(problems)
+                continue
+            plan = self._plans[swap.layer]
+            plan.swaps[self._clock.index_at(_utc(swap.shift_a, ""))] = swap.person_b
+            plan.swaps[self._clock.index_at(_utc(swap.shift_b, ""))] = swap.person_a
+        if errors:
+            raise ScheduleError(errors)
+
+    # -- compilation ---------------------------------------------------------------------
+
+    def _compile_layer(self, layer: Layer) -> _Plan:
+        plan = _Plan(layer.name, layer.team, layer.lead_of)
+        if layer.lead_of:
+            return plan
+        firsts: dict[int, tuple[str, ...]] = {}
+        for ch in sorted(layer.members, key=lambda c: c.effective):  # stable: last same-day wins
+            firsts[self._clock.first_index_on_or_after(ch.effective)] = ch.members
+        if 0 not in firsts:
+            firsts[0] = ()
+        last_list: tuple[str, ...] = ()
+        last_person: str | None = None
+        for first in sorted(firsts):
+            members = firsts[first]
+            if plan.segments:
+                prev_first, prev_members, prev_offset = plan.segments[-1]
+                if prev_members:
+                    n = len(prev_members)
+                    last_list = prev_members
+                    last_person = prev_members[(prev_offset + first - 1 - prev_first) % n]
+            plan.segments.append((first, members, _continue_at(last_list, last_person, members)))
+            plan.firsts.append(first)
+        return plan
+
+    # -- per-shift resolution ------------------------------------------------------------
+
+    def _compile_blocked(self) -> dict[str, frozenset[int]]:
+        """Per person, the shift indexes their time off makes them unavailable for.
+
+        Time off is sparse, so listing the affected shifts once makes every later availability
+        test a set lookup; the work is proportional to the shifts time off touches.
+        """
+        clock, threshold = self._clock, self.spec.skip_min_overlap
+        out: dict[str, frozenset[int]] = {}
+        for person, starts in self._absent.starts.items():
+            ks: set[int] = set()
+            for s, e in zip(starts, self._absent.ends[person], strict=True):
+                k = max(0, clock.index_at(s))
+                while clock.start(k) < e:
+                    ks.add(k)
+                    k += 1
+            if threshold:
+                ks = {
+                    k
+                    for k in ks
+                    if self._absent.overlap(person, clock.start(k), clock.start(k + 1)) > threshold
+                }
+            out[person] = frozenset(ks)
+        return out
+
+    def _blocked(self, person: str, k: int) -> bool:
+        return k in self._blocked_at.get(person, _NO_INDEXES)
+
+    def _resolve_segment(
+        self,
+        plan: _Plan,
+        seg: tuple[int, tuple[str, ...], int],
+        seg_end: int | None,
+        a: int,
+        b: int,
+    ) -> list[tuple[str | None, str | None]]:
+        """(person, note) for shifts a..b of one membership period, after time off."""
+        first, members, offset = seg
+        n = len(members)
+        if n == 0:
+            return [(None, None)] * (b - a + 1)
+        # No member unavailable from one cycle before a through b: nothing can move.
+        i = bisect_left(plan.blocked, max(first, a - n + 1))
+        if i == len(plan.blocked) or plan.blocked[i] > b:
+            return [(members[(offset + k - first) % n], None) for k in range(a, b + 1)]
+        layer = plan.name
+
+        def base(k: int) -> str:
+            return members[(offset + k - first) % n]
+
+        def after(p: str) -> list[str]:
+            i = members.index(p)
+            return [members[(i + s) % n] for s in range(1, n)]
+
+        def nobody(p: str) -> str:
+            return f"no other member of {layer} is available to cover {p}'s time off"
+
+        if self.spec.skip == "next":
+            out: list[tuple[str | None, str | None]] = []
+            for k in range(a, b + 1):
+                p = base(k)
+                if not self._blocked(p, k):
+                    out.append((p, None))
+                    continue
+                cover = next((c for c in after(p) if not self._blocked(c, k)), None)
+                out.append((cover, None) if cover else (p, nobody(p)))
+            return out
+
+        # swap-later: start where no earlier trade can reach (see the module doc).
+        q, run, k = a, 0, a - 1
+        while k >= first and run < n - 1:
+            if self._blocked(base(k), k):
+                q, run = k, 0
+            else:
+                run += 1
+            k -= 1
+        final: dict[int, str] = {}
+        notes: dict[int, str] = {}
+        for k in range(q, b + 1):
+            if k in final:
+                continue
+            p = base(k)
+            if not self._blocked(p, k):
+                continue
+            order = after(p)
+            free = [c for c in order if not self._blocked(c, k)]
+            for c in free:
+                j = k + (members.index(c) - members.index(p)) % n
+                if (seg_end is None or j < seg_end) and j not in final and not self._blocked(p, j):
+                    final[k], final[j] = c, p
+                    break
+            else:
+                if free:
+                    final[k] = free[0]
+                else:
+                    final[k] = p
+                    notes[k] = nobody(p)
+        return [(final.get(k, base(k)), notes.get(k)) for k in range(a, b + 1)]
+
+    def _finals(self, plan: _Plan, k_lo: int, k_hi: int) -> list[_Final]:
+        """Who holds shifts k_lo..k_hi (k_lo >= 0) of a layer after time off and swaps."""
+        out: list[_Final] = []
+        if plan.lead_of:
+            teams = plan.lead_of
+            span = range(k_lo, k_hi + 1)
+            needed = {teams[k % len(teams)] for k in span[: len(teams)]}
+            per_team = {team: self._finals(self._plans[team], k_lo, k_hi) for team in needed}
+            for k in span:
+                team = teams[k % len(teams)]
+                person, _, note, source = per_team[team][k - k_lo]
+                out.append((person, team, note, source))
+        else:
+            k = k_lo
+            while k <= k_hi:
+                si = bisect_right(plan.firsts, k) - 1
+                seg_end = plan.firsts[si + 1] if si + 1 < len(plan.firsts) else None
+                b = k_hi if seg_end is None else min(k_hi, seg_end - 1)
+                resolved = self._resolve_segment(plan, plan.segments[si], seg_end, k, b)
+                out.extend((p, plan.team, note, "rotation") for p, note in resolved)
+                k = b + 1
+        if plan.swaps:
+            for i, k in enumerate(range(k_lo, k_hi + 1)):
+                swapped = plan.swaps.get(k)
+                if swapped is not None:
+                    out[i] = (swapped, out[i][1], out[i][2], "swap")
+        return out
+
+    def _shift(
+        self,
+        plan: _Plan,
+        s: datetime,
+        e: datetime,
+        person: str,
+        team: str | None,
+        source: Source,
+        note: str | None = None,
+        index: int | None = None,
+        override_id: str | None = None,
+    ) -> Shift:
+        warnings = [note] if note else []
+        clashes = self._absent.spans(person, s, e) if self._absent.hits(person, s, e) else []
+        for ts, te in clashes:
+            warnings.append(
+                f"{person} is on call during their time off "
+                f"({_fmt(ts, self.zone)} – {_fmt(te, self.zone)})"
+            )
+        return Shift(
+            start=s.astimezone(self.zone),
+            end=e.astimezone(self.zone),
+            person=person,
+            layer=plan.name,
+            team=team,
+            source=source,
+            warnings=tuple(warnings),
+            index=index,
+            override_id=override_id,
+        )
+
+    def _override_shift(self, plan: _Plan, i: int) -> Shift:
+        ov = plan.ov[i]
+        team = None if plan.lead_of else plan.team
+        s, e = plan.ov_starts[i], plan.ov_ends[i]
+        return self._shift(plan, s, e, ov.person, team, "override", override_id=ov.id or None)
+
+    # -- questions -----------------------------------------------------------------------
+
+    def _layer_at(self, plan: _Plan, t: datetime, k: int) -> Shift | None:
+        i = bisect_right(plan.ov_starts, t) - 1
+        if i >= 0 and plan.ov_ends[i] > t:
+            return self._override_shift(plan, i)
+        if k < 0:
+            return None
+        person, team, note, source = self._finals(plan, k, k)[0]
+        if person is None:
+            return None
+        s, e = self._clock.start(k), self._clock.start(k + 1)
+        if i >= 0 and plan.ov_ends[i] > s:
+            s = plan.ov_ends[i]
+        if i + 1 < len(plan.ov_starts) and plan.ov_starts[i + 1] < e:
+            e = plan.ov_starts[i + 1]
+        return self._shift(plan, s, e, person, team, source, note, k)
+
+    def on_call(self, at: datetime) -> dict[str, Shift]:
+        """Who is on call at ``at``, per layer (layers in a gap are absent from the dict)."""
+        t = _utc(at, "at")
+        k = self._clock.index_at(t)
+        out: dict[str, Shift] = {}
+        for plan in self._order:
+            shift = self._layer_at(plan, t, k)
+            if shift is not None:
+                out[plan.name] = shift
+        return out
+
+    def _layer_shifts(self, plan: _Plan, start: datetime, end: datetime) -> list[Shift]:
+        clock = self._clock
+        out: list[tuple[datetime, Shift]] = []
+        i = bisect_right(plan.ov_ends, start)
+        while i < len(plan.ov) and plan.ov_starts[i] < end:
+            out.append((plan.ov_starts[i], self._override_shift(plan, i)))
+            i += 1
+        k_lo = max(0, clock.index_at(start))
+        k_hi = clock.index_at(end)
+        if k_hi >= 0 and clock.start(k_hi) >= end:
+            k_hi -= 1
+        if k_hi >= k_lo:
+            j = bisect_right(plan.ov_ends, clock.start(k_lo))
+            n_ov = len(plan.ov)
+            for k, (person, team, note, source) in enumerate(
+                self._finals(plan, k_lo, k_hi), start=k_lo
+            ):
+                if person is None:
+                    continue
+                s, e = clock.start(k), clock.start(k + 1)
+                while j < n_ov and plan.ov_ends[j] <= s:
+                    j += 1
+                cur, jj = s, j
+                pieces: list[tuple[datetime, datetime]] = []
+                while jj < n_ov and plan.ov_starts[jj] < e:
+                    if plan.ov_starts[jj] > cur:
+                        pieces.append((cur, plan.ov_starts[jj]))
+                    cur = max(cur, plan.ov_ends[jj])
+                    jj += 1
+                if cur < e:
+                    pieces.append((cur, e))
+                for ps, pe in pieces:
+                    if pe > start and ps < end:
+                        shift = self._shift(plan, ps, pe, person, team, source, note, k)
+                        out.append((ps, shift))
+        out.sort(key=lambda x: x[0])
+        return [shift for _, shift in out]
+
+    def shifts(
+        self, start: datetime, end: datetime, layers: Collection[str] | None = None
+    ) -> list[Shift]:
+        """Every shift overlapping [start, end), unclipped, sorted by (layer order, start)."""
+        s, e = _utc(start, "start"), _utc(end, "end")
+        if e <= s:
+            return []
+        out: list[Shift] = []
+        for plan in self._order:
+            if layers is None or plan.name in layers:
+                out.extend(self._layer_shifts(plan, s, e))
+        return out
+
+    def person_shifts(self, person: str, start: datetime, end: datetime) -> list[Shift]:
+        """The shifts of one person overlapping [start, end), for a personal calendar."""
+        return [x for x in self.shifts(start, end) if x.person == person]
+
+    def next_shifts(
+        self, after: datetime, n: int, layers: Collection[str] | None = None
+    ) -> list[Shift]:
+        """Per layer, the next ``n`` shifts starting strictly after ``after`` (up to 20 years)."""
+        t = _utc(after, "after")
+        names = [p.name for p in self._order if layers is None or p.name in layers]
+        horizon = self._clock.nominal() * (n + 1)
+        while True:
+            found = [x for x in self.shifts(t, t + horizon, names) if x.utc_start > t]
+            counts = {name: sum(1 for x in found if x.layer == name) for name in names}
+            if all(c >= n for c in counts.values()) or horizon > timedelta(days=366 * 20):
+                break
+            horizon *= 2
+        taken: dict[str, int] = {}
+        out = []
+        for x in found:
+            if taken.get(x.layer, 0) < n:
+                taken[x.layer] = taken.get(x.layer, 0) + 1
+                out.append(x)
+        return out
+
+    def gaps(self, start: datetime, end: datetime) -> list[Gap]:
+        """Maximal stretches of [start, end) where a layer has nobody, by layer order."""
+        s, e = _utc(start, "start"), _utc(end, "end")
+        out: list[Gap] = []
+        for plan in self._order:
+            cursor = s
+            for shift in self._layer_shifts(plan, s, e) if e > s else []:
+                if shift.utc_start > cursor:
+                    out.append(Gap(plan.name, cursor, shift.utc_start))
+                cursor = max(cursor, shift.utc_end)
+            if cursor < e:
+                out.append(Gap(plan.name, cursor, e))
+        return out
+
+    def shift_bounds(self, index: int) -> tuple[datetime, datetime]:
+        """Start and end (rotation zone) of base shift ``index``, e.g. to name it in a swap."""
+        return (
+            self._clock.start(index).astimezone(self.zone),
+            self._clock.start(index + 1).astimezone(self.zone),
+        )
+
+    def swap_errors(self, swap: Swap) -> list[str]:
+        """Why ``swap`` cannot apply to this schedule (as compiled so far); empty if it can."""
+        label = f"swap {swap.id or f'{swap.person_a}/{swap.person_b}'}"
+        plan = self._plans.get(swap.layer)
+        if plan is None:
+            return [f"{label}: unknown layer {swap.layer!r}"]
+        if swap.person_a == swap.person_b:
+            return [f"{label}: {swap.person_a} cannot swap with themselves"]
+        errors: list[str] = []
+        found: list[int] = []
+        for person, when in ((swap.person_a, swap.shift_a), (swap.person_b, swap.shift_b)):
+            try:
+                t = _utc(when, f"{label}: shift start")
+            except ScheduleError as exc:
+                errors.extend(exc.errors)
+                continue
+            k = self._clock.index_at(t)
+            if k < 0 or self._clock.start(k) != t:
+                errors.append(
+                    f"{label}: no {swap.layer} shift starts at {_fmt(t, self.zone)}"
+                    " (name a shift by its handoff instant)"
+                )
+                continue
+            holder = self._finals(plan, k, k)[0][0]
+            if holder != person:
+                errors.append(
+                    f"{label}: the {swap.layer} shift starting {_fmt(t, self.zone)} belongs to "
+                    f"{holder or 'nobody'}, not {person}"
+                )
+                continue
+            found.append(k)
+        if len(found) == 2 and found[0] == found[1]:
+            errors.append(f"{label}: both sides name the same shift")
+        return errors
+
+
+_NO_PLAN = _Plan("", None, ())
+_NO_INDEXES: frozenset[int] = frozenset()
+
+
+def _range_errors(kind: str, ident: str, start: datetime, end: datetime) -> list[str]:
+    label = f"{kind} {ident}".strip()
+    errors = []
+    for what, value in (("start", start), ("end", end)):
+        if value.tzinfo is None or value.utcoffset() is None:
+            errors.append(f"{label}: {what} {value.isoformat()} has no time zone")
+    if not errors and end <= start:
+        errors.append(f"{label}: end {end.isoformat()} is not after start {start.isoformat()}")
+    return errors
+
+
+# --------------------------------------------------------------------------------------------
+# Module-level conveniences (build a Schedule for one question)
+
+
+def shifts(
+    spec: RotationSpec,
+    start: datetime,
+    end: datetime,
+    *,
+    overrides: Iterable[Override] = (),
+    swaps: Iterable[Swap] = (),
+    time_off: Iterable[TimeOff] = (),
+) -> list[Shift]:
+    """Every shift overlapping [start, end); see :meth:`Schedule.shifts`."""
+    return Schedule(spec, overrides, swaps, time_off).shifts(start, end)
+
+
+def on_call(
+    spec: RotationSpec,
+    at: datetime,
+    *,
+    overrides: Iterable[Override] = (),
+    swaps: Iterable[Swap] = (),
+    time_off: Iterable[TimeOff] = (),
+) -> dict[str, Shift]:
+    """Who is on call at ``at`` per layer; see :meth:`Schedule.on_call`."""
+    return Schedule(spec, overrides, swaps, time_off).on_call(at)
+
+
+def next_shifts(
+    spec: RotationSpec,
+    after: datetime,
+    n: int,
+    *,
+    overrides: Iterable[Override] = (),
+    swaps: Iterable[Swap] = (),
+    time_off: Iterable[TimeOff] = (),
+) -> list[Shift]:
+    """The next ``n`` shifts per layer; see :meth:`Schedule.next_shifts`."""
+    return Schedule(spec, overrides, swaps, time_off).next_shifts(after, n)
+
+
+def person_shifts(
+    spec: RotationSpec,
+    person: str,
+    start: datetime,
+    end: datetime,
+    *,
+    overrides: Iterable[Override] = (),
+    swaps: Iterable[Swap] = (),
+    time_off: Iterable[TimeOff] = (),
+) -> list[Shift]:
+    """One person's shifts overlapping [start, end)."""
+    return Schedule(spec, overrides, swaps, time_off).person_shifts(person, start, end)
+
+
+def gaps(
+    spec: RotationSpec,
+    start: datetime,
+    end: datetime,
+    *,
+    overrides: Iterable[Override] = (),
+    swaps: Iterable[Swap] = (),
+    time_off: Iterable[TimeOff] = (),
+) -> list[Gap]:
+    """Stretches with nobody on a layer; see :meth:`Schedule.gaps`."""
+    return Schedule(spec, overrides, swaps, time_off).gaps(start, end)
+
+
+# --------------------------------------------------------------------------------------------
+# Validation of user edits
+
+
+def _overlaps(a: Override, b: Override) -> bool:
+    return a.layer == b.layer and a.start < b.end and b.start < a.end
+
+
+def validate_override(
+    schedule: Schedule,
+    override: Override,
+    *,
+    existing: Sequence[Override] = (),
+    replace: bool = False,
+    known_people: Collection[str] | None = None,
+) -> list[str]:
+    """Problems with adding ``override`` to ``schedule`` (built without it); empty if fine.
+
+    Overlapping a stored override on the same layer is an error unless ``replace`` is set
+    (then :func:`apply_override` cuts the older ones). ``replaces`` must name someone who is on
+    that layer at some instant of the range.
+    """
+    label = f"override {override.id or override.person}".strip()
+    errors = _range_errors("override", override.id or override.person, override.start, override.end)
+    known = schedule.spec.people if known_people is None else known_people
+    plan = schedule._plans.get(override.layer)
+    if plan is None:
+        errors.append(f"{label}: unknown layer {override.layer!r}")
+    if override.person not in known:
+        errors.append(f"{label}: unknown person {override.person!r}")
+    if override.replaces is not None:
+        if override.replaces not in known:
+            errors.append(f"{label}: unknown person {override.replaces!r} in replaces")
+        elif override.replaces == override.person:
+            errors.append(f"{label}: {override.person} cannot cover for themselves")
+        elif plan is not None and not errors:
+            on = schedule.shifts(override.start, override.end, [override.layer])
+            if all(x.person != override.replaces for x in on):
+                errors.append(
+                    f"{label}: {override.replaces} is not on call on {override.layer} between "
+                    f"{_fmt(override.start, schedule.zone)} and {_fmt(override.end, schedule.zone)}"
+                )
+    if not replace and not errors:
+        for other in existing:
+            if other is not override and _overlaps(other, override):
+                errors.append(
+                    f"{label}: overlaps override {other.id or other.person} ({other.person}, "
+                    f"{_fmt(other.start, schedule.zone)} – {_fmt(other.end, schedule.zone)}); "
+                    "pass replace=True to replace it"
+                )
+    return errors
+
+
+def apply_override(
+    existing: Sequence[Override], new: Override, *, replace: bool = False
+) -> list[Override]:
+    """The stored overrides after adding ``new``: older overlapping ones are cut when ``replace``.
+
+    A cut override keeps its id; when ``new`` falls inside it, the tail piece gets the id
+    ``"{old.id}/{new.id}"`` so both pieces stay addressable.
+    """
+    errors = _range_errors("override", new.id, new.start, new.end)
+    if errors:
+        raise ScheduleError(errors)
+    clashing = [o for o in existing if _overlaps(o, new)]
+    if clashing and not replace:
+        raise OverrideConflictError(
+            f"override {new.id or new.person} overlaps override {o.id or o.person} ({o.person}, "
+            f"{o.start.isoformat()} – {o.end.isoformat()}); pass replace=True to replace it"
+            for o in clashing
+        )
+    out: list[Override] = []
+    for o in existing:
+        if not _overlaps(o, new):
+            out.append(o)
+            continue
+        head = o.start < new.start
+        if head:
+            out.append(_dc_replace(o, end=new.start))
+        if o.end > new.end:
+            out.append(_dc_replace(o, start=new.end, id=f"{o.id}/{new.id}" if head else o.id))
+    out.append(new)
+    return out
+
+
+def validate_swap(
+    schedule: Schedule, swap: Swap, *, known_people: Collection[str] | None = None
+) -> list[str]:
+    """Problems with ``swap`` against ``schedule`` (built without it); empty if fine."""
+    known = schedule.spec.people if known_people is None else known_people
+    label = f"swap {swap.id or f'{swap.person_a}/{swap.person_b}'}"
+    errors = [
+        f"{label}: unknown person {p!r}" for p in (swap.person_a, swap.person_b) if p not in known
+    ]
+    return errors + schedule.swap_errors(swap)
+
+
+def validate_time_off(item: TimeOff, *, known_people: Collection[str]) -> list[str]:
+    """Problems with a time-off entry (unknown person, naive or empty range)."""
+    errors = _range_errors("time off", item.id or item.person, item.start, item.end)
+    if item.person not in known_people:
+        errors.append(f"time off {item.id or item.person}: unknown person {item.person!r}")
+    return errors
+
+
+def check(
+    spec: RotationSpec,
+    overrides: Sequence[Override] = (),
+    swaps: Sequence[Swap] = (),
+    time_off: Sequence[TimeOff] = (),
+    *,
+    known_people: Collection[str] | None = None,
+) -> list[str]:
+    """Every problem with a stored set of edits, in one list (what ``dutydesk check`` prints)."""
+    known = spec.people if known_people is None else known_people
+    errors: list[str] = []
+    for item in time_off:
+        errors.extend(validate_time_off(item, known_people=known))
+    usable = [t for t in time_off if not _range_errors("", "", t.start, t.end)]
+    base = Schedule(spec, (), (), usable)
+    for i, ov in enumerate(overrides):
+        errors.extend(validate_override(base, ov, existing=overrides[:i], known_people=known))
+    compiled: list[Swap] = []
+    for swap in swaps:  # each swap is checked against the schedule with the earlier ones applied
+        problems = validate_swap(Schedule(spec, (), compiled, usable), swap, known_people=known)
+        errors.extend(problems)
+        if not problems:
+            compiled.append(swap)
+    return errors
+
+
+# --------------------------------------------------------------------------------------------
+# Fairness
+
+
+def fairness(
+    shifts: Iterable[Shift],
+    calendar_holidays: Collection[date],
+    start: datetime,
+    end: datetime,
+    tz: str | tzinfo,
+) -> dict[str, FairnessStats]:
+    """On-call load per person over [start, end), shifts clipped to it.
+
+    Weekend (Saturday/Sunday) and holiday hours are counted by local date in ``tz``; an hour on
+    a holiday that falls on a weekend counts in both. Shifts are summed as given: pass one
+    layer's shifts to compare members of that layer.
+    """
+    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
+    s0, e0 = _utc(start, "start"), _utc(end, "end")
+    acc: dict[str, list[float]] = {}
+    hour = 3600.0
+    for shift in shifts:
+        s, e = max(shift.utc_start, s0), min(shift.utc_end, e0)
+        if e <= s:
+            continue
+        row = acc.setdefault(shift.person, [0.0, 0.0, 0.0, 0.0])
+        row[0] += (e - s).total_seconds() / hour
+        row[1] += 1
+        day = s.astimezone(zone).date()
+        cursor = s
+        while cursor < e:
+            nxt = min(e, local_to_utc(datetime.combine(day + timedelta(days=1), time()), zone))
+            part = (nxt - cursor).total_seconds() / hour
+            if day.weekday() >= 5:
+                row[2] += part
+            if day in calendar_holidays:
+                row[3] += part
+            cursor, day = nxt, day + timedelta(days=1)
+    return {
+        person: FairnessStats(hours=r[0], shifts=int(r[1]), weekend_hours=r[2], holiday_hours=r[3])
+        for person, r in sorted(acc.items())
+    }

@@ -1,0 +1,195 @@
+"""Properties of the rotation arithmetic over random rotations, zones and edits (hypothesis)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from itertools import pairwise
+
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+from dutydesk.oncall.schedule import (
+    PRIMARY,
+    Handoff,
+    Layer,
+    Override,
+    RotationSpec,
+    Schedule,
+    Shift,
+    Swap,
+    TimeOff,
+    Unit,
+)
+
+from .strategies import NAMES, UNITS, ZONES, scenarios, specs
+
+PROFILE = settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+
+
+def by_layer(items: list[Shift]) -> dict[str, list[Shift]]:
+    out: dict[str, list[Shift]] = {}
+    for s in items:
+        out.setdefault(s.layer, []).append(s)
+    return out
+
+
+@PROFILE
+@given(scenarios())
+def test_each_layer_has_one_person_or_a_reported_gap(
+    case: tuple[Schedule, datetime, datetime, list[Override], list[TimeOff]],
+) -> None:
+    sched, start, end, _, _ = case
+    got = sched.shifts(start, end)
+    layers = by_layer(got)
+    order = [x.name for x in sched.spec.layers]
+    assert list(layers) == [n for n in order if n in layers]  # sorted by layer order
+    holes = sched.gaps(start, end)
+    for name in order:
+        pieces = [(s.utc_start, s.utc_end) for s in layers.get(name, [])]
+        pieces += [(g.start, g.end) for g in holes if g.layer == name]
+        pieces.sort()
+        assert pieces, name
+        assert pieces[0][0] <= start and pieces[-1][1] >= end
+        for (_, e1), (s2, _) in pairwise(pieces):
+            assert e1 == s2  # no overlap and no hole: one person (or a gap) at every instant
+        assert all(s < e for s, e in pieces)
+
+
+@PROFILE
+@given(scenarios(), st.lists(st.floats(0, 1), min_size=1, max_size=8))
+def test_on_call_agrees_with_shifts(
+    case: tuple[Schedule, datetime, datetime, list[Override], list[TimeOff]],
+    fractions: list[float],
+) -> None:
+    sched, start, end, _, _ = case
+    got = sched.shifts(start, end)
+    for f in fractions:
+        at = start + (end - start) * f
+        if at >= end:
+            continue
+        expected = {s.layer: s for s in got if s.utc_start <= at < s.utc_end}
+        assert sched.on_call(at) == expected
+
+
+@PROFILE
+@given(scenarios(with_overrides=True), st.floats(0, 1))
+def test_an_override_always_wins(
+    case: tuple[Schedule, datetime, datetime, list[Override], list[TimeOff]], f: float
+) -> None:
+    sched, _, _, overrides, _ = case
+    assume(overrides)
+    for ov in overrides:
+        at = ov.start + (ov.end - ov.start) * f
+        if at >= ov.end:
+            continue
+        now = sched.on_call(at)[ov.layer]
+        assert (now.person, now.source, now.override_id) == (ov.person, "override", ov.id)
+
+
+@PROFILE
+@given(scenarios(teams=False, with_overrides=False), st.data())
+def test_a_swap_changes_only_the_two_people(
+    case: tuple[Schedule, datetime, datetime, list[Override], list[TimeOff]], data: st.DataObject
+) -> None:
+    sched, start, end, _, time_off = case
+    before = sched.shifts(start, end)
+    pairs = [(a, b) for a in before for b in before if a.person != b.person and a.index != b.index]
+    assume(pairs)
+    a, b = data.draw(st.sampled_from(pairs))
+    swap = Swap(a.person, a.start, b.person, b.start)
+    after = Schedule(sched.spec, (), [swap], time_off).shifts(start, end)
+    assert [(s.start, s.end, s.layer) for s in before] == [(s.start, s.end, s.layer) for s in after]
+    for old, new in zip(before, after, strict=True):
+        if old.index == a.index:
+            assert (new.person, new.source) == (b.person, "swap")
+        elif old.index == b.index:
+            assert (new.person, new.source) == (a.person, "swap")
+        else:
+            assert new == old
+
+
+@PROFILE
+@given(scenarios())
+def test_nobody_works_through_time_off_without_a_warning(
+    case: tuple[Schedule, datetime, datetime, list[Override], list[TimeOff]],
+) -> None:
+    sched, start, end, _, time_off = case
+    for s in sched.shifts(start, end):
+        clash = any(
+            t.person == s.person and t.start < s.utc_end and s.utc_start < t.end for t in time_off
+        )
+        has_warning = any("during their time off" in w for w in s.warnings)
+        assert clash == has_warning
+
+
+@PROFILE
+@given(scenarios(with_overrides=False), st.floats(0, 1), st.floats(0, 1))
+def test_a_window_is_computed_the_same_wherever_it_starts(
+    case: tuple[Schedule, datetime, datetime, list[Override], list[TimeOff]], f: float, g: float
+) -> None:
+    sched, start, end, _, _ = case
+    whole = sched.shifts(start, end)
+    a = start + (end - start) * min(f, g)
+    b = start + (end - start) * max(f, g)
+    assume(b > a)
+    part = sched.shifts(a, b)
+    assert part == [s for s in whole if s.utc_end > a and s.utc_start < b]
+
+
+@PROFILE
+@given(specs(teams=False, changes=False), st.dates(date(2025, 6, 1), date(2027, 6, 1)), st.data())
+def test_membership_change_never_moves_earlier_shifts(
+    spec: RotationSpec, when: date, data: st.DataObject
+) -> None:
+    new = data.draw(st.lists(st.sampled_from(NAMES), max_size=5, unique=True))
+    changed = spec.with_members(PRIMARY, when, new)
+    zone = spec.zone
+    cut = datetime.combine(when, time(), zone)  # shifts starting before this date are history
+    start = cut - timedelta(days=120)
+    old = [s for s in Schedule(spec).shifts(start, cut) if s.start.date() < when]
+    got = [s for s in Schedule(changed).shifts(start, cut) if s.start.date() < when]
+    assert got == old
+    later = Schedule(changed).shifts(cut, cut + timedelta(days=100))
+    assert all(s.person in new for s in later if s.start.date() >= when)
+
+
+@PROFILE
+@given(
+    st.integers(2, 5),
+    st.sampled_from(UNITS[:2]),
+    st.sampled_from(ZONES),
+    st.lists(st.integers(0, 4), min_size=1, max_size=3, unique=True),
+    st.data(),
+)
+def test_swap_later_keeps_everyone_at_their_share(
+    n: int, unit: Unit, zone: str, absences: list[int], data: st.DataObject
+) -> None:
+    spec = RotationSpec(
+        name="r",
+        timezone=zone,
+        unit=unit,
+        count=1,
+        handoff=Handoff(time(10), weekday=0 if unit == "week" else None),
+        layers=(Layer.of(PRIMARY, NAMES[:n]),),
+        anchor=date(2026, 1, 5),
+    )
+    base = Schedule(spec)
+    cycles = 10
+    first, last = base.shift_bounds(0)[0], base.shift_bounds(cycles * n)[0]
+    plain = base.shifts(first, last)
+    # one short absence every other cycle, inside a single shift, away from the window's end
+    time_off = []
+    for c in absences:
+        k = 2 * c * n + data.draw(st.integers(0, n - 1))
+        s = base.shift_bounds(k)[0]
+        time_off.append(TimeOff(plain[k].person, s + timedelta(hours=1), s + timedelta(hours=2)))
+    got = Schedule(spec, time_off=time_off).shifts(first, last)
+    counts = {p: sum(1 for s in got if s.person == p) for p in NAMES[:n]}
+    assert counts == {p: cycles for p in NAMES[:n]}
+    assert all(not s.warnings for s in got)
+    for t in time_off:
+        assert all(not (s.person == t.person and s.utc_start <= t.start < s.utc_end) for s in got)

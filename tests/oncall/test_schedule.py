@@ -1,0 +1,894 @@
+"""Rotation arithmetic: handoffs across DST, month ends, the two reference desks, edits."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from typing import cast
+from zoneinfo import ZoneInfo
+
+import holidays
+import pytest
+
+from dutydesk.oncall.schedule import (
+    LEAD,
+    PRIMARY,
+    FairnessStats,
+    Gap,
+    Handoff,
+    Layer,
+    Override,
+    OverrideConflictError,
+    RotationSpec,
+    Schedule,
+    ScheduleError,
+    Shift,
+    Swap,
+    TimeOff,
+    Unit,
+    apply_override,
+    check,
+    fairness,
+    gaps,
+    local_to_utc,
+    next_shifts,
+    on_call,
+    parse_every,
+    parse_handoff,
+    person_shifts,
+    rotation_from_policy,
+    shifts,
+    validate_override,
+    validate_swap,
+    validate_time_off,
+)
+
+from .rotations import INFRA_POLICY, SET_POLICY, infra, set_rotation, utc
+
+LA = ZoneInfo("America/Los_Angeles")
+BERLIN = ZoneInfo("Europe/Berlin")
+TORONTO = ZoneInfo("America/Toronto")
+HOUR = timedelta(hours=1)
+MEMBERS = ("ana", "bo", "chen", "dee")
+TEAMS = ("channels", "playbooks", "mobile", "platform")
+
+
+def week_start(k: int) -> datetime:
+    """Start of infra shift k as an aware LA datetime (Mondays from 2026-01-05, 10:00)."""
+    return datetime.combine(date(2026, 1, 5) + timedelta(weeks=k), time(10), LA)
+
+
+def people(items: list[Shift]) -> list[str]:
+    return [s.person for s in items]
+
+
+def simple(
+    unit: Unit = "day",
+    at: time = time(10),
+    *,
+    tz: str = "America/Los_Angeles",
+    count: int = 1,
+    weekday: int | None = None,
+    day: int | None = None,
+    anchor: date = date(2026, 1, 1),
+    members: tuple[str, ...] = ("a", "b"),
+) -> RotationSpec:
+    return RotationSpec(
+        name="t",
+        timezone=tz,
+        unit=unit,
+        count=count,
+        handoff=Handoff(at, weekday=weekday, day=day),
+        layers=(Layer.of(PRIMARY, members),),
+        anchor=anchor,
+    )
+
+
+# ------------------------------------------------------------------------------------------
+# Parsing policy
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("day", ("day", 1)),
+        ("week", ("week", 1)),
+        ("month", ("month", 1)),
+        ("2 weeks", ("week", 2)),
+        ("3 days", ("day", 3)),
+        ("6 months", ("month", 6)),
+        (" 1 Week ", ("week", 1)),
+        ("1 day", ("day", 1)),
+    ],
+)
+def test_parse_every(text: str, expected: tuple[str, int]) -> None:
+    assert parse_every(text) == expected
+
+
+@pytest.mark.parametrize("text", ["fortnight", "0 weeks", "weeks 2", "", "-1 days", "2.5 weeks"])
+def test_parse_every_rejects(text: str) -> None:
+    with pytest.raises(ValueError, match="every"):
+        parse_every(text)
+
+
+def test_parse_handoff_shapes() -> None:
+    assert parse_handoff("day", "10:00") == Handoff(time(10))
+    assert parse_handoff("week", "mon 10:00") == Handoff(time(10), weekday=0)
+    assert parse_handoff("week", "Sunday 23:59") == Handoff(time(23, 59), weekday=6)
+    assert parse_handoff("month", "16 09:00") == Handoff(time(9), day=16)
+    assert parse_handoff("month", "31 00:00") == Handoff(time(0), day=31)
+
+
+@pytest.mark.parametrize(
+    ("unit", "text"),
+    [
+        ("day", "mon 10:00"),
+        ("day", "25:00"),
+        ("week", "10:00"),
+        ("week", "xyz 10:00"),
+        ("week", "mon 10:60"),
+        ("month", "32 09:00"),
+        ("month", "0 09:00"),
+        ("month", "mon 09:00"),
+        ("month", "16 9am"),
+    ],
+)
+def test_parse_handoff_rejects(unit: Unit, text: str) -> None:
+    with pytest.raises(ValueError, match="handoff"):
+        parse_handoff(unit, text)
+
+
+def test_policy_builds_the_reference_rotations() -> None:
+    spec = infra()
+    assert spec.unit == "week" and spec.count == 1
+    assert spec.handoff == Handoff(time(10), weekday=0)
+    assert spec.anchor == date(2026, 1, 5)
+    assert [x.name for x in spec.layers] == [PRIMARY]
+    assert spec.people == frozenset(MEMBERS)
+
+    team = set_rotation()
+    assert [x.name for x in team.layers] == [LEAD, *TEAMS]
+    assert team.layer(LEAD).lead_of == TEAMS
+    assert team.layer("mobile").team == "mobile"
+    assert team.handoff == Handoff(time(9), day=16)
+
+
+def test_policy_without_start_uses_the_fixed_default_anchor() -> None:
+    spec = rotation_from_policy("x", {**INFRA_POLICY, "start": None} | {"start": "2000-01-03"})
+    plain = dict(INFRA_POLICY)
+    del plain["start"]
+    assert rotation_from_policy("x", plain).anchor == spec.anchor == date(2000, 1, 3)
+
+
+def test_policy_lead_order_defaults_to_team_order() -> None:
+    policy = {k: v for k, v in SET_POLICY.items() if k != "lead_order"}
+    assert rotation_from_policy("set", policy).layer(LEAD).lead_of == TEAMS
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"timezone": "Mars/Olympus"}, "unknown time zone 'Mars/Olympus'"),
+        ({"every": "fortnight"}, "rotations.x.every"),
+        ({"handoff": "10:00"}, "rotations.x.handoff"),
+        ({"start": "Jan 5"}, "rotations.x.start"),
+        ({"skip": "never"}, "rotations.x.skip"),
+        ({"lead": "rotate-teams"}, "rotations.x.lead: needs one_per_team"),
+        ({"memebrs": ["a"]}, "unknown key(s) memebrs"),
+        ({"members": "ana"}, "rotations.x.members: expected a list"),
+        ({"members": ["ana", "ana"]}, "lists 'ana' twice"),
+    ],
+)
+def test_policy_errors_name_the_key(patch: dict[str, object], message: str) -> None:
+    with pytest.raises(ScheduleError) as err:
+        rotation_from_policy("x", {**INFRA_POLICY, **patch})
+    assert message in str(err.value)
+    assert str(err.value).startswith("rotations.x")
+
+
+@pytest.mark.parametrize(
+    ("patch", "message"),
+    [
+        ({"lead": "oldest"}, 'only "rotate-teams"'),
+        ({"lead_order": ["channels", "ops"]}, "unknown layer 'ops'"),
+        ({"lead_order": ["channels", "channels"]}, "lists a team twice"),
+        ({"teams": {}}, "teams: required"),
+        ({"members": ["a"]}, "takes `teams` instead"),
+    ],
+)
+def test_team_policy_errors(patch: dict[str, object], message: str) -> None:
+    with pytest.raises(ScheduleError, match=r"rotations\.set") as err:
+        rotation_from_policy("set", {**SET_POLICY, **patch})
+    assert message in str(err.value)
+
+
+def test_spec_validation_lists_every_problem() -> None:
+    with pytest.raises(ScheduleError) as err:
+        RotationSpec(
+            name="bad",
+            timezone="UTC",
+            unit="week",
+            count=0,
+            handoff=Handoff(time(10)),
+            layers=(Layer.of("a", ["x"]), Layer.of("a", ["y"]), Layer("l", lead_of=("zz",))),
+        )
+    text = str(err.value)
+    assert "count must be at least 1" in text
+    assert "needs a handoff weekday" in text
+    assert "layer 'a' is declared twice" in text
+    assert "unknown layer 'zz'" in text
+
+
+# ------------------------------------------------------------------------------------------
+# Handoff instants and DST
+
+
+def test_infra_weekly_handoffs_stay_at_ten_local_across_2026_dst() -> None:
+    spec = infra()
+    got = shifts(spec, week_start(0), week_start(52))
+    assert len(got) == 52
+    for k, s in enumerate(got):
+        assert s.start == week_start(k) and s.start.astimezone(LA).hour == 10
+        assert s.start.weekday() == 0 and s.person == MEMBERS[k % 4] and s.index == k
+    hours = {s.start.date(): s.duration / HOUR for s in got}
+    assert hours[date(2026, 3, 2)] == 167  # the week of 2026-03-08 (spring forward)
+    assert hours[date(2026, 10, 26)] == 169  # the week of 2026-11-01 (fall back)
+    assert {h for d, h in hours.items() if d not in {date(2026, 3, 2), date(2026, 10, 26)}} == {168}
+    assert got[8].utc_start == utc(2026, 3, 2, 18) and got[9].utc_start == utc(2026, 3, 9, 17)
+
+
+def test_on_call_right_at_and_just_before_a_dst_handoff() -> None:
+    sched = Schedule(infra())
+    handoff = utc(2026, 3, 9, 17)  # Monday 2026-03-09 10:00 PDT
+    assert sched.on_call(handoff - timedelta(seconds=1))[PRIMARY].person == "ana"
+    assert sched.on_call(handoff)[PRIMARY].person == "bo"
+    # 10:00 PST would be 18:00 UTC; by then bo has been on for an hour
+    assert sched.on_call(utc(2026, 3, 9, 17, 30))[PRIMARY].start == handoff
+
+
+def test_berlin_weekly_across_2026_and_2027_changes() -> None:
+    spec = simple("week", time(9), tz="Europe/Berlin", weekday=0, anchor=date(2026, 1, 5))
+    got = Schedule(spec).shifts(utc(2026, 1, 5, 8), utc(2028, 1, 3, 8))
+    odd = {date(2026, 3, 23): 167, date(2026, 10, 19): 169}
+    odd |= {date(2027, 3, 22): 167, date(2027, 10, 25): 169}
+    for s in got:
+        local = s.start.astimezone(BERLIN)
+        assert (local.weekday(), local.hour, local.minute) == (0, 9, 0)
+        assert s.duration / HOUR == odd.get(local.date(), 168)
+    assert {s.start.date() for s in got} >= set(odd)
+
+
+def test_spring_forward_gap_handoff_moves_to_the_jump() -> None:
+    spec = simple("day", time(2, 30), anchor=date(2026, 3, 6))
+    got = shifts(spec, utc(2026, 3, 6, 12), utc(2026, 3, 9, 9))
+    starts = [s.utc_start for s in got]
+    assert starts == [utc(2026, 3, 6, 10, 30), utc(2026, 3, 7, 10, 30), utc(2026, 3, 8, 10)]
+    assert got[-1].utc_end == utc(2026, 3, 9, 9, 30)  # 02:30 PDT the day after
+    jump = got[2].start
+    assert (jump.hour, jump.minute, jump.utcoffset()) == (3, 0, timedelta(hours=-7))
+    assert [s.duration / HOUR for s in got] == [24, 23.5, 23.5]
+
+
+def test_ambiguous_handoff_takes_the_first_occurrence() -> None:
+    spec = simple("day", time(1, 30), anchor=date(2026, 10, 30))
+    got = shifts(spec, utc(2026, 10, 31, 12), utc(2026, 11, 2, 12))
+    on_the_day = next(s for s in got if s.start.date() == date(2026, 11, 1))
+    assert on_the_day.utc_start == utc(2026, 11, 1, 8, 30)  # 01:30 PDT
+    assert on_the_day.start.utcoffset() == timedelta(hours=-7)
+    assert on_the_day.duration == 25 * HOUR  # to 01:30 PST the next day
+
+
+@pytest.mark.parametrize(
+    ("zone", "local", "expected"),
+    [
+        ("America/Los_Angeles", datetime(2026, 3, 8, 2, 30), utc(2026, 3, 8, 10)),
+        ("America/Los_Angeles", datetime(2026, 3, 8, 2, 0), utc(2026, 3, 8, 10)),
+        ("America/Los_Angeles", datetime(2026, 3, 8, 3, 0), utc(2026, 3, 8, 10)),
+        ("America/Los_Angeles", datetime(2026, 3, 8, 1, 59), utc(2026, 3, 8, 9, 59)),
+        ("America/Los_Angeles", datetime(2026, 11, 1, 1, 30), utc(2026, 11, 1, 8, 30)),
+        ("Europe/Berlin", datetime(2026, 3, 29, 2, 30), utc(2026, 3, 29, 1)),
+        ("Europe/Berlin", datetime(2026, 10, 25, 2, 30), utc(2026, 10, 25, 0, 30)),
+        ("Australia/Lord_Howe", datetime(2026, 10, 4, 2, 15), utc(2026, 10, 3, 15, 30)),
+        ("America/Santiago", datetime(2026, 9, 6, 0, 30), utc(2026, 9, 6, 4)),
+        ("UTC", datetime(2026, 3, 8, 2, 30), utc(2026, 3, 8, 2, 30)),
+    ],
+)
+def test_local_to_utc_gap_and_fold_rules(zone: str, local: datetime, expected: datetime) -> None:
+    assert local_to_utc(local, ZoneInfo(zone)) == expected
+
+
+# ------------------------------------------------------------------------------------------
+# The SET monthly rotation
+
+
+def test_set_one_engineer_per_team_and_a_rotating_lead() -> None:
+    sched = Schedule(set_rotation())
+    got = sched.shifts(utc(2026, 1, 16, 14), utc(2028, 1, 16, 14))
+    by_layer: dict[str, list[Shift]] = {}
+    for s in got:
+        by_layer.setdefault(s.layer, []).append(s)
+    assert list(by_layer) == [LEAD, *TEAMS]  # layer order
+    teams = cast("dict[str, list[str]]", SET_POLICY["teams"])
+    for team, (first, second) in zip(TEAMS, teams.values(), strict=True):
+        assert people(by_layer[team]) == [first, second] * 12
+    for k, lead in enumerate(by_layer[LEAD]):
+        team = TEAMS[k % 4]
+        assert lead.team == team
+        assert lead.person == by_layer[team][k].person
+        assert (lead.start, lead.end) == (by_layer[team][k].start, by_layer[team][k].end)
+        local = lead.start.astimezone(TORONTO)
+        assert (local.day, local.hour, local.minute) == (16, 9, 0)
+    years = {s.start.year for s in by_layer[LEAD]}
+    assert years == {2026, 2027}  # crosses the year boundary
+    now = sched.on_call(utc(2026, 12, 31, 12))
+    assert {name: s.person for name, s in now.items()} == {
+        LEAD: "lee",  # Dec 16 2026 is shift 11: platform leads, and its engineer is lee
+        "channels": "finn",
+        "playbooks": "hana",
+        "mobile": "jo",
+        "platform": "lee",
+    }
+
+
+@pytest.mark.parametrize(
+    ("day", "year", "february"),
+    [(29, 2028, 29), (30, 2028, 29), (31, 2028, 29), (29, 2027, 28), (31, 2027, 28)],
+)
+def test_month_ends_clamp_to_the_last_day(day: int, year: int, february: int) -> None:
+    spec = simple("month", time(9), day=day, anchor=date(year, 1, 1), tz="America/Toronto")
+    got = shifts(spec, utc(year, 1, 1), utc(year, 5, 1))
+    assert [s.start.date() for s in got] == [
+        date(year, 1, day),
+        date(year, 2, february),
+        date(year, 3, day),
+        date(year, 4, min(day, 30)),
+    ]
+    assert all(s.start.astimezone(TORONTO).hour == 9 for s in got)
+
+
+def test_month_rotation_crosses_the_year_and_returns_to_day_31() -> None:
+    spec = simple("month", time(0), day=31, anchor=date(2026, 9, 1), tz="UTC")
+    got = shifts(spec, utc(2026, 9, 30), utc(2027, 3, 2))
+    assert [s.start.date() for s in got] == [
+        date(2026, 9, 30),
+        date(2026, 10, 31),
+        date(2026, 11, 30),
+        date(2026, 12, 31),
+        date(2027, 1, 31),
+        date(2027, 2, 28),
+        date(2027, 3, 31),
+    ][: len(got)]
+    assert got[-1].start.date() == date(2027, 2, 28)
+
+
+def test_every_n_units_and_anchor_rounding() -> None:
+    fortnight = simple("week", count=2, weekday=0, anchor=date(2026, 1, 7))
+    got = shifts(fortnight, utc(2026, 1, 1), utc(2026, 3, 1))
+    assert [s.start.date() for s in got] == [
+        date(2026, 1, 12),
+        date(2026, 1, 26),
+        date(2026, 2, 9),
+        date(2026, 2, 23),
+    ]
+    three = simple("day", count=3, anchor=date(2026, 1, 1))
+    assert [s.start.date() for s in shifts(three, utc(2026, 1, 1), utc(2026, 1, 9))] == [
+        date(2026, 1, 1),
+        date(2026, 1, 4),
+        date(2026, 1, 7),
+    ]
+    bimonthly = simple("month", count=2, day=16, anchor=date(2026, 1, 17))
+    assert [s.start.date() for s in shifts(bimonthly, utc(2026, 1, 1), utc(2026, 7, 1))] == [
+        date(2026, 2, 16),
+        date(2026, 4, 16),
+        date(2026, 6, 16),
+    ]
+
+
+def test_nobody_before_the_anchor_and_gaps_report_it() -> None:
+    spec = simple("week", weekday=0, anchor=date(2026, 6, 1))
+    assert on_call(spec, utc(2026, 5, 20)) == {}
+    assert gaps(spec, utc(2026, 5, 1), utc(2026, 7, 1)) == [
+        Gap(PRIMARY, utc(2026, 5, 1), utc(2026, 6, 1, 17))
+    ]
+
+
+# ------------------------------------------------------------------------------------------
+# Membership changes
+
+
+def test_joining_member_continues_the_cycle_after_the_last_person() -> None:
+    spec = infra()
+    joined = spec.with_members(PRIMARY, date(2026, 2, 10), ["ana", "bo", "eve", "chen", "dee"])
+    before = shifts(spec, week_start(0), week_start(6))
+    after = shifts(joined, week_start(0), week_start(12))
+    assert after[:6] == before  # shift 5 (Feb 9-16) spans the effective date and does not move
+    assert people(after[5:]) == ["bo", "eve", "chen", "dee", "ana", "bo", "eve"]
+
+
+def test_leaving_member_hands_to_their_follower_still_present() -> None:
+    left = infra().with_members(PRIMARY, date(2026, 2, 16), ["ana", "chen", "dee"])
+    got = shifts(left, week_start(4), week_start(10))
+    assert people(got) == ["ana", "bo", "chen", "dee", "ana", "chen"]
+
+
+def test_leaving_next_member_is_skipped() -> None:
+    left = infra().with_members(PRIMARY, date(2026, 2, 16), ["ana", "bo", "dee"])
+    assert people(shifts(left, week_start(4), week_start(10))) == [
+        "ana",
+        "bo",
+        "dee",
+        "ana",
+        "bo",
+        "dee",
+    ]
+
+
+def test_whole_team_replaced_starts_at_the_top() -> None:
+    new = infra().with_members(PRIMARY, date(2026, 2, 16), ["xia", "yan"])
+    assert people(shifts(new, week_start(5), week_start(9))) == ["bo", "xia", "yan", "xia"]
+
+
+def test_empty_list_is_a_gap_and_resuming_continues() -> None:
+    spec = infra().with_members(PRIMARY, date(2026, 2, 16), [])
+    spec = spec.with_members(PRIMARY, date(2026, 3, 16), list(MEMBERS))
+    got = shifts(spec, week_start(4), week_start(12))
+    assert people(got) == ["ana", "bo", "chen", "dee"]
+    assert got[1].end == week_start(6) and got[2].start == week_start(10)
+    assert gaps(spec, week_start(4), week_start(12)) == [
+        Gap(PRIMARY, week_start(6).astimezone(UTC), week_start(10).astimezone(UTC))
+    ]
+
+
+def test_same_day_changes_last_one_wins() -> None:
+    spec = infra().with_members(PRIMARY, date(2026, 2, 16), ["ana"])
+    spec = spec.with_members(PRIMARY, date(2026, 2, 16), ["ana", "bo"])
+    assert people(shifts(spec, week_start(6), week_start(9))) == ["ana", "bo", "ana"]
+
+
+def test_with_members_rejects_unknown_layer() -> None:
+    with pytest.raises(KeyError):
+        infra().with_members("secondary", date(2026, 1, 1), ["x"])
+
+
+# ------------------------------------------------------------------------------------------
+# Overrides
+
+
+def test_partial_override_splits_the_base_shift() -> None:
+    ov = Override(utc(2026, 2, 11), utc(2026, 2, 12), "dee", replaces="bo", id="o1")
+    got = shifts(infra(), week_start(5), week_start(6), overrides=[ov])
+    assert [(s.person, s.source, s.utc_start, s.utc_end) for s in got] == [
+        ("bo", "rotation", utc(2026, 2, 9, 18), utc(2026, 2, 11)),
+        ("dee", "override", utc(2026, 2, 11), utc(2026, 2, 12)),
+        ("bo", "rotation", utc(2026, 2, 12), utc(2026, 2, 16, 18)),
+    ]
+    assert got[1].override_id == "o1" and got[1].index is None
+    assert got[0].index == got[2].index == 5
+
+
+def test_override_across_a_handoff_trims_both_neighbours() -> None:
+    ov = Override(utc(2026, 2, 15), utc(2026, 2, 17), "ana")
+    got = shifts(infra(), week_start(5), week_start(7), overrides=[ov])
+    assert [(s.person, s.source) for s in got] == [
+        ("bo", "rotation"),
+        ("ana", "override"),
+        ("chen", "rotation"),
+    ]
+    assert got[0].utc_end == got[1].utc_start and got[1].utc_end == got[2].utc_start
+    sched = Schedule(infra(), [ov])
+    assert sched.on_call(utc(2026, 2, 16, 18))[PRIMARY].person == "ana"
+    assert sched.on_call(utc(2026, 2, 17))[PRIMARY].person == "chen"
+
+
+def test_override_fills_a_gap() -> None:
+    spec = simple("week", weekday=0, anchor=date(2026, 6, 1))
+    ov = Override(utc(2026, 5, 10), utc(2026, 5, 12), "a")
+    assert on_call(spec, utc(2026, 5, 11), overrides=[ov])[PRIMARY].person == "a"
+    assert gaps(spec, utc(2026, 5, 1), utc(2026, 6, 1), overrides=[ov]) == [
+        Gap(PRIMARY, utc(2026, 5, 1), utc(2026, 5, 10)),
+        Gap(PRIMARY, utc(2026, 5, 12), utc(2026, 6, 1)),
+    ]
+
+
+def test_overlapping_overrides_later_one_wins_when_compiled() -> None:
+    older = Override(utc(2026, 2, 10), utc(2026, 2, 14), "dee", id="old")
+    newer = Override(utc(2026, 2, 11), utc(2026, 2, 12), "chen", id="new")
+    got = shifts(infra(), utc(2026, 2, 10), utc(2026, 2, 14), overrides=[older, newer])
+    assert [(s.person, s.utc_start, s.utc_end) for s in got] == [
+        ("dee", utc(2026, 2, 10), utc(2026, 2, 11)),
+        ("chen", utc(2026, 2, 11), utc(2026, 2, 12)),
+        ("dee", utc(2026, 2, 12), utc(2026, 2, 14)),
+    ]
+
+
+def test_overlapping_override_rejected_unless_replace() -> None:
+    sched = Schedule(infra())
+    older = Override(utc(2026, 2, 10), utc(2026, 2, 14), "dee", id="old")
+    newer = Override(utc(2026, 2, 11), utc(2026, 2, 12), "chen", id="new")
+    errors = validate_override(sched, newer, existing=[older])
+    assert errors == [
+        "override new: overlaps override old (dee, 2026-02-09 16:00 PST – 2026-02-13 16:00 PST);"
+        " pass replace=True to replace it"
+    ]
+    assert validate_override(sched, newer, existing=[older], replace=True) == []
+    with pytest.raises(OverrideConflictError, match="overlaps override old"):
+        apply_override([older], newer)
+    stored = apply_override([older], newer, replace=True)
+    assert [(o.id, o.start, o.end) for o in stored] == [
+        ("old", utc(2026, 2, 10), utc(2026, 2, 11)),
+        ("old/new", utc(2026, 2, 12), utc(2026, 2, 14)),
+        ("new", utc(2026, 2, 11), utc(2026, 2, 12)),
+    ]
+    # a newer override covering the older one entirely removes it
+    wide = Override(utc(2026, 2, 1), utc(2026, 2, 20), "ana", id="wide")
+    assert apply_override(stored, wide, replace=True) == [wide]
+    # other layers do not clash
+    other = Override(utc(2026, 2, 11), utc(2026, 2, 12), "x", layer="secondary")
+    assert apply_override([older], other) == [older, other]
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        (Override(utc(2026, 2, 11), utc(2026, 2, 11), "dee"), "is not after start"),
+        (Override(utc(2026, 2, 12), utc(2026, 2, 11), "dee"), "is not after start"),
+        (Override(datetime(2026, 2, 11), utc(2026, 2, 12), "dee"), "has no time zone"),
+        (Override(utc(2026, 2, 11), utc(2026, 2, 12), "zed"), "unknown person 'zed'"),
+        (Override(utc(2026, 2, 11), utc(2026, 2, 12), "dee", layer="x"), "unknown layer 'x'"),
+        (Override(utc(2026, 2, 11), utc(2026, 2, 12), "dee", replaces="ana"), "ana is not on call"),
+        (Override(utc(2026, 2, 11), utc(2026, 2, 12), "bo", replaces="bo"), "cover for themselves"),
+        (Override(utc(2026, 2, 11), utc(2026, 2, 12), "dee", replaces="q"), "unknown person 'q'"),
+    ],
+)
+def test_validate_override_messages(override: Override, message: str) -> None:
+    errors = validate_override(Schedule(infra()), override)
+    assert any(message in e for e in errors), errors
+
+
+def test_validate_override_uses_the_directory_when_given() -> None:
+    ov = Override(utc(2026, 2, 11), utc(2026, 2, 12), "newhire")
+    sched = Schedule(infra())
+    assert validate_override(sched, ov) == ["override newhire: unknown person 'newhire'"]
+    assert validate_override(sched, ov, known_people={"newhire"}) == []
+
+
+def test_schedule_rejects_broken_overrides() -> None:
+    bad = [
+        Override(utc(2026, 2, 12), utc(2026, 2, 11), "dee", id="a"),
+        Override(utc(2026, 2, 11), utc(2026, 2, 12), "dee", layer="nope", id="b"),
+    ]
+    with pytest.raises(ScheduleError) as err:
+        Schedule(infra(), bad)
+    assert len(err.value.errors) == 2
+
+
+def test_override_on_a_team_layer_does_not_change_the_lead() -> None:
+    spec = set_rotation()
+    ov = Override(utc(2026, 1, 20), utc(2026, 1, 25), "finn", layer="channels")
+    now = on_call(spec, utc(2026, 1, 22), overrides=[ov])
+    assert now["channels"].person == "finn" and now["channels"].source == "override"
+    assert now[LEAD].person == "eva"
+    lead_ov = Override(utc(2026, 1, 20), utc(2026, 1, 25), "kai", layer=LEAD)
+    now = on_call(spec, utc(2026, 1, 22), overrides=[lead_ov])
+    assert now[LEAD].person == "kai" and now[LEAD].team is None
+    assert now["channels"].person == "eva"
+
+
+# ------------------------------------------------------------------------------------------
+# Swaps
+
+
+def test_swap_exchanges_exactly_two_shifts() -> None:
+    spec = infra()
+    swap = Swap("bo", week_start(5), "dee", week_start(7), id="s1")
+    plain = shifts(spec, week_start(0), week_start(12))
+    swapped = shifts(spec, week_start(0), week_start(12), swaps=[swap])
+    assert [(s.start, s.end) for s in plain] == [(s.start, s.end) for s in swapped]
+    diff = [
+        (p.index, p.person, q.person, q.source)
+        for p, q in zip(plain, swapped, strict=True)
+        if p != q
+    ]
+    assert diff == [(5, "bo", "dee", "swap"), (7, "dee", "bo", "swap")]
+
+
+def test_swaps_apply_in_order() -> None:
+    first = Swap("bo", week_start(5), "dee", week_start(7))
+    second = Swap("bo", week_start(7), "ana", week_start(8))  # bo now holds shift 7
+    got = shifts(infra(), week_start(4), week_start(9), swaps=[first, second])
+    assert people(got) == ["ana", "dee", "chen", "ana", "bo"]
+
+
+@pytest.mark.parametrize(
+    ("swap", "message"),
+    [
+        (Swap("ana", week_start(5), "dee", week_start(7)), "belongs to bo, not ana"),
+        (Swap("bo", week_start(5) + HOUR, "dee", week_start(7)), "no primary shift starts at"),
+        (Swap("bo", week_start(5), "bo", week_start(9)), "cannot swap with themselves"),
+        (Swap("bo", week_start(5), "dee", week_start(7), layer="x"), "unknown layer 'x'"),
+        (Swap("bo", datetime(2026, 2, 9, 10), "dee", week_start(7)), "must be timezone-aware"),
+        (Swap("bo", week_start(-3), "dee", week_start(7)), "no primary shift starts at"),
+    ],
+)
+def test_invalid_swaps_are_explained(swap: Swap, message: str) -> None:
+    sched = Schedule(infra())
+    assert any(message in e for e in validate_swap(sched, swap)), validate_swap(sched, swap)
+    with pytest.raises(ScheduleError, match=message.split("'")[0]):
+        Schedule(infra(), swaps=[swap])
+
+
+def test_swap_with_unknown_person() -> None:
+    errors = validate_swap(Schedule(infra()), Swap("zed", week_start(5), "dee", week_start(7)))
+    assert errors[0] == "swap zed/dee: unknown person 'zed'"
+
+
+def test_swap_on_a_team_layer_moves_the_lead() -> None:
+    spec = set_rotation()
+    jan = datetime(2026, 1, 16, 9, tzinfo=TORONTO)
+    feb = datetime(2026, 2, 16, 9, tzinfo=TORONTO)
+    swap = Swap("eva", jan, "finn", feb, layer="channels")
+    now = on_call(spec, utc(2026, 1, 20), swaps=[swap])
+    assert now["channels"].person == "finn" and now[LEAD].person == "finn"
+    assert now[LEAD].source == "swap" and now[LEAD].team == "channels"
+    feb_now = on_call(spec, utc(2026, 2, 20), swaps=[swap])
+    assert feb_now["channels"].person == "eva" and feb_now[LEAD].person == "hana"
+
+
+# ------------------------------------------------------------------------------------------
+# Time off
+
+
+def pto(person: str, start: datetime, end: datetime) -> TimeOff:
+    return TimeOff(person, start, end, id=f"pto-{person}")
+
+
+def test_swap_later_trades_with_the_next_member() -> None:
+    off = [pto("bo", utc(2026, 2, 10), utc(2026, 2, 12))]
+    got = shifts(infra(), week_start(4), week_start(8), time_off=off)
+    assert people(got) == ["ana", "chen", "bo", "dee"]
+    assert all(not s.warnings for s in got)
+
+
+def test_swap_later_skips_an_absent_next_member() -> None:
+    off = [
+        pto("bo", utc(2026, 2, 10), utc(2026, 2, 12)),
+        pto("chen", utc(2026, 2, 9), utc(2026, 2, 11)),
+    ]
+    got = shifts(infra(), week_start(4), week_start(8), time_off=off)
+    assert people(got) == ["ana", "dee", "chen", "bo"]
+
+
+def test_swap_later_wraps_to_the_next_cycle() -> None:
+    off = [pto("dee", utc(2026, 2, 24), utc(2026, 2, 26))]
+    got = shifts(infra(), week_start(6), week_start(10), time_off=off)
+    assert people(got) == ["chen", "ana", "dee", "bo"]
+
+
+def test_swap_later_looks_further_when_the_payback_week_is_also_off() -> None:
+    off = [pto("bo", utc(2026, 2, 10), utc(2026, 2, 20))]  # bo's week and part of chen's
+    got = shifts(infra(), week_start(4), week_start(9), time_off=off)
+    assert people(got) == ["ana", "dee", "chen", "bo", "ana"]
+
+
+def test_swap_later_falls_back_to_cover_for_long_absences() -> None:
+    off = [pto("bo", week_start(5), week_start(10))]  # five weeks
+    got = shifts(infra(), week_start(4), week_start(12), time_off=off)
+    assert people(got) == ["ana", "chen", "chen", "dee", "ana", "chen", "bo", "dee"]
+    assert all(not s.warnings for s in got)
+
+
+def test_skip_next_covers_without_payback() -> None:
+    spec = rotation_from_policy("infra", {**INFRA_POLICY, "skip": "next"})
+    off = [pto("bo", utc(2026, 2, 10), utc(2026, 2, 12))]
+    got = shifts(spec, week_start(4), week_start(9), time_off=off)
+    assert people(got) == ["ana", "chen", "chen", "dee", "ana"]
+
+
+@pytest.mark.parametrize("skip", ["swap-later", "next"])
+def test_nobody_available_keeps_the_person_with_warnings(skip: str) -> None:
+    spec = rotation_from_policy("infra", {**INFRA_POLICY, "skip": skip})
+    off = [pto(p, utc(2026, 2, 10), utc(2026, 2, 11)) for p in MEMBERS]
+    got = shifts(spec, week_start(5), week_start(6), time_off=off)
+    assert people(got) == ["bo"]
+    assert got[0].warnings == (
+        "no other member of primary is available to cover bo's time off",
+        "bo is on call during their time off (2026-02-09 16:00 PST – 2026-02-10 16:00 PST)",
+    )
+
+
+def test_override_into_time_off_is_flagged() -> None:
+    off = [pto("dee", utc(2026, 2, 10), utc(2026, 2, 12))]
+    ov = Override(utc(2026, 2, 11), utc(2026, 2, 13), "dee")
+    now = on_call(infra(), utc(2026, 2, 11, 12), overrides=[ov], time_off=off)
+    assert now[PRIMARY].source == "override"
+    assert (
+        now[PRIMARY].warnings and "dee is on call during their time off" in now[PRIMARY].warnings[0]
+    )
+
+
+def test_short_absence_under_the_threshold_only_warns() -> None:
+    spec = RotationSpec(
+        name="set",
+        timezone="America/Toronto",
+        unit="month",
+        count=1,
+        handoff=Handoff(time(9), day=16),
+        layers=(Layer.of("channels", ["eva", "finn"], team="channels"),),
+        anchor=date(2026, 1, 16),
+        skip_min_overlap=timedelta(days=3),
+    )
+    short = [pto("eva", utc(2026, 2, 2), utc(2026, 2, 4))]
+    got = shifts(spec, utc(2026, 1, 20), utc(2026, 3, 20), time_off=short)
+    assert people(got) == ["eva", "finn", "eva"]
+    assert "eva is on call during their time off" in got[0].warnings[0]
+    long = [pto("eva", utc(2026, 2, 2), utc(2026, 2, 9))]
+    assert people(shifts(spec, utc(2026, 1, 20), utc(2026, 3, 20), time_off=long)) == [
+        "finn",
+        "eva",
+        "eva",
+    ]
+
+
+def test_time_off_on_a_team_layer_moves_the_lead_too() -> None:
+    off = [pto("eva", utc(2026, 2, 1), utc(2026, 2, 5))]
+    now = on_call(set_rotation(), utc(2026, 2, 10), time_off=off)
+    assert now["channels"].person == "finn" and now[LEAD].person == "finn"
+    later = on_call(set_rotation(), utc(2026, 2, 20), time_off=off)
+    assert later["channels"].person == "eva" and later[LEAD].person == "hana"
+
+
+def test_single_member_layer_cannot_be_covered() -> None:
+    spec = simple("week", weekday=0, anchor=date(2026, 1, 5), members=("solo",))
+    got = shifts(
+        spec,
+        utc(2026, 2, 10),
+        utc(2026, 2, 11),
+        time_off=[pto("solo", utc(2026, 2, 10), utc(2026, 2, 11))],
+    )
+    assert people(got) == ["solo"] and len(got[0].warnings) == 2
+
+
+def test_window_results_do_not_depend_on_where_the_window_starts() -> None:
+    off = [
+        pto("bo", utc(2026, 2, 10), utc(2026, 2, 12)),
+        pto("chen", utc(2026, 2, 17), utc(2026, 2, 19)),
+    ]
+    off += [pto("dee", utc(2026, 2, 24), utc(2026, 2, 26))]
+    sched = Schedule(infra(), time_off=off)
+    whole = sched.shifts(week_start(0), week_start(20))
+    for a in range(0, 12):
+        part = sched.shifts(week_start(a), week_start(a + 3))
+        assert part == whole[a : a + 3]
+        assert sched.on_call(week_start(a) + HOUR)[PRIMARY] == whole[a]
+
+
+def test_time_off_validation() -> None:
+    assert validate_time_off(pto("bo", utc(2026, 2, 2), utc(2026, 2, 1)), known_people=MEMBERS) == [
+        "time off pto-bo: end 2026-02-01T00:00:00+00:00 is not after start 2026-02-02T00:00:00+00:00"
+    ]
+    assert validate_time_off(
+        pto("zed", utc(2026, 2, 1), utc(2026, 2, 2)), known_people=MEMBERS
+    ) == ["time off pto-zed: unknown person 'zed'"]
+    with pytest.raises(ScheduleError, match="has no time zone"):
+        Schedule(infra(), time_off=[pto("bo", datetime(2026, 2, 1), utc(2026, 2, 2))])
+
+
+def test_check_collects_every_problem() -> None:
+    errors = check(
+        infra(),
+        overrides=[
+            Override(utc(2026, 2, 10), utc(2026, 2, 14), "dee", id="o1"),
+            Override(utc(2026, 2, 11), utc(2026, 2, 12), "zed", id="o2"),
+            Override(utc(2026, 2, 13), utc(2026, 2, 15), "ana", id="o3"),
+        ],
+        swaps=[
+            Swap("bo", week_start(5), "dee", week_start(7), id="s1"),
+            Swap("bo", week_start(5), "chen", week_start(6), id="s2"),  # bo gave shift 5 away
+        ],
+        time_off=[pto("zed", utc(2026, 3, 1), utc(2026, 3, 2))],
+    )
+    assert errors[0] == "time off pto-zed: unknown person 'zed'"
+    assert "override o2: unknown person 'zed'" in errors
+    assert any(e.startswith("override o3: overlaps override o1") for e in errors)
+    assert any(
+        e.startswith("swap s2: the primary shift starting") and "belongs to dee" in e
+        for e in errors
+    )
+    assert len(errors) == 4
+
+
+# ------------------------------------------------------------------------------------------
+# Other questions
+
+
+def test_next_shifts_and_person_shifts() -> None:
+    spec = infra()
+    upcoming = next_shifts(spec, utc(2026, 2, 10), 3)
+    assert people(upcoming) == ["chen", "dee", "ana"]
+    assert upcoming[0].start == week_start(6)
+    assert next_shifts(spec, week_start(6), 1)[0].start == week_start(7)  # strictly after
+    mine = person_shifts(spec, "bo", utc(2026, 1, 1), utc(2026, 4, 1))
+    assert [s.start for s in mine] == [week_start(1), week_start(5), week_start(9)]
+    team = next_shifts(set_rotation(), utc(2026, 1, 20), 2)
+    assert [(s.layer, s.person) for s in team[:2]] == [(LEAD, "hana"), (LEAD, "ivan")]
+    assert len(team) == 10
+
+
+def test_next_shifts_stops_for_a_layer_that_never_resumes() -> None:
+    spec = infra().with_members(PRIMARY, date(2026, 2, 16), [])
+    assert people(next_shifts(spec, utc(2026, 2, 1), 3)) == ["ana", "bo"]
+
+
+def test_shift_bounds_names_a_shift_for_a_swap() -> None:
+    sched = Schedule(infra())
+    assert sched.shift_bounds(8) == (week_start(8), week_start(9))
+
+
+def test_rejects_naive_instants() -> None:
+    with pytest.raises(ScheduleError, match="timezone-aware"):
+        Schedule(infra()).on_call(datetime(2026, 2, 1))
+    assert Schedule(infra()).shifts(utc(2026, 2, 2), utc(2026, 2, 1)) == []
+
+
+# ------------------------------------------------------------------------------------------
+# Fairness
+
+
+def test_fairness_counts_hours_weekends_and_holidays() -> None:
+    spec = infra()
+    us = set(holidays.country_holidays("US", years=2026))
+    start = datetime(2026, 7, 1, tzinfo=LA)
+    end = datetime(2026, 7, 6, tzinfo=LA)
+    stats = fairness(shifts(spec, start, end), us, start, end, "America/Los_Angeles")
+    # bo's week starts Mon 2026-06-29; July 3 (observed) and 4 are holidays, the 4th a Saturday
+    assert stats == {
+        "bo": FairnessStats(hours=120.0, shifts=1, weekend_hours=48.0, holiday_hours=48.0)
+    }
+
+
+def test_fairness_weekend_on_a_short_dst_day() -> None:
+    spec = infra()
+    got = shifts(spec, week_start(8), week_start(9))
+    stats = fairness(got, set(), week_start(8), week_start(9), LA)
+    assert stats["ana"] == FairnessStats(
+        hours=167.0, shifts=1, weekend_hours=47.0, holiday_hours=0.0
+    )
+
+
+def test_swap_later_keeps_a_quarter_fair() -> None:
+    off = [
+        pto("bo", utc(2026, 2, 10), utc(2026, 2, 12)),
+        pto("dee", utc(2026, 3, 24), utc(2026, 3, 26)),
+    ]
+    got = shifts(infra(), week_start(4), week_start(16), time_off=off)
+    stats = fairness(got, set(), week_start(4), week_start(16), LA)
+    assert {p: s.shifts for p, s in stats.items()} == {p: 3 for p in MEMBERS}
+
+
+def test_trades_never_cross_a_membership_change() -> None:
+    spec = infra().with_members(PRIMARY, date(2026, 2, 16), [*MEMBERS, "eve"])
+    off = [pto("bo", utc(2026, 2, 10), utc(2026, 2, 12))]
+    got = shifts(spec, week_start(4), week_start(9), time_off=off)
+    # chen covers bo's last week under the old list; the new list continues after bo
+    assert people(got) == ["ana", "chen", "chen", "dee", "eve"]
+
+
+def test_swap_on_the_lead_layer_leaves_the_teams_alone() -> None:
+    spec = set_rotation()
+    jan = datetime(2026, 1, 16, 9, tzinfo=TORONTO)
+    feb = datetime(2026, 2, 16, 9, tzinfo=TORONTO)
+    swap = Swap("eva", jan, "hana", feb, layer=LEAD)
+    now = on_call(spec, utc(2026, 1, 20), swaps=[swap])
+    assert now[LEAD].person == "hana" and now[LEAD].source == "swap"
+    assert now["channels"].person == "eva" and now["playbooks"].person == "gus"
+    assert on_call(spec, utc(2026, 2, 20), swaps=[swap])[LEAD].person == "eva"
+
+
+def test_lead_is_a_gap_when_its_team_has_nobody() -> None:
+    spec = set_rotation().with_members("playbooks", date(2026, 2, 1), [])
+    assert LEAD not in on_call(spec, utc(2026, 2, 20))  # February is playbooks' turn to lead
+    assert on_call(spec, utc(2026, 3, 20))[LEAD].person == "ivan"
+    holes = gaps(spec, utc(2026, 2, 1), utc(2026, 4, 1))
+    feb16 = datetime(2026, 2, 16, 9, tzinfo=TORONTO).astimezone(UTC)
+    mar16 = datetime(2026, 3, 16, 9, tzinfo=TORONTO).astimezone(UTC)
+    assert Gap(LEAD, feb16, mar16) in holes
+    assert Gap("playbooks", feb16, utc(2026, 4, 1)) in holes
