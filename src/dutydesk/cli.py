@@ -294,8 +294,12 @@ def demo(
 ) -> None:
     """Add N realistic synthetic tickets (with events and comments) through the bulk path."""
     from dutydesk.demo import bulk_tickets
+    from dutydesk.state import sync_policy
 
     state = _state()
+    if desk not in state.policy.desks:
+        raise fail(f"--desk {desk!r} is not a desk; use one of {', '.join(state.policy.desks)}")
+    sync_policy(state.db, state.policy, state.now())
     started = time.perf_counter()
     n = bulk_tickets(state.db, state.policy, desk, tickets, seed=seed, progress=not opts.json)
     took = time.perf_counter() - started

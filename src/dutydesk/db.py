@@ -7,6 +7,7 @@ when a read lock cannot be upgraded.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -64,6 +65,9 @@ class Database:
             self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.sqlite else self.engine
         )
         self._write = sessionmaker(writer, expire_on_commit=False)
+        # SQLite has one writer. Queue this process's writers on a lock instead of letting them
+        # collide on the file lock, where SQLite's busy handler sleeps in coarse steps.
+        self._write_lock = threading.Lock() if self.sqlite else None
 
     @property
     def dialect(self) -> str:
@@ -77,7 +81,11 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Session]:
         """One transaction: commits on success, rolls back everything on any error."""
-        with self._write() as session, session.begin():
+        if self._write_lock is None:
+            with self._write() as session, session.begin():
+                yield session
+            return
+        with self._write_lock, self._write() as session, session.begin():
             yield session
 
     def dispose(self) -> None:

@@ -493,7 +493,8 @@ def bulk_tickets(
                             "ticket_id": tid,
                             "author_id": responders[0],
                             "body": body,
-                            "body_html": markdown.render(body),
+                            "body_html": html_cache.get(body)
+                            or html_cache.setdefault(body, markdown.render(body)),
                             "public": True,
                             "created_at": created + timedelta(hours=2),
                         }
@@ -501,12 +502,13 @@ def bulk_tickets(
                     labels += [{"ticket_id": tid, "label": x} for x in label]
                     watchers.append({"ticket_id": tid, "user_id": tickets[-1]["reporter_id"]})
                     fts.append({"id": tid, "t": title, "b": description + "\n" + body})
-                s.execute(insert(Ticket), tickets)
-                s.execute(insert(Event), events)
-                s.execute(insert(Comment), comments)
+                # Core executemany: no per-row ORM bookkeeping.
+                s.execute(insert(Ticket.__table__), tickets)
+                s.execute(insert(Event.__table__), events)
+                s.execute(insert(Comment.__table__), comments)
                 if labels:
-                    s.execute(insert(TicketLabel), labels)
-                s.execute(insert(Watcher), watchers)
+                    s.execute(insert(TicketLabel.__table__), labels)
+                s.execute(insert(Watcher.__table__), watchers)
                 if db.sqlite:
                     s.execute(
                         text("INSERT INTO tickets_fts(rowid, title, body) VALUES (:id, :t, :b)"),

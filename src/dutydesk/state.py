@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
 
+from dutydesk.auth.cache import TokenCache
 from dutydesk.auth.models import User
 from dutydesk.auth.service import create_user, hash_password
 from dutydesk.clock import Clock, system_clock
@@ -24,17 +25,16 @@ class AppState:
     db: Database
     policy: Policy
     clock: Clock = system_clock
+    tokens: TokenCache = field(default_factory=TokenCache)
 
     def now(self) -> datetime:
         return self.clock()
 
     @contextmanager
     def write(self, actor: User) -> Iterator[Ctx]:
-        """One use case, one transaction."""
+        """One use case, one transaction. ``actor`` was just loaded by authentication."""
         with self.db.write() as session:
-            bound = session.get(User, actor.id)
-            assert bound is not None
-            yield Ctx(session, self.policy, bound, self.now())
+            yield Ctx(session, self.policy, actor, self.now())
 
 
 def sync_policy(db: Database, policy: Policy, now: datetime) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from dutydesk.auth.models import User
-from dutydesk.auth.service import session_user, user_for_token
+from dutydesk.auth.service import session_user, sha256, user_for_token
 from dutydesk.context import Ctx
 from dutydesk.errors import Invalid, Unauthorized, field_error
 from dutydesk.state import AppState
@@ -35,15 +35,20 @@ State = Annotated[AppState, Depends(get_state)]
 def get_actor(request: Request, state: State) -> User:
     """Bearer token for scripts and the CLI; session cookie plus CSRF token for browsers."""
     auth = request.headers.get("authorization")
-    with state.db.read() as s:
-        if auth:
-            scheme, _, token = auth.partition(" ")
-            if scheme.lower() != "bearer" or not token:
-                raise Unauthorized("use 'Authorization: Bearer TOKEN' (`dutydesk token create`)")
-            user = user_for_token(s, token.strip())
+    if auth:
+        scheme, _, token = auth.partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            raise Unauthorized("use 'Authorization: Bearer TOKEN' (`dutydesk token create`)")
+        key = sha256(token.strip())
+        user = state.tokens.get(key)
+        if user is None:
+            with state.db.read() as s:
+                user = user_for_token(s, token.strip())
             if user is None:
                 raise Unauthorized("the token is unknown or revoked")
-            return user
+            state.tokens.put(key, user)
+        return user
+    with state.db.read() as s:
         cookie = request.cookies.get(SESSION_COOKIE)
         if cookie:
             found = session_user(s, cookie, state.now())

@@ -1,0 +1,243 @@
+"""API benchmarks for the foundation: intake, queue and list latency, single-ticket reads and
+comment writes, memory and start-up.
+
+Every figure is printed next to its goal and, where one exists, a reference measured in the
+same run on the same machine (these machines are shared and noisy: read the ratios).
+
+    .venv/bin/python bench/bench_api.py                  # SQLite 10k and 100k, PostgreSQL 100k
+    .venv/bin/python bench/bench_api.py --sizes 10000 --no-pg --seconds 5   # a quick look
+
+Servers run as real `dutydesk serve` processes on 127.0.0.1; clients use httpx over loopback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+PY = sys.executable
+PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/dutydesk_bench"
+
+BARE_APP = textwrap.dedent('''
+    import sqlite3, threading
+    from fastapi import FastAPI
+    from pydantic import BaseModel
+
+    app = FastAPI()
+    local = threading.local()
+
+    def conn():
+        c = getattr(local, "c", None)
+        if c is None:
+            c = local.c = sqlite3.connect("bare.db", isolation_level=None, check_same_thread=False)
+            c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA busy_timeout=10000")
+            c.execute("PRAGMA synchronous=NORMAL")
+            c.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, title TEXT, body TEXT)")
+        return c
+
+    class In(BaseModel):
+        title: str
+        description: str = ""
+
+    @app.post("/tickets", status_code=201)
+    def file(body: In):
+        cur = conn().execute("INSERT INTO t (title, body) VALUES (?, ?)", (body.title, body.description))
+        return {"id": cur.lastrowid, "title": body.title}
+''')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def env_for(folder: Path, url: str) -> dict[str, str]:
+    return {**os.environ, "DUTYDESK_DATABASE_URL": url,
+            "DUTYDESK_POLICY": str(folder / "dutydesk.toml")}
+
+
+def dutydesk(folder: Path, url: str, *args: str) -> str:
+    proc = subprocess.run([PY, "-m", "dutydesk", *args], cwd=folder, env=env_for(folder, url),
+                          capture_output=True, text=True, check=True)
+    return proc.stdout
+
+
+@contextmanager
+def server(cmd: list[str], folder: Path, env: dict[str, str], port: int) -> Iterator[tuple[int, float]]:
+    """Start a server process; yield (pid, seconds until the first 200)."""
+    started = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = started + 30
+        while True:
+            try:
+                r = httpx.get(f"http://127.0.0.1:{port}/api/v1/healthz", timeout=1)
+                if r.status_code in (200, 404):
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.perf_counter() > deadline or proc.poll() is not None:
+                raise RuntimeError(f"server did not start: {proc.stderr.read() if proc.stderr else ''}")
+            time.sleep(0.02)
+        yield proc.pid, time.perf_counter() - started
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def intake(base: str, path: str, headers: dict[str, str], seconds: float,
+                 clients: int = 8) -> float:
+    """Tickets filed per second by `clients` concurrent loops for `seconds`."""
+    done = 0
+    stop = time.perf_counter() + seconds
+
+    async def loop(i: int) -> None:
+        nonlocal done
+        async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as c:
+            n = 0
+            while time.perf_counter() < stop:
+                r = await c.post(path, json={"title": f"Builder {i}-{n} slow to start",
+                                             "description": "Why: release blocked."})
+                assert r.status_code == 201, r.text
+                n += 1
+                done += 1
+
+    t0 = time.perf_counter()
+    await asyncio.gather(*(loop(i) for i in range(clients)))
+    return done / (time.perf_counter() - t0)
+
+
+def latencies(client: httpx.Client, method: str, path: str, n: int, **kw: object) -> tuple[float, float]:
+    samples = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        r = client.request(method, path.format(i=i), **kw)  # type: ignore[arg-type]
+        samples.append((time.perf_counter() - t0) * 1000)
+        assert r.status_code < 300, r.text
+    samples.sort()
+    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+
+
+def prepare(folder: Path, url: str, tickets: int) -> str:
+    dutydesk(folder, url, "init")
+    if tickets:
+        dutydesk(folder, url, "--json", "demo", "--desk", "infra", "--tickets", str(tickets))
+    return dutydesk(folder, url, "token", "create", "admin").strip()
+
+
+def reset_pg() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS dutydesk_bench WITH (FORCE)")
+        conn.execute("CREATE DATABASE dutydesk_bench")
+
+
+def read_bench(label: str, folder: Path, url: str, size: int, rows: list[list[str]]) -> None:
+    token = prepare(folder, url, size)
+    port = free_port()
+    cmd = [PY, "-m", "dutydesk", "serve", "--port", str(port)]
+    with server(cmd, folder, env_for(folder, url), port) as (pid, startup):
+        headers = {"Authorization": f"Bearer {token}"}
+        with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as c:
+            latencies(c, "GET", "/api/v1/desks/infra/queue?limit=50", 20)  # warm up
+            q50, q95 = latencies(c, "GET", "/api/v1/desks/infra/queue?limit=50", 200)
+            f50, f95 = latencies(c, "GET", "/api/v1/tickets?desk=infra&status=In%20progress"
+                                           "&priority=P1&limit=50", 200)
+            s50, s95 = latencies(c, "GET", "/api/v1/tickets?desk=infra&q=quota&limit=20", 100)
+            rows.append([label, f"{size:,}", "queue first page", f"{q50:.1f}", f"{q95:.1f}", "≤ 20"])
+            rows.append([label, f"{size:,}", "filtered list", f"{f50:.1f}", f"{f95:.1f}", "≤ 20"])
+            rows.append([label, f"{size:,}", "full-text search", f"{s50:.1f}", f"{s95:.1f}", "-"])
+            if size >= 100_000:
+                g50, g95 = latencies(c, "GET", "/api/v1/tickets/INFRA-{i}", 300)
+                c50, c95 = latencies(c, "POST", "/api/v1/tickets/INFRA-{i}/comments", 200,
+                                     json={"body": "Status: still investigating."})
+                rows.append([label, f"{size:,}", "GET one ticket", f"{g50:.1f}", f"{g95:.1f}", "≤ 5"])
+                rows.append([label, f"{size:,}", "POST comment", f"{c50:.1f}", f"{c95:.1f}", "≤ 10"])
+            rows.append([label, f"{size:,}", "server RSS after reads (MB)", f"{rss_mb(pid):.0f}",
+                         "", "≤ 150"])
+            rows.append([label, f"{size:,}", "start-up to first 200 (s)", f"{startup:.2f}", "",
+                         "≤ 1.5"])
+
+
+def table(rows: list[list[str]], header: list[str]) -> None:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for r in [header, ["-" * w for w in widths], *rows]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--no-pg", action="store_true")
+    ap.add_argument("--seconds", type=float, default=10.0, help="intake run length")
+    args = ap.parse_args()
+    print("command:", " ".join([Path(PY).name, *sys.argv]))
+
+    # 1. Intake: dutydesk next to a bare FastAPI endpoint doing one SQLite insert.
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        url = f"sqlite:///{folder / 'dutydesk.db'}"
+        token = prepare(folder, url, 0)
+        (folder / "bare_app.py").write_text(BARE_APP)
+        port = free_port()
+        bare_cmd = [PY, "-m", "uvicorn", "bare_app:app", "--port", str(port), "--log-level",
+                    "warning", "--no-access-log"]
+        with server(bare_cmd, folder, dict(os.environ), port):
+            bare = asyncio.run(intake(f"http://127.0.0.1:{port}", "/tickets", {}, args.seconds))
+        port = free_port()
+        cmd = [PY, "-m", "dutydesk", "serve", "--port", str(port)]
+        with server(cmd, folder, env_for(folder, url), port):
+            ours = asyncio.run(intake(f"http://127.0.0.1:{port}", "/api/v1/desks/infra/tickets",
+                                      {"Authorization": f"Bearer {token}"}, args.seconds))
+    print("\n1. HTTP intake, 8 concurrent clients over loopback, SQLite")
+    table([["dutydesk POST /desks/infra/tickets", f"{ours:.0f}", f"{bare:.0f}",
+            f"{ours / bare:.2f}x", "≥ 0.5x"]],
+          ["what", "tickets/s", "bare FastAPI+insert /s", "ratio", "goal"])
+
+    rows: list[list[str]] = []
+    for size in args.sizes:
+        with tempfile.TemporaryDirectory() as tmp:
+            folder = Path(tmp)
+            read_bench("sqlite", folder, f"sqlite:///{folder / 'dutydesk.db'}", size, rows)
+    if not args.no_pg:
+        reset_pg()
+        with tempfile.TemporaryDirectory() as tmp:
+            read_bench("postgresql", Path(tmp), PG_URL, max(args.sizes), rows)
+    print("\n2-4. Latency over HTTP (ms), memory and start-up")
+    table(rows, ["db", "tickets", "what", "p50", "p95", "goal"])
+    by = {(r[0], r[1], r[2]): r for r in rows}
+    if len(args.sizes) >= 2:
+        small, big = f"{min(args.sizes):,}", f"{max(args.sizes):,}"
+        for what in ("queue first page", "filtered list"):
+            a, b = by[("sqlite", small, what)], by[("sqlite", big, what)]
+            print(f"growth {small} → {big} ({what}, p95): {float(b[4]) / float(a[4]):.2f}x "
+                  "(goal ≤ 1.5x)")
+
+
+if __name__ == "__main__":
+    main()
