@@ -61,7 +61,7 @@ def test_file_triage_move_and_show_through_the_cli(home: Path) -> None:
     run(home, "--as", "bo", "move", key, "Done", "--resolution", "fixed")
     shown = json.loads(run(home, "--json", "show", key, "--history").stdout)
     assert shown["status"] == "Done" and shown["assignee"] == "bo"
-    assert [e["type"] for e in shown["events"]][0] == "filed"
+    assert shown["events"][0]["type"] == "filed"
     table = run(home, "list", "--desk", "infra", "--closed").stdout
     assert key in table and "Builders slow" in table
 
@@ -86,3 +86,47 @@ def test_users_token_and_remote_flags(home: Path) -> None:
     assert "role 'boss' is unknown" in proc.stderr
     proc = run(home, "--url", "http://127.0.0.1:9", "queue", "infra", ok=False)
     assert "needs a token" in proc.stderr
+
+
+def test_serve_refuses_an_invalid_policy_with_the_check_message(tmp_path: Path) -> None:
+    (tmp_path / "dutydesk.toml").write_text('[desks.ops]\ncolumns = ["New", "Done"]\ncolour = 1\n')
+    served = run(tmp_path, "serve", ok=False)
+    checked = run(tmp_path, "check", ok=False)
+    assert served.returncode == checked.returncode == 1
+    assert "unknown key 'colour'" in served.stderr
+    assert served.stderr.strip() == checked.stderr.strip()
+
+
+def test_cli_talks_to_a_running_server_with_a_token(home: Path) -> None:
+    import socket
+    import time
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "DUTYDESK_DATABASE_URL": f"sqlite:///{home / 'dutydesk.db'}",
+           "DUTYDESK_POLICY": str(home / "dutydesk.toml")}
+    server = subprocess.Popen([*DUTYDESK, "serve", "--port", str(port)], cwd=home, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(200):
+            try:
+                if httpx.get(f"{base}/api/v1/healthz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        token = run(home, "token", "create", "ana").stdout.strip()
+        filed = json.loads(run(home, "--url", base, "--token", token, "--json", "file", "infra",
+                               "Emulator pool almost out of quota").stdout)
+        assert filed["reporter"] == "ana"
+        queue = json.loads(run(home, "--url", base, "--token", token, "--json", "queue",
+                               "infra").stdout)
+        assert filed["key"] in [t["key"] for t in queue["items"]]
+        bad = run(home, "--url", base, "--token", "ddk_wrong", "queue", "infra", ok=False)
+        assert "unknown or revoked" in bad.stderr and "HTTP 401" in bad.stderr
+    finally:
+        server.terminate()
+        server.wait(10)
