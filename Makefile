@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8080
 
-.PHONY: run test lint bench vendor clean
+.PHONY: run test lint bench vendor chromium clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,8 +39,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
+# Benchmarks print their figures beside a reference measured in the same run (see BENCHMARKS.md).
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) node_modules src/dutydesk/web/static/vendor dutydesk.db*
