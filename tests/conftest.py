@@ -53,29 +53,37 @@ def policy() -> Policy:
 
 
 @pytest.fixture(scope="session")
-def _template(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """A migrated database to copy (SQLite) or to truncate between tests (PostgreSQL)."""
+def _template(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database to copy (SQLite) or to truncate between tests (PostgreSQL).
+
+    On PostgreSQL each test run gets its own schema, so runs side by side never collide.
+    """
     if PG_URL:
+        schema = f"dutydesk_test_{os.getpid()}"
         engine = create_engine(PG_URL)
         try:
             with engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-                conn.execute(text("CREATE SCHEMA public"))
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+                conn.execute(text(f"CREATE SCHEMA {schema}"))
         except Exception as exc:  # pragma: no cover - the loud failure CI relies on
             pytest.exit(f"DUTYDESK_TEST_DATABASE_URL={PG_URL} does not answer: {exc}", 3)
-        finally:
-            engine.dispose()
-        upgrade(PG_URL)
-        return PG_URL
+        sep = "&" if "?" in PG_URL else "?"
+        url = f"{PG_URL}{sep}options=-csearch_path%3D{schema}"
+        upgrade(url)
+        yield url
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
+        return
     path = tmp_path_factory.mktemp("db") / "template.db"
     upgrade(f"sqlite:///{path}")
-    return str(path)
+    yield str(path)
 
 
 @pytest.fixture
 def db(_template: str, tmp_path: Path) -> Iterator[Database]:
     if PG_URL:
-        database = Database(PG_URL)
+        database = Database(_template)
         tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
         with database.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))

@@ -16,7 +16,7 @@ from dutydesk.clock import Clock, system_clock
 from dutydesk.context import Ctx
 from dutydesk.db import Database
 from dutydesk.policy.models import Policy
-from dutydesk.tickets.models import SavedFilter
+from dutydesk.tickets.models import DeskCounter, SavedFilter
 from dutydesk.tickets.queries import saved_filter_query
 
 
@@ -40,6 +40,10 @@ class AppState:
 def sync_policy(db: Database, policy: Policy, now: datetime) -> None:
     """Create or update the people and saved filters that policy declares (policy wins)."""
     with db.write() as s:
+        for desk in policy.desks:
+            # Counter rows exist up front, so concurrent first filings lock one row.
+            if s.get(DeskCounter, desk) is None:
+                s.add(DeskCounter(desk=desk, next_number=1))
         for name, person in policy.people.items():
             user = s.scalar(select(User).where(User.name == name))
             if user is None:
