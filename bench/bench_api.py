@@ -135,7 +135,7 @@ def latencies(client: httpx.Client, method: str, path: str, n: int, **kw: object
     samples = []
     for i in range(n):
         t0 = time.perf_counter()
-        r = client.request(method, path.format(i=i), **kw)  # type: ignore[arg-type]
+        r = client.request(method, path.format(i=i, n=i + 1), **kw)  # type: ignore[arg-type]
         samples.append((time.perf_counter() - t0) * 1000)
         assert r.status_code < 300, r.text
     samples.sort()
@@ -173,8 +173,8 @@ def read_bench(label: str, folder: Path, url: str, size: int, rows: list[list[st
             rows.append([label, f"{size:,}", "filtered list", f"{f50:.1f}", f"{f95:.1f}", "≤ 20"])
             rows.append([label, f"{size:,}", "full-text search", f"{s50:.1f}", f"{s95:.1f}", "-"])
             if size >= 100_000:
-                g50, g95 = latencies(c, "GET", "/api/v1/tickets/INFRA-{i}", 300)
-                c50, c95 = latencies(c, "POST", "/api/v1/tickets/INFRA-{i}/comments", 200,
+                g50, g95 = latencies(c, "GET", "/api/v1/tickets/INFRA-{n}", 300)
+                c50, c95 = latencies(c, "POST", "/api/v1/tickets/INFRA-{n}/comments", 200,
                                      json={"body": "Status: still investigating."})
                 rows.append([label, f"{size:,}", "GET one ticket", f"{g50:.1f}", f"{g95:.1f}", "≤ 5"])
                 rows.append([label, f"{size:,}", "POST comment", f"{c50:.1f}", f"{c95:.1f}", "≤ 10"])
