@@ -21,7 +21,7 @@ from sqlalchemy import insert, select, text
 from dutydesk import markdown
 from dutydesk.auth.models import User
 from dutydesk.context import Ctx
-from dutydesk.db import Database
+from dutydesk.db import Base, Database
 from dutydesk.errors import DomainError
 from dutydesk.policy.models import DeskPolicy, Policy
 from dutydesk.tickets import ordering, service
@@ -502,13 +502,14 @@ def bulk_tickets(
                     labels += [{"ticket_id": tid, "label": x} for x in label]
                     watchers.append({"ticket_id": tid, "user_id": tickets[-1]["reporter_id"]})
                     fts.append({"id": tid, "t": title, "b": description + "\n" + body})
-                # Core executemany: no per-row ORM bookkeeping.
-                s.execute(insert(Ticket.__table__), tickets)
-                s.execute(insert(Event.__table__), events)
-                s.execute(insert(Comment.__table__), comments)
+                # Core executemany on the tables: no per-row ORM bookkeeping.
+                tables = Base.metadata.tables
+                s.execute(insert(tables[Ticket.__tablename__]), tickets)
+                s.execute(insert(tables[Event.__tablename__]), events)
+                s.execute(insert(tables[Comment.__tablename__]), comments)
                 if labels:
-                    s.execute(insert(TicketLabel.__table__), labels)
-                s.execute(insert(Watcher.__table__), watchers)
+                    s.execute(insert(tables[TicketLabel.__tablename__]), labels)
+                s.execute(insert(tables[Watcher.__tablename__]), watchers)
                 if db.sqlite:
                     s.execute(
                         text("INSERT INTO tickets_fts(rowid, title, body) VALUES (:id, :t, :b)"),
