@@ -33,7 +33,7 @@ PY = sys.executable
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/dutydesk_bench"
 
-BARE_APP = textwrap.dedent('''
+BARE_APP = textwrap.dedent("""
     import sqlite3, threading
     from fastapi import FastAPI
     from pydantic import BaseModel
@@ -58,7 +58,7 @@ BARE_APP = textwrap.dedent('''
     def file(body: In):
         cur = conn().execute("INSERT INTO t (title, body) VALUES (?, ?)", (body.title, body.description))
         return {"id": cur.lastrowid, "title": body.title}
-''')
+""")
 
 
 def free_port() -> int:
@@ -68,22 +68,34 @@ def free_port() -> int:
 
 
 def env_for(folder: Path, url: str) -> dict[str, str]:
-    return {**os.environ, "DUTYDESK_DATABASE_URL": url,
-            "DUTYDESK_POLICY": str(folder / "dutydesk.toml")}
+    return {
+        **os.environ,
+        "DUTYDESK_DATABASE_URL": url,
+        "DUTYDESK_POLICY": str(folder / "dutydesk.toml"),
+    }
 
 
 def dutydesk(folder: Path, url: str, *args: str) -> str:
-    proc = subprocess.run([PY, "-m", "dutydesk", *args], cwd=folder, env=env_for(folder, url),
-                          capture_output=True, text=True, check=True)
+    proc = subprocess.run(
+        [PY, "-m", "dutydesk", *args],
+        cwd=folder,
+        env=env_for(folder, url),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return proc.stdout
 
 
 @contextmanager
-def server(cmd: list[str], folder: Path, env: dict[str, str], port: int) -> Iterator[tuple[int, float]]:
+def server(
+    cmd: list[str], folder: Path, env: dict[str, str], port: int
+) -> Iterator[tuple[int, float]]:
     """Start a server process; yield (pid, seconds until the first 200)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         deadline = started + 30
         while True:
@@ -94,7 +106,9 @@ def server(cmd: list[str], folder: Path, env: dict[str, str], port: int) -> Iter
             except httpx.HTTPError:
                 pass
             if time.perf_counter() > deadline or proc.poll() is not None:
-                raise RuntimeError(f"server did not start: {proc.stderr.read() if proc.stderr else ''}")
+                raise RuntimeError(
+                    f"server did not start: {proc.stderr.read() if proc.stderr else ''}"
+                )
             time.sleep(0.02)
         yield proc.pid, time.perf_counter() - started
     finally:
@@ -109,8 +123,9 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-async def intake(base: str, path: str, headers: dict[str, str], seconds: float,
-                 clients: int = 8) -> float:
+async def intake(
+    base: str, path: str, headers: dict[str, str], seconds: float, clients: int = 8
+) -> float:
     """Tickets filed per second by `clients` concurrent loops for `seconds`."""
     done = 0
     stop = time.perf_counter() + seconds
@@ -120,8 +135,13 @@ async def intake(base: str, path: str, headers: dict[str, str], seconds: float,
         async with httpx.AsyncClient(base_url=base, headers=headers, timeout=30) as c:
             n = 0
             while time.perf_counter() < stop:
-                r = await c.post(path, json={"title": f"Builder {i}-{n} slow to start",
-                                             "description": "Why: release blocked."})
+                r = await c.post(
+                    path,
+                    json={
+                        "title": f"Builder {i}-{n} slow to start",
+                        "description": "Why: release blocked.",
+                    },
+                )
                 assert r.status_code == 201, r.text
                 n += 1
                 done += 1
@@ -131,7 +151,9 @@ async def intake(base: str, path: str, headers: dict[str, str], seconds: float,
     return done / (time.perf_counter() - t0)
 
 
-def latencies(client: httpx.Client, method: str, path: str, n: int, **kw: object) -> tuple[float, float]:
+def latencies(
+    client: httpx.Client, method: str, path: str, n: int, **kw: object
+) -> tuple[float, float]:
     samples = []
     for i in range(n):
         t0 = time.perf_counter()
@@ -166,22 +188,46 @@ def read_bench(label: str, folder: Path, url: str, size: int, rows: list[list[st
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers) as c:
             latencies(c, "GET", "/api/v1/desks/infra/queue?limit=50", 20)  # warm up
             q50, q95 = latencies(c, "GET", "/api/v1/desks/infra/queue?limit=50", 200)
-            f50, f95 = latencies(c, "GET", "/api/v1/tickets?desk=infra&status=In%20progress"
-                                           "&priority=P1&limit=50", 200)
+            f50, f95 = latencies(
+                c,
+                "GET",
+                "/api/v1/tickets?desk=infra&status=In%20progress&priority=P1&limit=50",
+                200,
+            )
             s50, s95 = latencies(c, "GET", "/api/v1/tickets?desk=infra&q=quota&limit=20", 100)
-            rows.append([label, f"{size:,}", "queue first page", f"{q50:.1f}", f"{q95:.1f}", "≤ 20"])
+            rows.append(
+                [label, f"{size:,}", "queue first page", f"{q50:.1f}", f"{q95:.1f}", "≤ 20"]
+            )
             rows.append([label, f"{size:,}", "filtered list", f"{f50:.1f}", f"{f95:.1f}", "≤ 20"])
             rows.append([label, f"{size:,}", "full-text search", f"{s50:.1f}", f"{s95:.1f}", "-"])
             if size >= 100_000:
                 g50, g95 = latencies(c, "GET", "/api/v1/tickets/INFRA-{n}", 300)
-                c50, c95 = latencies(c, "POST", "/api/v1/tickets/INFRA-{n}/comments", 200,
-                                     json={"body": "Status: still investigating."})
-                rows.append([label, f"{size:,}", "GET one ticket", f"{g50:.1f}", f"{g95:.1f}", "≤ 5"])
-                rows.append([label, f"{size:,}", "POST comment", f"{c50:.1f}", f"{c95:.1f}", "≤ 10"])
-            rows.append([label, f"{size:,}", "server RSS after reads (MB)", f"{rss_mb(pid):.0f}",
-                         "", "≤ 150"])
-            rows.append([label, f"{size:,}", "start-up to first 200 (s)", f"{startup:.2f}", "",
-                         "≤ 1.5"])
+                c50, c95 = latencies(
+                    c,
+                    "POST",
+                    "/api/v1/tickets/INFRA-{n}/comments",
+                    200,
+                    json={"body": "Status: still investigating."},
+                )
+                rows.append(
+                    [label, f"{size:,}", "GET one ticket", f"{g50:.1f}", f"{g95:.1f}", "≤ 5"]
+                )
+                rows.append(
+                    [label, f"{size:,}", "POST comment", f"{c50:.1f}", f"{c95:.1f}", "≤ 10"]
+                )
+            rows.append(
+                [
+                    label,
+                    f"{size:,}",
+                    "server RSS after reads (MB)",
+                    f"{rss_mb(pid):.0f}",
+                    "",
+                    "≤ 150",
+                ]
+            )
+            rows.append(
+                [label, f"{size:,}", "start-up to first 200 (s)", f"{startup:.2f}", "", "≤ 1.5"]
+            )
 
 
 def table(rows: list[list[str]], header: list[str]) -> None:
@@ -205,19 +251,43 @@ def main() -> None:
         token = prepare(folder, url, 0)
         (folder / "bare_app.py").write_text(BARE_APP)
         port = free_port()
-        bare_cmd = [PY, "-m", "uvicorn", "bare_app:app", "--port", str(port), "--log-level",
-                    "warning", "--no-access-log"]
+        bare_cmd = [
+            PY,
+            "-m",
+            "uvicorn",
+            "bare_app:app",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+        ]
         with server(bare_cmd, folder, dict(os.environ), port):
             bare = asyncio.run(intake(f"http://127.0.0.1:{port}", "/tickets", {}, args.seconds))
         port = free_port()
         cmd = [PY, "-m", "dutydesk", "serve", "--port", str(port)]
         with server(cmd, folder, env_for(folder, url), port):
-            ours = asyncio.run(intake(f"http://127.0.0.1:{port}", "/api/v1/desks/infra/tickets",
-                                      {"Authorization": f"Bearer {token}"}, args.seconds))
+            ours = asyncio.run(
+                intake(
+                    f"http://127.0.0.1:{port}",
+                    "/api/v1/desks/infra/tickets",
+                    {"Authorization": f"Bearer {token}"},
+                    args.seconds,
+                )
+            )
     print("\n1. HTTP intake, 8 concurrent clients over loopback, SQLite")
-    table([["dutydesk POST /desks/infra/tickets", f"{ours:.0f}", f"{bare:.0f}",
-            f"{ours / bare:.2f}x", "≥ 0.5x"]],
-          ["what", "tickets/s", "bare FastAPI+insert /s", "ratio", "goal"])
+    table(
+        [
+            [
+                "dutydesk POST /desks/infra/tickets",
+                f"{ours:.0f}",
+                f"{bare:.0f}",
+                f"{ours / bare:.2f}x",
+                "≥ 0.5x",
+            ]
+        ],
+        ["what", "tickets/s", "bare FastAPI+insert /s", "ratio", "goal"],
+    )
 
     rows: list[list[str]] = []
     for size in args.sizes:
@@ -235,8 +305,10 @@ def main() -> None:
         small, big = f"{min(args.sizes):,}", f"{max(args.sizes):,}"
         for what in ("queue first page", "filtered list"):
             a, b = by[("sqlite", small, what)], by[("sqlite", big, what)]
-            print(f"growth {small} → {big} ({what}, p95): {float(b[4]) / float(a[4]):.2f}x "
-                  "(goal ≤ 1.5x)")
+            print(
+                f"growth {small} → {big} ({what}, p95): {float(b[4]) / float(a[4]):.2f}x "
+                "(goal ≤ 1.5x)"
+            )
 
 
 if __name__ == "__main__":

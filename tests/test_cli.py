@@ -13,12 +13,25 @@ import pytest
 DUTYDESK = [sys.executable, "-m", "dutydesk"]
 
 
-def run(cwd: Path, *args: str, stdin: str | None = None, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DUTYDESK_DATABASE_URL": f"sqlite:///{cwd / 'dutydesk.db'}",
-           "DUTYDESK_POLICY": str(cwd / "dutydesk.toml"), "COLUMNS": "200"}
+def run(
+    cwd: Path, *args: str, stdin: str | None = None, ok: bool = True
+) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "DUTYDESK_DATABASE_URL": f"sqlite:///{cwd / 'dutydesk.db'}",
+        "DUTYDESK_POLICY": str(cwd / "dutydesk.toml"),
+        "COLUMNS": "200",
+    }
     env.pop("DUTYDESK_URL", None)
-    proc = subprocess.run([*DUTYDESK, *args], cwd=cwd, env=env, input=stdin, text=True,
-                          capture_output=True, timeout=120)
+    proc = subprocess.run(
+        [*DUTYDESK, *args],
+        cwd=cwd,
+        env=env,
+        input=stdin,
+        text=True,
+        capture_output=True,
+        timeout=120,
+    )
     if ok:
         assert proc.returncode == 0, proc.stderr
     return proc
@@ -33,7 +46,8 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
     (tmp_path / "dutydesk.toml").write_text(
-        (Path(__file__).parents[1] / "examples" / "dutydesk.toml").read_text())
+        (Path(__file__).parents[1] / "examples" / "dutydesk.toml").read_text()
+    )
     proc = run(tmp_path, "serve", ok=False)
     assert proc.returncode == 1
     assert "dutydesk db upgrade" in proc.stderr
@@ -48,9 +62,21 @@ def test_check_reports_errors_with_location_and_exit_code(tmp_path: Path) -> Non
 
 
 def test_file_triage_move_and_show_through_the_cli(home: Path) -> None:
-    filed = json.loads(run(home, "--as", "rita", "--json", "file", "infra",
-                           "Builders slow to start", "-d", "Since Monday",
-                           "--criterion", "Degraded service").stdout)
+    filed = json.loads(
+        run(
+            home,
+            "--as",
+            "rita",
+            "--json",
+            "file",
+            "infra",
+            "Builders slow to start",
+            "-d",
+            "Since Monday",
+            "--criterion",
+            "Degraded service",
+        ).stdout
+    )
     key = filed["key"]
     run(home, "--as", "ana", "triage", key, "--priority", "P1", "--assignee", "bo")
     run(home, "--as", "bo", "move", key, "In progress")
@@ -73,8 +99,18 @@ def test_reporter_errors_are_one_line(home: Path) -> None:
 
 
 def test_users_token_and_remote_flags(home: Path) -> None:
-    run(home, "users", "add", "zoe", "--role", "responder", "--desk", "infra",
-        "--password-stdin", stdin="correct horse battery\n")
+    run(
+        home,
+        "users",
+        "add",
+        "zoe",
+        "--role",
+        "responder",
+        "--desk",
+        "infra",
+        "--password-stdin",
+        stdin="correct horse battery\n",
+    )
     users = json.loads(run(home, "--json", "users").stdout)
     zoe = next(u for u in users if u["name"] == "zoe")
     assert zoe["roles"] == ["responder"] and zoe["desks"] == ["infra"]
@@ -106,10 +142,19 @@ def test_cli_talks_to_a_running_server_with_a_token(home: Path) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "DUTYDESK_DATABASE_URL": f"sqlite:///{home / 'dutydesk.db'}",
-           "DUTYDESK_POLICY": str(home / "dutydesk.toml")}
-    server = subprocess.Popen([*DUTYDESK, "serve", "--port", str(port)], cwd=home, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "DUTYDESK_DATABASE_URL": f"sqlite:///{home / 'dutydesk.db'}",
+        "DUTYDESK_POLICY": str(home / "dutydesk.toml"),
+    }
+    server = subprocess.Popen(
+        [*DUTYDESK, "serve", "--port", str(port)],
+        cwd=home,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):
@@ -119,11 +164,23 @@ def test_cli_talks_to_a_running_server_with_a_token(home: Path) -> None:
             except httpx.HTTPError:
                 time.sleep(0.05)
         token = run(home, "token", "create", "ana").stdout.strip()
-        filed = json.loads(run(home, "--url", base, "--token", token, "--json", "file", "infra",
-                               "Emulator pool almost out of quota").stdout)
+        filed = json.loads(
+            run(
+                home,
+                "--url",
+                base,
+                "--token",
+                token,
+                "--json",
+                "file",
+                "infra",
+                "Emulator pool almost out of quota",
+            ).stdout
+        )
         assert filed["reporter"] == "ana"
-        queue = json.loads(run(home, "--url", base, "--token", token, "--json", "queue",
-                               "infra").stdout)
+        queue = json.loads(
+            run(home, "--url", base, "--token", token, "--json", "queue", "infra").stdout
+        )
         assert filed["key"] in [t["key"] for t in queue["items"]]
         bad = run(home, "--url", base, "--token", "ddk_wrong", "queue", "infra", ok=False)
         assert "unknown or revoked" in bad.stderr and "HTTP 401" in bad.stderr

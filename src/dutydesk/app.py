@@ -13,9 +13,14 @@ from dutydesk.context import desk_policy
 from dutydesk.http import problems
 from dutydesk.http.deps import Actor, State
 from dutydesk.http.limits import BodySizeLimit
+from dutydesk.notify.api import router as notify_router
+from dutydesk.oncall.api import router as oncall_router
+from dutydesk.reports.api import router as reports_router
+from dutydesk.slo.api import router as slo_router
 from dutydesk.state import AppState
 from dutydesk.tickets.api import router as tickets_router
 from dutydesk.tickets.service import count_open
+from dutydesk.web import router as web_ui
 
 
 def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
@@ -32,6 +37,10 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.include_router(auth_router)
     app.include_router(tickets_router)
+    app.include_router(slo_router)
+    app.include_router(oncall_router)
+    app.include_router(notify_router)
+    app.include_router(reports_router)
 
     @app.get("/api/v1/healthz", tags=["ops"])
     def healthz(state: State) -> dict[str, Any]:
@@ -47,6 +56,7 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     def desk(desk: str, state: State, actor: Actor) -> dict[str, Any]:
         return _desk_out(state, desk)
 
+    web_ui.install(app)  # keep last: it ends with the HTML 404 for unknown addresses
     return app
 
 

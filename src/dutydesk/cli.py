@@ -21,8 +21,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from dutydesk.notify.cli import register as register_notify
+from dutydesk.notify.cli import start_embedded_worker
+from dutydesk.oncall.cli import handoff, oncall_app
 from dutydesk.policy import PolicyError, load_policy
 from dutydesk.settings import get_settings
+from dutydesk.slo.cli import calendar_app, slo_app
 
 app = typer.Typer(
     no_args_is_help=True, add_completion=False, help=__doc__, pretty_exceptions_enable=False
@@ -33,6 +37,11 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
 app.add_typer(token_app, name="token")
 app.add_typer(users_app, name="users")
 app.add_typer(db_app, name="db")
+app.add_typer(slo_app, name="slo")
+app.add_typer(calendar_app, name="calendar")
+app.add_typer(oncall_app, name="oncall")
+register_notify(app)  # worker, agenda, report, notify, chat
+app.command()(handoff)
 
 err = Console(stderr=True)
 out = Console()
@@ -226,6 +235,10 @@ def check(
         err.print(exc.render(), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     out.print(f"{path}: ok — {len(policy.desks)} desk(s): {', '.join(policy.desks)}")
+    from dutydesk.oncall.rules import policy_warnings  # rotation gaps in the next 90 days
+
+    for warning in policy_warnings(policy, datetime.now(UTC)):
+        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
 
 
 @db_app.command("upgrade")
@@ -283,6 +296,9 @@ def serve(
     out.print(f"dutydesk serving on [bold]http://{host}:{port}[/bold]  (API: /api/v1/docs)")
     if people:
         out.print(f"demo logins (password 'dutydesk'): {', '.join(people)}")
+    start_embedded_worker(
+        state
+    )  # notifications: a worker thread on SQLite (PostgreSQL: `dutydesk worker`)
     uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False)
 
 
@@ -302,6 +318,11 @@ def demo(
     sync_policy(state.db, state.policy, state.now())
     started = time.perf_counter()
     n = bulk_tickets(state.db, state.policy, desk, tickets, seed=seed, progress=not opts.json)
+    if state.policy.desks[desk].slo:
+        from dutydesk.slo.service import recompute
+
+        with state.db.write() as s:  # the bulk path skips the hooks: start the SLO clocks now
+            recompute(s, state.policy, desk, state.now(), full=True)
     took = time.perf_counter() - started
     emit(
         {"desk": desk, "tickets": n, "seconds": round(took, 2)},

@@ -2,7 +2,24 @@
 
 from dutydesk.auth.models import ApiToken, User, WebSession
 from dutydesk.db import Base
-from dutydesk.notify.models import OutboxMessage
+from dutydesk.notify.models import (
+    ChatAccount,
+    ChatReplay,
+    NotifyCursor,
+    NotifyPreference,
+    OutboxMessage,
+)
+from dutydesk.oncall.models import (
+    FeedToken,
+    MembershipRow,
+    OverrideRow,
+    RotationState,
+    ScheduleChange,
+    SwapRow,
+    TimeOffRow,
+)
+from dutydesk.reports.models import StatusNote
+from dutydesk.slo.models import SloDeskState, TicketClock
 from dutydesk.tickets.models import (
     Comment,
     DeskCounter,
@@ -17,14 +34,28 @@ from dutydesk.tickets.models import (
 __all__ = [
     "ApiToken",
     "Base",
+    "ChatAccount",
+    "ChatReplay",
     "Comment",
     "DeskCounter",
     "Event",
+    "FeedToken",
     "IdempotencyRecord",
+    "MembershipRow",
+    "NotifyCursor",
+    "NotifyPreference",
     "OutboxMessage",
+    "OverrideRow",
+    "RotationState",
     "SavedFilter",
+    "ScheduleChange",
+    "SloDeskState",
+    "StatusNote",
+    "SwapRow",
     "Ticket",
+    "TicketClock",
     "TicketLabel",
+    "TimeOffRow",
     "User",
     "Watcher",
     "WebSession",

@@ -1,19 +1,52 @@
+"""Tables of the notification domain.
+
+The outbox holds three kinds of rows, all written in the transaction of what caused them:
+
+* ``notice``: "person P should hear of this" (recipient ``user:<id>``). The worker folds
+  every pending notice of one person into one message when the first one's batching window
+  has passed — that is the per-person batching.
+* ``job``: a periodic job for one period (``dedupe_key = job:<name>:<period>``), so any
+  number of workers run it once; running it writes ``message`` rows in the same transaction.
+* ``message``: one rendered message for one destination (a channel, plus an address or
+  handle). Only these leave the building: claimed with a lease (``due_at`` moves to the end
+  of the lease, so a worker killed mid-delivery gives the row back), delivered at least once
+  with the row's stable ``delivery_id``, retried with backoff, then dead-lettered.
+"""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dutydesk.db import Base, UTCDateTime
+
+# Row states. "parked": its channel is not configured (waits, visible to admins, until an
+# admin retries it); "expired": a notice or job that became too old to be worth sending.
+PENDING, DELIVERED, DEAD, PARKED, EXPIRED, SKIPPED = (
+    "pending",
+    "delivered",
+    "dead",
+    "parked",
+    "expired",
+    "skipped",
+)
+STATES = (PENDING, DELIVERED, DEAD, PARKED, EXPIRED, SKIPPED)
+NOTICE, JOB, MESSAGE = "notice", "job", "message"
 
 
 class OutboxMessage(Base):
     """A notification written in the same transaction as the change that causes it."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "delivered_at", "due_at"),)
+    __table_args__ = (
+        # The worker's only hot query: pending rows due before now, oldest first.
+        Index("ix_outbox_due", "state", "due_at"),
+        # Folding one person's pending notices into one message.
+        Index("ix_outbox_recipient", "recipient", "state"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(60))
@@ -26,3 +59,51 @@ class OutboxMessage(Base):
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    state: Mapped[str] = mapped_column(String(12), default=PENDING)
+    channel: Mapped[str | None] = mapped_column(String(40))
+    recipient: Mapped[str | None] = mapped_column(String(200))
+    desk: Mapped[str | None] = mapped_column(String(40))
+    # Sent with every attempt (Idempotency-Key / X-Dutydesk-Delivery / Message-ID) so a
+    # receiver can drop a redelivery.
+    delivery_id: Mapped[str | None] = mapped_column(String(40))
+
+
+class NotifyPreference(Base):
+    """A person's own choice, overriding what policy says for them."""
+
+    __tablename__ = "notify_preferences"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    via: Mapped[list[str]] = mapped_column(JSON, default=list)
+    chat_channel: Mapped[str | None] = mapped_column(String(40))
+    mute: Mapped[list[str]] = mapped_column(JSON, default=list)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChatAccount(Base):
+    """A chat user (Slack user id, Mattermost user id) linked to a dutydesk user."""
+
+    __tablename__ = "chat_accounts"
+
+    platform: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_user_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ChatReplay(Base):
+    """Signatures of slash-command requests seen within the timestamp window: replays get 401."""
+
+    __tablename__ = "chat_replays"
+
+    signature: Mapped[str] = mapped_column(String(64), primary_key=True)
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class NotifyCursor(Base):
+    """How far a timer scan has looked (``slo-at-risk``…), so each scan reads only new rows."""
+
+    __tablename__ = "notify_cursors"
+
+    name: Mapped[str] = mapped_column(String(100), primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

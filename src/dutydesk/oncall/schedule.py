@@ -99,6 +99,7 @@ __all__ = [
     "on_call",
     "parse_every",
     "parse_handoff",
+    "parse_span",
     "person_shifts",
     "rotation_from_policy",
     "shifts",
@@ -349,8 +350,19 @@ def parse_handoff(unit: Unit, text: str) -> Handoff:
 
 _POLICY_KEYS = frozenset(
     {"timezone", "every", "handoff", "members", "start", "skip", "one_per_team", "teams"}
-    | {"lead", "lead_order"}
+    | {"lead", "lead_order", "skip_min_overlap"}
 )
+_SPAN_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(minute|hour|day|week)s?\s*$", re.IGNORECASE)
+
+
+def parse_span(text: str) -> timedelta:
+    """``"4 hours"`` → 4 h; also minutes, days and weeks (elapsed time, not business time)."""
+    m = _SPAN_RE.match(text)
+    if not m:
+        raise ValueError(
+            f'skip_min_overlap: expected e.g. "4 hours", "1 day" or "30 minutes", got {text!r}'
+        )
+    return timedelta(**{m.group(2).lower() + "s": float(m.group(1))})
 
 
 def _str_list(value: object, where: str) -> tuple[str, ...]:
@@ -387,6 +399,11 @@ def rotation_from_policy(name: str, table: Mapping[str, object]) -> RotationSpec
         skip = table.get("skip", "swap-later")
         if skip not in get_args(SkipRule):
             raise ValueError(f'skip: expected "swap-later" or "next", got {skip!r}')
+        min_overlap = table.get("skip_min_overlap", _ZERO)
+        if isinstance(min_overlap, str):
+            min_overlap = parse_span(min_overlap)
+        if not isinstance(min_overlap, timedelta):
+            raise ValueError('skip_min_overlap: expected a duration such as "4 hours"')
         layers: list[Layer] = []
         if table.get("one_per_team"):
             if "members" in table:
@@ -418,6 +435,7 @@ def rotation_from_policy(name: str, table: Mapping[str, object]) -> RotationSpec
             layers=tuple(layers),
             anchor=start,
             skip=cast(SkipRule, skip),
+            skip_min_overlap=min_overlap,
         )
     except ScheduleError as exc:
         raise ScheduleError(f"{where}: {e}" for e in exc.errors) from None
@@ -1086,6 +1104,10 @@ class Schedule:
             if cursor < e:
                 out.append(Gap(plan.name, cursor, e))
         return out
+
+    def index_at(self, at: datetime) -> int:
+        """The base shift number containing ``at``; -1 before the first shift."""
+        return self._clock.index_at(_utc(at, "at"))
 
     def shift_bounds(self, index: int) -> tuple[datetime, datetime]:
         """Start and end (rotation zone) of base shift ``index``, e.g. to name it in a swap."""

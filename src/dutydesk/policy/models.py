@@ -14,6 +14,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dutydesk.policy.notify import (
+    DeskNotify,
+    MeetingPolicy,
+    NotifyPolicy,
+    PersonNotify,
+    StatusPostPolicy,
+    notify_reference_errors,
+)
+
 ROLES = ("reporter", "responder", "lead", "admin")
 RESOLUTIONS = (
     "fixed",
@@ -122,7 +131,12 @@ class AppliesTo(Strict):
 
 
 class SloPolicy(Strict):
-    name: str
+    """One clock: a deadline (``within``) or a cadence that restarts on each update (``every``).
+
+    A cadence defaults to ``starts = stops = "update"``; a deadline to filed → triaged.
+    """
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_-]{0,39}$")
     starts: Literal["filed", "update", "triaged", "started"] = "filed"
     stops: Literal["triaged", "update", "resolved", "started"] = "triaged"
     within: str | None = None
@@ -132,13 +146,36 @@ class SloPolicy(Strict):
     pause_when: Literal["blocked"] | None = None
     at_risk: float = Field(0.75, gt=0, lt=1)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _cadence_defaults(cls, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("every") is not None:
+            data = {"starts": "update", "stops": "update", **data}
+        return data
+
     @model_validator(mode="after")
     def _target(self) -> SloPolicy:
         if (self.within is None) == (self.every is None):
             raise ValueError(
                 "an SLO needs exactly one target: 'within' (one deadline) or 'every' (a cadence)"
             )
-        parse_duration(self.within or self.every or "")
+        amount, _unit, business = parse_duration(self.within or self.every or "")
+        if amount <= 0:
+            raise ValueError(f"the target {self.within or self.every!r} must be longer than zero")
+        if self.every is not None and self.stops != "update":
+            raise ValueError(
+                "a cadence ('every') restarts on each update: use stops = \"update\", "
+                "or 'within' for a one-off deadline"
+            )
+        if self.within is not None and self.starts == self.stops:
+            raise ValueError(
+                f"starts and stops are both {self.starts!r}: the clock would stop as it starts"
+            )
+        if self.outside_hours is not None and (self.within is None or not business):
+            raise ValueError(
+                "outside_hours applies only to a 'within' target in business time, "
+                'e.g. within = "4 business hours"'
+            )
         return self
 
 
@@ -185,6 +222,9 @@ class DeskPolicy(Strict):
     triage_meetings: TriageMeetings | None = None
     idle_after: str = "3 business days"
     workflow: Workflow = Workflow()
+    notify: DeskNotify = DeskNotify()
+    meetings: list[MeetingPolicy] = []
+    status_post: StatusPostPolicy | None = None
 
     @field_validator("columns", "priorities", "kinds", "teams", "categories")
     @classmethod
@@ -213,6 +253,18 @@ class DeskPolicy(Strict):
             for name in [src, *dests]:
                 if name not in self.columns:
                     raise ValueError(f"transitions name column {name!r}, not one of {self.columns}")
+        for slo in self.slo:
+            for p in slo.applies_to.priority:
+                if p not in self.priorities:
+                    raise ValueError(
+                        f"slo {slo.name!r} applies to priority {p!r}, "
+                        f"which is not in priorities {self.priorities}"
+                    )
+            for k in slo.applies_to.kind:
+                if k not in self.kinds:
+                    raise ValueError(
+                        f"slo {slo.name!r} applies to kind {k!r}, which is not in kinds {self.kinds}"
+                    )
         for item in self.order:
             if isinstance(item, str) and item not in ("priority", "created", "rank"):
                 raise ValueError(
@@ -291,6 +343,8 @@ class RotationPolicy(Strict):
     lead_order: list[str] = []
     start: date | None = None
     skip: Literal["swap-later", "next"] = "swap-later"
+    # Time off shorter than this (e.g. "4 hours") does not skip a shift; the default: any.
+    skip_min_overlap: str | None = None
 
     _zone = field_validator("timezone")(_check_zone)
 
@@ -312,7 +366,23 @@ class RotationPolicy(Strict):
         for team in self.lead_order:
             if team not in self.teams:
                 raise ValueError(f"lead_order names team {team!r}, not one of {list(self.teams)}")
+        # The rotation arithmetic is the single judge of the rest (handoff format, lead rules):
+        # whatever passes here also builds a schedule.
+        from dutydesk.oncall.schedule import ScheduleError, rotation_from_policy
+
+        try:
+            rotation_from_policy("_", self.table())
+        except ScheduleError as exc:
+            raise ValueError(
+                "; ".join(
+                    e.removeprefix("rotations._.").removeprefix("rotations._: ") for e in exc.errors
+                )
+            ) from None
         return self
+
+    def table(self) -> dict[str, Any]:
+        """The keys as written (defaults left out): the input of ``rotation_from_policy``."""
+        return self.model_dump(exclude_defaults=True, exclude_none=True)
 
     def people(self) -> set[str]:
         return set(self.members).union(*self.teams.values()) if self.teams else set(self.members)
@@ -325,6 +395,8 @@ class PersonPolicy(Strict):
     desks: list[str] = []
     team: str | None = None
     password: str | None = None  # demo policies only; real installs set passwords by CLI
+    notify: PersonNotify = PersonNotify()
+    chat: dict[Literal["slack", "mattermost"], str] = {}  # chat user id or name per platform
 
 
 class SavedFilterPolicy(Strict):
@@ -338,6 +410,7 @@ class Policy(Strict):
     rotations: dict[str, RotationPolicy] = {}
     people: dict[str, PersonPolicy] = {}
     saved_filters: dict[str, SavedFilterPolicy] = {}
+    notify: NotifyPolicy = NotifyPolicy()
 
     @field_validator("desks", "people", "rotations", "calendars")
     @classmethod
@@ -395,4 +468,5 @@ class Policy(Strict):
                             f"unknown desk {desk_name!r}; use one of {sorted(self.desks)}",
                         )
                     )
+        errors.extend(notify_reference_errors(self))
         return errors

@@ -39,7 +39,7 @@ router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
 def _one(ctx: Ctx, ticket: Ticket) -> tuple[int, Any, int]:
     ctx.session.flush()
-    [out] = queries.present(ctx.session, ctx.policy, [ticket])
+    [out] = queries.present(ctx.session, ctx.policy, [ticket], ctx.now)
     return 200, out.model_dump(mode="json"), ticket.version
 
 
@@ -65,7 +65,7 @@ def file_ticket(
 def get_ticket(key: str, state: State, actor: Actor) -> JSONResponse:
     with state.db.read() as s:
         ticket = service.get_ticket(s, key)
-        [out] = queries.present(s, state.policy, [ticket])
+        [out] = queries.present(s, state.policy, [ticket], state.now())
     return JSONResponse(out.model_dump(mode="json"), headers={"ETag": etag(ticket.version)})
 
 
@@ -249,7 +249,7 @@ Filter = Annotated[TicketFilter, Depends(ticket_filter)]
 
 
 def _page(state: State, tickets: list[Ticket], nxt: str | None, s: Session) -> TicketPage:
-    return TicketPage(items=queries.present(s, state.policy, tickets), next_cursor=nxt)
+    return TicketPage(items=queries.present(s, state.policy, tickets, state.now()), next_cursor=nxt)
 
 
 @router.get("/tickets", response_model=TicketPage)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.models import User
 from dutydesk.errors import Invalid, field_error
 from dutydesk.policy.models import Policy
+from dutydesk.slo import service as slo_service
 from dutydesk.tickets import search
 from dutydesk.tickets.models import Ticket, TicketLabel, Watcher
 from dutydesk.tickets.ordering import class_of
@@ -199,10 +200,16 @@ def queue(
 # ----------------------------------------------------------------------------- presenting
 
 
-def present(session: Session, policy: Policy, tickets: Sequence[Ticket]) -> list[TicketOut]:
-    """Ticket rows to API objects, resolving user ids and duplicate keys in batched queries."""
+def present(
+    session: Session, policy: Policy, tickets: Sequence[Ticket], now: datetime | None = None
+) -> list[TicketOut]:
+    """Ticket rows to API objects, resolving user ids and duplicate keys in batched queries.
+
+    `now` is the instant clocks are shown at (remaining time, at risk, breached).
+    """
     if not tickets:
         return []
+    clocks = slo_service.ticket_clocks(session, policy, tickets, now or datetime.now(UTC))
     ids = [t.id for t in tickets]
     user_ids = {
         u
@@ -271,6 +278,7 @@ def present(session: Session, policy: Policy, tickets: Sequence[Ticket]) -> list
                 resolved_at=t.resolved_at,
                 last_update_at=t.last_update_at,
                 version=t.version,
+                clocks=clocks.get(t.id, []),
             )
         )
     return out

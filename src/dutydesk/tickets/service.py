@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 from datetime import datetime
 from typing import Any
 
@@ -20,7 +21,9 @@ from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role, require, user_by_name
 from dutydesk.context import Ctx
 from dutydesk.errors import Forbidden, NotFound, RuleViolation, StaleVersion, field_error
+from dutydesk.notify import service as notify_service
 from dutydesk.policy.models import RESOLUTIONS, DeskPolicy
+from dutydesk.slo import service as slo_service
 from dutydesk.tickets import ordering, search
 from dutydesk.tickets.models import Comment, DeskCounter, Event, Ticket, TicketLabel, Watcher
 from dutydesk.tickets.schemas import (
@@ -129,6 +132,7 @@ class _Change:
     desk: DeskPolicy
     reindex: bool = False
     touched: bool = False
+    events: list[Event] = dc_field(default_factory=list)  # what this change wrote, in order
 
     def event(
         self,
@@ -141,19 +145,19 @@ class _Change:
         t = self.ticket
         t.event_seq += 1
         before, after = _jsonable(before), _jsonable(after)
-        self.ctx.session.add(
-            Event(
-                ticket_id=t.id,
-                seq=t.event_seq,
-                at=self.ctx.now,
-                actor_id=self.ctx.actor.id,
-                type=type_,
-                field=field,
-                before=before,
-                after=after,
-                data=data,
-            )
+        ev = Event(
+            ticket_id=t.id,
+            seq=t.event_seq,
+            at=self.ctx.now,
+            actor_id=self.ctx.actor.id,
+            type=type_,
+            field=field,
+            before=before,
+            after=after,
+            data=data,
         )
+        self.ctx.session.add(ev)
+        self.events.append(ev)
         self.touched = True
 
     def set(self, field: str, value: Any, *, shown: Any = None, shown_before: Any = None) -> bool:
@@ -194,6 +198,8 @@ class _Change:
         t.order_key = ordering.order_key(self.desk, _orderable(t), t.rank)
         t.version += 1
         t.updated_at = self.ctx.now
+        slo_service.on_change(self.ctx, t)  # SLO clocks follow, in this transaction
+        notify_service.on_change(self.ctx, t, self.desk, self.events)  # outbox, same transaction
         if self.reindex:
             self.ctx.session.flush()
             search.reindex(self.ctx.session, t)
@@ -290,6 +296,8 @@ def file_ticket(ctx: Ctx, desk_name: str, data: FileTicket) -> Ticket:
     change = _Change(ctx, ticket, desk)
     change.event("filed", None, None, ticket.key, title=ticket.title, criteria=ticket.criteria)
     search.index_new(s, ticket)
+    slo_service.on_change(ctx, ticket, new=True)
+    notify_service.on_change(ctx, ticket, desk, change.events)
     return ticket
 
 

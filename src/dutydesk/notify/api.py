@@ -1,0 +1,271 @@
+"""Notification routes: chat slash commands, the admin outbox (dead letters, retry), the
+channel status, a person's own preferences, and meeting agendas. Thin: parse, call, present."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel, ConfigDict, Field
+
+from dutydesk.auth.service import require
+from dutydesk.context import desk_policy
+from dutydesk.errors import field_error
+from dutydesk.http.deps import Actor, State
+from dutydesk.notify import outbox, service, slash
+from dutydesk.notify.channels import load_channels
+from dutydesk.notify.models import NotifyPreference, OutboxMessage
+from dutydesk.policy.notify import REASONS
+from dutydesk.reports import agenda as agendas
+
+router = APIRouter(prefix="/api/v1", tags=["notifications"])
+
+
+# ----------------------------------------------------------------------------- chat
+
+
+async def _form(request: Request) -> tuple[bytes, dict[str, str]]:
+    body = await request.body()
+    try:
+        parsed = parse_qs(body.decode(), keep_blank_values=True)
+    except UnicodeDecodeError as exc:
+        raise field_error("body", "a slash command is form-encoded UTF-8") from exc
+    return body, {k: v[0] for k, v in parsed.items()}
+
+
+@router.post("/chat/slack/command", tags=["chat"])
+async def slack_command(request: Request, state: State) -> dict[str, Any]:
+    """Slack slash command; the request must carry a valid, fresh, unseen v0 signature."""
+    body, form = await _form(request)
+    policy, now = state.policy, state.now()
+    env = policy.notify.slash.slack_signing_secret_env
+    max_age = slash.slash_max_age(policy)
+    signature = request.headers.get("x-slack-signature")
+    slash.verify_slack(
+        os.environ.get(env) if env else None,
+        request.headers.get("x-slack-request-timestamp"),
+        signature,
+        body,
+        now,
+        max_age,
+    )
+
+    def run() -> dict[str, Any]:
+        with state.db.write() as s:
+            slash.remember(s, signature or "", now, max_age)
+        return slash.handle(state, "slack", form)
+
+    return await run_in_threadpool(run)
+
+
+@router.post("/chat/mattermost/command", tags=["chat"])
+async def mattermost_command(request: Request, state: State) -> dict[str, Any]:
+    """Mattermost slash command; the form's token must match the configured one."""
+    _, form = await _form(request)
+    env = state.policy.notify.slash.mattermost_token_env
+    slash.verify_token(os.environ.get(env) if env else None, form.get("token"))
+    return await run_in_threadpool(slash.handle, state, "mattermost", form)
+
+
+# ----------------------------------------------------------------------------- admin
+
+
+def outbox_out(r: OutboxMessage) -> dict[str, Any]:
+    p = r.payload or {}
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "state": r.state,
+        "channel": r.channel,
+        "recipient": r.recipient,
+        "desk": r.desk,
+        "subject": p.get("subject") or p.get("job") or p.get("ticket"),
+        "dedupe_key": r.dedupe_key,
+        "delivery_id": r.delivery_id,
+        "attempts": r.attempts,
+        "due_at": r.due_at.isoformat(),
+        "created_at": r.created_at.isoformat(),
+        "delivered_at": r.delivered_at.isoformat() if r.delivered_at else None,
+        "dead_at": r.dead_at.isoformat() if r.dead_at else None,
+        "last_error": r.last_error,
+    }
+
+
+@router.get("/admin/outbox", tags=["admin"])
+def list_outbox(
+    state: State,
+    actor: Actor,
+    state_: Annotated[str | None, Query(alias="state")] = None,
+    kind: str | None = None,
+    limit: int = 50,
+    cursor: int | None = None,
+) -> dict[str, Any]:
+    """The outbox, newest first: ``state=dead`` is the dead-letter list, ``parked`` waits
+    for a channel to be configured."""
+    require(actor, "admin", None, "read the outbox")
+    with state.db.read() as s:
+        rows, nxt = outbox.listing(s, state_, limit, cursor, kind)
+        counts = outbox.counts(s)
+    return {"items": [outbox_out(r) for r in rows], "next_cursor": nxt, "counts": counts}
+
+
+class RetryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ids: list[int] = Field(default_factory=list, max_length=1000)
+    state: Literal["dead", "parked"] | None = None
+    channel: str | None = None
+
+
+@router.post("/admin/outbox/retry", tags=["admin"])
+def retry_outbox(body: RetryIn, state: State, actor: Actor) -> dict[str, Any]:
+    """Put dead or parked messages back in line now (by id, or all of a state/channel)."""
+    require(actor, "admin", None, "retry deliveries")
+    if not body.ids and body.state is None:
+        raise field_error("ids", "name message ids, or a state ('dead' or 'parked') to retry all")
+    with state.db.write() as s:
+        n = outbox.retry(s, state.now(), ids=body.ids, state=body.state, channel=body.channel)
+    return {"retried": n}
+
+
+@router.post("/admin/outbox/{message_id}/retry", tags=["admin"])
+def retry_one(message_id: int, state: State, actor: Actor) -> dict[str, Any]:
+    require(actor, "admin", None, "retry deliveries")
+    with state.db.write() as s:
+        n = outbox.retry(s, state.now(), ids=[message_id])
+    return {"retried": n}
+
+
+@router.get("/admin/channels", tags=["admin"])
+def channels(state: State, actor: Actor) -> list[dict[str, Any]]:
+    """Which channels this process can use (secrets are never shown)."""
+    require(actor, "admin", None, "see the channels")
+    found = load_channels(state.policy, os.environ)
+    try:
+        return found.status()
+    finally:
+        found.close()
+
+
+# ----------------------------------------------------------------------------- preferences
+
+
+class PrefsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    via: list[Literal["email", "chat"]]
+    chat_channel: str | None = None
+    mute: list[str] = Field(default_factory=list, max_length=len(REASONS))
+
+
+def _prefs_out(p: service.Prefs) -> dict[str, Any]:
+    return {
+        "via": list(p.via),
+        "chat_channel": p.chat_channel,
+        "mute": sorted(p.mute),
+        "source": p.source,
+    }
+
+
+@router.get("/me/notifications", tags=["notifications"])
+def my_prefs(state: State, actor: Actor) -> dict[str, Any]:
+    with state.db.read() as s:
+        return _prefs_out(service.preferences(s, state.policy, actor))
+
+
+@router.put("/me/notifications", tags=["notifications"])
+def set_my_prefs(body: PrefsIn, state: State, actor: Actor) -> dict[str, Any]:
+    for reason in body.mute:
+        if reason not in REASONS:
+            raise field_error("mute", f"{reason!r} is not one of {', '.join(REASONS)}")
+    channels = state.policy.notify.channels
+    if body.chat_channel is not None and (
+        body.chat_channel not in channels
+        or channels[body.chat_channel].type not in ("slack", "mattermost")
+    ):
+        raise field_error(
+            "chat_channel", f"{body.chat_channel!r} is not a chat channel of this install"
+        )
+    if "chat" in body.via and body.chat_channel is None:
+        raise field_error("chat_channel", "'chat' needs chat_channel")
+    with state.db.write() as s:
+        row = s.get(NotifyPreference, actor.id)
+        if row is None:
+            row = NotifyPreference(user_id=actor.id)
+            s.add(row)
+        row.via, row.chat_channel, row.mute = list(body.via), body.chat_channel, list(body.mute)
+        row.updated_at = state.now()
+        s.flush()
+        return _prefs_out(service.preferences(s, state.policy, actor))
+
+
+# ----------------------------------------------------------------------------- agendas
+
+
+@router.get("/desks/{desk}/agenda", tags=["desks"])
+def agenda(
+    desk: str,
+    state: State,
+    actor: Actor,
+    date_: Annotated[date | None, Query(alias="date")] = None,
+    meeting: str | None = None,
+) -> dict[str, Any]:
+    """The agenda of the desk's meeting on ``date`` (default: its next meeting)."""
+    desk_policy(state.policy, desk)
+    now = state.now()
+    with state.db.read() as s:
+        occ = agendas.next_occurrence(state.policy, desk, date_, meeting, now)
+        return agendas.build(s, state, occ, now).as_json()
+
+
+@router.get("/desks/{desk}/meetings", tags=["desks"])
+def meetings(
+    desk: str, state: State, actor: Actor, days: Annotated[int, Query(ge=1, le=92)] = 14
+) -> list[dict[str, Any]]:
+    """The desk's meetings over the next ``days`` days."""
+    from datetime import timedelta
+
+    from dutydesk.notify import sources
+    from dutydesk.reports.meetings import meetings_of, occurrences
+
+    spec = desk_policy(state.policy, desk)
+    zone = sources.desk_zone(state.policy, desk)
+    cal = sources.desk_calendar(state.policy, desk)
+    first = state.now().astimezone(zone).date()
+    found = [
+        o
+        for m in meetings_of(spec)
+        for o in occurrences(
+            desk,
+            m,
+            zone,
+            lambda d: sources.is_business_day(cal, d),
+            first,
+            first + timedelta(days=days),
+        )
+    ]
+    return [
+        {
+            "meeting": o.meeting.name,
+            "agenda": o.meeting.agenda,
+            "start": o.start.isoformat(),
+            "end": o.end.isoformat(),
+            "agenda_posted_at": o.post_at.isoformat(),
+        }
+        for o in sorted(found, key=lambda o: o.start)
+    ]
+
+
+def parse_now(text: str) -> datetime:
+    """``--now`` and query instants: ISO 8601 with an offset."""
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise field_error(
+            "now", f"{text!r} is not an ISO 8601 instant like 2026-12-01T09:00-08:00"
+        ) from exc
+    if value.tzinfo is None:
+        raise field_error("now", f"{text!r} needs an offset, like 2026-12-01T09:00-08:00")
+    return value

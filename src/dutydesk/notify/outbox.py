@@ -1,0 +1,323 @@
+"""Outbox rows: writing them (deduplicated), claiming them, recording what happened.
+
+Claiming a message moves its ``due_at`` to the end of a lease (``claimed_until``): the only
+query the worker runs to find work is ``state = 'pending' AND due_at <= now`` on the
+``(state, due_at)`` index, and a worker killed mid-delivery simply lets the lease run out.
+On PostgreSQL claims use ``FOR UPDATE SKIP LOCKED`` so workers never wait on each other; on
+SQLite the write transaction (``BEGIN IMMEDIATE``) is the single writer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Select, Table, and_, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from dutydesk.db import Database
+from dutydesk.errors import NotFound, field_error
+from dutydesk.notify.models import (
+    DEAD,
+    DELIVERED,
+    EXPIRED,
+    MESSAGE,
+    PARKED,
+    PENDING,
+    SKIPPED,
+    STATES,
+    OutboxMessage,
+)
+
+OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+
+
+def row(
+    kind: str,
+    dedupe_key: str,
+    due_at: datetime,
+    payload: dict[str, Any],
+    now: datetime,
+    *,
+    channel: str | None = None,
+    recipient: str | None = None,
+    desk: str | None = None,
+) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "dedupe_key": dedupe_key[:200],
+        "due_at": due_at,
+        "payload": payload,
+        "attempts": 0,
+        "created_at": now,
+        "state": PENDING,
+        "channel": channel,
+        "recipient": recipient,
+        "desk": desk,
+        "delivery_id": str(uuid.uuid4()),
+    }
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """INSERT with ON CONFLICT support, for whichever engine the session is on."""
+    dialect = session.get_bind().dialect.name
+    return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
+
+
+def insert_ignore(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+    """Insert rows whose dedupe_key is new; rows already there are left alone (same period)."""
+    if not rows:
+        return 0
+    # Core executemany on the table: no ORM bookkeeping in the hot (ticket) transaction.
+    stmt = dialect_insert(session, OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = session.connection().execute(stmt, list(rows))
+    return max(0, int(getattr(result, "rowcount", 0) or 0))
+
+
+def _locking(session: Session, stmt: Select[Any], *, skip_locked: bool) -> Select[Any]:
+    if session.get_bind().dialect.name == "postgresql":
+        return stmt.with_for_update(skip_locked=skip_locked)
+    return stmt
+
+
+def due(session: Session, kind: str, now: datetime, limit: int) -> list[OutboxMessage]:
+    """Pending rows of one kind due by ``now``, locked for this transaction (others skip them)."""
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.state == PENDING,
+            OutboxMessage.due_at <= now,
+            OutboxMessage.kind == kind,
+        )
+        .order_by(OutboxMessage.due_at)  # the index order: a LIMIT stops early on every engine
+        .limit(limit)
+    )
+    return list(session.scalars(_locking(session, stmt, skip_locked=True)))
+
+
+def due_recipients(session: Session, kind: str, now: datetime, limit: int) -> list[str]:
+    stmt = (
+        select(OutboxMessage.recipient)
+        .where(
+            OutboxMessage.state == PENDING,
+            OutboxMessage.due_at <= now,
+            OutboxMessage.kind == kind,
+        )
+        .order_by(OutboxMessage.due_at)
+        .limit(limit)
+    )
+    return list(dict.fromkeys(r for r in session.scalars(stmt) if r is not None))
+
+
+def pending_for(session: Session, recipient: str, kind: str, now: datetime) -> list[OutboxMessage]:
+    """Every pending row of one recipient, locked in id order (two folders queue, no deadlock)."""
+    stmt = (
+        select(OutboxMessage)
+        .where(
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.state == PENDING,
+            OutboxMessage.kind == kind,
+            OutboxMessage.created_at <= now,
+        )
+        .order_by(OutboxMessage.id)
+    )
+    return list(session.scalars(_locking(session, stmt, skip_locked=False)))
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: int
+    kind: str
+    channel: str | None
+    recipient: str | None
+    desk: str | None
+    payload: dict[str, Any]
+    attempts: int
+    delivery_id: str
+    token: datetime  # our lease; results are written only while we still hold it
+    created_at: datetime
+
+
+def claim_messages(db: Database, now: datetime, lease: timedelta, limit: int) -> list[Claim]:
+    """Claim up to ``limit`` due messages for ``lease``; each claim counts as an attempt.
+
+    Two statements whatever the batch size: the locking SELECT and one UPDATE.
+    """
+    token = now + lease
+    with db.write() as s:
+        rows = due(s, MESSAGE, now, limit)
+        if not rows:
+            return []
+        for r in rows:
+            if r.delivery_id is None:  # rows written before delivery ids existed
+                r.delivery_id = str(uuid.uuid4())
+        s.flush()
+        ids = [r.id for r in rows]
+        s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(due_at=token, claimed_until=token, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        return [
+            Claim(
+                r.id,
+                r.kind,
+                r.channel,
+                r.recipient,
+                r.desk,
+                dict(r.payload),
+                r.attempts + 1,
+                r.delivery_id or "",
+                token,
+                r.created_at,
+            )
+            for r in rows
+        ]
+
+
+def _held(c: Claim) -> Any:
+    return and_(
+        OutboxMessage.id == c.id,
+        OutboxMessage.state == PENDING,
+        OutboxMessage.claimed_until == c.token,
+    )
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt came to; :func:`record` writes a batch of them in one transaction."""
+
+    claim: Claim
+    state: str  # DELIVERED, PENDING (retry at ``retry_at``), DEAD, PARKED or EXPIRED
+    at: datetime
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+def record(db: Database, outcomes: Sequence[Outcome]) -> None:
+    """Write what happened to a batch of claimed messages.
+
+    Delivered is delivered: recorded even if our lease ran out meanwhile. Anything else is
+    written only while we still hold the lease (another worker may have the row by now).
+    Parking and expiry give the attempt back: they are not delivery failures.
+    """
+    if not outcomes:
+        return
+    done = [o for o in outcomes if o.state == DELIVERED]
+    with db.write() as s:
+        if done:  # the common case, in one statement
+            s.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([o.claim.id for o in done]), OutboxMessage.state == PENDING
+                )
+                .values(
+                    state=DELIVERED,
+                    delivered_at=max(o.at for o in done),
+                    claimed_until=None,
+                    last_error=None,
+                )
+                .execution_options(synchronize_session=False)
+            )
+        for o in outcomes:
+            c = o.claim
+            if o.state == DELIVERED:
+                continue
+            values: dict[str, Any] = {"claimed_until": None, "last_error": (o.error or "")[:2000]}
+            if o.state == DEAD:
+                values.update(state=DEAD, dead_at=o.at)
+            elif o.state == PENDING:
+                values.update(due_at=o.retry_at or o.at)
+            else:
+                values.update(state=o.state, attempts=OutboxMessage.attempts - 1)
+            s.execute(update(OutboxMessage).where(_held(c)).values(**values))
+
+
+# ----------------------------------------------------------------------------- admin
+
+
+def listing(
+    session: Session, state: str | None, limit: int, cursor: int | None, kind: str | None = None
+) -> tuple[list[OutboxMessage], int | None]:
+    if state is not None and state not in STATES:
+        raise field_error("state", f"use one of {', '.join(STATES)}")
+    if not 1 <= limit <= 200:
+        raise field_error("limit", "use 1 to 200")
+    stmt = select(OutboxMessage)
+    if state is not None:
+        stmt = stmt.where(OutboxMessage.state == state)
+    if kind is not None:
+        stmt = stmt.where(OutboxMessage.kind == kind)
+    if cursor is not None:
+        stmt = stmt.where(OutboxMessage.id < cursor)
+    rows = list(session.scalars(stmt.order_by(OutboxMessage.id.desc()).limit(limit + 1)))
+    nxt = rows[limit - 1].id if len(rows) > limit else None
+    return rows[:limit], nxt
+
+
+def counts(session: Session) -> dict[str, int]:
+    found = dict(
+        session.execute(
+            select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
+        ).all()
+    )
+    return {state: int(found.get(state, 0)) for state in STATES}
+
+
+def retry(
+    session: Session,
+    now: datetime,
+    *,
+    ids: Sequence[int] = (),
+    state: str | None = None,
+    channel: str | None = None,
+) -> int:
+    """Put dead or parked messages back in line, now, with a fresh retry budget."""
+    if state is not None and state not in (DEAD, PARKED):
+        raise field_error("state", "only dead or parked messages can be retried")
+    cond = [OutboxMessage.state.in_([DEAD, PARKED]), OutboxMessage.kind == MESSAGE]
+    if ids:
+        cond.append(OutboxMessage.id.in_(list(ids)))
+    if state is not None:
+        cond.append(OutboxMessage.state == state)
+    if channel is not None:
+        cond.append(OutboxMessage.channel == channel)
+    rows = list(session.scalars(select(OutboxMessage).where(*cond)))
+    if ids and not rows:
+        raise NotFound(
+            f"no dead or parked message with id {', '.join(map(str, ids))}; "
+            "`dutydesk notify outbox --state dead` lists them"
+        )
+    for r in rows:
+        r.state, r.due_at, r.attempts, r.dead_at, r.claimed_until = PENDING, now, 0, None, None
+        payload = dict(r.payload)
+        payload.pop("expires_at", None)  # a person asked for it: send even if old
+        r.payload = payload
+    return len(rows)
+
+
+__all__ = [
+    "DEAD",
+    "DELIVERED",
+    "EXPIRED",
+    "PARKED",
+    "PENDING",
+    "SKIPPED",
+    "Claim",
+    "Outcome",
+    "claim_messages",
+    "counts",
+    "due",
+    "insert_ignore",
+    "listing",
+    "pending_for",
+    "record",
+    "retry",
+    "row",
+]

@@ -1,0 +1,277 @@
+"""``dutydesk worker``: plans periodic jobs, scans timers, folds notices, delivers messages.
+
+One tick, each step its own short transaction:
+
+1. plan periodic jobs for ``(cursor, now]`` and scan SLO timers (deduplicated inserts);
+2. run due jobs, one locked row per transaction;
+3. fold each person's notices once the first one's batching window has passed;
+4. claim due messages under a lease and deliver them concurrently (a thread pool), each
+   result written as it comes back: delivered, retry later (exponential backoff, honouring
+   ``Retry-After``), dead after the last attempt (or at once on a permanent refusal), or
+   parked when its channel is not configured.
+
+Time comes from the injected clock only, so ``--once --now 2026-12-01T09:00-08:00`` runs the
+worker at that instant. Nothing here sleeps except the idle wait of :meth:`Worker.run`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, fields
+from datetime import datetime, timedelta
+
+from dutydesk.clock import Clock
+from dutydesk.db import Database
+from dutydesk.notify import jobs, outbox, rules, service
+from dutydesk.notify.channels import (
+    ChannelSet,
+    DeliveryError,
+    NotConfigured,
+    Outgoing,
+    load_channels,
+)
+from dutydesk.notify.models import EXPIRED, JOB, NOTICE, PARKED
+from dutydesk.policy.models import Policy
+from dutydesk.policy.notify import parse_span
+from dutydesk.state import AppState
+
+log = logging.getLogger("dutydesk.notify")
+MAX_BATCHES_PER_TICK = 50
+OUTCOME_STAT = {
+    "delivered": "delivered",
+    "pending": "retried",
+    "dead": "dead",
+    "parked": "parked",
+    "expired": "expired",
+}
+
+
+@dataclass
+class TickStats:
+    planned: int = 0
+    timers: int = 0
+    jobs: int = 0
+    folded: int = 0
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+    parked: int = 0
+    expired: int = 0
+
+    def add(self, other: TickStats) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    @property
+    def work(self) -> int:
+        """Rows that moved this tick (planning alone does not count: it is not progress)."""
+        return (
+            self.jobs
+            + self.folded
+            + self.delivered
+            + self.retried
+            + self.dead
+            + self.parked
+            + self.expired
+        )
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+class Worker:
+    def __init__(
+        self,
+        db: Database,
+        policy: Policy,
+        clock: Clock,
+        env: Mapping[str, str] | None = None,
+        channels: ChannelSet | None = None,
+    ) -> None:
+        self.db, self.policy, self.clock = db, policy, clock
+        self.state = AppState(db=db, policy=policy, clock=clock)
+        n = policy.notify
+        self.channels = channels or load_channels(policy, os.environ if env is None else env)
+        self.lease = parse_span(n.claim_timeout)
+        self.first, self.cap = parse_span(n.retry.first), parse_span(n.retry.max)
+        self.factor, self.attempts = n.retry.factor, n.retry.attempts
+        self.poll = parse_span(n.poll).total_seconds()
+        self.concurrency = n.concurrency
+        self.timeout = parse_span(n.timeout)
+        # A claimed batch must be delivered within its lease even if every attempt times out.
+        rounds = max(1, min(4, int(self.lease / self.timeout) - 1))
+        self.batch = self.concurrency * rounds
+        self.pool = ThreadPoolExecutor(
+            max_workers=n.concurrency, thread_name_prefix="dutydesk-deliver"
+        )
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ steps
+
+    def plan(self, now: datetime) -> tuple[int, int]:
+        with self.db.write() as s:
+            planned = jobs.plan_jobs(s, self.policy, now)
+        with self.db.write() as s:
+            timers = jobs.schedule_slo_timers(s, self.policy, now)
+        return planned, timers
+
+    def run_jobs(self, now: datetime, stats: TickStats) -> None:
+        catch_up = parse_span(self.policy.notify.catch_up)
+        for _ in range(1000):
+            with self.db.write() as s:
+                found = outbox.due(s, JOB, now, 1)
+                if not found:
+                    return
+                job = found[0]
+                if now - job.due_at > catch_up:
+                    job.state, job.last_error = EXPIRED, "missed by more than notify.catch_up"
+                    stats.expired += 1
+                    continue
+                try:
+                    with s.begin_nested():
+                        jobs.run(s, self.state, job, now)
+                except Exception as exc:  # a bug in one job must not stop the others
+                    log.exception("job %s failed", job.dedupe_key)
+                    job.attempts += 1
+                    job.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+                    if job.attempts >= self.attempts:
+                        job.state, job.dead_at = outbox.DEAD, now
+                        stats.dead += 1
+                    else:
+                        job.due_at = now + rules.retry_delay(
+                            job.attempts, self.first, self.cap, self.factor
+                        )
+                        stats.retried += 1
+                    continue
+                job.state, job.delivered_at, job.attempts = outbox.DELIVERED, now, job.attempts + 1
+                stats.jobs += 1
+
+    def fold(self, now: datetime, stats: TickStats) -> None:
+        for _ in range(100):
+            with self.db.read() as s:
+                recipients = outbox.due_recipients(s, NOTICE, now, 200)
+            for r in recipients:
+                with self.db.write() as s:
+                    stats.folded += service.fold(s, self.policy, r, now)
+            if len(recipients) < 200:
+                return
+
+    def deliver(self, now: datetime, stats: TickStats) -> None:
+        for _ in range(MAX_BATCHES_PER_TICK):
+            claims = outbox.claim_messages(self.db, now, self.lease, self.batch)
+            if not claims:
+                return
+            outcomes = [o for o in self.pool.map(self._deliver_one, claims) if o is not None]
+            outbox.record(self.db, outcomes)  # one transaction per batch
+            for o in outcomes:
+                name = OUTCOME_STAT[o.state]
+                setattr(stats, name, getattr(stats, name) + 1)
+
+    def _deliver_one(self, c: outbox.Claim) -> outbox.Outcome | None:
+        try:
+            return self._attempt(c)
+        except Exception:  # never lose the pool thread; the lease gives the row back
+            log.exception("delivery %s crashed", c.id)
+            return None
+
+    def _attempt(self, c: outbox.Claim) -> outbox.Outcome | None:
+        if self.clock() + self.timeout >= c.token:
+            return None  # too close to the end of our lease: leave it to the next claim
+        raw = c.payload.get("expires_at")
+        if raw is not None and datetime.fromisoformat(str(raw)) < self.clock():
+            return outbox.Outcome(c, EXPIRED, self.clock(), "older than notify.expire_after")
+        channel = self.channels.get(c.channel or "")
+        if isinstance(channel, NotConfigured):
+            return outbox.Outcome(c, PARKED, self.clock(), channel.reason)
+        msg = Outgoing(
+            delivery_id=c.delivery_id,
+            kind=str(c.payload.get("kind", "message")),
+            subject=str(c.payload.get("subject", "dutydesk")),
+            markdown=str(c.payload.get("markdown", "")),
+            to=c.recipient if c.recipient and not c.recipient.startswith("#") else None,
+            desk=c.desk,
+            data=dict(c.payload.get("data") or {}),
+        )
+        try:
+            channel.send(msg)
+        except DeliveryError as exc:
+            now = self.clock()
+            dead = exc.permanent or c.attempts >= self.attempts
+            delay = rules.retry_delay(c.attempts, self.first, self.cap, self.factor)
+            if exc.retry_after is not None:
+                delay = max(
+                    delay, timedelta(seconds=min(exc.retry_after, self.cap.total_seconds()))
+                )
+            log.warning(
+                "delivery %s to %s failed (attempt %d): %s", c.id, c.channel, c.attempts, exc
+            )
+            state = outbox.DEAD if dead else outbox.PENDING
+            return outbox.Outcome(c, state, now, str(exc), retry_at=now + delay)
+        return outbox.Outcome(c, outbox.DELIVERED, self.clock())
+
+    # ------------------------------------------------------------------ loops
+
+    def tick(self) -> TickStats:
+        with self._lock:
+            stats = TickStats()
+            now = self.clock()
+            stats.planned, stats.timers = self.plan(now)
+            self.run_jobs(now, stats)
+            self.fold(now, stats)
+            self.deliver(now, stats)
+            return stats
+
+    def run_once(self, max_ticks: int = 100) -> TickStats:
+        """Work until nothing more is due at this instant (bounded)."""
+        total = TickStats()
+        for _ in range(max_ticks):
+            stats = self.tick()
+            total.add(stats)
+            if stats.work == 0:
+                break
+        return total
+
+    def run(self, stop: threading.Event) -> None:
+        while not stop.is_set():
+            try:
+                stats = self.tick()
+            except Exception:
+                log.exception("worker tick failed; trying again")
+                stop.wait(self.poll)
+                continue
+            if stats.work:
+                log.info("worker tick: %s", stats.as_dict())
+            else:
+                stop.wait(self.poll)
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=True)
+        self.channels.close()
+
+
+class EmbeddedWorker:
+    """The worker as a daemon thread of ``dutydesk serve`` (SQLite: one process, one writer)."""
+
+    def __init__(self, worker: Worker) -> None:
+        self.worker = worker
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(
+            target=worker.run, args=(self.stop_event,), name="dutydesk-worker", daemon=True
+        )
+
+    def start(self) -> EmbeddedWorker:
+        self.thread.start()
+        return self
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout)
+        self.worker.close()
+
+
+def start_embedded(db: Database, policy: Policy, clock: Clock) -> EmbeddedWorker:
+    return EmbeddedWorker(Worker(db, policy, clock)).start()

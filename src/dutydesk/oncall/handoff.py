@@ -1,0 +1,511 @@
+"""What the on-call looks at: the triage view of a desk and the handoff report.
+
+Triage view: new tickets (not triaged yet), tickets awaiting an owner (triaged, in the queue,
+nobody assigned) and *claimed but idle* tickets: assigned and open, with no activity for the
+desk's ``idle_after`` (business time in the desk's calendar, "3 business days" by default).
+Activity means an event by the assignee, or the assignment itself: a reporter asking "any
+news?" does not make a dropped ticket less dropped. Every ticket carries a one-click
+reassignment through ``POST /api/v1/tickets/{key}/assign``.
+
+Handoff report, for the handoff meeting: the handoff nearest to the time asked (the coming one
+before the meeting, the one just past after it), the outgoing shift's people and the tickets
+they touched while on call (from ticket events), open urgent tickets with the time since
+their last update, tickets awaiting triage, idle claimed tickets, SLO breaches during the
+shift, and who comes in. :func:`render_markdown` turns it into a post.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from dutydesk.auth.models import User
+from dutydesk.context import desk_policy
+from dutydesk.errors import NotFound
+from dutydesk.oncall import rules, service
+from dutydesk.oncall.schedule import LEAD, PRIMARY, Shift
+from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.slo.calendar import BusinessCalendar
+from dutydesk.slo.models import TicketClock
+from dutydesk.state import AppState
+from dutydesk.tickets.models import Event, Ticket
+
+LIST_LIMIT = 100
+
+
+# ----------------------------------------------------------------------------- idle rule
+
+
+def idle_rule(policy: Policy, desk: DeskPolicy) -> tuple[timedelta, BusinessCalendar | None]:
+    """The desk's ``idle_after`` as a span, and the calendar it is counted in (if business)."""
+    from dutydesk.slo.policy import calendar, duration
+
+    cal = calendar(policy, desk.calendar) if desk.calendar else None
+    span, business = duration(desk.idle_after, cal)
+    return span, cal if business else None
+
+
+def idle_since(last: datetime, span: timedelta, cal: BusinessCalendar | None) -> datetime:
+    """When a ticket last active at ``last`` counts as idle."""
+    return cal.add(last, span) if cal is not None else last + span
+
+
+# ----------------------------------------------------------------------------- tickets
+
+
+def _names(session: Session, ids: Sequence[int | None]) -> dict[int, str]:
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(wanted))).all())
+
+
+def _suggest(on_call: Mapping[str, Shift], team: str | None, not_: str | None) -> str | None:
+    """Who should own a ticket: the on-call of its team's layer, else the primary or lead."""
+    order = [team] if team and team in on_call else []
+    order += [PRIMARY, LEAD, *on_call]
+    for layer in order:
+        shift = on_call.get(layer)
+        if shift is not None and shift.person != not_:
+            return shift.person
+    return None
+
+
+def _item(
+    t: Ticket,
+    names: Mapping[int, str],
+    at: datetime,
+    zone: ZoneInfo,
+    on_call: Mapping[str, Shift],
+    **extra: Any,
+) -> dict[str, Any]:
+    assignee = names.get(t.assignee_id) if t.assignee_id else None
+    last_update = t.last_update_at or t.triaged_at or t.created_at
+    suggestion = _suggest(on_call, t.team, assignee)
+    return {
+        "key": t.key,
+        "title": t.title,
+        "status": t.status,
+        "priority": t.priority,
+        "assignee": assignee,
+        "team": t.team,
+        "blocked": t.blocked,
+        "created_at": t.created_at.astimezone(zone).isoformat(),
+        "last_update_at": last_update.astimezone(zone).isoformat(),
+        "since_update": rules.format_span(at - last_update),
+        "url": f"/api/v1/tickets/{t.key}",
+        "reassign": {
+            "method": "POST",
+            "href": f"/api/v1/tickets/{t.key}/assign",
+            "body": {"assignee": suggestion},
+        },
+        **extra,
+    }
+
+
+def _last_activity(session: Session, tickets: Sequence[Ticket]) -> dict[int, datetime]:
+    """Per assigned ticket: its assignee's last event, or its last assignment if later."""
+    if not tickets:
+        return {}
+    rows = session.execute(
+        select(Event.ticket_id, func.max(Event.at))
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(
+            Event.ticket_id.in_([t.id for t in tickets]),
+            or_(Event.actor_id == Ticket.assignee_id, Event.field == "assignee"),
+        )
+        .group_by(Event.ticket_id)
+    ).all()
+    return {tid: at for tid, at in rows}
+
+
+def _new(session: Session, desk: str) -> list[Ticket]:
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.triaged_at.is_(None))
+            .order_by(Ticket.order_key, Ticket.id)
+            .limit(LIST_LIMIT)
+        )
+    )
+
+
+def _awaiting_owner(session: Session, desk: str) -> list[Ticket]:
+    return list(
+        session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.desk == desk,
+                Ticket.is_open.is_(True),
+                Ticket.in_queue.is_(True),
+                Ticket.triaged_at.is_not(None),
+                Ticket.assignee_id.is_(None),
+            )
+            .order_by(Ticket.order_key, Ticket.id)
+            .limit(LIST_LIMIT)
+        )
+    )
+
+
+def _idle(
+    session: Session, policy: Policy, desk_name: str, at: datetime
+) -> list[tuple[Ticket, datetime, datetime]]:
+    """(ticket, last activity, idle since) for claimed tickets idle at ``at``, oldest first."""
+    desk = desk_policy(policy, desk_name)
+    span, cal = idle_rule(policy, desk)
+    assigned = list(
+        session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.desk == desk_name,
+                Ticket.is_open.is_(True),
+                Ticket.assignee_id.is_not(None),
+            )
+            .order_by(Ticket.id)
+            .limit(5000)
+        )
+    )
+    last = _last_activity(session, assigned)
+    out = []
+    for t in assigned:
+        active = last.get(t.id, t.created_at)
+        since = idle_since(active, span, cal)
+        if since <= at:
+            out.append((t, active, since))
+    out.sort(key=lambda x: (x[1], x[0].id))
+    return out[:LIST_LIMIT]
+
+
+def _count(session: Session, *conds: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0)
+
+
+def desk_rotation(state: AppState, desk: str) -> tuple[DeskPolicy, service.Loaded]:
+    policy = desk_policy(state.policy, desk)
+    if not policy.rotation:
+        raise NotFound(f"desk {desk} names no rotation; set `rotation` under [desks.{desk}]")
+    return policy, service.loaded(state, policy.rotation)
+
+
+def _idle_items(
+    session: Session,
+    policy: Policy,
+    desk: str,
+    at: datetime,
+    zone: ZoneInfo,
+    on_call: Mapping[str, Shift],
+) -> list[dict[str, Any]]:
+    idle = _idle(session, policy, desk, at)
+    names = _names(session, [t.assignee_id for t, _, _ in idle])
+    return [
+        _item(
+            t,
+            names,
+            at,
+            zone,
+            on_call,
+            last_activity_at=active.astimezone(zone).isoformat(),
+            idle_since=since.astimezone(zone).isoformat(),
+            idle_for=rules.format_span(at - active),
+        )
+        for t, active, since in idle
+    ]
+
+
+def triage_view(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
+    """The on-call's list: what to triage, what needs an owner, what was dropped."""
+    policy, found = desk_rotation(state, desk)
+    zone = found.zone
+    on_call = found.schedule.on_call(at)
+    with state.db.read() as s:
+        new = _new(s, desk)
+        owner = _awaiting_owner(s, desk)
+        names = _names(s, [t.assignee_id for t in new + owner])
+        idle = _idle_items(s, state.policy, desk, at, zone, on_call)
+        intake = _count(
+            s, Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.status == policy.intake_column
+        )
+        counts = {
+            "new": _count(
+                s, Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.triaged_at.is_(None)
+            ),
+            "awaiting_owner": _count(
+                s,
+                Ticket.desk == desk,
+                Ticket.is_open.is_(True),
+                Ticket.in_queue.is_(True),
+                Ticket.triaged_at.is_not(None),
+                Ticket.assignee_id.is_(None),
+            ),
+            "idle": len(idle),
+            policy.intake_column: intake,
+        }
+    people = [x.person for x in on_call.values()]
+    team_rotation = any(x.team for x in found.spec.layers)
+    free = intake == 0 and team_rotation
+    notes: list[str] = []
+    if free:
+        engineers = sorted({x.person for x in on_call.values() if x.layer != LEAD})
+        notes.append(
+            f"{policy.intake_column} is empty: the {desk.upper()} engineers on call "
+            f"({', '.join(engineers) or 'nobody'}) are free to take work from their feature teams"
+        )
+    elif intake == 0:
+        notes.append(f"{policy.intake_column} is empty: nothing new to triage")
+    if not on_call:
+        notes.append(f"nobody is on call for {found.name} right now")
+    return {
+        "desk": desk,
+        "rotation": found.name,
+        "at": at.astimezone(zone).isoformat(),
+        "on_call": [service.shift_out(x) for x in on_call.values()],
+        "triager": people[0] if people else None,
+        "idle_after": policy.idle_after,
+        "new": [_item(t, names, at, zone, on_call) for t in new],
+        "awaiting_owner": [_item(t, names, at, zone, on_call) for t in owner],
+        "idle": idle,
+        "counts": counts,
+        "free_for_feature_work": free,
+        "notes": notes,
+    }
+
+
+# ----------------------------------------------------------------------------- handoff
+
+
+def slo_breaches_during(
+    session: Session, desk: str, start: datetime, end: datetime
+) -> list[tuple[TicketClock, Ticket]]:
+    """Hook onto the SLO clocks: clocks of ``desk`` whose due instant passed in [start, end)
+    unmet (breached, or still running past due)."""
+    return [
+        (c, t)
+        for c, t in session.execute(
+            select(TicketClock, Ticket)
+            .join(Ticket, Ticket.id == TicketClock.ticket_id)
+            .where(
+                TicketClock.desk == desk,
+                TicketClock.due_at >= start,
+                TicketClock.due_at < end,
+                or_(TicketClock.outcome == "breached", TicketClock.outcome.is_(None)),
+            )
+            .order_by(TicketClock.due_at, TicketClock.id)
+            .limit(LIST_LIMIT)
+        ).all()
+    ]
+
+
+def _touched(
+    session: Session, desk: str, stretches: Sequence[Shift], until: datetime
+) -> dict[int, dict[str, Any]]:
+    """Events by each outgoing person while they were on call, grouped by ticket."""
+    by_person: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for x in stretches:
+        by_person[x.person].append((x.utc_start, min(x.utc_end, until)))
+    if not by_person:
+        return {}
+    ids = dict(
+        session.execute(select(User.name, User.id).where(User.name.in_(list(by_person)))).all()
+    )
+    if not ids:
+        return {}
+    lo = min(s for spans in by_person.values() for s, _ in spans)
+    hi = max(e for spans in by_person.values() for _, e in spans)
+    rows = session.execute(
+        select(Event.ticket_id, Event.actor_id, Event.at, Event.type)
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(
+            and_(
+                Ticket.desk == desk,
+                Event.actor_id.in_(list(ids.values())),
+                Event.at >= lo,
+                Event.at < hi,
+            )
+        )
+        .order_by(Event.at)
+    ).all()
+    person_of = {v: k for k, v in ids.items()}
+    out: dict[int, dict[str, Any]] = {}
+    for tid, actor_id, at, kind in rows:
+        person = person_of.get(actor_id or 0)
+        if person is None or not any(s <= at < e for s, e in by_person[person]):
+            continue
+        entry = out.setdefault(tid, {"by": set(), "events": 0, "kinds": set(), "last": at})
+        entry["by"].add(person)
+        entry["events"] += 1
+        entry["kinds"].add(kind)
+        entry["last"] = max(entry["last"], at)
+    return out
+
+
+def handoff_report(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
+    policy, found = desk_rotation(state, desk)
+    zone, schedule = found.zone, found.schedule
+    window = rules.handoff_window(schedule, at)
+    incoming = schedule.on_call(window.boundary)
+    on_call_now = schedule.on_call(at)
+    outgoing: list[dict[str, Any]] = []
+    stretches: list[Shift] = []
+    if window.outgoing is not None:
+        s, e = window.outgoing
+        stretches = schedule.shifts(s, e)
+        hours: dict[tuple[str, str], float] = defaultdict(float)
+        for x in stretches:
+            clip = min(x.utc_end, e) - max(x.utc_start, s)
+            hours[(x.layer, x.person)] += clip.total_seconds() / 3600
+        outgoing = [
+            {"layer": layer, "person": person, "hours": round(h, 1)}
+            for (layer, person), h in hours.items()
+        ]
+    urgent_priorities = policy.admit or policy.priorities[:2]
+    with state.db.read() as ses:
+        touched_map = (
+            _touched(ses, desk, stretches, min(window.boundary, at).astimezone(zone))
+            if window.outgoing
+            else {}
+        )
+        touched_rows = (
+            list(ses.scalars(select(Ticket).where(Ticket.id.in_(list(touched_map)))))
+            if touched_map
+            else []
+        )
+        urgent = list(
+            ses.scalars(
+                select(Ticket)
+                .where(
+                    Ticket.desk == desk,
+                    Ticket.is_open.is_(True),
+                    Ticket.priority.in_(urgent_priorities),
+                )
+                .order_by(Ticket.order_key, Ticket.id)
+                .limit(LIST_LIMIT)
+            )
+        )
+        new = _new(ses, desk)
+        names = _names(ses, [t.assignee_id for t in touched_rows + urgent + new])
+        idle = _idle_items(ses, state.policy, desk, at, zone, on_call_now)
+        breaches = []
+        if window.outgoing is not None:
+            s, e = window.outgoing
+            for c, t in slo_breaches_during(ses, desk, s, min(e, at)):
+                assert c.due_at is not None
+                breaches.append(
+                    {
+                        "key": t.key,
+                        "title": t.title,
+                        "clock": c.name,
+                        "target": c.target,
+                        "due_at": c.due_at.astimezone(zone).isoformat(),
+                        "state": c.outcome or "breached (still running)",
+                        "priority": t.priority,
+                    }
+                )
+    touched_rows.sort(key=lambda t: touched_map[t.id]["last"], reverse=True)
+    touched = [
+        _item(
+            t,
+            names,
+            at,
+            zone,
+            on_call_now,
+            by=sorted(touched_map[t.id]["by"]),
+            events=touched_map[t.id]["events"],
+            kinds=sorted(touched_map[t.id]["kinds"]),
+        )
+        for t in touched_rows
+    ]
+    return {
+        "desk": desk,
+        "title": policy.title or desk,
+        "rotation": found.name,
+        "timezone": found.spec.timezone,
+        "at": at.astimezone(zone).isoformat(),
+        "handoff_at": window.boundary.astimezone(zone).isoformat(),
+        "shift": (
+            {
+                "start": window.outgoing[0].astimezone(zone).isoformat(),
+                "end": window.outgoing[1].astimezone(zone).isoformat(),
+            }
+            if window.outgoing
+            else None
+        ),
+        "outgoing": outgoing,
+        "incoming": [service.shift_out(x) for x in incoming.values()],
+        "touched": touched,
+        "urgent_priorities": urgent_priorities,
+        "open_urgent": [_item(t, names, at, zone, on_call_now) for t in urgent],
+        "awaiting_triage": [_item(t, names, at, zone, on_call_now) for t in new],
+        "idle": idle,
+        "slo_breaches": breaches,
+    }
+
+
+def _local(text: str, zone: ZoneInfo) -> str:
+    return rules.fmt_local(datetime.fromisoformat(text), zone)
+
+
+def _line(t: Mapping[str, Any], extra: str = "") -> str:
+    bits = [t["status"]]
+    if t.get("priority"):
+        bits.insert(0, t["priority"])
+    bits.append(f"assignee {t['assignee']}" if t.get("assignee") else "no assignee")
+    if t.get("blocked"):
+        bits.append("blocked")
+    tail = f" — {extra}" if extra else ""
+    return f"* {t['key']} {t['title']} ({', '.join(bits)}){tail}"
+
+
+def render_markdown(report: Mapping[str, Any]) -> str:
+    """The handoff report as markdown, ready to post in the team's channel."""
+    zone = ZoneInfo(report["timezone"])
+    lines = [f"## Handoff: {report['title']} — {_local(report['handoff_at'], zone)}", ""]
+    out = ", ".join(f"{o['person']} ({o['layer']}, {o['hours']} h)" for o in report["outgoing"])
+    inc = ", ".join(
+        f"{x['person']} ({x['layer']}, until {_local(x['end'], zone)})" for x in report["incoming"]
+    )
+    lines.append(f"**Outgoing:** {out or 'nobody'}  ")
+    lines.append(f"**Incoming:** {inc or 'nobody — the rotation has a gap'}  ")
+    if report["shift"]:
+        lines.append(
+            f"**Shift:** {_local(report['shift']['start'], zone)} → "
+            f"{_local(report['shift']['end'], zone)}"
+        )
+    sections: list[tuple[str, list[str]]] = [
+        (
+            "Tickets touched during the shift",
+            [
+                _line(t, f"{t['events']} change(s) by {', '.join(t['by'])}")
+                for t in report["touched"]
+            ],
+        ),
+        (
+            f"Open {'/'.join(report['urgent_priorities'])}",
+            [_line(t, f"last update {t['since_update']} ago") for t in report["open_urgent"]],
+        ),
+        (
+            "Awaiting triage",
+            [_line(t, f"filed {_local(t['created_at'], zone)}") for t in report["awaiting_triage"]],
+        ),
+        (
+            "Claimed but idle",
+            [_line(t, f"no activity for {t['idle_for']}") for t in report["idle"]],
+        ),
+        (
+            "SLO breaches during the shift",
+            [
+                f"* {b['key']} {b['title']} — {b['clock']} ({b['target']}) was due "
+                f"{_local(b['due_at'], zone)}"
+                for b in report["slo_breaches"]
+            ],
+        ),
+    ]
+    for title, items in sections:
+        lines += ["", f"### {title} ({len(items)})"]
+        lines += items or ["* none"]
+    return "\n".join(lines) + "\n"

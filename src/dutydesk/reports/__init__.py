@@ -1,0 +1,1 @@
+"""Reports computed from the event history: the weekly status post, meeting agendas."""

@@ -1,0 +1,359 @@
+"""Meeting agendas: which tickets each kind of meeting looks at (pure selection) and the
+markdown posted to the desk channel before it.
+
+* ``triage`` (SET, Tue/Thu, daily before a release): tickets awaiting triage, triaged tickets
+  without an owning team, non-bugs to convert (kinds other than bug, escalation, tech-debt,
+  story and feature-request).
+* ``status`` (SET, after triage): each member's tickets in the assignee columns, and blockers;
+  when nothing waits in the intake column, a note that members may take feature-team work.
+* ``weekly-triage`` (infra): ALL open tickets — the queue and the backlog below admission.
+* ``handoff`` (infra, Monday): the on-call domain's handoff report (outgoing shift, tickets
+  touched, open urgent tickets, awaiting triage, idle claims, SLO breaches, who comes in);
+  for a desk without a rotation: open top-two-priority tickets with the time since their last
+  update, tickets awaiting triage, claimed tickets gone idle.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dutydesk.auth.models import User
+from dutydesk.errors import NotFound, field_error
+from dutydesk.notify import sources
+from dutydesk.notify.rules import link
+from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.reports.meetings import Occurrence, meetings_of, occurrences
+from dutydesk.state import AppState
+from dutydesk.tickets.models import Ticket
+
+NOT_TO_CONVERT = frozenset({"bug", "escalation", "tech-debt", "story", "feature-request"})
+MAX_ITEMS = 50
+
+
+@dataclass(frozen=True)
+class Row:
+    key: str
+    title: str
+    kind: str
+    priority: str | None
+    status: str
+    assignee: str | None
+    team: str | None
+    blocked: bool
+    blocked_reason: str | None
+    triaged: bool
+    in_queue: bool
+    created_at: datetime
+    last_activity: datetime  # last update by a responder, else last change
+
+
+@dataclass
+class Section:
+    title: str
+    items: list[str] = field(default_factory=list)
+    more: int = 0
+
+
+@dataclass
+class Agenda:
+    desk: str
+    meeting: str
+    kind: str
+    start: datetime
+    sections: list[Section]
+    text: str = ""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "desk": self.desk,
+            "meeting": self.meeting,
+            "agenda": self.kind,
+            "start": self.start.isoformat(),
+            "sections": [
+                {"title": s.title, "items": s.items, "more": s.more} for s in self.sections
+            ],
+            "text": self.text,
+        }
+
+
+def age(delta: timedelta) -> str:
+    s = max(0, int(delta.total_seconds()))
+    d, h, m = s // 86400, s % 86400 // 3600, s % 3600 // 60
+    return f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m"
+
+
+def _item(r: Row, now: datetime, base_url: str | None, *, extra: str = "") -> str:
+    p = f"[{r.priority}] " if r.priority else ""
+    who = f" — {r.assignee}" if r.assignee else ""
+    return f"{link(r.key, base_url)} {p}{r.title}{who}{extra}"
+
+
+def _section(title: str, rows: Sequence[Row], fmt: Callable[[Row], str]) -> Section:
+    return Section(
+        f"{title} ({len(rows)})", [fmt(r) for r in rows[:MAX_ITEMS]], max(0, len(rows) - MAX_ITEMS)
+    )
+
+
+def select_triage(
+    rows: Sequence[Row], now: datetime, has_teams: bool, base_url: str | None = None
+) -> list[Section]:
+    awaiting = [r for r in rows if not r.triaged]
+    no_team = [r for r in rows if r.triaged and r.team is None] if has_teams else []
+    convert = [r for r in rows if r.kind not in NOT_TO_CONVERT]
+    out = [
+        _section(
+            "Awaiting triage",
+            awaiting,
+            lambda r: _item(r, now, base_url, extra=f" (filed {age(now - r.created_at)} ago)"),
+        )
+    ]
+    if has_teams:
+        out.append(_section("No owning team", no_team, lambda r: _item(r, now, base_url)))
+    out.append(
+        _section(
+            "Non-bugs to convert", convert, lambda r: _item(r, now, base_url, extra=f" ({r.kind})")
+        )
+    )
+    return out
+
+
+def select_status(
+    rows: Sequence[Row], assignee_columns: Sequence[str], intake: str, base_url: str | None = None
+) -> list[Section]:
+    working: dict[str, list[Row]] = {}
+    for r in rows:
+        if r.status in assignee_columns and r.assignee:
+            working.setdefault(r.assignee, []).append(r)
+    out = []
+    for person in sorted(working):
+        out.append(
+            Section(
+                person,
+                [
+                    f"{link(r.key, base_url)} {r.title} ({r.status})"
+                    + (f" — blocked: {r.blocked_reason}" if r.blocked else "")
+                    for r in working[person]
+                ],
+            )
+        )
+    blocked = [r for r in rows if r.blocked]
+    out.append(
+        _section(
+            "Blockers",
+            blocked,
+            lambda r: f"{link(r.key, base_url)} {r.title}: {r.blocked_reason or 'blocked'}",
+        )
+    )
+    if not any(r.status == intake for r in rows):
+        out.append(
+            Section(
+                f"Nothing in {intake}",
+                ["the queue is empty: members are free to take feature-team work"],
+            )
+        )
+    return out
+
+
+def select_weekly_triage(
+    rows: Sequence[Row], now: datetime, base_url: str | None = None
+) -> list[Section]:
+    def fmt(r: Row) -> str:
+        return _item(r, now, base_url, extra=f" ({r.status}, {age(now - r.created_at)} old)")
+
+    return [
+        _section("Queue", [r for r in rows if r.in_queue], fmt),
+        _section(
+            "Backlog (below the queue's admission priorities)",
+            [r for r in rows if not r.in_queue],
+            fmt,
+        ),
+    ]
+
+
+def select_handoff(
+    rows: Sequence[Row],
+    now: datetime,
+    urgent: Sequence[str],
+    idle: Callable[[Row], bool],
+    oncall_lines: Sequence[str],
+    base_url: str | None = None,
+) -> list[Section]:
+    hot = [r for r in rows if r.priority in urgent]
+    return [
+        Section("On call", list(oncall_lines) or ["no rotation"]),
+        _section(
+            f"Open {'/'.join(urgent)}",
+            hot,
+            lambda r: _item(
+                r, now, base_url, extra=f" (last update {age(now - r.last_activity)} ago)"
+            ),
+        ),
+        _section(
+            "Awaiting triage",
+            [r for r in rows if not r.triaged],
+            lambda r: _item(r, now, base_url, extra=f" (filed {age(now - r.created_at)} ago)"),
+        ),
+        _section(
+            "Claimed but idle",
+            [r for r in rows if r.assignee and idle(r)],
+            lambda r: _item(r, now, base_url, extra=f" (idle {age(now - r.last_activity)})"),
+        ),
+    ]
+
+
+def render(title: str, sections: Sequence[Section]) -> str:
+    lines = [f"**{title}**", ""]
+    for s in sections:
+        lines.append(f"{s.title}:")
+        lines.extend(f"* {item}" for item in s.items)
+        if not s.items:
+            lines.append("* none")
+        if s.more:
+            lines.append(f"* … and {s.more} more")
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+# ----------------------------------------------------------------------------- loading
+
+
+def load_rows(session: Session, desk: str, limit: int = 2000) -> list[Row]:
+    tickets = list(
+        session.scalars(
+            select(Ticket)
+            .where(Ticket.desk == desk, Ticket.is_open.is_(True))
+            .order_by(Ticket.in_queue.desc(), Ticket.order_key, Ticket.id)
+            .limit(limit)
+        )
+    )
+    ids = {t.assignee_id for t in tickets if t.assignee_id}
+    names = (
+        dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
+        if ids
+        else {}
+    )
+    return [
+        Row(
+            key=t.key,
+            title=t.title,
+            kind=t.kind,
+            priority=t.priority,
+            status=t.status,
+            assignee=names.get(t.assignee_id) if t.assignee_id else None,
+            team=t.team,
+            blocked=t.blocked,
+            blocked_reason=t.blocked_reason,
+            triaged=t.triaged_at is not None,
+            in_queue=t.in_queue,
+            created_at=t.created_at,
+            last_activity=max(t.last_update_at or t.created_at, t.updated_at),
+        )
+        for t in tickets
+    ]
+
+
+def next_occurrence(
+    policy: Policy, desk_name: str, on: date | None, meeting: str | None, now: datetime
+) -> Occurrence:
+    """The meeting on ``on`` (or the next one from now), optionally by name."""
+    desk = policy.desks[desk_name]
+    declared = meetings_of(desk)
+    if meeting is not None:
+        declared = [m for m in declared if m.name == meeting]
+        if not declared:
+            names = ", ".join(m.name for m in meetings_of(desk)) or "none"
+            raise field_error(
+                "meeting", f"desk {desk_name!r} has no meeting {meeting!r} (it has: {names})"
+            )
+    if not declared:
+        raise NotFound(f"desk {desk_name!r} declares no meetings ([[desks.{desk_name}.meetings]])")
+    zone = sources.desk_zone(policy, desk_name)
+    cal = sources.desk_calendar(policy, desk_name)
+
+    def business(d: date) -> bool:
+        return sources.is_business_day(cal, d)
+
+    first = on or now.astimezone(zone).date()
+    last = on or first + timedelta(days=62)
+    found = [o for m in declared for o in occurrences(desk_name, m, zone, business, first, last)]
+    if on is None:
+        found = [o for o in found if o.end > now]
+    if not found:
+        when = on.isoformat() if on else "the next two months"
+        raise NotFound(
+            f"no {meeting or ''} meeting of desk {desk_name!r} on {when}".replace("  ", " ")
+        )
+    return min(found, key=lambda o: (o.start, o.meeting.name))
+
+
+def build(session: Session, state: AppState, occ: Occurrence, now: datetime) -> Agenda:
+    policy = state.policy
+    desk_name, desk = occ.desk, policy.desks[occ.desk]
+    rows = load_rows(session, desk_name)
+    base = policy.notify.base_url
+    kind = occ.meeting.agenda
+    if kind == "triage":
+        sections = select_triage(rows, now, bool(desk.teams), base)
+    elif kind == "status":
+        sections = select_status(rows, desk.assignee_columns, desk.intake_column, base)
+    elif kind == "weekly-triage":
+        sections = select_weekly_triage(rows, now, base)
+    else:
+        if desk.rotation:
+            text = sources.handoff_report_markdown(state, desk_name, now)
+            agenda = Agenda(desk_name, occ.meeting.name, kind, occ.start, [])
+            agenda.text = text if text.endswith("\n") else text + "\n"
+            return agenda
+        else:
+            sections = select_handoff(
+                rows,
+                now,
+                desk.priorities[:2],
+                _idle_rule(policy, desk_name, desk, now),
+                _oncall_lines(session, policy, desk_name, now),
+                base,
+            )
+    when = occ.start.strftime("%a %Y-%m-%d %H:%M")
+    title = f"{desk.title or desk_name}: {occ.meeting.name} meeting, {when} ({occ.start.tzinfo})"
+    agenda = Agenda(desk_name, occ.meeting.name, kind, occ.start, sections)
+    agenda.text = render(title, sections)
+    return agenda
+
+
+def _idle_rule(
+    policy: Policy, desk_name: str, desk: DeskPolicy, now: datetime
+) -> Callable[[Row], bool]:
+    from dutydesk.slo.policy import duration
+
+    cal = sources.desk_calendar(policy, desk_name)
+    span, business = duration(desk.idle_after, cal)
+    started = set(desk.assignee_columns)
+
+    def idle(r: Row) -> bool:
+        if r.status not in started:
+            return False
+        if business and cal is not None:
+            return cal.between(r.last_activity, now) >= span
+        return now - r.last_activity >= span
+
+    return idle
+
+
+def _oncall_lines(session: Session, policy: Policy, desk: str, now: datetime) -> list[str]:
+    found = sources.oncall(session, policy, desk, now)
+    if found is None:
+        return []
+    lines = []
+    for layer, shift in found.now.items():
+        until = shift.end.strftime("%a %m-%d %H:%M")
+        lines.append(f"now ({layer}): {shift.person} until {until}")
+    for layer, shift in found.next.items():
+        start = shift.start.strftime("%a %m-%d %H:%M")
+        lines.append(f"next ({layer}): {shift.person} from {start}")
+    return lines

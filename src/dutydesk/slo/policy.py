@@ -1,0 +1,242 @@
+"""From ``dutydesk.toml`` to calendars and clock rules, built once per policy object.
+
+Calendars precompute a year of intervals on first use, so they are cached: rebuilding one per
+request would throw that work away.  The cache holds the policy object itself (pydantic
+models cannot be weakly referenced), bounded to a few policies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter, OrderedDict
+from dataclasses import dataclass
+from datetime import timedelta
+from threading import Lock
+
+from dutydesk.errors import NotFound, field_error
+from dutydesk.policy.models import CalendarPolicy, Policy, SloPolicy, parse_duration
+from dutydesk.slo.calendar import BusinessCalendar, country_holiday_provider
+from dutydesk.slo.clocks import REAL_TIME, Rule, Timeline
+
+_MAX_POLICIES = 8
+
+
+@dataclass(frozen=True)
+class DeskSlo:
+    """A desk's compiled SLO rules and the calendar they count business time in."""
+
+    desk: str
+    calendar_name: str | None
+    calendar: BusinessCalendar | None
+    rules: tuple[Rule, ...]
+    fingerprint: str
+
+    def timeline(self, business: bool) -> Timeline:
+        if business and self.calendar is not None:
+            return self.calendar
+        return REAL_TIME
+
+
+class _Compiled:
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy  # keeps id(policy) from being reused while cached
+        self.calendars: dict[str, BusinessCalendar] = {}
+        self.desks: dict[str, DeskSlo] = {}
+
+
+_cache: OrderedDict[int, _Compiled] = OrderedDict()
+_lock = Lock()
+
+
+def _compiled(policy: Policy) -> _Compiled:
+    with _lock:
+        entry = _cache.get(id(policy))
+        if entry is None or entry.policy is not policy:
+            entry = _cache[id(policy)] = _Compiled(policy)
+            while len(_cache) > _MAX_POLICIES:
+                _cache.popitem(last=False)
+        else:
+            _cache.move_to_end(id(policy))
+        return entry
+
+
+def build_calendar(spec: CalendarPolicy) -> BusinessCalendar:
+    """A BusinessCalendar from ``[calendars.X]``: hours, country holidays, extra and remove."""
+    hol = spec.holidays
+    if hol.country:
+        provider = country_holiday_provider(hol.country, hol.subdivision, hol.extra, hol.remove)
+        return BusinessCalendar(spec.timezone, spec.intervals(), holiday_provider=provider)
+    dates = set(hol.extra) - set(hol.remove)
+    return BusinessCalendar(spec.timezone, spec.intervals(), sorted(dates))
+
+
+def calendar(policy: Policy, name: str) -> BusinessCalendar:
+    spec = policy.calendars.get(name)
+    if spec is None:
+        raise NotFound(
+            f"no calendar named {name!r}; calendars are {', '.join(sorted(policy.calendars))}"
+        )
+    entry = _compiled(policy)
+    cal = entry.calendars.get(name)
+    if cal is None:
+        cal = entry.calendars[name] = build_calendar(spec)
+    return cal
+
+
+def desk_slo(policy: Policy, desk: str) -> DeskSlo:
+    entry = _compiled(policy)
+    found = entry.desks.get(desk)
+    if found is not None:
+        return found
+    spec = policy.desks.get(desk)
+    if spec is None:
+        raise NotFound(f"no desk named {desk!r}; desks are {', '.join(sorted(policy.desks))}")
+    cal = calendar(policy, spec.calendar) if spec.calendar else None
+    rules = compile_rules(spec.slo, cal)
+    found = entry.desks[desk] = DeskSlo(desk, spec.calendar, cal, rules, fingerprint(policy, desk))
+    return found
+
+
+def fingerprint(policy: Policy, desk: str) -> str:
+    """What a desk's clocks depend on, as two 32-hex halves: structure, then schedule.
+
+    The structure half covers which clocks exist and when they start, stop and pause
+    (names, applies_to, starts, stops, pause_when); the schedule half covers everything
+    (targets, at-risk fractions, the calendar too).  When only the schedule half changes,
+    as after a calendar edit, a recompute only has to move due times.
+    """
+    spec = policy.desks[desk]
+    cal = policy.calendars.get(spec.calendar) if spec.calendar else None
+    structure = [
+        s.model_dump(mode="json", include={"name", "starts", "stops", "applies_to", "pause_when"})
+        | {"cadence": s.every is not None}
+        for s in spec.slo
+    ]
+    schedule = {
+        "slo": [s.model_dump(mode="json") for s in spec.slo],
+        "calendar": cal.model_dump(mode="json") if cal else None,
+    }
+    return _hash(structure)[:32] + _hash(schedule)[:32]
+
+
+def same_structure(a: str | None, b: str) -> bool:
+    return a is not None and a[:32] == b[:32]
+
+
+def _hash(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- rules
+
+
+def day_length(cal: BusinessCalendar | None) -> timedelta:
+    """How long one "business day" is: the most common daily total of the weekly hours.
+
+    A 09:00-17:00 calendar has 8-hour business days, a 24x7 one 24-hour days; with uneven
+    days (a short Friday) the usual day wins, and the longer one on a tie.
+    """
+    if cal is None:
+        return timedelta(days=1)
+    totals = [_hours_total(spans) for spans in cal.hours.values()]
+    totals = [t for t in totals if t > timedelta(0)]
+    if not totals:
+        return timedelta(days=1)
+    counts = Counter(totals)
+    return max(counts, key=lambda t: (counts[t], t))
+
+
+def week_length(cal: BusinessCalendar | None) -> timedelta:
+    if cal is None:
+        return timedelta(weeks=1)
+    return sum((_hours_total(spans) for spans in cal.hours.values()), timedelta(0))
+
+
+def _clock_seconds(text: str) -> int:
+    parts = [int(p) for p in text.split(":")]
+    return parts[0] * 3600 + parts[1] * 60 + (parts[2] if len(parts) > 2 else 0)
+
+
+def _hours_total(spans: list[tuple[str, str]]) -> timedelta:
+    return timedelta(seconds=sum(_clock_seconds(e) - _clock_seconds(s) for s, e in spans))
+
+
+def duration(text: str, cal: BusinessCalendar | None) -> tuple[timedelta, bool]:
+    """'4 business hours' → (4h, True); '1 business day' uses the calendar's day length."""
+    amount, unit, business = parse_duration(text)
+    if unit == "minute":
+        span = timedelta(minutes=amount)
+    elif unit == "hour":
+        span = timedelta(hours=amount)
+    elif unit == "day":
+        span = amount * (day_length(cal) if business else timedelta(days=1))
+    else:
+        span = amount * (week_length(cal) if business else timedelta(weeks=1))
+    return span, business
+
+
+def rule_key(slo: SloPolicy) -> str:
+    applies = []
+    if slo.applies_to.priority:
+        applies.append("priority=" + ",".join(slo.applies_to.priority))
+    if slo.applies_to.kind:
+        applies.append("kind=" + ",".join(slo.applies_to.kind))
+    return slo.name + (f"[{';'.join(applies)}]" if applies else "")
+
+
+def compile_rules(slos: list[SloPolicy], cal: BusinessCalendar | None) -> tuple[Rule, ...]:
+    rules: list[Rule] = []
+    seen: set[str] = set()
+    for slo in slos:
+        label = slo.within or slo.every or ""
+        target, business = duration(label, cal)
+        key = rule_key(slo)
+        while key in seen:  # a duplicate can never apply (first match wins), keep it distinct
+            key += "'"
+        seen.add(key)
+        rules.append(
+            Rule(
+                key=key,
+                name=slo.name,
+                cadence=slo.every is not None,
+                starts=slo.starts,
+                stops=slo.stops,
+                target=target,
+                label=label,
+                business=business and cal is not None,
+                outside_hours=slo.outside_hours,
+                priorities=frozenset(slo.applies_to.priority),
+                kinds=frozenset(slo.applies_to.kind),
+                pause_when_blocked=slo.pause_when == "blocked",
+                at_risk=slo.at_risk,
+            )
+        )
+    return tuple(rules)
+
+
+_SHORT = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])")
+
+
+def business_span(text: str, cal: BusinessCalendar) -> timedelta:
+    """`--add` for explain: '4h', '1h30m', '90m', '2d' (business days) or '4 business hours'."""
+    raw = text.strip().lower()
+    if raw and _SHORT.sub("", raw).strip() == "" and _SHORT.search(raw):
+        total = timedelta(0)
+        for number, unit in _SHORT.findall(raw):
+            n = float(number)
+            total += {
+                "d": n * day_length(cal),
+                "h": timedelta(hours=n),
+                "m": timedelta(minutes=n),
+                "s": timedelta(seconds=n),
+            }[unit]
+        return total
+    try:
+        span, _business = duration(raw, cal)
+    except ValueError as exc:
+        raise field_error(
+            "add", f"{text!r} is not a duration; write e.g. 4h, 1h30m, 2d or '4 business hours'"
+        ) from exc
+    return span

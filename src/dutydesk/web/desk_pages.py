@@ -1,0 +1,270 @@
+"""Desk pages: the board, the ordered queue and the filing form.
+
+Boards and queues refresh themselves: the page polls ``…/live?since=N`` every few seconds, N
+being the newest event id it has shown. The answer is an empty 204 until a ticket of this desk
+changes, so an idle board costs one primary-key lookup per poll, never a re-render.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Query, Request
+from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
+
+from dutydesk.context import desk_policy
+from dutydesk.errors import DomainError
+from dutydesk.http.deps import State
+from dutydesk.tickets import service
+from dutydesk.tickets.schemas import FileTicket
+from dutydesk.web import reads, views
+from dutydesk.web.deps import PageRoute, PageViewer, Viewer, WriteViewer, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+QUEUE_PAGE = 50
+
+
+# ----------------------------------------------------------------------------- board
+
+
+def _board_context(state: State, desk: str, viewer: Viewer) -> dict[str, Any]:
+    policy = desk_policy(state.policy, desk)
+    now = state.now()
+    with state.db.read() as s:
+        version = reads.latest_event_id(s)
+        tickets, totals = reads.board_tickets(s, desk, policy, now)
+        names = reads.user_names(s)
+        backlog = reads.backlog_count(s, desk)
+        people = [u.name for u in reads.assignable(s, desk)]
+    cards = [views.card_of(t, names, policy, now) for t in tickets]
+    return {
+        "desk": desk,
+        "policy": policy,
+        "columns": views.board_columns(policy, cards, totals),
+        "version": version,
+        "can": views.abilities(viewer.user, desk),
+        "backlog": backlog,
+        "people": people,
+        "resolutions": views.resolutions(),
+    }
+
+
+@router.get("/desks/{desk}/board")
+def board(desk: str, request: Request, state: State, viewer: PageViewer) -> Response:
+    return render(request, "desks/board.html", _board_context(state, desk, viewer), viewer=viewer)
+
+
+@router.get("/desks/{desk}/board/live")
+def board_live(
+    desk: str, request: Request, state: State, viewer: PageViewer, since: int = -1
+) -> Response:
+    """The board's cards again, but only when a ticket of this desk changed after ``since``."""
+    desk_policy(state.policy, desk)
+    with state.db.read() as s:
+        _, changed = reads.desk_changed(s, desk, since)
+    if not changed and since >= 0:
+        return Response(status_code=204)
+    return render(request, "desks/_board.html", _board_context(state, desk, viewer), viewer=viewer)
+
+
+# ----------------------------------------------------------------------------- queue
+
+
+def _queue_context(
+    state: State, desk: str, request: Request, viewer: Viewer, cursor: str | None
+) -> dict[str, Any]:
+    policy = desk_policy(state.policy, desk)
+    query = views.QueueQuery.parse(dict(request.query_params))
+    extra: dict[str, Any] = {}
+    now = state.now()
+    error = None
+    with state.db.read() as s:
+        version = reads.latest_event_id(s)
+        saved = reads.saved_filters(s, desk)
+        if query.saved:
+            row = reads.saved_filter(s, query.saved)
+            if row is None:
+                error = f"There is no saved filter named “{query.saved}”."
+            else:
+                params = views.saved_filter_params(row.query)
+                known = set(params) | {"desk"}
+                extra = {
+                    k: v
+                    for k, v in row.query.items()
+                    if k not in known and k not in ("in_queue", "open")
+                }
+                merged = {**params, **{k: v for k, v in request.query_params.items() if v}}
+                query = views.QueueQuery.parse(merged)
+        try:
+            rows, nxt = reads.queue_page(s, desk, query, extra, now, QUEUE_PAGE, cursor)
+        except DomainError as exc:
+            rows, nxt, error = [], None, exc.detail
+        except ValidationError as exc:
+            rows, nxt = [], None
+            error = "; ".join(str(e.get("msg", "")) for e in exc.errors()[:3])
+        names = reads.user_names(s)
+        people = [u.name for u in reads.assignable(s, desk)]
+    classes = any(not isinstance(o, str) for o in policy.order)
+    items = [(views.card_of(t, names, policy, now), t) for t in rows]
+    return {
+        "desk": desk,
+        "policy": policy,
+        "query": query,
+        "items": items,
+        "next_cursor": nxt,
+        "cursor": cursor,
+        "saved": saved,
+        "version": version,
+        "error": error,
+        "people": people,
+        "views": views.VIEWS,
+        "show_class": classes,
+        "share_url": str(request.url),
+        "live_base": f"/desks/{desk}/queue/live?"
+        + urlencode(
+            [(k, v) for k, v in request.query_params.items() if k not in ("since", "cursor")]
+        ),
+    }
+
+
+@router.get("/desks/{desk}/queue")
+def queue(
+    desk: str,
+    request: Request,
+    state: State,
+    viewer: PageViewer,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    ctx = _queue_context(state, desk, request, viewer, cursor)
+    return render(request, "desks/queue.html", ctx, viewer=viewer)
+
+
+@router.get("/desks/{desk}/queue/live")
+def queue_live(
+    desk: str, request: Request, state: State, viewer: PageViewer, since: int = -1
+) -> Response:
+    """The first page of rows again, only when a ticket of this desk changed after ``since``."""
+    desk_policy(state.policy, desk)
+    with state.db.read() as s:
+        _, changed = reads.desk_changed(s, desk, since)
+    if not changed and since >= 0:
+        return Response(status_code=204)
+    ctx = _queue_context(state, desk, request, viewer, None)
+    return render(request, "desks/_queue_rows.html", ctx, viewer=viewer)
+
+
+# ----------------------------------------------------------------------------- filing
+
+
+def _form_context(
+    state: State, desk: str, viewer: Viewer, values: dict[str, Any], errors: dict[str, str]
+) -> dict[str, Any]:
+    policy = desk_policy(state.policy, desk)
+    with state.db.read() as s:
+        people = [u.name for u in reads.assignable(s, desk)]
+    title = str(values.get("title", ""))
+    return {
+        "desk": desk,
+        "policy": policy,
+        "values": values,
+        "errors": errors,
+        "can": views.abilities(viewer.user, desk),
+        "people": people,
+        "prompts": views.DESCRIPTION_PROMPTS,
+        "admit": views.admission_note(policy),
+        "title_hint": views.vague_title_hint(title) if title else None,
+    }
+
+
+@router.get("/desks/{desk}/new")
+def new_ticket(desk: str, request: Request, state: State, viewer: PageViewer) -> Response:
+    ctx = _form_context(state, desk, viewer, {"criteria": []}, {})
+    return render(request, "desks/new.html", ctx, viewer=viewer)
+
+
+@router.get("/desks/{desk}/new/hint")
+def title_hint(
+    desk: str,
+    request: Request,
+    state: State,
+    viewer: PageViewer,
+    title: Annotated[str, Query(max_length=300)] = "",
+) -> Response:
+    """Under the title as the reporter types: the vague-title nudge and possible duplicates."""
+    desk_policy(state.policy, desk)
+    dupes = []
+    if len(title.strip()) >= 4:
+        with state.db.read() as s:
+            dupes = reads.possible_duplicates(s, desk, title, state.now(), None)
+    return render(
+        request,
+        "desks/_title_hint.html",
+        {"hint": views.vague_title_hint(title) if title.strip() else None, "dupes": dupes},
+        viewer=viewer,
+    )
+
+
+@router.post("/desks/{desk}/new")
+def file_ticket(
+    desk: str,
+    request: Request,
+    state: State,
+    viewer: WriteViewer,
+    title: Annotated[str, Form(max_length=400)] = "",
+    description: Annotated[str, Form(max_length=60_000)] = "",
+    kind: Annotated[str, Form(max_length=40)] = "",
+    category: Annotated[str, Form(max_length=60)] = "",
+    criteria: Annotated[list[str], Form()] = [],  # noqa: B006 - FastAPI copies form defaults
+    labels: Annotated[str, Form(max_length=2000)] = "",
+    customer_reported: Annotated[str, Form(max_length=10)] = "",
+    priority: Annotated[str, Form(max_length=20)] = "",
+    assignee: Annotated[str, Form(max_length=40)] = "",
+    team: Annotated[str, Form(max_length=60)] = "",
+    fix_target: Annotated[str, Form(max_length=20)] = "",
+) -> Response:
+    values: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "kind": kind,
+        "category": category,
+        "criteria": criteria,
+        "labels": labels,
+        "customer_reported": bool(customer_reported),
+        "priority": priority,
+        "assignee": assignee,
+        "team": team,
+        "fix_target": fix_target,
+    }
+    data: dict[str, Any] = {
+        "title": title,
+        "description": description,
+        "kind": kind or None,
+        "category": category or None,
+        "criteria": criteria,
+        "labels": [x.strip() for x in labels.split(",") if x.strip()],
+        "customer_reported": bool(customer_reported),
+    }
+    for name in ("priority", "assignee", "team", "fix_target"):
+        if values[name]:
+            data[name] = values[name]
+    errors: dict[str, str] = {}
+    try:
+        body = FileTicket.model_validate(data)
+        with state.write(viewer.user) as ctx:
+            key = service.file_ticket(ctx, desk, body).key
+    except ValidationError as exc:
+        for e in exc.errors():
+            field = str(e["loc"][0]) if e.get("loc") else "form"
+            errors.setdefault(field, str(e.get("msg", "invalid")).removeprefix("Value error, "))
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        errors["form"] = exc.detail  # the whole sentence, naming the rule, above the form
+        for item in exc.errors:
+            errors.setdefault(str(item.get("field", "form")), str(item.get("message", exc.detail)))
+    if errors:
+        ctx_ = _form_context(state, desk, viewer, values, errors)
+        return render(request, "desks/new.html", ctx_, viewer=viewer, status_code=422)
+    return RedirectResponse(f"/tickets/{key}?filed=1", status_code=303)

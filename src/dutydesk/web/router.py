@@ -1,0 +1,50 @@
+"""The web UI's routes, static files and the HTML fallback, wired into the app by ``install``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.routing import Match
+from starlette.types import Scope
+
+from dutydesk.web import auth_pages, desk_pages, people_pages, ticket_pages
+from dutydesk.web.deps import PageRoute, error_page
+
+STATIC = Path(__file__).parent / "static"
+
+router = APIRouter(include_in_schema=False)
+for _pages in (auth_pages, desk_pages, ticket_pages, people_pages):
+    router.include_router(_pages.router)
+
+
+class _FallbackRoute(PageRoute):
+    """Matches any address outside /api/ and /static/, so the API keeps its 404/405 problems."""
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        path = scope.get("path", "")
+        if path.startswith(("/api/", "/static/")) or path == "/api":
+            return Match.NONE, {}
+        return super().matches(scope)
+
+
+fallback = APIRouter(route_class=_FallbackRoute, include_in_schema=False)
+
+
+@fallback.get("/{path:path}")
+def not_found(path: str, request: Request) -> Response:
+    """Unknown addresses get an HTML 404 page, with the nav bar to find the way back."""
+    return error_page(request, 404, f"There is no page at {request.url.path}.")
+
+
+def static_files() -> StaticFiles:
+    return StaticFiles(directory=STATIC, check_dir=False)
+
+
+def install(app: FastAPI) -> None:
+    """Pages first, then /static, then the HTML 404 for any other address (keep it last)."""
+    app.include_router(router)
+    app.mount("/static", static_files(), name="static")
+    app.include_router(fallback)

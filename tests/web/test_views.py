@@ -1,0 +1,333 @@
+"""Pure view helpers: no database, no app."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from dutydesk.oncall import schedule as sched
+from dutydesk.policy import Policy
+from dutydesk.tickets.models import Comment, Event, Ticket
+from dutydesk.web import rotations, vendor, views
+
+NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("delta", "shown"),
+    [
+        (timedelta(seconds=5), "now"),
+        (timedelta(seconds=-30), "now"),
+        (timedelta(minutes=12), "12m"),
+        (timedelta(hours=5, minutes=59), "5h"),
+        (timedelta(days=3), "3d"),
+        (timedelta(days=13, hours=23), "13d"),
+        (timedelta(days=20), "2w"),
+        (timedelta(days=90), "3mo"),
+        (timedelta(days=800), "2y"),
+    ],
+)
+def test_format_age(delta: timedelta, shown: str) -> None:
+    assert views.format_age(delta) == shown
+
+
+def test_format_when_uses_the_zone_and_names_it() -> None:
+    assert views.format_when(NOW, "America/Los_Angeles") == "Mon 23 Nov 2026 09:00 PST"
+    assert views.format_when(None) == "—"
+    assert views.format_when(NOW).endswith("UTC")
+    assert views.format_when(NOW.isoformat(), "America/Toronto") == "Mon 23 Nov 2026 12:00 EST"
+
+
+@pytest.mark.parametrize(
+    "title",
+    ["quick request", "test doesn't work?", "Help!!", "urgent: please fix", "bug", "it is broken"],
+)
+def test_vague_titles_get_a_nudge(title: str) -> None:
+    hint = views.vague_title_hint(title)
+    assert hint is not None and "what and where" in hint
+
+
+@pytest.mark.parametrize(
+    "title",
+    [
+        "Add a LUCI builder for linux web engine",
+        "Debug gallery startup",
+        "Crash when opening a channel with 10k members",
+        "",
+    ],
+)
+def test_specific_titles_pass(title: str) -> None:
+    assert views.vague_title_hint(title) is None
+
+
+def test_significant_words_drop_filler_and_keep_specific_ones() -> None:
+    words = views.significant_words("Please add a LUCI builder for the linux web engine")
+    assert "luci" in words and "builder" in words and "linux" in words
+    assert not {"please", "add", "a", "the", "for"} & set(words)
+    assert views.significant_words("builder builder BUILDER") == ["builder"]
+
+
+def test_rank_candidates_prefers_tickets_found_by_more_words() -> None:
+    hits = {"builder": [1, 2, 3], "linux": [3, 4], "engine": [3, 2]}
+    assert views.rank_candidates(hits, 3) == [3, 2, 1]
+    assert views.rank_candidates({}, 5) == []
+
+
+@pytest.mark.parametrize(
+    ("target", "safe"),
+    [
+        ("/desks/infra/board", "/desks/infra/board"),
+        ("/tickets/INFRA-1?x=1", "/tickets/INFRA-1?x=1"),
+        ("https://evil.example/", "/me"),
+        ("//evil.example/x", "/me"),
+        ("/\\evil.example", "/me"),
+        ("javascript:alert(1)", "/me"),
+        ("", "/me"),
+        (None, "/me"),
+    ],
+)
+def test_safe_next_only_follows_local_paths(target: str | None, safe: str) -> None:
+    assert views.safe_next(target) == safe
+
+
+def test_priority_class() -> None:
+    assert views.priority_class("P0") == "prio-p0"
+    assert views.priority_class(None) == "prio-none"
+    assert views.priority_class('P9" onmouseover="x') == "prio-other"
+
+
+def _ticket(**kw: object) -> Ticket:
+    base: dict[str, object] = {
+        "desk": "infra",
+        "number": 1,
+        "title": "t",
+        "kind": "request",
+        "priority": None,
+        "status": "New",
+        "assignee_id": None,
+        "team": None,
+        "blocked": False,
+        "blocked_reason": None,
+        "created_at": NOW - timedelta(hours=3),
+        "version": 1,
+        "triaged_at": None,
+        "reporter_id": 9,
+    }
+    base.update(kw)
+    return Ticket(**base)
+
+
+def test_board_columns_group_cards_in_policy_order(policy: Policy) -> None:
+    desk = policy.desks["infra"]
+    names = {7: "ana"}
+    cards = [
+        views.card_of(_ticket(number=1, status="In progress", assignee_id=7), names, desk, NOW),
+        views.card_of(_ticket(number=2), names, desk, NOW),
+        views.card_of(_ticket(number=3), names, desk, NOW),
+        views.card_of(_ticket(number=4, status="Gone"), names, desk, NOW),
+    ]
+    cols = views.board_columns(desk, cards, {"New": 250})
+    assert [c.name for c in cols] == ["New", "Triaged", "In progress", "Done"]
+    new, triaged, doing, done = cols
+    assert [c.key for c in new.cards] == ["INFRA-2", "INFRA-3"]
+    assert new.rankable and not doing.rankable and done.is_done
+    assert new.total == 250 and new.more == 248
+    assert doing.cards[0].assignee == "ana" and doing.cards[0].age == "3h"
+    assert doing.needs_assignee and not new.needs_assignee
+    assert triaged.cards == [] and triaged.more == 0
+    assert new.cards[0].moves == ("Triaged", "In progress", "Done")
+    assert new.dom_id == "col-new" and doing.dom_id == "col-in-progress"
+
+
+def _event(
+    seq: int,
+    type_: str,
+    field: str | None = None,
+    before: object = None,
+    after: object = None,
+    minutes: int = 0,
+    **data: object,
+) -> Event:
+    return Event(
+        ticket_id=1,
+        seq=seq,
+        at=NOW + timedelta(minutes=minutes),
+        actor_id=1,
+        type=type_,
+        field=field,
+        before=before,
+        after=after,
+        data=data,
+    )
+
+
+def test_timeline_merges_one_action_and_places_comments() -> None:
+    c1 = Comment(
+        id=10,
+        ticket_id=1,
+        author_id=1,
+        body="hi",
+        body_html="<p>hi</p>",
+        public=True,
+        created_at=NOW + timedelta(minutes=5),
+    )
+    c2 = Comment(
+        id=11,
+        ticket_id=1,
+        author_id=2,
+        body="secret",
+        body_html="<p>secret</p>",
+        public=False,
+        created_at=NOW + timedelta(minutes=6),
+    )
+    events = [
+        (_event(1, "filed", after="INFRA-1", criteria=["Degraded service"]), "rita"),
+        (_event(2, "changed", "priority", None, "P1", minutes=1), "ana"),
+        (_event(3, "changed", "triaged_at", None, "2026-01-01T00:00:00", minutes=1), "ana"),
+        (_event(4, "triaged", None, None, "P1", minutes=1), "ana"),
+        (_event(5, "changed", "status", "New", "Triaged", minutes=1), "ana"),
+        (_event(6, "commented", minutes=5, comment_id=10, kind="comment"), "ana"),
+        (_event(7, "commented", minutes=6, comment_id=11, kind="comment"), "bo"),
+        (_event(8, "changed", "duplicate_of", None, "INFRA-9", minutes=7), "bo"),
+    ]
+    # The viewer may see only the public comment: the internal one and its event are left out.
+    items = views.timeline(events, [(c1, "ana")])
+    assert [i.kind for i in items] == ["event", "event", "comment", "event"]
+    assert items[0].text == "filed this ticket (criteria: Degraded service)"
+    assert items[1].actor == "ana"
+    assert items[1].text == "set priority to P1; triaged it as P1; moved it from New to Triaged"
+    assert items[2].html == "<p>hi</p>"
+    assert items[3].parts == (("marked it a duplicate of INFRA-9", "INFRA-9"),)
+    with_internal = views.timeline(events, [(c1, "ana"), (c2, "bo")])
+    assert [i.public for i in with_internal if i.kind == "comment"] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("event", "words"),
+    [
+        (
+            _event(1, "admission", "in_queue", True, False, to="backlog", reason="priority P3"),
+            "moved it to the weekly triage backlog (priority P3)",
+        ),
+        (
+            _event(1, "blocked", "blocked_reason", None, "waiting on IT"),
+            "marked it blocked: waiting on IT",
+        ),
+        (_event(1, "unblocked"), "unblocked it"),
+        (_event(1, "ranked", before_key="SET-2"), "moved it above SET-2"),
+        (_event(1, "ranked", after_key="SET-3"), "moved it below SET-3"),
+        (_event(1, "converted", "kind", "bug", "story"), "converted it from bug to story"),
+        (
+            _event(1, "duplicate_linked", "duplicates", None, "SET-4"),
+            "SET-4 was closed as a duplicate of this ticket",
+        ),
+        (_event(1, "changed", "assignee", "ana", None), "cleared assignee (was ana)"),
+        (_event(1, "changed", "labels", ["a"], ["a", "b"]), "changed labels from a to a, b"),
+        (_event(1, "changed", "description", "x", "y"), "edited the description"),
+        (
+            _event(1, "returned", "status", None, "New", reason="unassigned while in progress"),
+            "it went back to New (unassigned while in progress)",
+        ),
+        (_event(1, "something_new"), "something new"),
+    ],
+)
+def test_describe_event(event: Event, words: str) -> None:
+    assert views.describe_event(event)[0] == words
+
+
+def test_queue_query_round_trips_through_the_url() -> None:
+    q = views.QueueQuery.parse(
+        {"view": "backlog", "priority": "P2", "blocked": "yes", "q": " disk ", "junk": "x"}
+    )
+    assert q.filters() == {"priority": ["P2"], "q": "disk", "blocked": True}
+    assert q.url("infra") == "/desks/infra/queue?view=backlog&priority=P2&blocked=yes&q=disk"
+    assert views.QueueQuery.parse({}).url("set") == "/desks/set/queue"
+    assert views.QueueQuery.parse({"view": "nonsense", "blocked": "maybe"}) == views.QueueQuery()
+    assert not views.QueueQuery().active and q.active
+
+
+def test_saved_filter_params() -> None:
+    assert views.saved_filter_params({"desk": "infra", "in_queue": False, "open": True}) == {
+        "view": "backlog"
+    }
+    assert views.saved_filter_params(
+        {"desk": "set", "kind": "bug", "resolved_within": "7d", "customer_reported": True}
+    ) == {"kind": "bug", "view": "closed"}
+    assert views.saved_filter_params({"priority": ["P0", "P1"], "blocked": False}) == {
+        "priority": "P0",
+        "blocked": "no",
+    }
+
+
+def test_month_grid_and_navigation() -> None:
+    weeks = views.month_grid(2026, 2)
+    assert len(weeks) == 5 and weeks[0][6] == date(2026, 2, 1) and weeks[0][0] is None
+    assert views.parse_month("2026-12", date(2026, 1, 1)) == (2026, 12)
+    assert views.parse_month("2026-13", date(2026, 1, 5)) == (2026, 1)
+    assert views.parse_month(None, date(2026, 3, 5)) == (2026, 3)
+    assert views.shift_month(2026, 12, 1) == "2027-01"
+    assert views.shift_month(2026, 1, -1) == "2025-12"
+
+
+def _compiled(policy: Policy) -> dict[str, sched.Schedule | str]:
+    return {
+        name: sched.Schedule(
+            sched.rotation_from_policy(name, rot.model_dump(exclude_defaults=True))
+        )
+        for name, rot in policy.rotations.items()
+    }
+
+
+def test_rotations_from_the_example_policy(policy: Policy) -> None:
+    compiled = _compiled(policy)
+    desks = {d.desk: d for d in rotations.desk_rotations(policy, compiled, NOW)}
+    infra, set_ = desks["infra"], desks["set"]
+    assert [d.person for d in infra.now] == ["bo"]  # Monday 09:00 PST: the 10:00 handoff is next
+    assert infra.upcoming[0].person == "chen"
+    assert {d.layer for d in set_.now} == {"lead", "channels", "playbooks", "mobile", "platform"}
+    lead = next(d for d in set_.now if d.layer == "lead")
+    assert lead.label.startswith("lead (")
+    assert rotations.on_call_desks(policy, compiled, "bo", NOW) == ["infra"]
+    assert rotations.on_call_desks(policy, compiled, "rita", NOW) == []
+    assert infra.overrides == []
+    broken = rotations.desk_rotations(policy, {"set": "bad rotation"}, NOW)
+    assert [d.error for d in broken] == ["not declared", "bad rotation"]
+
+
+def test_month_days_marks_handoffs(policy: Policy) -> None:
+    found = _compiled(policy)["infra-oncall"]
+    assert not isinstance(found, str)
+    days = rotations.month_days(found, 2026, 11)
+    assert days[date(2026, 11, 23)][0].handoff_at == "10:00"
+    assert days[date(2026, 11, 24)][0].handoff_at is None
+    assert days[date(2026, 11, 23)][0].person != days[date(2026, 11, 22)][0].person
+    weeks = rotations.calendar_weeks(days, 2026, 11)
+    assert all(len(w) == 7 for w in weeks)
+
+
+def test_vendor_copy(tmp_path: Path) -> None:
+    nm = tmp_path / "node_modules"
+    (nm / "htmx.org" / "dist").mkdir(parents=True)
+    (nm / "htmx.org" / "dist" / "htmx.min.js").write_text("htmx")
+    with pytest.raises(FileNotFoundError, match="sortablejs"):
+        vendor.copy_vendor(nm, tmp_path / "out")
+    (nm / "sortablejs").mkdir()
+    (nm / "sortablejs" / "Sortable.min.js").write_text("sortable")
+    written = vendor.copy_vendor(nm, tmp_path / "out")
+    assert sorted(p.name for p in written) == ["Sortable.min.js", "htmx.min.js"]
+    assert (tmp_path / "out" / "htmx.min.js").read_text() == "htmx"
+
+
+def test_nearest_clock_prefers_breached_then_least_time_left() -> None:
+    clocks = [
+        {"name": "triage", "state": "met", "remaining_seconds": -5},
+        {"name": "update", "state": "running", "remaining_seconds": 3600},
+        {"name": "resolve", "state": "at_risk", "remaining_seconds": 600},
+    ]
+    assert views.nearest_clock(clocks)["name"] == "resolve"  # type: ignore[index]
+    clocks.append({"name": "late", "state": "breached", "remaining_seconds": -60})
+    assert views.nearest_clock(clocks)["name"] == "late"  # type: ignore[index]
+    assert views.nearest_clock([{"name": "x", "state": "paused"}]) is None
+    assert views.nearest_clock([]) is None
