@@ -7,6 +7,7 @@ import re
 import pytest
 
 from dutydesk.tickets import service
+from tests.conftest import ManualClock
 from tests.web.conftest import Web
 
 HOSTILE_TITLE = '<script>alert("t")</script> builder "quoted" & more'
@@ -542,3 +543,21 @@ def test_my_work_shows_the_update_due_on_my_tickets(web: Web) -> None:
     page = web.as_("ana").get("/me").text
     assigned = page.split('id="assigned-h"')[1].split('id="requests-h"')[0]
     assert key in assigned and "update · running" in assigned
+
+
+def test_board_cards_show_the_nearest_slo_clock(web: Web, clock: ManualClock) -> None:
+    key = web.file("Emulator pool almost out of quota")
+    ana = web.as_("ana")
+    card = _card(ana.get("/desks/infra/board").text, key)
+    assert 'class="card-clock clock-running">triage due in 4h' in card
+    clock.advance(hours=5)  # Monday 09:00 + 5 h: past the 4 business hours
+    card = _card(ana.get("/desks/infra/board").text, key)
+    assert 'class="card-clock clock-breached">triage overdue 1h' in card
+    web.triage(key, priority="P0", assignee="bo")
+    card = _card(ana.get("/desks/infra/board").text, key)
+    assert 'clock-running">update due in' in card  # P0: the daily update cadence now runs
+
+
+def _card(page: str, key: str) -> str:
+    start = page.index(f'id="card-{key}"')
+    return page[start : page.index("</li>", start)]

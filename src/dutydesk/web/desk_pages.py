@@ -17,6 +17,8 @@ from pydantic import ValidationError
 from dutydesk.context import desk_policy
 from dutydesk.errors import DomainError
 from dutydesk.http.deps import State
+from dutydesk.slo import service as slo_service
+from dutydesk.slo.schemas import ClockOut
 from dutydesk.tickets import service
 from dutydesk.tickets.schemas import FileTicket
 from dutydesk.web import reads, views
@@ -38,7 +40,10 @@ def _board_context(state: State, desk: str, viewer: Viewer) -> dict[str, Any]:
         names = reads.user_names(s)
         backlog = reads.backlog_count(s, desk)
         people = [u.name for u in reads.assignable(s, desk)]
-    cards = [views.card_of(t, names, policy, now) for t in tickets]
+        clocks = slo_service.nearest_open_clocks(
+            s, state.policy, [t.id for t in tickets if t.status != policy.done_column], now
+        )
+    cards = [views.card_of(t, names, policy, now, _clock_of(clocks.get(t.id))) for t in tickets]
     return {
         "desk": desk,
         "policy": policy,
@@ -49,6 +54,10 @@ def _board_context(state: State, desk: str, viewer: Viewer) -> dict[str, Any]:
         "people": people,
         "resolutions": views.resolutions(),
     }
+
+
+def _clock_of(c: ClockOut | None) -> tuple[str, str, str] | None:
+    return (c.name, c.state, c.remaining) if c is not None else None
 
 
 @router.get("/desks/{desk}/board")

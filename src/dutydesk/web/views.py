@@ -146,6 +146,8 @@ class Card:
     queue_class: str | None = None
     moves: tuple[str, ...] = ()
     triaged: bool = True
+    clock: str | None = None  # the nearest SLO clock, e.g. "triage due in 2h10m"
+    clock_state: str | None = None  # running, at_risk, paused or breached: the badge colour
 
     @property
     def prio_css(self) -> str:
@@ -261,9 +263,23 @@ def _moves(desk: DeskPolicy, status: str) -> tuple[str, ...]:
     return found
 
 
+def clock_label(name: str, state: str, remaining: str) -> str:
+    """A card's clock in a few words: 'triage due in 2h10m', 'update overdue 3h', 'paused'."""
+    if state == "breached":
+        return f"{name} overdue {remaining.lstrip('-')}"
+    if state == "paused":
+        return f"{name} paused"
+    return f"{name} due in {remaining}"
+
+
 def card_of(
-    ticket: CardRow | Ticket, names: Mapping[int, str], desk: DeskPolicy, now: datetime
+    ticket: CardRow | Ticket,
+    names: Mapping[int, str],
+    desk: DeskPolicy,
+    now: datetime,
+    clock: tuple[str, str, str] | None = None,
 ) -> Card:
+    """``clock`` is the nearest open SLO clock as (name, shown state, remaining)."""
     return Card(
         key=ticket.key,
         title=ticket.title,
@@ -280,6 +296,8 @@ def card_of(
         queue_class=queue_class(desk, ticket),
         moves=_moves(desk, ticket.status),
         triaged=ticket.triaged_at is not None,
+        clock=clock_label(*clock) if clock else None,
+        clock_state=clock[1] if clock else None,
     )
 
 
