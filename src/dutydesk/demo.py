@@ -102,6 +102,12 @@ COMMENTS = [
     "Can you attach the logs from the failing run?",
     "Confirmed fixed on the latest build.",
 ]
+STATUS_UPDATES = [
+    "Status: fix is in review, expect it to land tomorrow.",
+    "Status: still reproducing; next step is a bisect over last week's changes.",
+    "Status: mitigated; the permanent fix needs a config rollout on Thursday.",
+    "Status: waiting on the owning team's review, pinged them again today.",
+]
 BLOCK_REASONS = [
     "waiting on quota approval from the cloud team",
     "needs a security review",
@@ -171,7 +177,8 @@ def build_history(
             counter += 1
             steps.append(_Step(at, counter, fn, actor))
 
-    keys: dict[str, list[str]] = {}
+    # Tickets planned so far per desk, as (filing time, box filled with the key once filed).
+    keys: dict[str, list[tuple[datetime, dict[str, str]]]] = {}
     desk_names: list[str] = [d for d in ("infra", "set") if d in policy.desks]
     for desk_name in desk_names or list(policy.desks):
         desk = policy.desks[desk_name]
@@ -187,6 +194,21 @@ def build_history(
                     add, rnd, desk_name, desk, catalogue, responders, reporters, filed_at, end, keys
                 )
             day += timedelta(days=1)
+        # A few requests filed in the last hours and not yet seen: the on-call's next triage.
+        for minutes in (170, 95, 25):
+            _plan_ticket(
+                add,
+                rnd,
+                desk_name,
+                desk,
+                catalogue,
+                responders,
+                reporters,
+                end - timedelta(minutes=minutes),
+                end,
+                keys,
+                fresh=True,
+            )
     steps.sort()
     users: dict[str, User] = {}
     filed = 0
@@ -208,6 +230,7 @@ def build_history(
                         filed += 1
                 except DomainError:
                     pass  # a planned step that the rules refuse is simply skipped
+                    pass  # a planned step that the rules refuse is simply skipped
             bar.advance(task)
     return filed
 
@@ -222,8 +245,10 @@ def _plan_ticket(
     reporters: list[str],
     filed_at: datetime,
     end: datetime,
-    keys: dict[str, list[str]],
+    keys: dict[str, list[tuple[datetime, dict[str, str]]]],
+    fresh: bool = False,
 ) -> None:
+    """Plan one ticket's life; a ``fresh`` one is only filed, still waiting for triage."""
     template, category, kind = rnd.choice(catalogue)
     title = _fill(template, rnd)
     reporter = rnd.choice(reporters)
@@ -248,23 +273,23 @@ def _plan_ticket(
             ),
         )
         box["key"] = t.key
-        keys.setdefault(desk_name, []).append(t.key)
         return t
 
     add(filed_at, reporter, file)
+    if fresh:
+        return
     oncall = rnd.choice(responders)
     t = filed_at + timedelta(minutes=rnd.randint(20, 60 * 30))
-    earlier = list(keys.get(desk_name, []))
+    earlier = [b for at, b in keys.get(desk_name, [])[-15:] if at < filed_at]
+    keys.setdefault(desk_name, []).append((filed_at, box))
     if earlier and rnd.random() < 0.07:
-        original = rnd.choice(earlier[-15:])
+        original = rnd.choice(earlier)
+        note = "Same root cause as the original."
         add(
             t,
             oncall,
             lambda ctx: service.triage(
-                ctx,
-                box["key"],
-                TriageIn(duplicate_of=original, note="Same root cause as the original."),
-                None,
+                ctx, box["key"], TriageIn(duplicate_of=original["key"], note=note), None
             ),
         )
         return
@@ -275,16 +300,9 @@ def _plan_ticket(
     owner = rnd.choice(responders)
     team = rnd.choice(desk.teams) if desk.teams else None
     fix_target = rnd.choice(["hotfix", "release", "none", "none"]) if kind == "bug" else None
-    add(
-        t,
-        oncall,
-        lambda ctx: service.triage(
-            ctx,
-            box["key"],
-            TriageIn(priority=priority, team=team, assignee=owner, fix_target=fix_target),
-            None,
-        ),
-    )
+    # Built now, not inside the lambda: `owner` changes below when the ticket is reassigned.
+    checklist = TriageIn(priority=priority, team=team, assignee=owner, fix_target=fix_target)
+    add(t, oncall, lambda ctx: service.triage(ctx, box["key"], checklist, None))
     started = desk.started_column
     t += timedelta(hours=rnd.randint(1, 30))
     if started:
@@ -324,6 +342,10 @@ def _plan_ticket(
             owner,
             lambda ctx: service.move(ctx, box["key"], desk.done_column, resolution, None, None),
         )
+    elif rnd.random() < 0.75:
+        # Most tickets still open got a status update lately; the rest show as update-due.
+        recent = max(t, end - timedelta(hours=rnd.randint(1, 30)))
+        add(recent, owner, _commenter(box, rnd.choice(STATUS_UPDATES)))
 
 
 def _commenter(box: dict[str, str], body: str) -> Callable[[Ctx], Any]:

@@ -1,0 +1,41 @@
+"""The demo history a newcomer sees after `make run`: realistic, rule-abiding, both desks."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from dutydesk.demo import build_history
+from dutydesk.state import AppState
+from dutydesk.tickets.models import Event, Ticket
+
+
+def test_demo_history_covers_eight_weeks_of_both_desks(state: AppState) -> None:
+    end = state.now()
+    filed = build_history(state.db, state.policy, end=end, progress=False)
+    assert filed >= 200
+    with state.db.read() as s:
+        per_desk = dict(s.execute(select(Ticket.desk, func.count()).group_by(Ticket.desk)).all())
+        first = s.scalar(select(func.min(Ticket.created_at)))
+        types = dict(s.execute(select(Event.type, func.count()).group_by(Event.type)).all())
+        reassigned = s.scalar(
+            select(func.count()).select_from(
+                select(Event.ticket_id)
+                .where(Event.field == "assignee")
+                .group_by(Event.ticket_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        )
+        waiting = s.scalar(select(func.count()).select_from(Ticket).where(Ticket.status == "New"))
+        duplicates = s.scalar(
+            select(func.count()).select_from(Ticket).where(Ticket.resolution == "duplicate")
+        )
+    assert set(per_desk) == {"infra", "set"} and min(per_desk.values()) >= 100
+    assert first is not None and end - first >= timedelta(weeks=7)
+    for kind in ("filed", "triaged", "commented", "blocked", "unblocked", "admission"):
+        assert types.get(kind, 0) > 0, kind
+    assert reassigned and reassigned > 0
+    assert duplicates and duplicates > 0
+    assert waiting and waiting >= 3  # fresh requests waiting for the on-call's triage
