@@ -217,11 +217,17 @@ def present(
         for u in (t.assignee_id, t.reporter_id, t.triaged_by_id, t.blocked_by_id)
         if u is not None
     }
+    # Watchers come with their names; reporters and assignees watch their tickets, so the
+    # second query usually has nothing left to look up.
     watch_rows = session.execute(
-        select(Watcher.ticket_id, Watcher.user_id).where(Watcher.ticket_id.in_(ids))
+        select(Watcher.ticket_id, Watcher.user_id, User.name)
+        .join(User, User.id == Watcher.user_id)
+        .where(Watcher.ticket_id.in_(ids))
     ).all()
-    user_ids |= {uid for _, uid in watch_rows}
-    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(user_ids))).all())
+    names = {uid: name for _, uid, name in watch_rows}
+    missing = user_ids - names.keys()
+    if missing:
+        names.update(session.execute(select(User.id, User.name).where(User.id.in_(missing))).all())
     dup_ids = {t.duplicate_of_id for t in tickets if t.duplicate_of_id}
     dup_keys = (
         {
@@ -234,8 +240,8 @@ def present(
         else {}
     )
     watchers: dict[int, list[str]] = {}
-    for tid, uid in watch_rows:
-        watchers.setdefault(tid, []).append(names.get(uid, "?"))
+    for tid, _, name in watch_rows:
+        watchers.setdefault(tid, []).append(name)
     out = []
     for t in tickets:
         desk = policy.desks.get(t.desk)
