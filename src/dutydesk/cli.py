@@ -330,6 +330,27 @@ def demo(
     )
 
 
+@app.command()
+def reorder(
+    desk: Annotated[str | None, typer.Argument(help="desk (default: every desk)")] = None,
+) -> None:
+    """After editing a desk's ordering or admission rule: re-sort its open tickets."""
+    from dutydesk.tickets.service import recompute_order
+
+    state = _state()
+    names = [desk] if desk else list(state.policy.desks)
+    counts = {}
+    for name in names:
+        if name not in state.policy.desks:
+            raise fail(f"{name!r} is not a desk; use one of {', '.join(state.policy.desks)}")
+        with state.db.write() as s:
+            counts[name] = recompute_order(s, name, state.policy.desks[name])
+    emit(
+        counts,
+        lambda d: out.print(", ".join(f"{k}: {v} ticket(s) re-sorted" for k, v in d.items())),
+    )
+
+
 @token_app.command("create")
 def token_create(
     user: Annotated[str, typer.Argument(help="user the token acts as")],
