@@ -39,3 +39,18 @@ def test_demo_history_covers_eight_weeks_of_both_desks(state: AppState) -> None:
     assert reassigned and reassigned > 0
     assert duplicates and duplicates > 0
     assert waiting and waiting >= 3  # fresh requests waiting for the on-call's triage
+
+
+def test_bulk_tickets_are_searchable_and_numbered_after_existing_ones(state: AppState) -> None:
+    from dutydesk.demo import bulk_tickets
+    from dutydesk.tickets import queries
+    from dutydesk.tickets.schemas import TicketFilter
+
+    assert bulk_tickets(state.db, state.policy, "set", 120, progress=False) == 120
+    with state.db.read() as s:
+        numbers = s.scalars(select(Ticket.number).where(Ticket.desk == "set")).all()
+        found, _ = queries.list_tickets(
+            s, TicketFilter(desk="set", q="escalation"), state.now(), 200, None
+        )
+    assert sorted(numbers) == list(range(1, 121))
+    assert found and all("escalation" in t.title.lower() for t in found)

@@ -24,7 +24,7 @@ from dutydesk.context import Ctx
 from dutydesk.db import Base, Database
 from dutydesk.errors import DomainError
 from dutydesk.policy.models import DeskPolicy, Policy
-from dutydesk.tickets import ordering, service
+from dutydesk.tickets import ordering, search, service
 from dutydesk.tickets.models import Comment, DeskCounter, Event, Ticket, TicketLabel, Watcher
 from dutydesk.tickets.schemas import FileTicket, TriageIn
 
@@ -532,19 +532,7 @@ def bulk_tickets(
                 if labels:
                     s.execute(insert(tables[TicketLabel.__tablename__]), labels)
                 s.execute(insert(tables[Watcher.__tablename__]), watchers)
-                if db.sqlite:
-                    s.execute(
-                        text("INSERT INTO tickets_fts(rowid, title, body) VALUES (:id, :t, :b)"),
-                        fts,
-                    )
-                else:
-                    s.execute(
-                        text(
-                            "UPDATE tickets SET search_vector = setweight(to_tsvector('english', :t), 'A')"
-                            " || setweight(to_tsvector('english', :b), 'B') WHERE id = :id"
-                        ),
-                        fts,
-                    )
+                search.store(s, fts)
             done += size
             bar.advance(task, size)
     if not db.sqlite:

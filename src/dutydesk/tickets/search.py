@@ -29,40 +29,35 @@ def _sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
+_FTS_INSERT = text("INSERT INTO tickets_fts(rowid, title, body) VALUES (:id, :t, :b)")
+_TSV_SET = text(
+    "UPDATE tickets SET search_vector = setweight(to_tsvector('english', :t), 'A')"
+    " || setweight(to_tsvector('english', :b), 'B') WHERE id = :id"
+)
+
+
+def store(session: Session, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
+    """Write search documents, each ``{"id": ticket id, "t": title, "b": body}``.
+
+    ``replace`` drops the SQLite rows first (PostgreSQL overwrites the column either way).
+    """
+    if not _sqlite(session):
+        session.execute(_TSV_SET, rows)
+        return
+    if replace:
+        session.execute(text("DELETE FROM tickets_fts WHERE rowid = :id"), rows)
+    session.execute(_FTS_INSERT, rows)
+
+
 def index_new(session: Session, ticket: Ticket) -> None:
-    if _sqlite(session):
-        session.execute(
-            text("INSERT INTO tickets_fts(rowid, title, body) VALUES (:id, :t, :b)"),
-            {"id": ticket.id, "t": ticket.title, "b": ticket.description},
-        )
-    else:
-        session.execute(
-            text(
-                "UPDATE tickets SET search_vector = setweight(to_tsvector('english', :t), 'A')"
-                " || setweight(to_tsvector('english', :b), 'B') WHERE id = :id"
-            ),
-            {"id": ticket.id, "t": ticket.title, "b": ticket.description},
-        )
+    store(session, [{"id": ticket.id, "t": ticket.title, "b": ticket.description}])
 
 
 def reindex(session: Session, ticket: Ticket) -> None:
     """After a title or description change: rebuild from the ticket and all its comments."""
     comments = session.scalars(select(Comment.body).where(Comment.ticket_id == ticket.id)).all()
     body = "\n".join([ticket.description, *comments])
-    if _sqlite(session):
-        session.execute(text("DELETE FROM tickets_fts WHERE rowid = :id"), {"id": ticket.id})
-        session.execute(
-            text("INSERT INTO tickets_fts(rowid, title, body) VALUES (:id, :t, :b)"),
-            {"id": ticket.id, "t": ticket.title, "b": body},
-        )
-    else:
-        session.execute(
-            text(
-                "UPDATE tickets SET search_vector = setweight(to_tsvector('english', :t), 'A')"
-                " || setweight(to_tsvector('english', :b), 'B') WHERE id = :id"
-            ),
-            {"id": ticket.id, "t": ticket.title, "b": body},
-        )
+    store(session, [{"id": ticket.id, "t": ticket.title, "b": body}], replace=True)
 
 
 def index_comment(session: Session, ticket_id: int, body: str) -> None:
