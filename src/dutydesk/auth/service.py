@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -64,6 +65,14 @@ def verify_password(user: User, password: str) -> bool:
 
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def user_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Login names by user id, in one query; ``None`` ids are ignored."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.name).where(User.id.in_(wanted))).all())
 
 
 def user_by_name(session: Session, name: str) -> User:

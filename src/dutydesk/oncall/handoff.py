@@ -26,6 +26,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
+from dutydesk.auth.service import user_names
 from dutydesk.context import desk_policy
 from dutydesk.errors import NotFound
 from dutydesk.oncall import rules, service
@@ -57,13 +58,6 @@ def idle_since(last: datetime, span: timedelta, cal: BusinessCalendar | None) ->
 
 
 # ----------------------------------------------------------------------------- tickets
-
-
-def _names(session: Session, ids: Sequence[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(wanted))).all())
 
 
 def _suggest(on_call: Mapping[str, Shift], team: str | None, not_: str | None) -> str | None:
@@ -202,7 +196,7 @@ def _idle_items(
     on_call: Mapping[str, Shift],
 ) -> list[dict[str, Any]]:
     idle = _idle(session, policy, desk, at)
-    names = _names(session, [t.assignee_id for t, _, _ in idle])
+    names = user_names(session, [t.assignee_id for t, _, _ in idle])
     return [
         _item(
             t,
@@ -226,7 +220,7 @@ def triage_view(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
     with state.db.read() as s:
         new = _new(s, desk)
         owner = _awaiting_owner(s, desk)
-        names = _names(s, [t.assignee_id for t in new + owner])
+        names = user_names(s, [t.assignee_id for t in new + owner])
         idle = _idle_items(s, state.policy, desk, at, zone, on_call)
         intake = _count(
             s, Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.status == policy.intake_column
@@ -388,7 +382,7 @@ def handoff_report(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
             )
         )
         new = _new(ses, desk)
-        names = _names(ses, [t.assignee_id for t in touched_rows + urgent + new])
+        names = user_names(ses, [t.assignee_id for t in touched_rows + urgent + new])
         idle = _idle_items(ses, state.policy, desk, at, zone, on_call_now)
         breaches = []
         if window.outgoing is not None:

@@ -23,7 +23,7 @@ rotation, so every replica sees a change at once and rebuilds only when somethin
 from __future__ import annotations
 
 import secrets
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
 from dutydesk.auth.models import User
-from dutydesk.auth.service import has_role, require, sha256
+from dutydesk.auth.service import has_role, require, sha256, user_names
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.db import Database
 from dutydesk.errors import Conflict, Forbidden, Invalid, NotFound, field_error
@@ -316,13 +316,6 @@ def shift_out(x: Shift) -> dict[str, Any]:
         "override_id": int(x.override_id) if x.override_id and x.override_id.isdigit() else None,
         "warnings": list(x.warnings),
     }
-
-
-def _names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
-    wanted = {i for i in ids if i is not None}
-    if not wanted:
-        return {}
-    return dict(session.execute(select(User.id, User.name).where(User.id.in_(wanted))).all())
 
 
 def _local(value: datetime, zone: ZoneInfo) -> str:
@@ -813,7 +806,7 @@ def create_override(ctx: Ctx, rotation: str, data: OverrideIn) -> dict[str, Any]
         latest=end,
         data={"override": row.id, "replaced": placed.cut},
     )
-    names = _names(ctx.session, [row.created_by_id])
+    names = user_names(ctx.session, [row.created_by_id])
     return override_out(row, names, zone, _override_warnings(after, [row.id]))
 
 
@@ -874,7 +867,7 @@ def undo_override(ctx: Ctx, rotation: str, override_id: int) -> dict[str, Any]:
         latest=old_end,
         data={"override": row.id},
     )
-    names = _names(ctx.session, [row.created_by_id, row.cancelled_by_id])
+    names = user_names(ctx.session, [row.created_by_id, row.cancelled_by_id])
     return override_out(row, names, zone)
 
 
@@ -965,7 +958,7 @@ def change_override(
         latest=max(end, datetime.fromisoformat(old["end"])),
         data={"override": row.id, "now": target.id, "was": old},
     )
-    names = _names(ctx.session, [target.created_by_id])
+    names = user_names(ctx.session, [target.created_by_id])
     return override_out(target, names, zone, _override_warnings(after, [target.id]))
 
 
@@ -1018,7 +1011,7 @@ def take(ctx: Ctx, rotation: str, data: TakeIn) -> dict[str, Any]:
         latest=end,
         data={"override": row.id, "from": holder, "replaced": placed.cut},
     )
-    names = _names(ctx.session, [row.created_by_id])
+    names = user_names(ctx.session, [row.created_by_id])
     return override_out(row, names, zone, _override_warnings(after, [row.id]))
 
 
@@ -1035,7 +1028,7 @@ def list_overrides(
         if end is not None:
             stmt = stmt.where(OverrideRow.start_at < end)
         rows = list(s.scalars(stmt.order_by(OverrideRow.start_at, OverrideRow.id).limit(1000)))
-        names = _names(s, [i for r in rows for i in (r.created_by_id, r.cancelled_by_id)])
+        names = user_names(s, [i for r in rows for i in (r.created_by_id, r.cancelled_by_id)])
     return [override_out(r, names, loaded_.zone) for r in rows]
 
 
@@ -1123,7 +1116,7 @@ def create_swap(ctx: Ctx, rotation: str, data: SwapIn) -> dict[str, Any]:
         latest=max(shift_a, shift_b) + rules.nominal_period(before.spec),
         data={"swap": row.id},
     )
-    return swap_out(row, _names(ctx.session, [row.created_by_id]), zone)
+    return swap_out(row, user_names(ctx.session, [row.created_by_id]), zone)
 
 
 def undo_swap(ctx: Ctx, rotation: str, swap_id: int) -> dict[str, Any]:
@@ -1157,7 +1150,7 @@ def undo_swap(ctx: Ctx, rotation: str, swap_id: int) -> dict[str, Any]:
         latest=max(row.shift_a, row.shift_b) + rules.nominal_period(before.spec),
         data={"swap": row.id},
     )
-    return swap_out(row, _names(ctx.session, [row.created_by_id, row.cancelled_by_id]), zone)
+    return swap_out(row, user_names(ctx.session, [row.created_by_id, row.cancelled_by_id]), zone)
 
 
 def list_swaps(state: AppState, rotation: str, *, all_: bool) -> list[dict[str, Any]]:
@@ -1167,7 +1160,7 @@ def list_swaps(state: AppState, rotation: str, *, all_: bool) -> list[dict[str, 
         if not all_:
             stmt = stmt.where(SwapRow.cancelled_at.is_(None))
         rows = list(s.scalars(stmt.order_by(SwapRow.shift_a, SwapRow.id).limit(1000)))
-        names = _names(s, [i for r in rows for i in (r.created_by_id, r.cancelled_by_id)])
+        names = user_names(s, [i for r in rows for i in (r.created_by_id, r.cancelled_by_id)])
     return [swap_out(r, names, loaded_.zone) for r in rows]
 
 
@@ -1264,7 +1257,7 @@ def add_time_off(ctx: Ctx, data: TimeOffIn) -> dict[str, Any]:
                 and y.utc_start < x.utc_end
                 and x.utc_start < y.utc_end
             )
-    names = _names(ctx.session, [row.created_by_id])
+    names = user_names(ctx.session, [row.created_by_id])
     return time_off_out(row, names, zone, warnings, covered)
 
 
@@ -1295,7 +1288,9 @@ def cancel_time_off(ctx: Ctx, time_off_id: int) -> dict[str, Any]:
             latest=old_end,
             data={"time_off": row.id, "person": row.person},
         )
-    return time_off_out(row, _names(ctx.session, [row.created_by_id, row.cancelled_by_id]), zone)
+    return time_off_out(
+        row, user_names(ctx.session, [row.created_by_id, row.cancelled_by_id]), zone
+    )
 
 
 def list_time_off(
@@ -1315,7 +1310,7 @@ def list_time_off(
         if not all_:
             stmt = stmt.where(TimeOffRow.cancelled_at.is_(None), TimeOffRow.end_at > state.now())
         rows = list(s.scalars(stmt.order_by(TimeOffRow.start_at, TimeOffRow.id).limit(1000)))
-        names = _names(s, [i for r in rows for i in (r.created_by_id, r.cancelled_by_id)])
+        names = user_names(s, [i for r in rows for i in (r.created_by_id, r.cancelled_by_id)])
     out = [time_off_out(r, names, person_zone(state.policy, r.person)) for r in rows]
     if not has_role(actor, "lead"):
         for item in out:
@@ -1390,7 +1385,7 @@ def change_membership(ctx: Ctx, rotation: str, data: MembershipIn) -> dict[str, 
         for g in after.schedule.gaps(first, first + timedelta(days=90))
         if g.layer == layer
     ]
-    return membership_out(row, _names(ctx.session, [row.created_by_id]), first, warnings)
+    return membership_out(row, user_names(ctx.session, [row.created_by_id]), first, warnings)
 
 
 def cancel_membership(ctx: Ctx, rotation: str, membership_id: int) -> dict[str, Any]:
@@ -1417,7 +1412,7 @@ def cancel_membership(ctx: Ctx, rotation: str, membership_id: int) -> dict[str, 
         latest=first + rules.reach(before.spec) * 2,
         data={"membership": row.id},
     )
-    return membership_out(row, _names(ctx.session, [row.created_by_id]), first)
+    return membership_out(row, user_names(ctx.session, [row.created_by_id]), first)
 
 
 def list_memberships(state: AppState, rotation: str) -> list[dict[str, Any]]:
@@ -1430,7 +1425,7 @@ def list_memberships(state: AppState, rotation: str) -> list[dict[str, Any]]:
                 .order_by(MembershipRow.effective, MembershipRow.id)
             )
         )
-        names = _names(s, [r.created_by_id for r in rows])
+        names = user_names(s, [r.created_by_id for r in rows])
     return [membership_out(r, names) for r in rows]
 
 
@@ -1767,7 +1762,7 @@ def history(state: AppState, rotation: str, limit: int, cursor: str | None) -> d
                 raise field_error("cursor", "not a cursor from this API; start again without it")
             stmt = stmt.where(ScheduleChange.id < int(cursor))
         rows = list(s.scalars(stmt.order_by(ScheduleChange.id.desc()).limit(limit + 1)))
-        names = _names(s, [r.actor_id for r in rows])
+        names = user_names(s, [r.actor_id for r in rows])
     nxt = str(rows[limit - 1].id) if len(rows) > limit else None
     return {
         "items": [
@@ -1890,7 +1885,7 @@ def list_feed_tokens(state: AppState, actor: User) -> list[dict[str, Any]]:
         if "admin" not in actor.roles:
             stmt = stmt.where(FeedToken.created_by_id == actor.id)
         rows = list(s.scalars(stmt))
-        names = _names(s, [r.created_by_id for r in rows])
+        names = user_names(s, [r.created_by_id for r in rows])
     return [feed_token_out(r, names) for r in rows]
 
 
@@ -1903,7 +1898,7 @@ def revoke_feed_token(ctx: Ctx, token_id: int) -> dict[str, Any]:
         _require_lead(ctx.actor, desks, "revoke other people's calendar links")
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by_id = ctx.now, ctx.actor.id
-    return feed_token_out(row, _names(ctx.session, [row.created_by_id]))
+    return feed_token_out(row, user_names(ctx.session, [row.created_by_id]))
 
 
 def feed_token_subject(state: AppState, token: str) -> tuple[str, str] | None:

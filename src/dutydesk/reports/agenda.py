@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dutydesk.auth.models import User
+from dutydesk.auth.service import user_names
 from dutydesk.errors import NotFound, field_error
 from dutydesk.notify import sources
 from dutydesk.notify.rules import link
@@ -232,12 +232,7 @@ def load_rows(session: Session, desk: str, limit: int = 2000) -> list[Row]:
             .limit(limit)
         )
     )
-    ids = {t.assignee_id for t in tickets if t.assignee_id}
-    names = (
-        dict(session.execute(select(User.id, User.name).where(User.id.in_(ids))).all())
-        if ids
-        else {}
-    )
+    names = user_names(session, (t.assignee_id for t in tickets))
     return [
         Row(
             key=t.key,

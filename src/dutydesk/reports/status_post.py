@@ -28,7 +28,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from dutydesk.auth.models import User
+from dutydesk.auth.service import user_names
 from dutydesk.notify.rules import link
 from dutydesk.notify.sources import desk_zone
 from dutydesk.policy.models import DeskPolicy, Policy
@@ -233,13 +233,7 @@ def load_histories(
     if not ids:
         return []
     tickets = list(session.scalars(select(Ticket).where(Ticket.id.in_(ids))))
-    names = dict(
-        session.execute(
-            select(User.id, User.name).where(
-                User.id.in_({t.assignee_id for t in tickets if t.assignee_id})
-            )
-        ).all()
-    )
+    names = user_names(session, (t.assignee_id for t in tickets))
     changes: dict[int, list[FieldChange]] = {}
     for e in session.scalars(
         select(Event)

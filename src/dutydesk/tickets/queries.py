@@ -12,6 +12,7 @@ from sqlalchemy import Select, and_, or_, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
+from dutydesk.auth.service import user_names
 from dutydesk.errors import Invalid, field_error
 from dutydesk.policy.models import Policy
 from dutydesk.slo import service as slo_service
@@ -227,7 +228,7 @@ def present(
     names = {uid: name for _, uid, name in watch_rows}
     missing = user_ids - names.keys()
     if missing:
-        names.update(session.execute(select(User.id, User.name).where(User.id.in_(missing))).all())
+        names.update(user_names(session, missing))
     dup_ids = {t.duplicate_of_id for t in tickets if t.duplicate_of_id}
     dup_keys = (
         {
