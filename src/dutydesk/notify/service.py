@@ -123,8 +123,20 @@ def notice_row(
 # ----------------------------------------------------------------------------- the hook
 
 
-def on_change(ctx: Ctx, ticket: Ticket, desk: DeskPolicy, events: Sequence[Event]) -> None:
-    """Write the notices and desk posts one ticket change causes (same transaction)."""
+def on_change(
+    ctx: Ctx,
+    ticket: Ticket,
+    desk: DeskPolicy,
+    events: Sequence[Event],
+    *,
+    watcher_ids: set[int] | None = None,
+    known_users: Sequence[User] = (),
+) -> None:
+    """Write the notices and desk posts one ticket change causes (same transaction).
+
+    A caller that already knows the ticket's watchers or holds some users (filing does)
+    passes them and saves the queries.
+    """
     if not events:
         return
     s, policy, now = ctx.session, ctx.policy, ctx.now
@@ -142,21 +154,23 @@ def on_change(ctx: Ctx, ticket: Ticket, desk: DeskPolicy, events: Sequence[Event
             for name in rules.parse_mentions(comment.body):
                 mention_names.setdefault(name, (comment.id, rules.excerpt(comment.body)))
 
-    oncall_names: list[str] = []
-    if filed:
-        found = sources.oncall(s, policy, ticket.desk, now)
-        oncall_names = found.people() if found else []
+    oncall_names = sources.oncall_people(s, policy, ticket.desk, now) if filed else []
 
     # No autoflush: the use case's own writes are flushed once, at commit.
     with s.no_autoflush:
-        watcher_ids = set(s.scalars(select(Watcher.user_id).where(Watcher.ticket_id == ticket.id)))
-        watcher_ids |= {
-            w.user_id for w in s.new if isinstance(w, Watcher) and w.ticket_id == ticket.id
-        }
-        ids = watcher_ids | {ticket.reporter_id} | ({ticket.assignee_id} - {None})
-        names = set(mention_names) | set(oncall_names)
-        cond = [User.id.in_(ids)] + ([User.name.in_(names)] if names else [])
-        users = {u.id: u for u in s.scalars(select(User).where(or_(*cond)))}
+        if watcher_ids is None:
+            watcher_ids = set(
+                s.scalars(select(Watcher.user_id).where(Watcher.ticket_id == ticket.id))
+            )
+            watcher_ids |= {
+                w.user_id for w in s.new if isinstance(w, Watcher) and w.ticket_id == ticket.id
+            }
+        users = {u.id: u for u in known_users}
+        ids = (watcher_ids | {ticket.reporter_id} | ({ticket.assignee_id} - {None})) - set(users)
+        names = (set(mention_names) | set(oncall_names)) - {u.name for u in known_users}
+        cond = ([User.id.in_(ids)] if ids else []) + ([User.name.in_(names)] if names else [])
+        if cond:
+            users.update((u.id, u) for u in s.scalars(select(User).where(or_(*cond))))
     by_name = {u.name: u for u in users.values()}
     insiders = frozenset(uid for uid, u in users.items() if has_role(u, "responder", ticket.desk))
 

@@ -89,6 +89,15 @@ def oncall(session: Session, policy: Policy, desk: str, at: datetime) -> OnCall 
     return OnCall(rotation, now, upcoming)
 
 
+def oncall_people(session: Session, policy: Policy, desk: str, at: datetime) -> list[str]:
+    """Who is on call for ``desk`` at ``at`` (every layer), without the next shifts."""
+    rotation = policy.desks[desk].rotation
+    if not rotation or rotation not in policy.rotations:
+        return []
+    now = schedule(session, policy, rotation).on_call(at)
+    return list(dict.fromkeys(s.person for s in now.values()))
+
+
 def shift_starts(
     session: Session, policy: Policy, rotation: str, start: datetime, end: datetime
 ) -> list[Shift]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Table, and_, case, func, insert, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,6 +48,7 @@ from dutydesk.slo.schemas import (
 from dutydesk.tickets.models import Ticket
 
 log = logging.getLogger("dutydesk.slo")
+_CLOCKS: Table = TicketClock.__table__  # type: ignore[assignment]
 
 MAX_LIST = 500
 MAX_WEEKS = 104
@@ -132,15 +133,16 @@ def facts(t: Ticket) -> Facts:
 # ----------------------------------------------------------------------------- writing
 
 
-def on_change(ctx: Ctx, ticket: Ticket, *, new: bool = False) -> None:
-    """Start, pause, resume, stop or restart the ticket's clocks after a change.
+def on_change(ctx: Ctx, ticket: Ticket, *, new: bool = False) -> list[Clock]:
+    """Start, pause, resume, stop or restart the ticket's clocks after a change; return the
+    clocks it started.
 
     Runs in the caller's transaction.  `new` (just filed) skips loading rows that cannot
     exist yet.
     """
     slo = desk_slo(ctx.policy, ticket.desk)
     if not slo.rules:
-        return
+        return []
     rows: list[TicketClock] = []
     if not new:
         rows = list(
@@ -158,8 +160,12 @@ def on_change(ctx: Ctx, ticket: Ticket, *, new: bool = False) -> None:
             for name, value in _values(c, slo, _MUTABLE).items():
                 if getattr(row, name) != value:
                     setattr(row, name, value)
-    for c in started:
-        ctx.session.add(TicketClock(ticket_id=ticket.id, desk=ticket.desk, **_values(c, slo)))
+    if started:  # new rows only: a Core insert, no unit-of-work bookkeeping
+        ctx.session.connection().execute(
+            insert(_CLOCKS),
+            [{"ticket_id": ticket.id, "desk": ticket.desk, **_values(c, slo)} for c in started],
+        )
+    return started
 
 
 @dataclass

@@ -48,8 +48,9 @@ def file_ticket(
     desk: str, body: FileTicket, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     def produce(ctx: Ctx) -> tuple[int, Any, int]:
-        _, out, version = _one(ctx, service.file_ticket(ctx, desk, body))
-        return 201, out, version
+        filed = service.file(ctx, desk, body)
+        out = queries.present_filed(ctx.policy, filed, ctx.now)
+        return 201, out.model_dump(mode="json"), filed.ticket.version
 
     return write(
         state,

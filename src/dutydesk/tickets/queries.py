@@ -16,11 +16,12 @@ from dutydesk.auth.service import user_names
 from dutydesk.errors import Invalid, field_error
 from dutydesk.policy.models import Policy
 from dutydesk.slo import service as slo_service
+from dutydesk.slo.policy import desk_slo
 from dutydesk.tickets import search
 from dutydesk.tickets.models import Ticket, TicketLabel, Watcher
 from dutydesk.tickets.ordering import class_of
 from dutydesk.tickets.schemas import TicketFilter, TicketOut
-from dutydesk.tickets.service import _orderable
+from dutydesk.tickets.service import Filed, _orderable
 
 MAX_LIMIT = 200
 
@@ -243,52 +244,79 @@ def present(
     watchers: dict[int, list[str]] = {}
     for tid, _, name in watch_rows:
         watchers.setdefault(tid, []).append(name)
-    out = []
-    for t in tickets:
-        desk = policy.desks.get(t.desk)
-        out.append(
-            TicketOut(
-                key=t.key,
-                desk=t.desk,
-                number=t.number,
-                title=t.title,
-                description=t.description,
-                description_html=t.description_html,
-                kind=t.kind,
-                category=t.category,
-                priority=t.priority,
-                status=t.status,
-                resolution=t.resolution,
-                duplicate_of=dup_keys.get(t.duplicate_of_id) if t.duplicate_of_id else None,
-                assignee=names.get(t.assignee_id) if t.assignee_id else None,
-                team=t.team,
-                labels=list(t.labels or []),
-                criteria=list(t.criteria or []),
-                reporter=names.get(t.reporter_id, "?"),
-                customer_reported=t.customer_reported,
-                fix_target=t.fix_target,
-                pr_links=list(t.pr_links or []),
-                watchers=sorted(watchers.get(t.id, [])),
-                blocked=t.blocked,
-                blocked_reason=t.blocked_reason,
-                blocked_at=t.blocked_at,
-                blocked_by=names.get(t.blocked_by_id) if t.blocked_by_id else None,
-                rank=t.rank,
-                in_queue=t.in_queue,
-                queue_class=class_of(desk, _orderable(t))[2] if desk else None,
-                open=t.is_open,
-                created_at=t.created_at,
-                updated_at=t.updated_at,
-                triaged_at=t.triaged_at,
-                triaged_by=names.get(t.triaged_by_id) if t.triaged_by_id else None,
-                started_at=t.started_at,
-                resolved_at=t.resolved_at,
-                last_update_at=t.last_update_at,
-                version=t.version,
-                clocks=clocks.get(t.id, []),
-            )
+    return [
+        _ticket_out(
+            policy,
+            t,
+            names,
+            watchers.get(t.id, []),
+            dup_keys.get(t.duplicate_of_id) if t.duplicate_of_id else None,
+            clocks.get(t.id, []),
         )
-    return out
+        for t in tickets
+    ]
+
+
+def present_filed(policy: Policy, filed: Filed, now: datetime) -> TicketOut:
+    """A ticket just filed, from what filing already knows: no query reads it back."""
+    t = filed.ticket
+    names = {t.reporter_id: filed.reporter}
+    if filed.assignee is not None:
+        names[filed.assignee.id] = filed.assignee.name
+    slo = desk_slo(policy, t.desk)
+    clocks = [slo_service.clock_out(c, slo, now).model_dump() for c in filed.clocks]
+    return _ticket_out(policy, t, names, [filed.reporter], None, clocks)
+
+
+def _ticket_out(
+    policy: Policy,
+    t: Ticket,
+    names: dict[int, str],
+    watchers: list[str],
+    duplicate_of: str | None,
+    clocks: list[dict[str, Any]],
+) -> TicketOut:
+    desk = policy.desks.get(t.desk)
+    return TicketOut(
+        key=t.key,
+        desk=t.desk,
+        number=t.number,
+        title=t.title,
+        description=t.description,
+        description_html=t.description_html,
+        kind=t.kind,
+        category=t.category,
+        priority=t.priority,
+        status=t.status,
+        resolution=t.resolution,
+        duplicate_of=duplicate_of,
+        assignee=names.get(t.assignee_id) if t.assignee_id else None,
+        team=t.team,
+        labels=list(t.labels or []),
+        criteria=list(t.criteria or []),
+        reporter=names.get(t.reporter_id, "?"),
+        customer_reported=t.customer_reported,
+        fix_target=t.fix_target,
+        pr_links=list(t.pr_links or []),
+        watchers=sorted(watchers),
+        blocked=t.blocked,
+        blocked_reason=t.blocked_reason,
+        blocked_at=t.blocked_at,
+        blocked_by=names.get(t.blocked_by_id) if t.blocked_by_id else None,
+        rank=t.rank,
+        in_queue=t.in_queue,
+        queue_class=class_of(desk, _orderable(t))[2] if desk else None,
+        open=t.is_open,
+        created_at=t.created_at,
+        updated_at=t.updated_at,
+        triaged_at=t.triaged_at,
+        triaged_by=names.get(t.triaged_by_id) if t.triaged_by_id else None,
+        started_at=t.started_at,
+        resolved_at=t.resolved_at,
+        last_update_at=t.last_update_at,
+        version=t.version,
+        clocks=clocks,
+    )
 
 
 def saved_filter_query(raw: dict[str, Any]) -> TicketFilter:

@@ -13,8 +13,8 @@ from dataclasses import field as dc_field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from dutydesk import markdown
 from dutydesk.auth.models import User
@@ -24,6 +24,7 @@ from dutydesk.errors import Forbidden, NotFound, RuleViolation, StaleVersion, fi
 from dutydesk.notify import service as notify_service
 from dutydesk.policy.models import RESOLUTIONS, DeskPolicy
 from dutydesk.slo import service as slo_service
+from dutydesk.slo.clocks import Clock
 from dutydesk.tickets import ordering, search
 from dutydesk.tickets.models import Comment, DeskCounter, Event, Ticket, TicketLabel, Watcher
 from dutydesk.tickets.schemas import (
@@ -33,6 +34,24 @@ from dutydesk.tickets.schemas import (
 )
 
 CONVERSION_KINDS = ("story", "feature-request")
+
+_TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
+_EVENTS: Table = Event.__table__  # type: ignore[assignment]
+_LABELS: Table = TicketLabel.__table__  # type: ignore[assignment]
+_WATCHERS: Table = Watcher.__table__  # type: ignore[assignment]
+_COUNTERS: Table = DeskCounter.__table__  # type: ignore[assignment]
+_EVENT_COLUMNS = ("ticket_id", "seq", "at", "actor_id", "type", "field", "before", "after", "data")
+# Hot-path statements built once; parameters go separately, so each run is a cache hit.
+_INSERT_TICKET = insert(_TICKETS)
+_INSERT_EVENTS = insert(_EVENTS)
+_INSERT_LABEL = insert(_LABELS)
+_INSERT_WATCHER = insert(_WATCHERS)
+_TAKE_NUMBER = (
+    update(_COUNTERS)
+    .where(_COUNTERS.c.desk == bindparam("for_desk"))
+    .values(next_number=_COUNTERS.c.next_number + 1)
+    .returning(_COUNTERS.c.next_number)
+)
 
 
 # ----------------------------------------------------------------------------- lookups
@@ -133,6 +152,7 @@ class _Change:
     reindex: bool = False
     touched: bool = False
     events: list[Event] = dc_field(default_factory=list)  # what this change wrote, in order
+    written: int = 0  # how many of ``events`` are in the database already
 
     def event(
         self,
@@ -156,9 +176,17 @@ class _Change:
             after=after,
             data=data,
         )
-        self.ctx.session.add(ev)
         self.events.append(ev)
         self.touched = True
+
+    def write_events(self) -> None:
+        """Insert the events recorded since the last call (Core: they are never updated)."""
+        fresh = self.events[self.written :]
+        if fresh:
+            self.ctx.session.connection().execute(
+                _INSERT_EVENTS, [{c: getattr(e, c) for c in _EVENT_COLUMNS} for e in fresh]
+            )
+            self.written = len(self.events)
 
     def set(self, field: str, value: Any, *, shown: Any = None, shown_before: Any = None) -> bool:
         """Set a column; record before/after (``shown*`` replaces ids by names)."""
@@ -198,6 +226,7 @@ class _Change:
         t.order_key = ordering.order_key(self.desk, _orderable(t), t.rank)
         t.version += 1
         t.updated_at = self.ctx.now
+        self.write_events()
         slo_service.on_change(self.ctx, t)  # SLO clocks follow, in this transaction
         notify_service.on_change(self.ctx, t, self.desk, self.events)  # outbox, same transaction
         if self.reindex:
@@ -229,7 +258,21 @@ def _mark_update(ctx: Ctx, ticket: Ticket) -> None:
 # ----------------------------------------------------------------------------- use cases
 
 
+@dataclass
+class Filed:
+    """A just-filed ticket with what its response needs, known without reading it back."""
+
+    ticket: Ticket
+    clocks: list[Clock]
+    reporter: str
+    assignee: User | None
+
+
 def file_ticket(ctx: Ctx, desk_name: str, data: FileTicket) -> Ticket:
+    return file(ctx, desk_name, data).ticket
+
+
+def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
     desk = ctx.desk(desk_name)
     require(ctx.actor, "reporter", desk_name, "file tickets")
     is_responder = has_role(ctx.actor, "responder", desk_name)
@@ -251,54 +294,80 @@ def file_ticket(ctx: Ctx, desk_name: str, data: FileTicket) -> Ticket:
     assignee = _assignable(ctx, desk_name, data.assignee)
 
     s = ctx.session
-    counter = s.scalar(select(DeskCounter).where(DeskCounter.desk == desk_name).with_for_update())
-    if counter is None:
-        counter = DeskCounter(desk=desk_name, next_number=1)
-        s.add(counter)
-    number = counter.next_number
-    counter.next_number = number + 1
-
+    conn = s.connection()
+    number = _take_number(conn, desk_name)
     rank = ordering.rank_for_time(ctx.now)
-    ticket = Ticket(
-        desk=desk_name,
-        number=number,
-        title=data.title,
-        description=data.description,
-        description_html=markdown.render(data.description),
-        kind=kind,
-        category=data.category,
-        priority=data.priority,
-        status=desk.intake_column,
-        assignee_id=assignee.id if assignee else None,
-        team=data.team,
-        labels=labels,
-        criteria=list(dict.fromkeys(data.criteria)),
-        reporter_id=ctx.actor.id,
-        customer_reported=data.customer_reported,
-        fix_target=data.fix_target or "none",
-        pr_links=[],
-        blocked=False,
-        rank=rank,
-        order_key="",
-        in_queue=desk.admits(data.priority),
-        is_open=True,
-        created_at=ctx.now,
-        updated_at=ctx.now,
-        version=1,
-        event_seq=0,
-    )
-    ticket.order_key = ordering.order_key(desk, _orderable(ticket), rank)
-    s.add(ticket)
-    s.flush()
-    for label in labels:
-        s.add(TicketLabel(ticket_id=ticket.id, label=label))
-    s.add(Watcher(ticket_id=ticket.id, user_id=ctx.actor.id))
+    row: dict[str, Any] = {
+        "desk": desk_name,
+        "number": number,
+        "title": data.title,
+        "description": data.description,
+        "description_html": markdown.render(data.description),
+        "kind": kind,
+        "category": data.category,
+        "priority": data.priority,
+        "status": desk.intake_column,
+        "resolution": None,
+        "duplicate_of_id": None,
+        "assignee_id": assignee.id if assignee else None,
+        "team": data.team,
+        "labels": labels,
+        "criteria": list(dict.fromkeys(data.criteria)),
+        "reporter_id": ctx.actor.id,
+        "customer_reported": data.customer_reported,
+        "fix_target": data.fix_target or "none",
+        "pr_links": [],
+        "blocked": False,
+        "blocked_reason": None,
+        "blocked_at": None,
+        "blocked_by_id": None,
+        "rank": rank,
+        "order_key": "",
+        "in_queue": desk.admits(data.priority),
+        "is_open": True,
+        "created_at": ctx.now,
+        "updated_at": ctx.now,
+        "triaged_at": None,
+        "triaged_by_id": None,
+        "started_at": None,
+        "resolved_at": None,
+        "last_update_at": None,
+        "version": 1,
+        "event_seq": 0,
+    }
+    ticket = Ticket(**row)
+    ticket.order_key = row["order_key"] = ordering.order_key(desk, _orderable(ticket), rank)
     change = _Change(ctx, ticket, desk)
     change.event("filed", None, None, ticket.key, title=ticket.title, criteria=ticket.criteria)
+    row["event_seq"] = ticket.event_seq
+    # Core inserts, not the ORM unit of work: filing is the hottest write, and every row it
+    # needs is known up front. The ticket then joins the session as a clean, loaded object.
+    inserted = conn.execute(_INSERT_TICKET, row).inserted_primary_key
+    assert inserted is not None
+    ticket.id = inserted[0]
+    make_transient_to_detached(ticket)
+    s.add(ticket)
+    for ev in change.events:
+        ev.ticket_id = ticket.id
+    change.write_events()
+    if labels:
+        conn.execute(_INSERT_LABEL, [{"ticket_id": ticket.id, "label": x} for x in labels])
+    conn.execute(_INSERT_WATCHER, {"ticket_id": ticket.id, "user_id": ctx.actor.id})
     search.index_new(s, ticket)
-    slo_service.on_change(ctx, ticket, new=True)
-    notify_service.on_change(ctx, ticket, desk, change.events)
-    return ticket
+    clocks = slo_service.on_change(ctx, ticket, new=True)
+    notify_service.on_change(
+        ctx, ticket, desk, change.events, watcher_ids={ctx.actor.id}, known_users=[ctx.actor]
+    )
+    return Filed(ticket, clocks, reporter=ctx.actor.name, assignee=assignee)
+
+
+def _take_number(conn: Connection, desk_name: str) -> int:
+    """The desk's next ticket number, taken under the write lock in one statement."""
+    taken = conn.execute(_TAKE_NUMBER, {"for_desk": desk_name}).scalar()
+    if taken is None:  # a desk added to the policy since the server synced it
+        conn.execute(insert(_COUNTERS), {"desk": desk_name, "next_number": 2})
+        return 1
+    return int(taken) - 1
 
 
 def patch_ticket(ctx: Ctx, key: str, patch: TicketPatch, if_version: int | None) -> Ticket:
