@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import Unauthorized, field_error
-from dutydesk.http.deps import Actor, State, get_actor, write
+from dutydesk.http.deps import Actor, State, authenticate, write
 from dutydesk.oncall import handoff, rules, service
 from dutydesk.oncall.schemas import (
     ChangeOut,
@@ -475,7 +475,7 @@ def _feed_auth(
                 "create a new link with POST .../feed-tokens"
             )
         return
-    get_actor(request, state)
+    authenticate(request, state)
 
 
 def _ics(data: bytes, filename: str) -> Response:
