@@ -60,7 +60,15 @@ class Database:
         self.url = url
         self.sqlite = is_sqlite(url)
         self.engine = make_engine(url, **engine_kwargs)
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
+        # PostgreSQL reads run in autocommit: under READ COMMITTED each statement sees its own
+        # snapshot even inside a transaction, so BEGIN and ROLLBACK were two round trips that
+        # bought nothing. SQLite reads keep their transaction: it holds one WAL snapshot.
+        reader = (
+            self.engine
+            if self.sqlite
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._read = sessionmaker(reader, expire_on_commit=False)
         writer = (
             self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.sqlite else self.engine
         )
