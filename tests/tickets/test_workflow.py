@@ -22,6 +22,31 @@ def test_file_ticket_gets_desk_key_version_and_filed_event(api: Api) -> None:
     assert [e["type"] for e in events] == ["filed"] and events[0]["actor"] == "rita"
 
 
+def test_filing_answers_exactly_what_a_read_returns(api: Api) -> None:
+    """Filing builds its response from what it wrote, without reading the ticket back: it
+    must agree with GET field for field (clocks, watchers, names, labels, queue class)."""
+    filed = api.file(
+        "eva",
+        desk="set",
+        title="Crash when opening a channel",
+        kind="bug",
+        labels=["community-server", "crash"],
+        criteria=[],
+        priority="P1",
+        assignee="finn",
+        team="channels",
+        fix_target="hotfix",
+        customer_reported=True,
+    )
+    read = api.req("eva", "GET", f"/api/v1/tickets/{filed['key']}")
+    assert read.status_code == 200
+    assert filed == read.json()
+    assert filed["assignee"] == "finn" and filed["watchers"] == ["eva"]
+    infra = api.file(description="Why: release blocked.")
+    assert infra["clocks"], "the infra desk starts its triage clock at filing"
+    assert infra == api.req("rita", "GET", f"/api/v1/tickets/{infra['key']}").json()
+
+
 def test_reporter_cannot_set_priority_or_assignee(api: Api) -> None:
     for field, value in (("priority", "P0"), ("assignee", "ana")):
         r = api.post("rita", "/api/v1/desks/infra/tickets", {"title": "Urgent thing", field: value})
