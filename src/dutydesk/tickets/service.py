@@ -24,7 +24,7 @@ from dutydesk.errors import Forbidden, NotFound, RuleViolation, StaleVersion, fi
 from dutydesk.notify import service as notify_service
 from dutydesk.policy.models import RESOLUTIONS, DeskPolicy
 from dutydesk.slo import service as slo_service
-from dutydesk.slo.clocks import Clock
+from dutydesk.slo.clocks import Clock, Facts
 from dutydesk.tickets import ordering, search
 from dutydesk.tickets.models import Comment, DeskCounter, Event, Ticket, TicketLabel, Watcher
 from dutydesk.tickets.schemas import (
@@ -46,6 +46,7 @@ _INSERT_TICKET = insert(_TICKETS)
 _INSERT_EVENTS = insert(_EVENTS)
 _INSERT_LABEL = insert(_LABELS)
 _INSERT_WATCHER = insert(_WATCHERS)
+_INSERT_COMMENT = insert(Comment)
 _TAKE_NUMBER = (
     update(_COUNTERS)
     .where(_COUNTERS.c.desk == bindparam("for_desk"))
@@ -153,6 +154,10 @@ class _Change:
     touched: bool = False
     events: list[Event] = dc_field(default_factory=list)  # what this change wrote, in order
     written: int = 0  # how many of ``events`` are in the database already
+    clock_facts: Facts | None = None  # what the SLO clocks read, before this change
+
+    def __post_init__(self) -> None:
+        self.clock_facts = slo_service.facts(self.ticket)
 
     def event(
         self,
@@ -227,7 +232,10 @@ class _Change:
         t.version += 1
         t.updated_at = self.ctx.now
         self.write_events()
-        slo_service.on_change(self.ctx, t)  # SLO clocks follow, in this transaction
+        # SLO clocks follow, in this transaction. They are a function of the facts they read,
+        # so a change that leaves those alone (a rank, a title, a reporter's comment) skips it.
+        if slo_service.facts(t) != self.clock_facts:
+            slo_service.on_change(self.ctx, t)
         notify_service.on_change(self.ctx, t, self.desk, self.events)  # outbox, same transaction
         if self.reindex:
             self.ctx.session.flush()
@@ -775,16 +783,21 @@ def rank(
 
 
 def _comment(ctx: Ctx, change: _Change, body: str, *, kind: str, public: bool = True) -> Comment:
-    c = Comment(
-        ticket_id=change.ticket.id,
-        author_id=ctx.actor.id,
-        body=body,
-        body_html=markdown.render(body),
-        public=public,
-        created_at=ctx.now,
-    )
+    row = {
+        "ticket_id": change.ticket.id,
+        "author_id": ctx.actor.id,
+        "body": body,
+        "body_html": markdown.render(body),
+        "public": public,
+        "created_at": ctx.now,
+    }
+    # A Core insert (no flush of the whole session for one id); the comment then joins the
+    # session as a loaded object, so the notification hook finds it without a query.
+    inserted = ctx.session.connection().execute(_INSERT_COMMENT, row).inserted_primary_key
+    assert inserted is not None
+    c = Comment(id=inserted[0], **row)
+    make_transient_to_detached(c)
     ctx.session.add(c)
-    ctx.session.flush()
     change.event("commented", None, None, None, comment_id=c.id, kind=kind, public=public)
     search.index_comment(ctx.session, change.ticket.id, body)
     return c
@@ -793,8 +806,11 @@ def _comment(ctx: Ctx, change: _Change, body: str, *, kind: str, public: bool = 
 def add_comment(ctx: Ctx, key: str, body: str, public: bool) -> tuple[Ticket, Comment]:
     ticket, desk = _for_change(ctx, key, None)
     is_responder = has_role(ctx.actor, "responder", ticket.desk)
-    watching = ctx.session.get(Watcher, (ticket.id, ctx.actor.id)) is not None
-    if not is_responder and ticket.reporter_id != ctx.actor.id and not watching:
+    if (
+        not is_responder
+        and ticket.reporter_id != ctx.actor.id
+        and ctx.session.get(Watcher, (ticket.id, ctx.actor.id)) is None
+    ):
         raise Forbidden(f"{ctx.actor.name} may comment only on tickets they filed or watch")
     if not public and not is_responder:
         raise Forbidden("only responders may leave internal (non-public) comments")
