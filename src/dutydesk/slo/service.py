@@ -385,8 +385,9 @@ def ticket_clocks(
         .group_by(TicketClock.ticket_id, TicketClock.name)
     )
     out: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for row in session.scalars(
-        select(TicketClock).where(TicketClock.id.in_(latest)).order_by(TicketClock.id)
+    # Plain rows, not ORM objects: a page shows them and never changes them.
+    for row in session.connection().execute(
+        select(_CLOCKS).where(_CLOCKS.c.id.in_(latest)).order_by(_CLOCKS.c.id)
     ):
         if row.desk not in policy.desks:
             continue
