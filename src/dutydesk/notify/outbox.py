@@ -10,12 +10,12 @@ SQLite the write transaction (``BEGIN IMMEDIATE``) is the single writer.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, func, select, update
+from sqlalchemy import Select, Table, and_, bindparam, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -35,6 +35,7 @@ from dutydesk.notify.models import (
 )
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
+TOO_OLD = "older than notify.expire_after"
 
 
 def row(
@@ -146,23 +147,41 @@ class Claim:
 def claim_messages(db: Database, now: datetime, lease: timedelta, limit: int) -> list[Claim]:
     """Claim up to ``limit`` due messages for ``lease``; each claim counts as an attempt.
 
-    Two statements whatever the batch size: the locking SELECT and one UPDATE.
+    Two statements whatever the batch size: the locking SELECT and one UPDATE. Core rows,
+    not ORM objects: the worker needs the values, not identity-mapped entities.
     """
     token = now + lease
+    t = OUTBOX.c
     with db.write() as s:
-        rows = due(s, MESSAGE, now, limit)
+        stmt = (
+            select(
+                t.id,
+                t.kind,
+                t.channel,
+                t.recipient,
+                t.desk,
+                t.payload,
+                t.attempts,
+                t.delivery_id,
+                t.created_at,
+            )
+            .where(t.state == PENDING, t.due_at <= now, t.kind == MESSAGE)
+            .order_by(t.due_at)  # the index order: a LIMIT stops early on every engine
+            .limit(limit)
+        )
+        conn = s.connection()
+        rows = conn.execute(_locking(s, stmt, skip_locked=True)).all()
         if not rows:
             return []
-        for r in rows:
-            if r.delivery_id is None:  # rows written before delivery ids existed
-                r.delivery_id = str(uuid.uuid4())
-        s.flush()
-        ids = [r.id for r in rows]
-        s.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
-            .values(due_at=token, claimed_until=token, attempts=OutboxMessage.attempts + 1)
-            .execution_options(synchronize_session=False)
+        ids = {r.id: r.delivery_id for r in rows}
+        for rid, did in ids.items():
+            if did is None:  # rows written before delivery ids existed
+                ids[rid] = str(uuid.uuid4())
+                conn.execute(update(OUTBOX).where(t.id == rid).values(delivery_id=ids[rid]))
+        conn.execute(
+            update(OUTBOX)
+            .where(t.id.in_(list(ids)))
+            .values(due_at=token, claimed_until=token, attempts=t.attempts + 1)
         )
         return [
             Claim(
@@ -173,7 +192,7 @@ def claim_messages(db: Database, now: datetime, lease: timedelta, limit: int) ->
                 r.desk,
                 dict(r.payload),
                 r.attempts + 1,
-                r.delivery_id or "",
+                ids[r.id],
                 token,
                 r.created_at,
             )
@@ -181,12 +200,47 @@ def claim_messages(db: Database, now: datetime, lease: timedelta, limit: int) ->
         ]
 
 
-def _held(c: Claim) -> Any:
-    return and_(
-        OutboxMessage.id == c.id,
-        OutboxMessage.state == PENDING,
-        OutboxMessage.claimed_until == c.token,
+def park_unconfigured(
+    session: Session, now: datetime, reasons: Mapping[str, str], limit: int
+) -> tuple[int, int]:
+    """Park up to ``limit`` due messages whose channel is not configured here, unclaimed.
+
+    ``reasons`` maps such a channel to why. Claiming these rows only to park them one by one
+    would cost a lease, a thread hand-off and an UPDATE per row; here it is one SELECT and an
+    UPDATE per reason, with the same result: parked (or expired, if too old to be worth
+    sending, as a delivery attempt would have found), the attempt count untouched, until an
+    admin retries them. Rows another worker holds are not due (their ``due_at`` is their
+    lease), and on PostgreSQL rows being claimed right now are skipped, as a claim would.
+    Returns (parked, expired).
+    """
+    if not reasons:
+        return 0, 0
+    t = OUTBOX.c
+    stmt = (
+        select(t.id, t.channel, t.payload)
+        .where(t.state == PENDING, t.due_at <= now, t.kind == MESSAGE, t.channel.in_(list(reasons)))
+        .order_by(t.due_at)
+        .limit(limit)
     )
+    conn = session.connection()
+    expired: list[int] = []
+    by_reason: dict[str, list[int]] = {}
+    for r in conn.execute(_locking(session, stmt, skip_locked=True)):
+        raw = (r.payload or {}).get("expires_at")
+        if raw is not None and datetime.fromisoformat(str(raw)) < now:
+            expired.append(r.id)
+        else:
+            by_reason.setdefault(reasons[r.channel], []).append(r.id)
+    for state, note, ids in [(EXPIRED, TOO_OLD, expired)] + [
+        (PARKED, reason, ids) for reason, ids in by_reason.items()
+    ]:
+        if ids:
+            conn.execute(
+                update(OUTBOX)
+                .where(t.id.in_(ids))
+                .values(state=state, claimed_until=None, last_error=note[:2000])
+            )
+    return sum(len(ids) for ids in by_reason.values()), len(expired)
 
 
 @dataclass(frozen=True)
@@ -205,38 +259,64 @@ def record(db: Database, outcomes: Sequence[Outcome]) -> None:
 
     Delivered is delivered: recorded even if our lease ran out meanwhile. Anything else is
     written only while we still hold the lease (another worker may have the row by now).
-    Parking and expiry give the attempt back: they are not delivery failures.
+    Parking and expiry give the attempt back: they are not delivery failures. At most one
+    statement per kind of outcome (an executemany for the others): a batch of failures
+    costs no more round trips than a batch of successes.
     """
     if not outcomes:
         return
+    t = OUTBOX.c
     done = [o for o in outcomes if o.state == DELIVERED]
+    held = and_(
+        t.id == bindparam("o_id", type_=t.id.type),
+        t.state == PENDING,
+        t.claimed_until == bindparam("o_token", type_=t.claimed_until.type),
+    )
+    error = bindparam("o_error", type_=t.last_error.type)
+    statements = {
+        PENDING: update(OUTBOX)
+        .where(held)
+        .values(
+            claimed_until=None, last_error=error, due_at=bindparam("o_at", type_=t.due_at.type)
+        ),
+        DEAD: update(OUTBOX)
+        .where(held)
+        .values(
+            claimed_until=None,
+            last_error=error,
+            state=DEAD,
+            dead_at=bindparam("o_at", type_=t.dead_at.type),
+        ),
+    }
+    for given_back in (PARKED, EXPIRED):
+        statements[given_back] = (
+            update(OUTBOX)
+            .where(held)
+            .values(claimed_until=None, last_error=error, state=given_back, attempts=t.attempts - 1)
+        )
+    params: dict[str, list[dict[str, Any]]] = {}
+    for o in outcomes:
+        if o.state == DELIVERED:
+            continue
+        p = {"o_id": o.claim.id, "o_token": o.claim.token, "o_error": (o.error or "")[:2000]}
+        if o.state in (PENDING, DEAD):
+            p["o_at"] = (o.retry_at or o.at) if o.state == PENDING else o.at
+        params.setdefault(o.state, []).append(p)
     with db.write() as s:
+        conn = s.connection()
         if done:  # the common case, in one statement
-            s.execute(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id.in_([o.claim.id for o in done]), OutboxMessage.state == PENDING
-                )
+            conn.execute(
+                update(OUTBOX)
+                .where(t.id.in_([o.claim.id for o in done]), t.state == PENDING)
                 .values(
                     state=DELIVERED,
                     delivered_at=max(o.at for o in done),
                     claimed_until=None,
                     last_error=None,
                 )
-                .execution_options(synchronize_session=False)
             )
-        for o in outcomes:
-            c = o.claim
-            if o.state == DELIVERED:
-                continue
-            values: dict[str, Any] = {"claimed_until": None, "last_error": (o.error or "")[:2000]}
-            if o.state == DEAD:
-                values.update(state=DEAD, dead_at=o.at)
-            elif o.state == PENDING:
-                values.update(due_at=o.retry_at or o.at)
-            else:
-                values.update(state=o.state, attempts=OutboxMessage.attempts - 1)
-            s.execute(update(OutboxMessage).where(_held(c)).values(**values))
+        for state, rows in params.items():
+            conn.execute(statements[state], rows)
 
 
 # ----------------------------------------------------------------------------- admin
@@ -309,6 +389,7 @@ __all__ = [
     "PARKED",
     "PENDING",
     "SKIPPED",
+    "TOO_OLD",
     "Claim",
     "Outcome",
     "claim_messages",
@@ -316,6 +397,7 @@ __all__ = [
     "due",
     "insert_ignore",
     "listing",
+    "park_unconfigured",
     "pending_for",
     "record",
     "retry",

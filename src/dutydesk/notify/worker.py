@@ -5,13 +5,19 @@ One tick, each step its own short transaction:
 1. plan periodic jobs for ``(cursor, now]`` and scan SLO timers (deduplicated inserts);
 2. run due jobs, one locked row per transaction;
 3. fold each person's notices once the first one's batching window has passed;
-4. claim due messages under a lease and deliver them concurrently (a thread pool), each
-   result written as it comes back: delivered, retry later (exponential backoff, honouring
-   ``Retry-After``), dead after the last attempt (or at once on a permanent refusal), or
-   parked when its channel is not configured.
+4. park the due messages of channels not configured here, or expire them if too old to be
+   worth sending (a SELECT and a few UPDATEs per batch: no claims, no attempts);
+5. claim due messages under a lease and deliver them concurrently (a thread pool), each
+   batch's results written together: delivered, retry later (exponential backoff, honouring
+   ``Retry-After``), dead after the last attempt (or at once on a permanent refusal).
+
+One tick does everything due at its instant, so :meth:`Worker.run` starts a tick once per
+``notify.poll`` (1 s by default), busy or idle: anything that falls due is handled within
+``poll`` of its time. It goes round again at once only when a tick stopped at a batch limit
+with due work left; a burst of filings then costs a tick per second, not a tick per filing.
 
 Time comes from the injected clock only, so ``--once --now 2026-12-01T09:00-08:00`` runs the
-worker at that instant. Nothing here sleeps except the idle wait of :meth:`Worker.run`.
+worker at that instant. Nothing here sleeps except the wait between ticks in :meth:`Worker.run`.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, fields
@@ -41,6 +48,7 @@ from dutydesk.state import AppState
 
 log = logging.getLogger("dutydesk.notify")
 MAX_BATCHES_PER_TICK = 50
+PARK_BATCH, MAX_PARK_BATCHES_PER_TICK = 1000, 10
 OUTCOME_STAT = {
     "delivered": "delivered",
     "pending": "retried",
@@ -109,6 +117,13 @@ class Worker:
             max_workers=n.concurrency, thread_name_prefix="dutydesk-deliver"
         )
         self._lock = threading.Lock()
+        # Channels we cannot deliver to; their messages are parked without being claimed.
+        self.unconfigured = {
+            name: ch.reason
+            for name, ch in self.channels.channels.items()
+            if isinstance(ch, NotConfigured)
+        }
+        self.behind = False  # the last tick stopped at a limit with due work left
 
     # ------------------------------------------------------------------ steps
 
@@ -149,6 +164,7 @@ class Worker:
                     continue
                 job.state, job.delivered_at, job.attempts = outbox.DELIVERED, now, job.attempts + 1
                 stats.jobs += 1
+        self.behind = True
 
     def fold(self, now: datetime, stats: TickStats) -> None:
         for _ in range(100):
@@ -159,12 +175,31 @@ class Worker:
                     stats.folded += service.fold(s, self.policy, r, now)
             if len(recipients) < 200:
                 return
+        self.behind = True
+
+    def park(self, now: datetime, stats: TickStats) -> None:
+        if not self.unconfigured:
+            return
+        for _ in range(MAX_PARK_BATCHES_PER_TICK):
+            with self.db.write() as s:
+                parked, expired = outbox.park_unconfigured(s, now, self.unconfigured, PARK_BATCH)
+            stats.parked += parked
+            stats.expired += expired
+            if parked + expired < PARK_BATCH:
+                return
+        self.behind = True
 
     def deliver(self, now: datetime, stats: TickStats) -> None:
         for _ in range(MAX_BATCHES_PER_TICK):
             claims = outbox.claim_messages(self.db, now, self.lease, self.batch)
-            if not claims:
-                return
+            if len(claims) < self.batch:
+                self._deliver_batch(claims, stats)
+                return  # nothing more was due at this instant
+            self._deliver_batch(claims, stats)
+        self.behind = True
+
+    def _deliver_batch(self, claims: list[outbox.Claim], stats: TickStats) -> None:
+        if claims:
             outcomes = [o for o in self.pool.map(self._deliver_one, claims) if o is not None]
             outbox.record(self.db, outcomes)  # one transaction per batch
             for o in outcomes:
@@ -183,7 +218,7 @@ class Worker:
             return None  # too close to the end of our lease: leave it to the next claim
         raw = c.payload.get("expires_at")
         if raw is not None and datetime.fromisoformat(str(raw)) < self.clock():
-            return outbox.Outcome(c, EXPIRED, self.clock(), "older than notify.expire_after")
+            return outbox.Outcome(c, EXPIRED, self.clock(), outbox.TOO_OLD)
         channel = self.channels.get(c.channel or "")
         if isinstance(channel, NotConfigured):
             return outbox.Outcome(c, PARKED, self.clock(), channel.reason)
@@ -218,10 +253,12 @@ class Worker:
     def tick(self) -> TickStats:
         with self._lock:
             stats = TickStats()
+            self.behind = False
             now = self.clock()
             stats.planned, stats.timers = self.plan(now)
             self.run_jobs(now, stats)
             self.fold(now, stats)
+            self.park(now, stats)
             self.deliver(now, stats)
             return stats
 
@@ -236,7 +273,14 @@ class Worker:
         return total
 
     def run(self, stop: threading.Event) -> None:
+        """A tick every ``poll``, busy or idle; the next one at once only while behind.
+
+        A tick handles everything due at its instant, so ticking again as soon as it found
+        work would only pick up rows a few at a time as requests write them, each pass a
+        handful of transactions on the one writer lock and a plan of the periodic jobs.
+        """
         while not stop.is_set():
+            started = time.monotonic()
             try:
                 stats = self.tick()
             except Exception:
@@ -245,8 +289,8 @@ class Worker:
                 continue
             if stats.work:
                 log.info("worker tick: %s", stats.as_dict())
-            else:
-                stop.wait(self.poll)
+            if not self.behind:
+                stop.wait(max(0.0, self.poll - (time.monotonic() - started)))
 
     def close(self) -> None:
         self.pool.shutdown(wait=True)
