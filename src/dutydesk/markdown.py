@@ -37,11 +37,14 @@ _TAGS = {
 _ATTRS = {"a": {"href", "title"}, "img": {"src", "alt", "title"}, "th": {"align"}, "td": {"align"}}
 
 
+# Built once: nh3.clean() would convert the allow-lists on every call.
+_cleaner = nh3.Cleaner(
+    tags=_TAGS,
+    attributes=_ATTRS,
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener noreferrer nofollow",
+)
+
+
 def render(text: str) -> str:
-    return nh3.clean(
-        _md.render(text),
-        tags=_TAGS,
-        attributes=_ATTRS,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer nofollow",
-    )
+    return _cleaner.clean(_md.render(text))
