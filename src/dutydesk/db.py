@@ -7,6 +7,7 @@ when a read lock cannot be upgraded.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +16,8 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+log = logging.getLogger("dutydesk.db")
 
 
 class Base(DeclarativeBase):
@@ -34,6 +37,10 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
+    dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
 
 
 def _sqlite_begin(conn: Any) -> None:
@@ -76,6 +83,7 @@ class Database:
         # SQLite has one writer. Queue this process's writers on a lock instead of letting them
         # collide on the file lock, where SQLite's busy handler sleeps in coarse steps.
         self._write_lock = threading.Lock() if self.sqlite else None
+        self._checkpointer: WalCheckpointer | None = None
 
     @property
     def dialect(self) -> str:
@@ -96,8 +104,63 @@ class Database:
         with self._write_lock, self._write() as session, session.begin():
             yield session
 
+    def checkpoint_in_background(self, interval: float = 0.5) -> None:
+        """For a long-running server on SQLite: copy the WAL back into the database from a
+        background thread, instead of inside whichever commit crosses SQLite's 1000-page
+        mark while holding the write lock. Checkpoints run in SQLite's C code, outside the
+        GIL, and a page rewritten many times between two of them is copied once."""
+        if not self.sqlite or self._checkpointer is not None:
+            return
+        event.listen(self.engine, "connect", _no_autocheckpoint)
+        self.engine.dispose()  # pooled connections reconnect with the pragma
+        self._checkpointer = WalCheckpointer(self, interval)
+        self._checkpointer.start()
+
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
+            self._checkpointer = None
         self.engine.dispose()
+
+
+class WalCheckpointer(threading.Thread):
+    """Runs ``PRAGMA wal_checkpoint(PASSIVE)`` every ``interval`` seconds.
+
+    A passive checkpoint never blocks writers. But SQLite starts the WAL over only when a
+    writer begins at an instant when every frame has been copied, which a steady stream of
+    writers never offers. When the WAL has grown past ``catch_up_frames`` the checkpoint
+    therefore runs while holding this process's write lock; the next writer then finds the
+    WAL fully copied and starts it over, so the WAL stays bounded.
+    """
+
+    def __init__(self, db: Database, interval: float, catch_up_frames: int = 4000) -> None:
+        super().__init__(name="dutydesk-wal-checkpoint", daemon=True)
+        self.db, self.interval, self.catch_up_frames = db, interval, catch_up_frames
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        raw = self.db.engine.raw_connection()
+        try:
+            while not self._stop_event.wait(self.interval):
+                try:
+                    self.checkpoint(raw.driver_connection)
+                except Exception:  # a busy or failing checkpoint is retried next time
+                    log.exception("WAL checkpoint failed")
+            self.checkpoint(raw.driver_connection)
+        finally:
+            raw.close()
+
+    def checkpoint(self, conn: Any) -> tuple[int, int]:
+        """One pass; returns (frames in the WAL, frames copied) after it."""
+        _busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        if frames >= self.catch_up_frames and self.db._write_lock:
+            with self.db._write_lock:
+                _busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        return int(frames), int(copied)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+        self.join(timeout=10)
 
 
 class UTCDateTime(TypeDecorator[datetime]):
