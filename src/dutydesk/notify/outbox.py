@@ -70,13 +70,22 @@ def dialect_insert(session: Session, table: Any) -> Any:
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
+_INSERT_IGNORE: dict[str, Any] = {}
+
+
 def insert_ignore(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     """Insert rows whose dedupe_key is new; rows already there are left alone (same period)."""
     if not rows:
         return 0
-    # Core executemany on the table: no ORM bookkeeping in the hot (ticket) transaction.
-    stmt = dialect_insert(session, OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = session.connection().execute(stmt, list(rows))
+    # Core executemany on the table: no ORM bookkeeping in the hot (ticket) transaction, and
+    # one statement object per dialect, so every filing reuses its compiled form.
+    conn = session.connection()
+    stmt = _INSERT_IGNORE.get(conn.dialect.name)
+    if stmt is None:
+        stmt = _INSERT_IGNORE[conn.dialect.name] = dialect_insert(
+            session, OUTBOX
+        ).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = conn.execute(stmt, list(rows))
     return max(0, int(getattr(result, "rowcount", 0) or 0))
 
 
