@@ -28,12 +28,13 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Component, Event, vCalAddress, vDuration
-
 from dutydesk.oncall.schedule import Shift, local_to_utc
+
+if TYPE_CHECKING:  # icalendar itself is imported where a feed is read or written, not at start
+    from icalendar import Component
 
 __all__ = [
     "PRODID",
@@ -74,6 +75,8 @@ def export_ics(
     Apple) so subscribers poll often enough to see overrides. ``generated_at`` (default: now)
     becomes DTSTAMP; pass it to make the output reproducible.
     """
+    from icalendar import Calendar, Event, vDuration
+
     stamp = _utc_seconds(generated_at or datetime.now(UTC))
     cal = Calendar()
     cal.add("prodid", prodid)
@@ -149,6 +152,8 @@ def _summary_names(summary: str) -> list[str]:
 
 
 def _addresses(value: object) -> list[tuple[str | None, str | None]]:
+    from icalendar import vCalAddress
+
     items = value if isinstance(value, list) else [value]
     out: list[tuple[str | None, str | None]] = []
     for item in items:
@@ -227,6 +232,8 @@ def import_ics(
         if target.lower() not in people:
             raise ValueError(f"alias {key!r} points at unknown user {target!r}")
         alias_map[key.strip().lower()] = people[target.lower()]
+    from icalendar import Calendar
+
     zone = ZoneInfo(default_timezone)
     try:
         cal = Calendar.from_ical(data)

@@ -9,18 +9,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 from collections import Counter, OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from threading import Lock
 
 from dutydesk.errors import NotFound, field_error
-from dutydesk.policy.models import CalendarPolicy, Policy, SloPolicy, parse_duration
-from dutydesk.slo.calendar import BusinessCalendar, country_holiday_provider
+from dutydesk.policy.models import (
+    CalendarPolicy,
+    HolidaysPolicy,
+    Policy,
+    SloPolicy,
+    parse_duration,
+)
+from dutydesk.slo.calendar import BusinessCalendar, HolidayProvider, country_holiday_provider
 from dutydesk.slo.clocks import REAL_TIME, Rule, Timeline
 
 _MAX_POLICIES = 8
+log = logging.getLogger("dutydesk.slo")
 
 
 @dataclass(frozen=True)
@@ -66,10 +75,38 @@ def build_calendar(spec: CalendarPolicy) -> BusinessCalendar:
     """A BusinessCalendar from ``[calendars.X]``: hours, country holidays, extra and remove."""
     hol = spec.holidays
     if hol.country:
-        provider = country_holiday_provider(hol.country, hol.subdivision, hol.extra, hol.remove)
+        provider = _country_holidays(hol.country, hol)
         return BusinessCalendar(spec.timezone, spec.intervals(), holiday_provider=provider)
     dates = set(hol.extra) - set(hol.remove)
     return BusinessCalendar(spec.timezone, spec.intervals(), sorted(dates))
+
+
+def _country_holidays(country: str, hol: HolidaysPolicy) -> HolidayProvider:
+    """The country's holiday tables, loaded when the calendar first looks a holiday up.
+
+    Not when it is built: every start builds each desk's calendar only to compare policy
+    fingerprints (``slo.service.sync``), and loading the ``holidays`` package with its country
+    tables takes about 150 ms.
+    """
+    loaded: list[HolidayProvider] = []
+
+    def provide(year: int) -> Iterable[date]:
+        if not loaded:
+            loaded.append(country_holiday_provider(country, hol.subdivision, hol.extra, hol.remove))
+        return loaded[0](year)
+
+    return provide
+
+
+def load_holidays(policy: Policy, today: date) -> None:
+    """Load the holiday tables of the desks' calendars now, so that the first business-time
+    computation does not wait for them (``dutydesk serve`` runs this on a thread once it
+    listens). An unknown country is logged here, the earliest it shows."""
+    for name in sorted({d.calendar for d in policy.desks.values() if d.calendar}):
+        try:
+            calendar(policy, name).is_holiday(today)
+        except (NotFound, ValueError) as exc:
+            log.warning("calendar %s: %s", name, exc)
 
 
 def calendar(policy: Policy, name: str) -> BusinessCalendar:

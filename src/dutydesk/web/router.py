@@ -15,9 +15,10 @@ from dutydesk.web.deps import PageRoute, error_page
 
 STATIC = Path(__file__).parent / "static"
 
-router = APIRouter(include_in_schema=False)
-for _pages in (auth_pages, desk_pages, ticket_pages, people_pages):
-    router.include_router(_pages.router)
+# Each page router goes straight onto the app: FastAPI builds an included route's handler once
+# per inclusion, and one more router around these built every page's handler in create_app,
+# only for the app to build them again on the first request.
+PAGES = (auth_pages.router, desk_pages.router, ticket_pages.router, people_pages.router)
 
 
 class _FallbackRoute(PageRoute):
@@ -45,6 +46,7 @@ def static_files() -> StaticFiles:
 
 def install(app: FastAPI) -> None:
     """Pages first, then /static, then the HTML 404 for any other address (keep it last)."""
-    app.include_router(router)
+    for pages in PAGES:
+        app.include_router(pages)
     app.mount("/static", static_files(), name="static")
     app.include_router(fallback)
