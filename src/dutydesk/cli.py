@@ -360,10 +360,6 @@ def serve(
                     target=load_holidays, args=(state.policy, state.now().date()), daemon=True
                 ).start()
 
-    # A young-generation collection every 700 allocations ran about once per request and, on
-    # a page of 50 tickets, cost more than a tenth of it; every 7,000 it is a rare event.
-    gc.set_threshold(7000, 10, 10)
-
     # What uvicorn.run(api, ...) does for one process without reload.
     server = Server(
         uvicorn.Config(api, host=host, port=port, log_level="warning", access_log=False)

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
@@ -120,7 +121,9 @@ def write(
 ) -> JSONResponse:
     """Run one use case in one transaction, honouring an Idempotency-Key on POST.
 
-    ``produce`` returns (status, JSON-able body, version for the ETag or None).
+    ``produce`` returns (status, body, version for the ETag or None); the body is JSON-able
+    or a pydantic model, which is serialized by pydantic's own encoder (several times faster
+    than building a dict for ``json.dumps``; a ticket is some forty fields).
     A retry with the same key and body gets the first response; a different body is a 422.
     """
     key = request.headers.get("idempotency-key") if request.method == "POST" else None
@@ -146,7 +149,7 @@ def write(
                             key=key,
                             request_hash=digest,
                             status_code=status,
-                            response=body,
+                            response=_jsonable(body),
                             etag=etag(version) if version is not None else None,
                             created_at=ctx.now,
                         )
@@ -159,8 +162,21 @@ def write(
         headers = {"ETag": etag(version)} if version is not None else {}
         if location is not None:
             headers["Location"] = location(body)
-        return JSONResponse(body, status_code=status, headers=headers)
+        return ModelJSONResponse(body, status_code=status, headers=headers)
     raise Invalid("the request could not be completed; retry it")
+
+
+class ModelJSONResponse(JSONResponse):
+    """A JSON response that serializes a pydantic model with pydantic's own encoder."""
+
+    def render(self, content: Any) -> bytes:
+        if isinstance(content, BaseModel):
+            return content.model_dump_json().encode()
+        return super().render(content)
+
+
+def _jsonable(body: Any) -> Any:
+    return body.model_dump(mode="json") if isinstance(body, BaseModel) else body
 
 
 def _replay(rec: IdempotencyRecord, digest: str) -> JSONResponse:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
@@ -122,6 +122,10 @@ def notice_row(
 
 # ----------------------------------------------------------------------------- the hook
 
+# Built once (expanding IN): the hook runs in every ticket transaction.
+_USERS_BY_ID = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
+_USERS_BY_NAME = select(User).where(User.name.in_(bindparam("names", expanding=True)))
+
 
 def on_change(
     ctx: Ctx,
@@ -168,9 +172,10 @@ def on_change(
         users = {u.id: u for u in known_users}
         ids = (watcher_ids | {ticket.reporter_id} | ({ticket.assignee_id} - {None})) - set(users)
         names = (set(mention_names) | set(oncall_names)) - {u.name for u in known_users}
-        cond = ([User.id.in_(ids)] if ids else []) + ([User.name.in_(names)] if names else [])
-        if cond:
-            users.update((u.id, u) for u in s.scalars(select(User).where(or_(*cond))))
+        if ids:
+            users.update((u.id, u) for u in s.scalars(_USERS_BY_ID, {"ids": list(ids)}))
+        if names - {u.name for u in users.values()}:
+            users.update((u.id, u) for u in s.scalars(_USERS_BY_NAME, {"names": list(names)}))
     by_name = {u.name: u for u in users.values()}
     insiders = frozenset(uid for uid, u in users.items() if has_role(u, "responder", ticket.desk))
 

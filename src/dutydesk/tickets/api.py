@@ -40,7 +40,7 @@ router = APIRouter(prefix="/api/v1", tags=["tickets"])
 def _one(ctx: Ctx, ticket: Ticket) -> tuple[int, Any, int]:
     ctx.session.flush()
     [out] = queries.present(ctx.session, ctx.policy, [ticket], ctx.now)
-    return 200, out.model_dump(mode="json"), ticket.version
+    return 200, out, ticket.version
 
 
 @router.post("/desks/{desk}/tickets", status_code=201, response_model=TicketOut)
@@ -49,8 +49,7 @@ def file_ticket(
 ) -> JSONResponse:
     def produce(ctx: Ctx) -> tuple[int, Any, int]:
         filed = service.file(ctx, desk, body)
-        out = queries.present_filed(ctx.policy, filed, ctx.now)
-        return 201, out.model_dump(mode="json"), filed.ticket.version
+        return 201, queries.present_filed(ctx.policy, filed, ctx.now), filed.ticket.version
 
     return write(
         state,
@@ -58,7 +57,7 @@ def file_ticket(
         request,
         body.model_dump_json(),
         produce,
-        location=lambda out: f"/api/v1/tickets/{out['key']}",
+        location=lambda out: f"/api/v1/tickets/{out.key}",
     )
 
 
