@@ -1,11 +1,20 @@
-"""A configured PostgreSQL that does not answer fails the run loudly; it never skips."""
+"""The database contract: a configured PostgreSQL that does not answer fails the run loudly
+(it never skips), and pooled connections the server dropped are replaced."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import OperationalError
+
+from dutydesk.db import Database
+from tests.conftest import PG_URL
 
 
 def test_unreachable_test_database_fails_the_run() -> None:
@@ -33,3 +42,37 @@ def test_unreachable_test_database_fails_the_run() -> None:
     assert proc.returncode != 0
     assert "does not answer" in proc.stdout + proc.stderr
     assert "passed" not in proc.stdout.splitlines()[-1]
+
+
+@pytest.mark.skipif(not PG_URL, reason="a server connection to drop is a PostgreSQL matter")
+def test_an_idle_connection_the_server_dropped_is_replaced_not_served(db: Database) -> None:
+    fresh = Database(db.url, pool_size=1, max_overflow=0, ping_after_idle=0.2)
+    try:
+        with fresh.read() as s:
+            pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
+        with db.engine.connect() as admin:  # a restart, as the pooled connection sees it
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        time.sleep(0.3)
+        with fresh.read() as s:
+            assert s.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        fresh.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="pool behaviour on a server connection")
+def test_a_connection_used_a_moment_ago_is_not_pinged_again(db: Database) -> None:
+    fresh = Database(db.url, pool_size=1, max_overflow=0, ping_after_idle=60)
+    try:
+        with fresh.read() as s:
+            pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
+        with db.engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        time.sleep(0.1)
+        # Within the idle window the dead connection is handed out unpinged, and the first
+        # statement finds out (SQLAlchemy then invalidates the pool): the window is real.
+        with pytest.raises(OperationalError), fresh.read() as s:
+            s.execute(text("SELECT 1"))
+        with fresh.read() as s:
+            assert s.execute(text("SELECT 1")).scalar() == 1
+    finally:
+        fresh.dispose()

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 log = logging.getLogger("dutydesk.db")
@@ -56,8 +58,46 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    ping_after = kwargs.pop("ping_after_idle", PING_AFTER_IDLE)
+    engine = create_engine(url, **kwargs)
+    IdlePing(ping_after).listen(engine)
+    return engine
+
+
+PING_AFTER_IDLE = 5.0  # seconds
+
+
+class IdlePing:
+    """Pessimistic disconnect handling for connections that sat idle in the pool.
+
+    A connection idle for a while may have been dropped (a database restart, a firewall), so
+    it is pinged before use and replaced if dead. One that was in use a moment ago is handed
+    out as is: pinging on every checkout (``pool_pre_ping``) cost a round trip per request.
+    """
+
+    def __init__(self, after: float) -> None:
+        self.after = after
+
+    def listen(self, engine: Engine) -> None:
+        event.listen(engine, "connect", self._mark)
+        event.listen(engine, "checkin", self._mark)
+        event.listen(engine, "checkout", self._checkout)
+
+    @staticmethod
+    def _mark(_dbapi_conn: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def _checkout(self, dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("idle_since")
+        if since is not None and time.monotonic() - since < self.after:
+            return
+        try:
+            cursor = dbapi_conn.cursor()
+            cursor.execute("SELECT 1")
+            cursor.close()
+            dbapi_conn.rollback()
+        except Exception as exc:  # the pool replaces it and retries the checkout
+            raise DisconnectionError(f"idle connection is gone: {exc}") from exc
 
 
 class Database:
