@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.service import has_role
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import NotFound
-from dutydesk.http.deps import Actor, IfMatch, State, etag, write
+from dutydesk.http.deps import Actor, IfMatch, ModelJSONResponse, State, etag, write
 from dutydesk.tickets import queries, service
 from dutydesk.tickets.models import SavedFilter, Ticket
 from dutydesk.tickets.schemas import (
@@ -66,7 +66,7 @@ def get_ticket(key: str, state: State, actor: Actor) -> JSONResponse:
     with state.db.read() as s:
         ticket = service.get_ticket(s, key)
         [out] = queries.present(s, state.policy, [ticket], state.now())
-    return JSONResponse(out.model_dump(mode="json"), headers={"ETag": etag(ticket.version)})
+    return ModelJSONResponse(out, headers={"ETag": etag(ticket.version)})
 
 
 @router.patch("/tickets/{key}", response_model=TicketOut)
@@ -248,14 +248,16 @@ def ticket_filter(
 Filter = Annotated[TicketFilter, Depends(ticket_filter)]
 
 
-def _page(state: State, tickets: list[Ticket], nxt: str | None, s: Session) -> TicketPage:
-    return TicketPage(items=queries.present(s, state.policy, tickets, state.now()), next_cursor=nxt)
+def _page(state: State, tickets: list[Ticket], nxt: str | None, s: Session) -> JSONResponse:
+    # Serialized here by pydantic's encoder; FastAPI would dump the page to dicts first.
+    items = queries.present(s, state.policy, tickets, state.now())
+    return ModelJSONResponse(TicketPage(items=items, next_cursor=nxt))
 
 
 @router.get("/tickets", response_model=TicketPage)
 def list_tickets(
     state: State, actor: Actor, f: Filter, limit: int = 50, cursor: str | None = None
-) -> TicketPage:
+) -> JSONResponse:
     with state.db.read() as s:
         tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor)
         return _page(state, tickets, nxt, s)
@@ -269,7 +271,7 @@ def desk_queue(
     limit: int = 50,
     cursor: str | None = None,
     backlog: bool = False,
-) -> TicketPage:
+) -> JSONResponse:
     """Open tickets in the desk's order; ``backlog=true`` lists those below admission."""
     desk_policy(state.policy, desk)
     with state.db.read() as s:
@@ -297,7 +299,7 @@ def saved_filters(state: State, actor: Actor) -> list[dict[str, Any]]:
 @router.get("/saved-filters/{name}/tickets", response_model=TicketPage, tags=["saved filters"])
 def saved_filter_tickets(
     name: str, state: State, actor: Actor, limit: int = 50, cursor: str | None = None
-) -> TicketPage:
+) -> JSONResponse:
     with state.db.read() as s:
         row = s.scalar(select(SavedFilter).where(SavedFilter.name == name))
         if row is None or not (row.shared or row.owner_id == actor.id):
