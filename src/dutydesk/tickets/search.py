@@ -30,9 +30,17 @@ def _sqlite(session: Session) -> bool:
 
 
 _FTS_INSERT = text("INSERT INTO tickets_fts(rowid, title, body) VALUES (:id, :t, :b)")
+_FTS_DELETE = text("DELETE FROM tickets_fts WHERE rowid = :id")
 _TSV_SET = text(
     "UPDATE tickets SET search_vector = setweight(to_tsvector('english', :t), 'A')"
     " || setweight(to_tsvector('english', :b), 'B') WHERE id = :id"
+)
+
+
+_FTS_APPEND = text("UPDATE tickets_fts SET body = body || char(10) || :c WHERE rowid = :id")
+_TSV_APPEND = text(
+    "UPDATE tickets SET search_vector = coalesce(search_vector, ''::tsvector)"
+    " || setweight(to_tsvector('english', :c), 'B') WHERE id = :id"
 )
 
 
@@ -41,12 +49,14 @@ def store(session: Session, rows: list[dict[str, Any]], *, replace: bool = False
 
     ``replace`` drops the SQLite rows first (PostgreSQL overwrites the column either way).
     """
+    # On the connection, not through the session: plain SQL needs no ORM execution (or flush).
+    conn = session.connection()
     if not _sqlite(session):
-        session.execute(_TSV_SET, rows)
+        conn.execute(_TSV_SET, rows)
         return
     if replace:
-        session.execute(text("DELETE FROM tickets_fts WHERE rowid = :id"), rows)
-    session.execute(_FTS_INSERT, rows)
+        conn.execute(_FTS_DELETE, rows)
+    conn.execute(_FTS_INSERT, rows)
 
 
 def index_new(session: Session, ticket: Ticket) -> None:
@@ -61,19 +71,8 @@ def reindex(session: Session, ticket: Ticket) -> None:
 
 
 def index_comment(session: Session, ticket_id: int, body: str) -> None:
-    if _sqlite(session):
-        session.execute(
-            text("UPDATE tickets_fts SET body = body || char(10) || :c WHERE rowid = :id"),
-            {"id": ticket_id, "c": body},
-        )
-    else:
-        session.execute(
-            text(
-                "UPDATE tickets SET search_vector = coalesce(search_vector, ''::tsvector)"
-                " || setweight(to_tsvector('english', :c), 'B') WHERE id = :id"
-            ),
-            {"id": ticket_id, "c": body},
-        )
+    stmt = _FTS_APPEND if _sqlite(session) else _TSV_APPEND
+    session.connection().execute(stmt, {"id": ticket_id, "c": body})
 
 
 def apply_match(
