@@ -308,6 +308,24 @@ def scans(db: Database, n: int, reps: int) -> list[tuple[str, float, float, int]
     return out
 
 
+def ensure_database(url: str) -> None:
+    """Create the benchmark's PostgreSQL database when it does not exist yet."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    admin = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            exists = conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": target.database}
+            ).scalar()
+            if not exists:
+                conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    finally:
+        admin.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pg", help="also run on this PostgreSQL URL (its public schema is reset)")
@@ -319,6 +337,8 @@ def main() -> None:
         f"python {sys.version.split()[0]}; receiver and worker on 127.0.0.1; shared machine, read ratios\n"
     )
 
+    if args.pg:
+        ensure_database(args.pg)
     receiver = Receiver()
     try:
         n = args.deliveries
