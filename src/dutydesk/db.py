@@ -50,6 +50,9 @@ def _sqlite_begin(conn: Any) -> None:
     conn.exec_driver_sql(f"BEGIN {mode}")
 
 
+PING_AFTER_IDLE = 5.0  # seconds a pooled PostgreSQL connection may sit before a ping
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if is_sqlite(url):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
@@ -62,9 +65,6 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     engine = create_engine(url, **kwargs)
     IdlePing(ping_after).listen(engine)
     return engine
-
-
-PING_AFTER_IDLE = 5.0  # seconds
 
 
 class IdlePing:
