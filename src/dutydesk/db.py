@@ -10,16 +10,21 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
+if TYPE_CHECKING:
+    from dutydesk.group_commit import GroupCommit
+
 log = logging.getLogger("dutydesk.db")
+
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
@@ -124,6 +129,7 @@ class Database:
         # collide on the file lock, where SQLite's busy handler sleeps in coarse steps.
         self._write_lock = threading.Lock() if self.sqlite else None
         self._checkpointer: WalCheckpointer | None = None
+        self._group: GroupCommit | None = None
 
     @property
     def dialect(self) -> str:
@@ -144,6 +150,29 @@ class Database:
         with self._write_lock, self._write() as session, session.begin():
             yield session
 
+    async def run_write(self, job: Callable[[Session], T]) -> T:
+        """From the event loop: ``job(session)`` in one write transaction, without blocking
+        the loop. SQLite queues it on the writer thread, which may commit it together with
+        other queued jobs (see ``group_commit``); PostgreSQL runs it in the threadpool, where
+        writers proceed side by side."""
+        if self.sqlite:
+            if self._group is None:
+                from dutydesk.group_commit import GroupCommit
+
+                self._group = GroupCommit(self)
+            return await self._group.run(job)
+        import anyio.to_thread
+
+        return await anyio.to_thread.run_sync(self._run_job, job)
+
+    def _run_job(self, job: Callable[[Session], T]) -> T:
+        with self.write() as session:
+            return job(session)
+
+    @property
+    def group_commit(self) -> GroupCommit | None:
+        return self._group
+
     def checkpoint_in_background(self, interval: float = 0.5) -> None:
         """For a long-running server on SQLite: copy the WAL back into the database from a
         background thread, instead of inside whichever commit crosses SQLite's 1000-page
@@ -157,6 +186,9 @@ class Database:
         self._checkpointer.start()
 
     def dispose(self) -> None:
+        if self._group is not None:
+            self._group.stop()
+            self._group = None
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None

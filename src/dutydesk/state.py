@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select
 
@@ -18,6 +19,8 @@ from dutydesk.db import Database
 from dutydesk.policy.models import Policy
 from dutydesk.tickets.models import DeskCounter, SavedFilter
 from dutydesk.tickets.queries import saved_filter_query
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -35,6 +38,13 @@ class AppState:
         """One use case, one transaction. ``actor`` was just loaded by authentication."""
         with self.db.write() as session:
             yield Ctx(session, self.policy, actor, self.now())
+
+    async def run(self, actor: User, use_case: Callable[[Ctx], T]) -> T:
+        """One use case, one transaction, awaited from the event loop (see ``Database.run_write``:
+        on SQLite it may share its commit with other queued use cases)."""
+        return await self.db.run_write(
+            lambda session: use_case(Ctx(session, self.policy, actor, self.now()))
+        )
 
 
 def sync_policy(db: Database, policy: Policy, now: datetime) -> None:

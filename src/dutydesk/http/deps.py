@@ -111,7 +111,7 @@ def etag(version: int) -> str:
 Produce = Callable[[Ctx], tuple[int, Any, int | None]]
 
 
-def write(
+async def write(
     state: AppState,
     actor: User,
     request: Request,
@@ -130,35 +130,42 @@ def write(
     if key is not None and not 1 <= len(key) <= 200:
         raise field_error("Idempotency-Key", "use 1 to 200 characters")
     digest = hashlib.sha256(f"{request.method} {request.url.path}\n{payload}".encode()).hexdigest()
+
+    def use_case(ctx: Ctx) -> tuple[int, Any, int | None] | JSONResponse:
+        if key is not None:
+            rec = ctx.session.scalar(
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == key
+                )
+            )
+            if rec is not None:
+                return _replay(rec, digest)
+        status, body, version = produce(ctx)
+        if key is not None:
+            ctx.session.add(
+                IdempotencyRecord(
+                    user_id=actor.id,
+                    key=key,
+                    request_hash=digest,
+                    status_code=status,
+                    response=_jsonable(body),
+                    etag=etag(version) if version is not None else None,
+                    created_at=ctx.now,
+                )
+            )
+            ctx.session.flush()
+        return status, body, version
+
     for _attempt in range(2):
         try:
-            with state.write(actor) as ctx:
-                if key is not None:
-                    rec = ctx.session.scalar(
-                        select(IdempotencyRecord).where(
-                            IdempotencyRecord.user_id == actor.id, IdempotencyRecord.key == key
-                        )
-                    )
-                    if rec is not None:
-                        return _replay(rec, digest)
-                status, body, version = produce(ctx)
-                if key is not None:
-                    ctx.session.add(
-                        IdempotencyRecord(
-                            user_id=actor.id,
-                            key=key,
-                            request_hash=digest,
-                            status_code=status,
-                            response=_jsonable(body),
-                            etag=etag(version) if version is not None else None,
-                            created_at=ctx.now,
-                        )
-                    )
-                    ctx.session.flush()
+            done = await state.run(actor, use_case)
         except IntegrityError:
             if key is None:
                 raise
             continue  # a concurrent request with the same key won: replay its answer
+        if isinstance(done, JSONResponse):
+            return done
+        status, body, version = done
         headers = {"ETag": etag(version)} if version is not None else {}
         if location is not None:
             headers["Location"] = location(body)

@@ -208,11 +208,11 @@ def overrides(
 
 
 @router.post("/rotations/{name}/overrides", status_code=201, response_model=OverrideOut)
-def create_override(
+async def create_override(
     name: str, body: OverrideIn, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     """Someone covers a layer over a time range (from now on)."""
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -222,7 +222,7 @@ def create_override(
 
 
 @router.patch("/rotations/{name}/overrides/{override_id}", response_model=OverrideOut)
-def change_override(
+async def change_override(
     name: str,
     override_id: int,
     body: OverrideChange,
@@ -230,7 +230,7 @@ def change_override(
     state: State,
     actor: Actor,
 ) -> JSONResponse:
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -240,11 +240,11 @@ def change_override(
 
 
 @router.delete("/rotations/{name}/overrides/{override_id}", response_model=OverrideOut)
-def undo_override(
+async def undo_override(
     name: str, override_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     """Undo an override: cancelled if it has not started, cut at now if it is under way."""
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -254,16 +254,18 @@ def undo_override(
 
 
 @router.post("/rotations/{name}/overrides/{override_id}/undo", response_model=OverrideOut)
-def undo_override_post(
+async def undo_override_post(
     name: str, override_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
-    return undo_override(name, override_id, request, state, actor)
+    return await undo_override(name, override_id, request, state, actor)
 
 
 @router.post("/rotations/{name}/take", status_code=201, response_model=OverrideOut)
-def take(name: str, body: TakeIn, request: Request, state: State, actor: Actor) -> JSONResponse:
+async def take(
+    name: str, body: TakeIn, request: Request, state: State, actor: Actor
+) -> JSONResponse:
     """Take the current shift of a layer from whoever holds it, until the next handoff."""
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -281,11 +283,11 @@ def swaps(name: str, state: State, actor: Actor, all: bool = False) -> list[dict
 
 
 @router.post("/rotations/{name}/swaps", status_code=201, response_model=SwapOut)
-def create_swap(
+async def create_swap(
     name: str, body: SwapIn, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     """Two people exchange two whole shifts that have not started."""
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -295,19 +297,19 @@ def create_swap(
 
 
 @router.delete("/rotations/{name}/swaps/{swap_id}", response_model=SwapOut)
-def undo_swap(
+async def undo_swap(
     name: str, swap_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
-    return write(
+    return await write(
         state, actor, request, "", lambda ctx: _ok(service.undo_swap(ctx, name, swap_id), SwapOut)
     )
 
 
 @router.post("/rotations/{name}/swaps/{swap_id}/undo", response_model=SwapOut)
-def undo_swap_post(
+async def undo_swap_post(
     name: str, swap_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
-    return undo_swap(name, swap_id, request, state, actor)
+    return await undo_swap(name, swap_id, request, state, actor)
 
 
 # ----------------------------------------------------------------------------- time off
@@ -327,9 +329,11 @@ def time_off(
 
 
 @router.post("/time-off", status_code=201, response_model=TimeOffOut)
-def add_time_off(body: TimeOffIn, request: Request, state: State, actor: Actor) -> JSONResponse:
+async def add_time_off(
+    body: TimeOffIn, request: Request, state: State, actor: Actor
+) -> JSONResponse:
     """Declare time off (yours, or anyone's as a lead); rotations work around it."""
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -339,8 +343,10 @@ def add_time_off(body: TimeOffIn, request: Request, state: State, actor: Actor) 
 
 
 @router.delete("/time-off/{time_off_id}", response_model=TimeOffOut)
-def cancel_time_off(time_off_id: int, request: Request, state: State, actor: Actor) -> JSONResponse:
-    return write(
+async def cancel_time_off(
+    time_off_id: int, request: Request, state: State, actor: Actor
+) -> JSONResponse:
+    return await write(
         state,
         actor,
         request,
@@ -350,10 +356,10 @@ def cancel_time_off(time_off_id: int, request: Request, state: State, actor: Act
 
 
 @router.post("/time-off/{time_off_id}/cancel", response_model=TimeOffOut)
-def cancel_time_off_post(
+async def cancel_time_off_post(
     time_off_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
-    return cancel_time_off(time_off_id, request, state, actor)
+    return await cancel_time_off(time_off_id, request, state, actor)
 
 
 # ----------------------------------------------------------------------------- membership
@@ -366,11 +372,11 @@ def memberships(name: str, state: State, actor: Actor) -> list[dict[str, Any]]:
 
 
 @router.post("/rotations/{name}/members", status_code=201, response_model=MembershipOut)
-def change_membership(
+async def change_membership(
     name: str, body: MembershipIn, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     """Someone joins or leaves a layer from a date (shifts already started never move)."""
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -380,10 +386,10 @@ def change_membership(
 
 
 @router.delete("/rotations/{name}/members/{membership_id}", response_model=MembershipOut)
-def cancel_membership(
+async def cancel_membership(
     name: str, membership_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -396,7 +402,7 @@ def cancel_membership(
 
 
 @router.post("/rotations/{name}/import", response_model=ImportOut)
-def import_ics(
+async def import_ics(
     name: str, body: ImportIn, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     """Store an iCalendar export's shifts (from now on) as overrides; ``dry_run`` to preview."""
@@ -405,7 +411,7 @@ def import_ics(
         out = ImportOut.model_validate(service.import_calendar(ctx, name, body))
         return (200 if body.dry_run else 201), out.model_dump(mode="json"), None
 
-    return write(state, actor, request, body.model_dump_json(), produce)
+    return await write(state, actor, request, body.model_dump_json(), produce)
 
 
 # ----------------------------------------------------------------------------- reports
@@ -522,9 +528,11 @@ def person_calendar(
 
 
 @router.post("/rotations/{name}/feed-tokens", status_code=201, response_model=FeedTokenOut)
-def rotation_feed_token(name: str, request: Request, state: State, actor: Actor) -> JSONResponse:
+async def rotation_feed_token(
+    name: str, request: Request, state: State, actor: Actor
+) -> JSONResponse:
     """A secret calendar link for the rotation (shown once; revoke with DELETE)."""
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -534,9 +542,11 @@ def rotation_feed_token(name: str, request: Request, state: State, actor: Actor)
 
 
 @router.post("/people/{name}/feed-tokens", status_code=201, response_model=FeedTokenOut)
-def person_feed_token(name: str, request: Request, state: State, actor: Actor) -> JSONResponse:
+async def person_feed_token(
+    name: str, request: Request, state: State, actor: Actor
+) -> JSONResponse:
     """A secret calendar link for one person's shifts (theirs, or anyone's for a lead)."""
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -552,8 +562,10 @@ def feed_tokens(state: State, actor: Actor) -> list[dict[str, Any]]:
 
 
 @router.delete("/feed-tokens/{token_id}", response_model=FeedTokenOut)
-def revoke_feed_token(token_id: int, request: Request, state: State, actor: Actor) -> JSONResponse:
-    return write(
+async def revoke_feed_token(
+    token_id: int, request: Request, state: State, actor: Actor
+) -> JSONResponse:
+    return await write(
         state,
         actor,
         request,

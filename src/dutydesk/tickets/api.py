@@ -44,14 +44,14 @@ def _one(ctx: Ctx, ticket: Ticket) -> tuple[int, Any, int]:
 
 
 @router.post("/desks/{desk}/tickets", status_code=201, response_model=TicketOut)
-def file_ticket(
+async def file_ticket(
     desk: str, body: FileTicket, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     def produce(ctx: Ctx) -> tuple[int, Any, int]:
         filed = service.file(ctx, desk, body)
         return 201, queries.present_filed(ctx.policy, filed, ctx.now), filed.ticket.version
 
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -70,10 +70,10 @@ def get_ticket(key: str, state: State, actor: Actor) -> JSONResponse:
 
 
 @router.patch("/tickets/{key}", response_model=TicketOut)
-def patch_ticket(
+async def patch_ticket(
     key: str, body: TicketPatch, request: Request, state: State, actor: Actor, version: IfMatch
 ) -> JSONResponse:
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -83,10 +83,10 @@ def patch_ticket(
 
 
 @router.post("/tickets/{key}/move", response_model=TicketOut)
-def move(
+async def move(
     key: str, body: MoveIn, request: Request, state: State, actor: Actor, version: IfMatch
 ) -> JSONResponse:
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -98,10 +98,10 @@ def move(
 
 
 @router.post("/tickets/{key}/assign", response_model=TicketOut)
-def assign(
+async def assign(
     key: str, body: AssignIn, request: Request, state: State, actor: Actor, version: IfMatch
 ) -> JSONResponse:
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -111,10 +111,10 @@ def assign(
 
 
 @router.post("/tickets/{key}/triage", response_model=TicketOut)
-def triage(
+async def triage(
     key: str, body: TriageIn, request: Request, state: State, actor: Actor, version: IfMatch
 ) -> JSONResponse:
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -124,10 +124,10 @@ def triage(
 
 
 @router.post("/tickets/{key}/block", response_model=TicketOut)
-def block(
+async def block(
     key: str, body: BlockIn, request: Request, state: State, actor: Actor, version: IfMatch
 ) -> JSONResponse:
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -137,19 +137,19 @@ def block(
 
 
 @router.post("/tickets/{key}/unblock", response_model=TicketOut)
-def unblock(
+async def unblock(
     key: str, request: Request, state: State, actor: Actor, version: IfMatch
 ) -> JSONResponse:
-    return write(
+    return await write(
         state, actor, request, "", lambda ctx: _one(ctx, service.unblock(ctx, key, version))
     )
 
 
 @router.post("/tickets/{key}/rank", response_model=TicketOut)
-def rank(
+async def rank(
     key: str, body: RankIn, request: Request, state: State, actor: Actor, version: IfMatch
 ) -> JSONResponse:
-    return write(
+    return await write(
         state,
         actor,
         request,
@@ -159,7 +159,7 @@ def rank(
 
 
 @router.post("/tickets/{key}/comments", status_code=201, response_model=CommentOut)
-def comment(
+async def comment(
     key: str, body: CommentIn, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     def produce(ctx: Ctx) -> tuple[int, Any, int]:
@@ -174,7 +174,7 @@ def comment(
         )
         return 201, out.model_dump(mode="json"), ticket.version
 
-    return write(state, actor, request, body.model_dump_json(), produce)
+    return await write(state, actor, request, body.model_dump_json(), produce)
 
 
 @router.get("/tickets/{key}/comments", response_model=list[CommentOut])
