@@ -20,7 +20,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from dutydesk.db import Database
+from dutydesk.db import Database, Prepared
 from dutydesk.errors import NotFound, field_error
 from dutydesk.notify.models import (
     DEAD,
@@ -70,7 +70,25 @@ def dialect_insert(session: Session, table: Any) -> Any:
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(table)
 
 
-_INSERT_IGNORE: dict[str, Any] = {}
+_ROW_COLUMNS = (
+    "kind",
+    "dedupe_key",
+    "due_at",
+    "payload",
+    "attempts",
+    "created_at",
+    "state",
+    "channel",
+    "recipient",
+    "desk",
+    "delivery_id",
+)
+_INSERT_IGNORE = {
+    name: Prepared(
+        insert_(OUTBOX).on_conflict_do_nothing(index_elements=["dedupe_key"]), _ROW_COLUMNS
+    )
+    for name, insert_ in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 def insert_ignore(session: Session, rows: Sequence[dict[str, Any]]) -> int:
@@ -80,12 +98,7 @@ def insert_ignore(session: Session, rows: Sequence[dict[str, Any]]) -> int:
     # Core executemany on the table: no ORM bookkeeping in the hot (ticket) transaction, and
     # one statement object per dialect, so every filing reuses its compiled form.
     conn = session.connection()
-    stmt = _INSERT_IGNORE.get(conn.dialect.name)
-    if stmt is None:
-        stmt = _INSERT_IGNORE[conn.dialect.name] = dialect_insert(
-            session, OUTBOX
-        ).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = conn.execute(stmt, list(rows))
+    result = _INSERT_IGNORE[conn.dialect.name].executemany(conn, list(rows))
     return max(0, int(getattr(result, "rowcount", 0) or 0))
 
 

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
 from dutydesk.context import Ctx
-from dutydesk.db import Database
+from dutydesk.db import Database, Prepared
 from dutydesk.errors import field_error
 from dutydesk.policy.models import Policy
 from dutydesk.slo import clocks as rules
@@ -78,6 +78,7 @@ _FIELDS = (
     "elapsed_seconds",
 )
 _MUTABLE = tuple(f for f in _FIELDS if f not in ("name", "cycle", "started_at"))
+_INSERT_CLOCKS = Prepared(insert(_CLOCKS), ("ticket_id", "desk", *_FIELDS, "pauses"))
 # What changes while a clock stays running or paused (most rows of a recompute).
 _SCHEDULE = (
     "rule",
@@ -161,8 +162,8 @@ def on_change(ctx: Ctx, ticket: Ticket, *, new: bool = False) -> list[Clock]:
                 if getattr(row, name) != value:
                     setattr(row, name, value)
     if started:  # new rows only: a Core insert, no unit-of-work bookkeeping
-        ctx.session.connection().execute(
-            insert(_CLOCKS),
+        _INSERT_CLOCKS.executemany(
+            ctx.session.connection(),
             [{"ticket_id": ticket.id, "desk": ticket.desk, **_values(c, slo)} for c in started],
         )
     return started

@@ -20,6 +20,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
+from dutydesk.db import Prepared
 from dutydesk.tickets.models import Comment, Ticket
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -29,11 +30,13 @@ def _sqlite(session: Session) -> bool:
     return session.get_bind().dialect.name == "sqlite"
 
 
-_FTS_INSERT = text("INSERT INTO tickets_fts(rowid, title, body) VALUES (:id, :t, :b)")
+_FTS_INSERT = Prepared(text("INSERT INTO tickets_fts(rowid, title, body) VALUES (:id, :t, :b)"))
 _FTS_DELETE = text("DELETE FROM tickets_fts WHERE rowid = :id")
-_TSV_SET = text(
-    "UPDATE tickets SET search_vector = setweight(to_tsvector('english', :t), 'A')"
-    " || setweight(to_tsvector('english', :b), 'B') WHERE id = :id"
+_TSV_SET = Prepared(
+    text(
+        "UPDATE tickets SET search_vector = setweight(to_tsvector('english', :t), 'A')"
+        " || setweight(to_tsvector('english', :b), 'B') WHERE id = :id"
+    )
 )
 
 
@@ -52,11 +55,11 @@ def store(session: Session, rows: list[dict[str, Any]], *, replace: bool = False
     # On the connection, not through the session: plain SQL needs no ORM execution (or flush).
     conn = session.connection()
     if not _sqlite(session):
-        conn.execute(_TSV_SET, rows)
+        _TSV_SET.executemany(conn, rows)
         return
     if replace:
         conn.execute(_FTS_DELETE, rows)
-    conn.execute(_FTS_INSERT, rows)
+    _FTS_INSERT.executemany(conn, rows)
 
 
 def index_new(session: Session, ticket: Ticket) -> None:

@@ -20,6 +20,7 @@ from dutydesk import markdown
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role, require, user_by_name
 from dutydesk.context import Ctx
+from dutydesk.db import Prepared
 from dutydesk.errors import Forbidden, NotFound, RuleViolation, StaleVersion, field_error
 from dutydesk.notify import service as notify_service
 from dutydesk.policy.models import RESOLUTIONS, DeskPolicy
@@ -41,13 +42,15 @@ _LABELS: Table = TicketLabel.__table__  # type: ignore[assignment]
 _WATCHERS: Table = Watcher.__table__  # type: ignore[assignment]
 _COUNTERS: Table = DeskCounter.__table__  # type: ignore[assignment]
 _EVENT_COLUMNS = ("ticket_id", "seq", "at", "actor_id", "type", "field", "before", "after", "data")
-# Hot-path statements built once; parameters go separately, so each run is a cache hit.
-_INSERT_TICKET = insert(_TICKETS)
-_INSERT_EVENTS = insert(_EVENTS)
-_INSERT_LABEL = insert(_LABELS)
-_INSERT_WATCHER = insert(_WATCHERS)
-_INSERT_COMMENT = insert(Comment)
-_TAKE_NUMBER = (
+_TICKET_COLUMNS = tuple(c.name for c in _TICKETS.columns if c.name != "id")
+_COMMENT_COLUMNS = ("ticket_id", "author_id", "body", "body_html", "public", "created_at")
+# Hot-path statements, compiled once per dialect (see ``Prepared``).
+_INSERT_TICKET = Prepared(insert(_TICKETS).returning(_TICKETS.c.id), _TICKET_COLUMNS)
+_INSERT_EVENTS = Prepared(insert(_EVENTS), _EVENT_COLUMNS)
+_INSERT_LABEL = Prepared(insert(_LABELS), ("ticket_id", "label"))
+_INSERT_WATCHER = Prepared(insert(_WATCHERS), ("ticket_id", "user_id"))
+_INSERT_COMMENT = Prepared(insert(Comment).returning(Comment.id), _COMMENT_COLUMNS)
+_TAKE_NUMBER = Prepared(
     update(_COUNTERS)
     .where(_COUNTERS.c.desk == bindparam("for_desk"))
     .values(next_number=_COUNTERS.c.next_number + 1)
@@ -188,8 +191,9 @@ class _Change:
         """Insert the events recorded since the last call (Core: they are never updated)."""
         fresh = self.events[self.written :]
         if fresh:
-            self.ctx.session.connection().execute(
-                _INSERT_EVENTS, [{c: getattr(e, c) for c in _EVENT_COLUMNS} for e in fresh]
+            _INSERT_EVENTS.executemany(
+                self.ctx.session.connection(),
+                [{c: getattr(e, c) for c in _EVENT_COLUMNS} for e in fresh],
             )
             self.written = len(self.events)
 
@@ -350,17 +354,15 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
     row["event_seq"] = ticket.event_seq
     # Core inserts, not the ORM unit of work: filing is the hottest write, and every row it
     # needs is known up front. The ticket then joins the session as a clean, loaded object.
-    inserted = conn.execute(_INSERT_TICKET, row).inserted_primary_key
-    assert inserted is not None
-    ticket.id = inserted[0]
+    ticket.id = _INSERT_TICKET.execute(conn, row).scalar_one()
     make_transient_to_detached(ticket)
     s.add(ticket)
     for ev in change.events:
         ev.ticket_id = ticket.id
     change.write_events()
     if labels:
-        conn.execute(_INSERT_LABEL, [{"ticket_id": ticket.id, "label": x} for x in labels])
-    conn.execute(_INSERT_WATCHER, {"ticket_id": ticket.id, "user_id": ctx.actor.id})
+        _INSERT_LABEL.executemany(conn, [{"ticket_id": ticket.id, "label": x} for x in labels])
+    _INSERT_WATCHER.execute(conn, {"ticket_id": ticket.id, "user_id": ctx.actor.id})
     search.index_new(s, ticket)
     clocks = slo_service.on_change(ctx, ticket, new=True)
     notify_service.on_change(
@@ -371,7 +373,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
 
 def _take_number(conn: Connection, desk_name: str) -> int:
     """The desk's next ticket number, taken under the write lock in one statement."""
-    taken = conn.execute(_TAKE_NUMBER, {"for_desk": desk_name}).scalar()
+    taken = _TAKE_NUMBER.execute(conn, {"for_desk": desk_name}).scalar()
     if taken is None:  # a desk added to the policy since the server synced it
         conn.execute(insert(_COUNTERS), {"desk": desk_name, "next_number": 2})
         return 1
@@ -793,9 +795,7 @@ def _comment(ctx: Ctx, change: _Change, body: str, *, kind: str, public: bool = 
     }
     # A Core insert (no flush of the whole session for one id); the comment then joins the
     # session as a loaded object, so the notification hook finds it without a query.
-    inserted = ctx.session.connection().execute(_INSERT_COMMENT, row).inserted_primary_key
-    assert inserted is not None
-    c = Comment(id=inserted[0], **row)
+    c = Comment(id=_INSERT_COMMENT.execute(ctx.session.connection(), row).scalar_one(), **row)
     make_transient_to_detached(c)
     ctx.session.add(c)
     change.event("commented", None, None, None, comment_id=c.id, kind=kind, public=public)
