@@ -12,9 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import Connection, Pool, bindparam, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
@@ -127,6 +129,43 @@ _USERS_BY_ID = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
 _USERS_BY_NAME = select(User).where(User.name.in_(bindparam("names", expanding=True)))
 
 
+# A user's name never changes and nobody is deleted, so name → id holds as long as the
+# database does. Keyed by connection pool, so two databases in one process never mix.
+_ids_by_name: WeakKeyDictionary[Pool, dict[str, int]] = WeakKeyDictionary()
+
+
+def _id_by_name(s: Session) -> dict[str, int]:
+    bind = s.get_bind()
+    pool = bind.engine.pool if isinstance(bind, Connection) else bind.pool
+    known = _ids_by_name.get(pool)
+    if known is None:
+        known = _ids_by_name.setdefault(pool, {})
+    return known
+
+
+def _users(s: Session, ids: set[int], names: set[str]) -> dict[int, User]:
+    """Users by id and by name, from the session when it holds them (a write transaction
+    carrying several filings asks for the same on-call people each time)."""
+    id_by_name = _id_by_name(s)
+    unknown = [n for n in names if n not in id_by_name]
+    found: dict[int, User] = {}
+    if unknown:
+        for u in s.scalars(_USERS_BY_NAME, {"names": unknown}):
+            id_by_name[u.name] = u.id
+            found[u.id] = u
+    wanted = (ids | {id_by_name[n] for n in names if n in id_by_name}) - set(found)
+    missing = []
+    for uid in wanted:
+        held = s.identity_map.get(identity_key(User, uid))
+        if held is None:
+            missing.append(uid)
+        else:
+            found[uid] = held
+    if missing:
+        found.update((u.id, u) for u in s.scalars(_USERS_BY_ID, {"ids": missing}))
+    return found
+
+
 def on_change(
     ctx: Ctx,
     ticket: Ticket,
@@ -170,12 +209,10 @@ def on_change(
                 w.user_id for w in s.new if isinstance(w, Watcher) and w.ticket_id == ticket.id
             }
         users = {u.id: u for u in known_users}
-        ids = (watcher_ids | {ticket.reporter_id} | ({ticket.assignee_id} - {None})) - set(users)
+        involved = watcher_ids | {ticket.reporter_id, ticket.assignee_id}
+        ids = {i for i in involved if i is not None} - set(users)
         names = (set(mention_names) | set(oncall_names)) - {u.name for u in known_users}
-        if ids:
-            users.update((u.id, u) for u in s.scalars(_USERS_BY_ID, {"ids": list(ids)}))
-        if names - {u.name for u in users.values()}:
-            users.update((u.id, u) for u in s.scalars(_USERS_BY_NAME, {"names": list(names)}))
+        users.update(_users(s, ids, names))
     by_name = {u.name: u for u in users.values()}
     insiders = frozenset(uid for uid, u in users.items() if has_role(u, "responder", ticket.desk))
 

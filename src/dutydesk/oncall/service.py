@@ -81,6 +81,7 @@ from dutydesk.state import AppState
 
 GRACE = timedelta(minutes=2)
 _WROTE = "dutydesk.oncall.wrote"  # session.info flag: this transaction edits a rotation
+_SEEN = "dutydesk.oncall.seen"  # session.info: rotation versions this transaction has read
 MAX_RANGE = timedelta(days=3 * 366)
 HISTORY_SHIFTS = 50
 
@@ -288,10 +289,17 @@ def loaded_in(session: Session, policy: Policy, name: str) -> Loaded:
     ticket): the version read in ``session``, the shared cache when it is current.
 
     A transaction that changed on-call rows itself never fills the cache, so nothing that
-    may still roll back is ever served to other requests.
+    may still roll back is ever served to other requests. One that did not reads each
+    version once: SQLite's write transactions (which may carry several filings) hold the
+    only write lock, and on PostgreSQL the first read is as good a snapshot as any.
     """
     declared = _declared(policy, name)
-    version = session.scalar(_ONE_VERSION, {"name": name}) or 0
+    seen: dict[str, int] = session.info.setdefault(_SEEN, {})
+    version = None if session.info.get(_WROTE) else seen.get(name)
+    if version is None:
+        version = seen[name] = (
+            session.connection().execute(_ONE_VERSION, {"name": name}).scalar() or 0
+        )
     bind = session.get_bind()
     cache = _cache(bind.engine.pool if isinstance(bind, Connection) else bind.pool)
     hit = cache.fresh(name, version, declared)
