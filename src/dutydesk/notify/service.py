@@ -16,7 +16,6 @@ from weakref import WeakKeyDictionary
 
 from sqlalchemy import Connection, Pool, bindparam, select
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
@@ -134,6 +133,9 @@ _USERS_BY_NAME = select(User).where(User.name.in_(bindparam("names", expanding=T
 _ids_by_name: WeakKeyDictionary[Pool, dict[str, int]] = WeakKeyDictionary()
 
 
+_USERS_HELD = "dutydesk.notify.users"  # session.info: users this transaction loaded
+
+
 def _id_by_name(s: Session) -> dict[str, int]:
     bind = s.get_bind()
     pool = bind.engine.pool if isinstance(bind, Connection) else bind.pool
@@ -144,26 +146,22 @@ def _id_by_name(s: Session) -> dict[str, int]:
 
 
 def _users(s: Session, ids: set[int], names: set[str]) -> dict[int, User]:
-    """Users by id and by name, from the session when it holds them (a write transaction
-    carrying several filings asks for the same on-call people each time)."""
+    """Users by id and by name. The session keeps those it loaded (its identity map holds
+    objects only weakly): a write transaction carrying several filings asks for the same
+    on-call people each time, and users change only through the ORM, so through these same
+    objects."""
     id_by_name = _id_by_name(s)
+    held: dict[int, User] = s.info.setdefault(_USERS_HELD, {})
     unknown = [n for n in names if n not in id_by_name]
-    found: dict[int, User] = {}
     if unknown:
         for u in s.scalars(_USERS_BY_NAME, {"names": unknown}):
             id_by_name[u.name] = u.id
-            found[u.id] = u
-    wanted = (ids | {id_by_name[n] for n in names if n in id_by_name}) - set(found)
-    missing = []
-    for uid in wanted:
-        held = s.identity_map.get(identity_key(User, uid))
-        if held is None:
-            missing.append(uid)
-        else:
-            found[uid] = held
+            held[u.id] = u
+    wanted = ids | {id_by_name[n] for n in names if n in id_by_name}
+    missing = [uid for uid in wanted if uid not in held]
     if missing:
-        found.update((u.id, u) for u in s.scalars(_USERS_BY_ID, {"ids": missing}))
-    return found
+        held.update((u.id, u) for u in s.scalars(_USERS_BY_ID, {"ids": missing}))
+    return {uid: held[uid] for uid in wanted if uid in held}
 
 
 def on_change(
