@@ -21,6 +21,7 @@ from sqlalchemy import (
     CursorResult,
     DateTime,
     Engine,
+    Pool,
     TypeDecorator,
     create_engine,
     event,
@@ -115,6 +116,13 @@ class IdlePing:
             dbapi_conn.rollback()
         except Exception as exc:  # the pool replaces it and retries the checkout
             raise DisconnectionError(f"idle connection is gone: {exc}") from exc
+
+
+def pool_of(session: Session) -> Pool:
+    """The connection pool behind a session: the key for caches that live as long as the
+    database (a database's read and write engines share it; two databases never do)."""
+    bind = session.get_bind()
+    return bind.engine.pool if isinstance(bind, Connection) else bind.pool
 
 
 class Database:

@@ -118,7 +118,7 @@ class GroupCommit:
             try:
                 with self.db.write() as session:
                     return [_Outcome(job, job.run(session)) for job in batch]
-            except Exception:  # someone's error, or the commit: each job runs on its own
+            except BaseException:  # someone's error, or the commit: each job runs on its own
                 self.reruns += 1
                 self.batches += len(batch)
         return [self._run_alone(job) for job in batch]
@@ -127,7 +127,7 @@ class GroupCommit:
         try:
             with self.db.write() as session:
                 return _Outcome(job, job.run(session))
-        except Exception as exc:
+        except BaseException as exc:  # delivered to its caller; the writer thread goes on
             return _Outcome(job, error=exc)
 
     @staticmethod

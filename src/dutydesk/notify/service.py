@@ -14,12 +14,13 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Connection, Pool, bindparam, select
+from sqlalchemy import Pool, bindparam, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
 from dutydesk.context import Ctx
+from dutydesk.db import pool_of
 from dutydesk.notify import outbox, rules, sources
 from dutydesk.notify.channels import PERSONAL_EMAIL
 from dutydesk.notify.models import (
@@ -129,20 +130,13 @@ _USERS_BY_NAME = select(User).where(User.name.in_(bindparam("names", expanding=T
 
 
 # A user's name never changes and nobody is deleted, so name → id holds as long as the
-# database does. Keyed by connection pool, so two databases in one process never mix.
+# database does (one map per database).
 _ids_by_name: WeakKeyDictionary[Pool, dict[str, int]] = WeakKeyDictionary()
-
-
 _USERS_HELD = "dutydesk.notify.users"  # session.info: users this transaction loaded
 
 
 def _id_by_name(s: Session) -> dict[str, int]:
-    bind = s.get_bind()
-    pool = bind.engine.pool if isinstance(bind, Connection) else bind.pool
-    known = _ids_by_name.get(pool)
-    if known is None:
-        known = _ids_by_name.setdefault(pool, {})
-    return known
+    return _ids_by_name.setdefault(pool_of(s), {})
 
 
 def _users(s: Session, ids: set[int], names: set[str]) -> dict[int, User]:

@@ -32,7 +32,7 @@ from typing import Any
 from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Connection, bindparam, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -41,7 +41,7 @@ from sqlalchemy.pool import Pool
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role, require, sha256, user_names
 from dutydesk.context import Ctx, desk_policy
-from dutydesk.db import Database
+from dutydesk.db import Database, pool_of
 from dutydesk.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from dutydesk.oncall import ical, rules
 from dutydesk.oncall.models import (
@@ -300,8 +300,7 @@ def loaded_in(session: Session, policy: Policy, name: str) -> Loaded:
         version = seen[name] = (
             session.connection().execute(_ONE_VERSION, {"name": name}).scalar() or 0
         )
-    bind = session.get_bind()
-    cache = _cache(bind.engine.pool if isinstance(bind, Connection) else bind.pool)
+    cache = _cache(pool_of(session))
     hit = cache.fresh(name, version, declared)
     if hit is None:
         hit = _load(session, policy, name, version)
