@@ -123,8 +123,14 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_redelivers_with_the_same
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
+
+        def mid_delivery() -> bool:  # some delivered, and a claim held right now
+            return len(receiver.requests) >= 8 and any(
+                m.state == "pending" and m.claimed_until for m in messages(state)
+            )
+
         try:
-            assert wait_until(lambda: len(receiver.requests) >= 8, 30), proc.stderr
+            assert wait_until(mid_delivery, 30), proc.stderr
         finally:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
