@@ -4,13 +4,15 @@ and a failing job never takes another request's rows with it."""
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import threading
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from dutydesk.app import create_app
@@ -190,3 +192,49 @@ def test_an_idempotent_retry_in_the_same_batch_replays_the_first_answer(
     assert sum(r.headers.get("Idempotent-Replayed") == "true" for r in responses) == 3
     with state.db.read() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+@sqlite_only
+def test_a_lock_held_elsewhere_fails_the_batch_once_not_job_by_job(db: Database) -> None:
+    """Another process holding SQLite's write lock past the busy timeout: every queued job
+    gets the error after one wait, instead of one wait each."""
+    event.listen(
+        db.engine, "connect", lambda conn, _record: conn.execute("PRAGMA busy_timeout=200")
+    )
+    db.engine.dispose()
+    other = sqlite3.connect(
+        db.url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False
+    )
+
+    def take_the_lock() -> None:
+        other.execute("BEGIN IMMEDIATE")
+
+    async def scenario() -> list[Any]:
+        gate, entered = threading.Event(), threading.Event()
+
+        def held(session: Session) -> str:  # touches no table: its transaction never begins
+            entered.set()
+            gate.wait(10)
+            take_the_lock()
+            return "gate"
+
+        first = asyncio.ensure_future(db.run_write(held))
+        while not entered.is_set():
+            await asyncio.sleep(0.001)
+        rest = [asyncio.ensure_future(db.run_write(_mark(f"job-{i}"))) for i in range(4)]
+        await asyncio.sleep(0.01)
+        gate.set()
+        assert await first == "gate"
+        return list(await asyncio.gather(*rest, return_exceptions=True))
+
+    try:
+        results = asyncio.run(scenario())
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+
+    assert all(isinstance(r, OperationalError) and "locked" in str(r) for r in results)
+    group = db.group_commit
+    assert group is not None
+    assert (group.jobs, group.batches, group.reruns) == (5, 2, 0)
+    assert _names(db) == set()

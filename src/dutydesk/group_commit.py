@@ -13,7 +13,8 @@ transaction of its own, so each caller gets exactly the answer it would have had
 failing request never takes another one's rows with it. (A savepoint per job would avoid the
 rerun, but SQLite then journals every page a job touches: measured, that cost more than
 occasional reruns.) Jobs must therefore touch nothing but the database, which is what a use
-case does anyway.
+case does anyway. If the write lock itself cannot be had (another process holds it past the
+busy timeout), every job of the batch gets that error after the one wait.
 """
 
 from __future__ import annotations
@@ -115,11 +116,16 @@ class GroupCommit:
         self.batches += 1
         self.jobs += len(batch)
         if len(batch) > 1:
+            began = False
             try:
                 with self.db.write() as session:
+                    session.connection()  # BEGIN IMMEDIATE: waits for SQLite's write lock
+                    began = True
                     return [_Outcome(job, job.run(session)) for job in batch]
-            except BaseException:  # someone's error, or the commit: each job runs on its own
-                self.reruns += 1
+            except BaseException as exc:
+                if not began:  # the lock never came (another process holds it): alone, each
+                    return [_Outcome(job, error=exc) for job in batch]  # would wait again
+                self.reruns += 1  # someone's error, or the commit: each job runs on its own
                 self.batches += len(batch)
         return [self._run_alone(job) for job in batch]
 
