@@ -7,6 +7,8 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,29 +46,34 @@ def test_unreachable_test_database_fails_the_run() -> None:
     assert "passed" not in proc.stdout.splitlines()[-1]
 
 
-@pytest.mark.skipif(not PG_URL, reason="a server connection to drop is a PostgreSQL matter")
-def test_an_idle_connection_the_server_dropped_is_replaced_not_served(db: Database) -> None:
-    fresh = Database(db.url, pool_size=1, max_overflow=0, ping_after_idle=0.2)
-    try:
-        with fresh.read() as s:
-            pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
-        with db.engine.connect() as admin:  # a restart, as the pooled connection sees it
-            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        time.sleep(0.3)
-        with fresh.read() as s:
-            assert s.execute(text("SELECT pg_backend_pid()")).scalar() != pid
-    finally:
-        fresh.dispose()
-
-
-@pytest.mark.skipif(not PG_URL, reason="pool behaviour on a server connection")
-def test_a_connection_used_a_moment_ago_is_not_pinged_again(db: Database) -> None:
-    fresh = Database(db.url, pool_size=1, max_overflow=0, ping_after_idle=60)
+@contextmanager
+def _pooled_connection_killed(
+    db: Database, ping_after_idle: float
+) -> Iterator[tuple[Database, int]]:
+    """A one-connection pool whose connection the server has just terminated (a restart, as
+    the pooled connection sees it); yields the pool and the dead backend's pid."""
+    fresh = Database(db.url, pool_size=1, max_overflow=0, ping_after_idle=ping_after_idle)
     try:
         with fresh.read() as s:
             pid = s.execute(text("SELECT pg_backend_pid()")).scalar()
         with db.engine.connect() as admin:
             admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        yield fresh, pid
+    finally:
+        fresh.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="a server connection to drop is a PostgreSQL matter")
+def test_an_idle_connection_the_server_dropped_is_replaced_not_served(db: Database) -> None:
+    with _pooled_connection_killed(db, ping_after_idle=0.2) as (fresh, pid):
+        time.sleep(0.3)
+        with fresh.read() as s:
+            assert s.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+
+
+@pytest.mark.skipif(not PG_URL, reason="pool behaviour on a server connection")
+def test_a_connection_used_a_moment_ago_is_not_pinged_again(db: Database) -> None:
+    with _pooled_connection_killed(db, ping_after_idle=60) as (fresh, _pid):
         time.sleep(0.1)
         # Within the idle window the dead connection is handed out unpinged, and the first
         # statement finds out (SQLAlchemy then invalidates the pool): the window is real.
@@ -74,5 +81,3 @@ def test_a_connection_used_a_moment_ago_is_not_pinged_again(db: Database) -> Non
             s.execute(text("SELECT 1"))
         with fresh.read() as s:
             assert s.execute(text("SELECT 1")).scalar() == 1
-    finally:
-        fresh.dispose()
