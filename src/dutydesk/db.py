@@ -183,9 +183,10 @@ class Database:
             return await self._group.run(job)
         import anyio.to_thread
 
-        return await anyio.to_thread.run_sync(self._run_job, job)
+        return await anyio.to_thread.run_sync(self.run_job, job)
 
-    def _run_job(self, job: Callable[[Session], T]) -> T:
+    def run_job(self, job: Callable[[Session], T]) -> T:
+        """``job(session)`` in a write transaction of its own, on this thread."""
         with self.write() as session:
             return job(session)
 

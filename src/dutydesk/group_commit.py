@@ -131,8 +131,7 @@ class GroupCommit:
 
     def _run_alone(self, job: _Job) -> _Outcome:
         try:
-            with self.db.write() as session:
-                return _Outcome(job, job.run(session))
+            return _Outcome(job, self.db.run_job(job.run))
         except BaseException as exc:  # delivered to its caller; the writer thread goes on
             return _Outcome(job, error=exc)
 
