@@ -38,14 +38,49 @@ class Received:
 
 
 class Receiver:
-    """Records every POST; answers ``status`` after ``delay`` seconds. Restartable on its port."""
+    """Records every POST; answers ``status`` after ``delay`` seconds. Restartable on its port.
 
-    def __init__(self, delay: float = 0.0, status: int = 200) -> None:
+    ``hold_after=N`` answers the first N requests, then holds every later one unanswered
+    until :meth:`release`: a test can then act while a delivery is certainly in flight.
+    """
+
+    def __init__(
+        self, delay: float = 0.0, status: int = 200, hold_after: int | None = None
+    ) -> None:
         self.port = free_port()
         self.delay, self.status = delay, status
         self.requests: list[Received] = []
         self.lock = threading.Lock()
         self.server: ThreadingHTTPServer | None = None
+        self.hold_after = hold_after
+        self.arrived = 0
+        self.held = 0  # requests waiting at the gate right now
+        self.holding = threading.Event()  # set when the first request is held
+        self.gate = threading.Event()  # set: held requests go on
+
+    def release(self) -> None:
+        self.gate.set()
+
+    def _wait_at_gate(self) -> None:
+        with self.lock:
+            self.arrived += 1
+            if self.hold_after is None or self.arrived <= self.hold_after:
+                return
+            self.held += 1
+            self.holding.set()
+        self.gate.wait(60)  # bounded: a forgotten release cannot hang the suite
+        with self.lock:
+            self.held -= 1
+
+    def wait_held(self, n: int, timeout: float) -> bool:
+        """Whether ``n`` requests are held at once within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if self.held >= n:
+                    return True
+            time.sleep(0.01)
+        return False
 
     @property
     def url(self) -> str:
@@ -59,6 +94,7 @@ class Receiver:
 
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                outer._wait_at_gate()
                 if outer.delay:
                     time.sleep(outer.delay)
                 with outer.lock:
@@ -81,6 +117,7 @@ class Receiver:
         return self
 
     def stop(self) -> None:
+        self.gate.set()  # nothing stays held past the test
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,10 +28,17 @@ def test_worker_once_at_a_chosen_instant_parks_unconfigured_channels(home: Path)
     assert any(i["last_error"] == "not configured: set SET_MATTERMOST_WEBHOOK_URL" for i in items)
 
 
+def next_tuesday() -> str:
+    """A meeting day after the fixture's ticket was filed (it is filed at the real now)."""
+    today = date.today()
+    return (today + timedelta(days=(1 - today.weekday()) % 7 or 7)).isoformat()
+
+
 def test_status_post_and_agenda_print_plain_text(home: Path) -> None:
-    post = run(home, "report", "set-update", "--date", "2026-11-24").stdout
+    day = next_tuesday()
+    post = run(home, "report", "set-update", "--date", day).stdout
     assert post.splitlines()[:3] == [
-        "#set-update #set-update-2026-11-24",
+        f"#set-update #set-update-{day}",
         "",
         "Bugs resolved in the last 7 days: 0 (0 reported by customers)",
     ]
@@ -38,8 +46,9 @@ def test_status_post_and_agenda_print_plain_text(home: Path) -> None:
         "Next in the queue:\n* [SET-1](http://127.0.0.1:8080/tickets/SET-1) Crash when opening a pinned channel\n"
         in post
     )
-    agenda = run(home, "agenda", "set", "--date", "2026-11-24", "--meeting", "triage").stdout
-    assert agenda.startswith("**Sustained engineering: triage meeting, Tue 2026-11-24 10:00")
+    agenda = run(home, "agenda", "set", "--date", day, "--meeting", "triage").stdout
+    weekday = date.fromisoformat(day).strftime("%a")
+    assert agenda.startswith(f"**Sustained engineering: triage meeting, {weekday} {day} 10:00")
     assert "Awaiting triage (1):" in agenda
 
 

@@ -113,9 +113,11 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_redelivers_with_the_same
     api: Api, state: AppState, tmp_path: Path
 ) -> None:
     file_many(api, 20)  # 40 desk posts (chat and signed webhook), 20 notices
-    receiver = Receiver(delay=0.1).start()
+    # Eight deliveries are answered, then the receiver holds the next ones unanswered: the
+    # kill lands while a delivery is in flight and its claim is held, never between batches.
+    receiver = Receiver(hold_after=8).start()
     try:
-        policy = policy_file(tmp_path, claim_timeout="1 second", timeout="500 ms", poll="50 ms")
+        policy = policy_file(tmp_path, claim_timeout="2 seconds", timeout="1 second", poll="50 ms")
         started = running_from(START)
         proc = subprocess.Popen(
             [sys.executable, "-m", "dutydesk", "worker", "--now", START.isoformat()],
@@ -123,24 +125,19 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_redelivers_with_the_same
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-
-        def mid_delivery() -> bool:  # some delivered, and a claim held right now
-            return len(receiver.requests) >= 8 and any(
-                m.state == "pending" and m.claimed_until for m in messages(state)
-            )
-
         try:
-            assert wait_until(mid_delivery, 30), proc.stderr
+            assert receiver.holding.wait(30), proc.stderr
         finally:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait(10)
         total = len(messages(state))
         assert len(receiver.requests) < total  # the kill landed mid-delivery
         assert any(m.state == "pending" and m.claimed_until for m in messages(state))  # claims held
+        receiver.release()  # the held requests arrive after all: delivered, but never recorded
 
         w = Worker(
             state.db,
-            tuned(state.policy, claim_timeout="1 second", timeout="500 ms"),
+            tuned(state.policy, claim_timeout="2 seconds", timeout="1 second"),
             started,
             env={
                 "INFRA_SLACK_WEBHOOK_URL": receiver.url + "/infra",
@@ -182,9 +179,11 @@ def test_two_worker_processes_never_double_post_or_double_deliver(
     when = datetime(2026, 12, 1, 16, 1, tzinfo=UTC)  # Tuesday, after the status meeting
     clock.now = when
     file_many(api, 30)
-    receiver = Receiver(delay=0.05).start()  # long enough for both to be at work together
+    # Every request is held until both workers have deliveries in flight at once (each has
+    # four delivery threads, so eight held means both took a share), however late one starts.
+    receiver = Receiver(hold_after=0).start()
     try:
-        policy = policy_file(tmp_path, claim_timeout="30 seconds", timeout="5 seconds")
+        policy = policy_file(tmp_path, claim_timeout="2 minutes", timeout="30 seconds")
         at = when.isoformat()
         env = worker_env(state, policy, receiver)
         procs = [
@@ -197,7 +196,10 @@ def test_two_worker_processes_never_double_post_or_double_deliver(
             )
             for _ in range(2)
         ]
+        both_at_work = receiver.wait_held(8, 30)
+        receiver.release()
         outs = [p.communicate(timeout=60) for p in procs]
+        assert both_at_work, outs
         assert [p.returncode for p in procs] == [0, 0], outs
         rows = messages(state)
         counts = Counter(receiver.ids())

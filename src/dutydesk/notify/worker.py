@@ -191,7 +191,11 @@ class Worker:
 
     def deliver(self, now: datetime, stats: TickStats) -> None:
         for _ in range(MAX_BATCHES_PER_TICK):
-            claims = outbox.claim_messages(self.db, now, self.lease, self.batch)
+            # Each batch's lease starts when it is claimed, not when the tick began: a long
+            # tick would otherwise hand later batches leases already nearly spent, and their
+            # deliveries would be skipped and wait, claimed, for the next poll.
+            claimed_at = max(now, self.clock())
+            claims = outbox.claim_messages(self.db, claimed_at, self.lease, self.batch)
             if len(claims) < self.batch:
                 self._deliver_batch(claims, stats)
                 return  # nothing more was due at this instant
