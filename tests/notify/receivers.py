@@ -93,7 +93,11 @@ class Receiver:
             disable_nagle_algorithm = True  # headers and body are separate writes: no 40 ms stall
 
             def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("content-length", 0)))
+                length = int(self.headers.get("content-length", 0))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request: nothing was delivered
+                    self.close_connection = True
+                    return
                 outer._wait_at_gate()
                 if outer.delay:
                     time.sleep(outer.delay)
