@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from dutydesk.notify.models import OutboxMessage
-from dutydesk.notify.worker import Worker
+from dutydesk.notify import outbox, service
+from dutydesk.notify.models import NotifyChange, OutboxMessage
+from dutydesk.notify.worker import Worker, fan_out
 from dutydesk.state import AppState
 from tests.conftest import Api, ManualClock
 from tests.notify.receivers import Receiver, SmtpServer
@@ -42,19 +43,42 @@ def ticket_posts(receiver: Receiver, path: str) -> list[dict[str, Any]]:
     ]
 
 
-def test_notices_are_written_with_the_change_or_not_at_all(api: Api, state: AppState) -> None:
+def queued(app: AppState) -> int:
+    with app.db.read() as s:
+        return len(s.scalars(select(NotifyChange.id)).all())
+
+
+def test_a_change_is_queued_with_it_or_not_at_all_and_fanned_out_once(
+    api: Api, state: AppState
+) -> None:
     key = api.file("rita")["key"]
-    before = len(rows(state))
-    assert before >= 1  # the desk posts and the on-call's notice came with the filing
+    assert (queued(state), len(rows(state))) == (1, 0)  # committed with the filing, not yet heard
     r = api.post("bo", f"/api/v1/tickets/{key}/move", {"to": "Done"})  # no resolution: refused
     assert r.status_code == 409
-    assert len(rows(state)) == before
+    assert queued(state) == 1  # a refused change queues nothing
+    listed = api.req("admin", "GET", "/api/v1/admin/outbox").json()
+    assert listed["changes_queued"] == 1  # admins see what the worker has yet to fan out
+    assert fan_out(state.db, state.policy) == (1, False)
+    before = len(rows(state))
+    assert before >= 1 and queued(state) == 0  # the desk posts and the on-call's notice
     r = api.post("bo", f"/api/v1/tickets/{key}/triage", {"priority": "P1", "assignee": "ana"})
     assert r.status_code == 200
+    fan_out(state.db, state.policy)
     added = {m.recipient for m in rows(state)[before:]}
     rita, ana, bo = _ids(state, "rita", "ana", "bo")
     assert {f"user:{rita}", f"user:{ana}"} <= added
     assert f"user:{bo}" not in added  # bo triaged; bo hears nothing of it
+
+
+def test_a_change_fanned_out_twice_writes_its_rows_once(api: Api, state: AppState) -> None:
+    api.file("rita")
+    with state.db.read() as s:
+        [(_, payload)] = service.queued_changes(s, 10)
+        first = service.expand(s, state.policy, [payload])
+    fan_out(state.db, state.policy)  # another worker got there first
+    with state.db.write() as s:
+        outbox.insert_ignore(s, first)
+    assert len(rows(state)) == len(first) >= 2
 
 
 def _ids(state: AppState, *names: str) -> list[int]:
@@ -167,6 +191,7 @@ def test_failures_back_off_then_dead_letter_then_a_manual_retry_delivers_with_th
 ) -> None:
     receiver.status = 503
     api.file("rita", title="Presubmit queue is backed up")
+    fan_out(state.db, state.policy)
     [msg] = [m for m in rows(state, channel="infra-chat") if "Presubmit" in m.payload["markdown"]]
     due = []
     for _ in range(10):

@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from dutydesk.clock import Clock
 from dutydesk.notify.models import MESSAGE, OutboxMessage
-from dutydesk.notify.worker import Worker
+from dutydesk.notify.worker import Worker, fan_out
 from dutydesk.state import AppState
 from tests.conftest import EXAMPLE, START, Api, ManualClock
 from tests.notify.conftest import tuned
@@ -39,9 +39,11 @@ def messages(state: AppState) -> list[OutboxMessage]:
         return list(s.scalars(select(OutboxMessage).where(OutboxMessage.kind == MESSAGE)))
 
 
-def file_many(api: Api, n: int) -> None:
+def file_many(api: Api, state: AppState, n: int) -> None:
+    """File n tickets and fan their changes out: their messages are in the outbox."""
     for i in range(n):
         api.file("rita", title=f"Reliability ticket number {i:03d}")
+    fan_out(state.db, state.policy)
 
 
 def wait_until(done: Callable[[], bool], timeout: float) -> bool:
@@ -84,7 +86,7 @@ def worker_env(state: AppState, policy: Path, receiver: Receiver) -> dict[str, s
 def test_receiver_down_for_a_while_then_every_message_arrives_exactly_once(
     api: Api, state: AppState, env: dict[str, str], receiver: Receiver
 ) -> None:
-    file_many(api, 15)
+    file_many(api, state, 15)
     receiver.stop()  # connection refused from now on
     quick = tuned(
         state.policy, poll="20 ms", retry={"attempts": 100, "first": "50 ms", "max": "200 ms"}
@@ -112,7 +114,7 @@ def test_receiver_down_for_a_while_then_every_message_arrives_exactly_once(
 def test_a_worker_killed_mid_delivery_loses_nothing_and_redelivers_with_the_same_id(
     api: Api, state: AppState, tmp_path: Path
 ) -> None:
-    file_many(api, 20)  # 40 desk posts (chat and signed webhook), 20 notices
+    file_many(api, state, 20)  # 40 desk posts (chat and signed webhook), 20 notices
     # Eight deliveries are answered, then the receiver holds the next ones unanswered: the
     # kill lands while a delivery is in flight and its claim is held, never between batches.
     receiver = Receiver(hold_after=8).start()
@@ -178,7 +180,7 @@ def test_two_worker_processes_never_double_post_or_double_deliver(
         )
     when = datetime(2026, 12, 1, 16, 1, tzinfo=UTC)  # Tuesday, after the status meeting
     clock.now = when
-    file_many(api, 30)
+    file_many(api, state, 30)
     # Every request is held until both workers have deliveries in flight at once (each has
     # four delivery threads, so eight held means both took a share), however late one starts.
     receiver = Receiver(hold_after=0).start()

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 import pytest
 
 from dutydesk.notify.slash import parse, slack_signature
+from dutydesk.notify.worker import fan_out
 from dutydesk.state import AppState
 from tests.conftest import Api, ManualClock
 
@@ -83,6 +84,7 @@ def test_a_signed_slack_command_files_a_ticket_through_the_service(
     }
     t = api.req("admin", "GET", "/api/v1/tickets/INFRA-1").json()
     assert (t["reporter"], t["status"], t["priority"]) == ("rita", "New", None)
+    fan_out(state.db, state.policy)
     outbox = api.req("admin", "GET", "/api/v1/admin/outbox", params={"kind": "message"}).json()[
         "items"
     ]

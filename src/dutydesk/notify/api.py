@@ -110,7 +110,13 @@ def list_outbox(
     with state.db.read() as s:
         rows, nxt = outbox.listing(s, state_, limit, cursor, kind)
         counts = outbox.counts(s)
-    return {"items": [outbox_out(r) for r in rows], "next_cursor": nxt, "counts": counts}
+        queued = service.queued_count(s)
+    return {
+        "items": [outbox_out(r) for r in rows],
+        "next_cursor": nxt,
+        "counts": counts,
+        "changes_queued": queued,  # ticket changes the worker has yet to fan out
+    }
 
 
 class RetryIn(BaseModel):

@@ -177,6 +177,11 @@ def _outbox_table(data: dict[str, Any]) -> None:
     main.out.print(table)
     counts = ", ".join(f"{k} {v}" for k, v in data["counts"].items() if v)
     main.out.print(f"outbox: {counts or 'empty'}", highlight=False)
+    if data.get("changes_queued"):
+        main.out.print(
+            f"ticket changes not yet fanned out: {data['changes_queued']} (the worker's next tick)",
+            highlight=False,
+        )
 
 
 @notify_app.command("outbox")

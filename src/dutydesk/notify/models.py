@@ -1,6 +1,11 @@
 """Tables of the notification domain.
 
-The outbox holds three kinds of rows, all written in the transaction of what caused them:
+A ticket change writes one ``notify_changes`` row in its own transaction: the facts of the
+change (the ticket as it then was, the events, who acted, when). The worker turns each into
+the outbox rows it causes, in one transaction that also deletes it, so every change is
+heard of exactly once, after its commit and off the request's path.
+
+The outbox holds three kinds of rows:
 
 * ``notice``: "person P should hear of this" (recipient ``user:<id>``). The worker folds
   every pending notice of one person into one message when the first one's batching window
@@ -107,3 +112,13 @@ class NotifyCursor(Base):
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class NotifyChange(Base):
+    """A committed ticket change whose notices and desk posts the worker has yet to write."""
+
+    __tablename__ = "notify_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)

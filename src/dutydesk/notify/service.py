@@ -1,9 +1,12 @@
-"""Notification use cases: writing notices with a ticket change, folding them into messages.
+"""Notification use cases: queueing a ticket change, fanning it out, folding notices.
 
 :func:`on_change` runs inside the ticket use case's transaction (the tickets service calls
-it from ``_Change.finish`` and ``file_ticket``), so a change and the notices it causes are
-committed together or not at all. It does little work there: a few indexed reads, then one
-insert of notice rows; rendering, preferences and destinations happen later in the worker.
+it from ``_Change.finish`` and ``file_ticket``), so a change and the record that it must be
+heard of are committed together or not at all. It writes one row and reads nothing it does
+not already hold (the watchers, when the caller does not know them). The worker then
+expands (:func:`expand`) each queued change into notice and desk-post rows, many changes to a
+transaction, and later folds the notices into messages: who is on call, who may read an
+internal comment, preferences and rendering all stay off the request's path.
 """
 
 from __future__ import annotations
@@ -14,13 +17,13 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Pool, bindparam, select
+from sqlalchemy import Pool, bindparam, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
 from dutydesk.context import Ctx
-from dutydesk.db import pool_of
+from dutydesk.db import Prepared, pool_of
 from dutydesk.notify import outbox, rules, sources
 from dutydesk.notify.channels import PERSONAL_EMAIL
 from dutydesk.notify.models import (
@@ -29,9 +32,10 @@ from dutydesk.notify.models import (
     MESSAGE,
     NOTICE,
     SKIPPED,
+    NotifyChange,
     NotifyPreference,
 )
-from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.policy.models import Policy
 from dutydesk.policy.notify import PersonNotify, parse_span
 from dutydesk.tickets.models import Comment, Event, Ticket, Watcher
 
@@ -141,9 +145,8 @@ def _id_by_name(s: Session) -> dict[str, int]:
 
 def _users(s: Session, ids: set[int], names: set[str]) -> dict[int, User]:
     """Users by id and by name. The session keeps those it loaded (its identity map holds
-    objects only weakly): a write transaction carrying several filings asks for the same
-    on-call people each time, and users change only through the ORM, so through these same
-    objects."""
+    objects only weakly): one expansion carries many changes, which ask for the same on-call
+    people each time."""
     id_by_name = _id_by_name(s)
     held: dict[int, User] = s.info.setdefault(_USERS_HELD, {})
     unknown = [n for n in names if n not in id_by_name]
@@ -161,36 +164,27 @@ def _users(s: Session, ids: set[int], names: set[str]) -> dict[int, User]:
 def on_change(
     ctx: Ctx,
     ticket: Ticket,
-    desk: DeskPolicy,
     events: Sequence[Event],
     *,
     watcher_ids: set[int] | None = None,
-    known_users: Sequence[User] = (),
 ) -> None:
-    """Write the notices and desk posts one ticket change causes (same transaction).
+    """Queue one ticket change for the worker to fan out (same transaction as the change).
 
-    A caller that already knows the ticket's watchers or holds some users (filing does)
-    passes them and saves the queries.
+    It records only what the change knew: the ticket's fields as they now are, its events,
+    the comments they name, the watchers and who acted. Who hears what (on-call lookups,
+    people, preferences, rendering) is worked out by :func:`expand`, in the worker. A caller
+    that already knows the ticket's watchers (filing does) passes them and saves the query.
     """
     if not events:
         return
-    s, policy, now = ctx.session, ctx.policy, ctx.now
-    changes = [rules.Change(e.type, e.field, e.before, e.after, e.data or {}) for e in events]
-    filed = any(c.type == "filed" for c in changes)
-
-    comments: dict[int, rules.CommentFacts] = {}
-    mention_names: dict[str, tuple[int, str]] = {}
-    for c in changes:
-        if c.type == "commented" and c.data.get("comment_id") and c.data.get("kind") != "reference":
-            comment = s.get(Comment, int(c.data["comment_id"]))
-            if comment is None:
-                continue
-            comments[comment.id] = rules.CommentFacts(ctx.actor.name, comment.body, comment.public)
-            for name in rules.parse_mentions(comment.body):
-                mention_names.setdefault(name, (comment.id, rules.excerpt(comment.body)))
-
-    oncall_names = sources.oncall_people(s, policy, ticket.desk, now) if filed else []
-
+    s = ctx.session
+    comments: dict[str, list[Any]] = {}
+    for e in events:
+        data = e.data or {}
+        if e.type == "commented" and data.get("comment_id") and data.get("kind") != "reference":
+            comment = s.get(Comment, int(data["comment_id"]))
+            if comment is not None:
+                comments[str(comment.id)] = [comment.body, comment.public]
     # No autoflush: the use case's own writes are flushed once, at commit.
     with s.no_autoflush:
         if watcher_ids is None:
@@ -200,13 +194,83 @@ def on_change(
             watcher_ids |= {
                 w.user_id for w in s.new if isinstance(w, Watcher) and w.ticket_id == ticket.id
             }
-        users = {u.id: u for u in known_users}
-        involved = watcher_ids | {ticket.reporter_id, ticket.assignee_id}
-        ids = {i for i in involved if i is not None} - set(users)
-        names = (set(mention_names) | set(oncall_names)) - {u.name for u in known_users}
-        users.update(_users(s, ids, names))
+    payload = {
+        "ticket": {
+            "id": ticket.id,
+            "key": ticket.key,
+            "desk": ticket.desk,
+            "title": ticket.title,
+            "priority": ticket.priority,
+            "status": ticket.status,
+            "reporter_id": ticket.reporter_id,
+            "assignee_id": ticket.assignee_id,
+        },
+        "seq": max(e.seq for e in events),
+        "actor": [ctx.actor.id, ctx.actor.name],
+        "at": ctx.now.isoformat(),
+        "changes": [[e.type, e.field, e.before, e.after, e.data or {}] for e in events],
+        "comments": comments,
+        "watchers": sorted(watcher_ids),
+    }
+    _INSERT_CHANGE.execute(s.connection(), {"payload": payload, "created_at": ctx.now})
+
+
+_INSERT_CHANGE = Prepared(insert(NotifyChange), ("payload", "created_at"))
+
+
+def queued_changes(s: Session, limit: int) -> list[tuple[int, dict[str, Any]]]:
+    """The oldest changes waiting to be fanned out: (queue id, payload)."""
+    stmt = select(NotifyChange.id, NotifyChange.payload).order_by(NotifyChange.id).limit(limit)
+    return [(i, p) for i, p in s.execute(stmt)]
+
+
+def queued_count(s: Session) -> int:
+    return int(s.scalar(select(func.count()).select_from(NotifyChange)) or 0)
+
+
+def forget_changes(s: Session, ids: Sequence[int]) -> None:
+    """Drop fanned-out changes from the queue (in the transaction that wrote their rows)."""
+    if ids:
+        s.execute(delete(NotifyChange).where(NotifyChange.id.in_(ids)))
+
+
+def expand(s: Session, policy: Policy, payloads: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The outbox rows (notices, desk posts) that queued changes cause, oldest first.
+
+    Their dedupe keys name the ticket and the change's last event, so expanding a change
+    twice (two workers, a crash before the queue row went) writes its rows once.
+    """
+    rows: list[dict[str, Any]] = []
+    for p in payloads:
+        rows += _rows_for_change(s, policy, p)
+    return rows
+
+
+def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[dict[str, Any]]:
+    t = p["ticket"]
+    desk = policy.desks.get(t["desk"])
+    if desk is None:  # the desk left the policy since: nobody to tell
+        return []
+    now = datetime.fromisoformat(p["at"])
+    actor_id, actor_name = p["actor"]
+    changes = [rules.Change(*c) for c in p["changes"]]
+    comments = {
+        int(cid): rules.CommentFacts(actor_name, body, public)
+        for cid, (body, public) in p["comments"].items()
+    }
+    mention_names: dict[str, tuple[int, str]] = {}
+    for cid, c in comments.items():
+        for name in rules.parse_mentions(c.body):
+            mention_names.setdefault(name, (cid, rules.excerpt(c.body)))
+    filed = any(c.type == "filed" for c in changes)
+    oncall_names = sources.oncall_people(s, policy, t["desk"], now) if filed else []
+
+    watcher_ids = set(p["watchers"])
+    involved = watcher_ids | {t["reporter_id"], t["assignee_id"]}
+    ids = {i for i in involved if i is not None}
+    users = _users(s, ids, set(mention_names) | set(oncall_names))
     by_name = {u.name: u for u in users.values()}
-    insiders = frozenset(uid for uid, u in users.items() if has_role(u, "responder", ticket.desk))
+    insiders = frozenset(uid for uid, u in users.items() if has_role(u, "responder", t["desk"]))
 
     mentioned: dict[int, str] = {}
     for name, (cid, text) in mention_names.items():
@@ -215,15 +279,15 @@ def on_change(
             continue
         if comments[cid].public or user.id in insiders:
             mentioned[user.id] = text
-    assignee = users.get(ticket.assignee_id) if ticket.assignee_id else None
+    assignee = users.get(t["assignee_id"]) if t["assignee_id"] else None
     facts = rules.TicketFacts(
-        key=ticket.key,
-        desk=ticket.desk,
-        title=ticket.title,
-        priority=ticket.priority,
-        status=ticket.status,
-        reporter_id=ticket.reporter_id,
-        assignee_id=ticket.assignee_id,
+        key=t["key"],
+        desk=t["desk"],
+        title=t["title"],
+        priority=t["priority"],
+        status=t["status"],
+        reporter_id=t["reporter_id"],
+        assignee_id=t["assignee_id"],
         assignee=assignee.name if assignee else None,
         watchers=frozenset(watcher_ids),
         insiders=insiders,
@@ -232,14 +296,14 @@ def on_change(
     oncall_ids = [by_name[n].id for n in oncall_names if n in by_name]
     notices, posts = rules.who_hears(
         facts,
-        ctx.actor.id,
-        ctx.actor.name,
+        actor_id,
+        actor_name,
         changes,
         comments=comments,
         mentioned=mentioned,
         oncall=oncall_ids,
     )
-    seq = max(e.seq for e in events)
+    seq = p["seq"]
     rows: list[dict[str, Any]] = []
     for n in notices:
         user = users[n.user_id]
@@ -250,35 +314,35 @@ def on_change(
                 policy,
                 user,
                 n.reason,
-                f"notice:{ticket.id}:{seq}:{user.id}",
+                f"notice:{t['id']}:{seq}:{user.id}",
                 n.lines,
                 now,
-                ticket=ticket.key,
-                title=ticket.title,
-                desk=ticket.desk,
+                ticket=t["key"],
+                title=t["title"],
+                desk=t["desk"],
                 urgent=n.urgent,
-                actor=ctx.actor.name,
+                actor=actor_name,
             )
         )
     for post in posts:
-        text = _link_key(post.text, ticket.key, policy.notify.base_url)
+        text = _link_key(post.text, t["key"], policy.notify.base_url)
         rows += desk_messages(
             policy,
-            ticket.desk,
+            t["desk"],
             post.what,
-            f"post:{post.what}:{ticket.id}:{seq}",
-            f"{ticket.key}: {ticket.title}",
+            f"post:{post.what}:{t['id']}:{seq}",
+            f"{t['key']}: {t['title']}",
             text,
             now,
             data={
-                "ticket": ticket.key,
-                "title": ticket.title,
-                "priority": ticket.priority,
-                "status": ticket.status,
+                "ticket": t["key"],
+                "title": t["title"],
+                "priority": t["priority"],
+                "status": t["status"],
                 "event": post.what,
             },
         )
-    outbox.insert_ignore(s, rows)
+    return rows
 
 
 def _link_key(text: str, key: str, base_url: str | None) -> str:

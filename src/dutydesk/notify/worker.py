@@ -2,6 +2,9 @@
 
 One tick, each step its own short transaction:
 
+0. fan out the ticket changes queued since the last tick: work out who hears of each and
+   write their notices and desk posts, up to a few hundred changes to a transaction (the
+   reads happen before the write lock is taken);
 1. plan periodic jobs for ``(cursor, now]`` and scan SLO timers (deduplicated inserts);
 2. run due jobs, one locked row per transaction;
 3. fold each person's notices once the first one's batching window has passed;
@@ -49,6 +52,7 @@ from dutydesk.state import AppState
 log = logging.getLogger("dutydesk.notify")
 MAX_BATCHES_PER_TICK = 50
 PARK_BATCH, MAX_PARK_BATCHES_PER_TICK = 1000, 10
+EXPAND_BATCH, MAX_EXPAND_BATCHES_PER_TICK = 100, 50
 OUTCOME_STAT = {
     "delivered": "delivered",
     "pending": "retried",
@@ -60,6 +64,7 @@ OUTCOME_STAT = {
 
 @dataclass
 class TickStats:
+    expanded: int = 0
     planned: int = 0
     timers: int = 0
     jobs: int = 0
@@ -78,7 +83,8 @@ class TickStats:
     def work(self) -> int:
         """Rows that moved this tick (planning alone does not count: it is not progress)."""
         return (
-            self.jobs
+            self.expanded
+            + self.jobs
             + self.folded
             + self.delivered
             + self.retried
@@ -126,6 +132,11 @@ class Worker:
         self.behind = False  # the last tick stopped at a limit with due work left
 
     # ------------------------------------------------------------------ steps
+
+    def expand(self, stats: TickStats) -> None:
+        expanded, left = fan_out(self.db, self.policy)
+        stats.expanded += expanded
+        self.behind |= left
 
     def plan(self, now: datetime) -> tuple[int, int]:
         with self.db.write() as s:
@@ -259,6 +270,7 @@ class Worker:
             stats = TickStats()
             self.behind = False
             now = self.clock()
+            self.expand(stats)
             stats.planned, stats.timers = self.plan(now)
             self.run_jobs(now, stats)
             self.fold(now, stats)
@@ -299,6 +311,30 @@ class Worker:
     def close(self) -> None:
         self.pool.shutdown(wait=True)
         self.channels.close()
+
+
+def fan_out(
+    db: Database, policy: Policy, max_batches: int = MAX_EXPAND_BATCHES_PER_TICK
+) -> tuple[int, bool]:
+    """Write the notices and desk posts of queued ticket changes: (changes done, any left).
+
+    The rows are worked out on a read transaction; the write lock is held only to insert
+    them and drop the changes. Two workers expanding the same change write its rows once:
+    their dedupe keys are the change's.
+    """
+    done = 0
+    for _ in range(max_batches):
+        with db.read() as s:
+            queued = service.queued_changes(s, EXPAND_BATCH)
+            rows = service.expand(s, policy, [p for _, p in queued])
+        if queued:
+            with db.write() as s:
+                outbox.insert_ignore(s, rows)
+                service.forget_changes(s, [i for i, _ in queued])
+            done += len(queued)
+        if len(queued) < EXPAND_BATCH:
+            return done, False
+    return done, True
 
 
 class EmbeddedWorker:

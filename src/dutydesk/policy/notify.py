@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import time, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -45,6 +46,7 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+@lru_cache(maxsize=256)  # a policy has a handful of spans, read for every notice written
 def parse_span(text: str) -> timedelta:
     """Wall-clock span: '30 seconds', '500 ms', '2 minutes', '1 hour', '1 day'."""
     match = _SPAN.match(text.strip().lower())

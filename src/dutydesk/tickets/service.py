@@ -240,7 +240,7 @@ class _Change:
         # so a change that leaves those alone (a rank, a title, a reporter's comment) skips it.
         if slo_service.facts(t) != self.clock_facts:
             slo_service.on_change(self.ctx, t)
-        notify_service.on_change(self.ctx, t, self.desk, self.events)  # outbox, same transaction
+        notify_service.on_change(self.ctx, t, self.events)  # queued, same transaction
         if self.reindex:
             self.ctx.session.flush()
             search.reindex(self.ctx.session, t)
@@ -365,9 +365,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
     _INSERT_WATCHER.execute(conn, {"ticket_id": ticket.id, "user_id": ctx.actor.id})
     search.index_new(s, ticket)
     clocks = slo_service.on_change(ctx, ticket, new=True)
-    notify_service.on_change(
-        ctx, ticket, desk, change.events, watcher_ids={ctx.actor.id}, known_users=[ctx.actor]
-    )
+    notify_service.on_change(ctx, ticket, change.events, watcher_ids={ctx.actor.id})
     return Filed(ticket, clocks, reporter=ctx.actor.name, assignee=assignee)
 
 
