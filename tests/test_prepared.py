@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, NoResultFound
 
 from dutydesk.db import Database, Prepared
 from dutydesk.notify.models import OutboxMessage
@@ -75,3 +75,29 @@ def test_constraint_errors_arrive_as_sqlalchemy_errors(db: Database) -> None:
         prepared.execute(s.connection(), _row("twice"))
     with db.read() as s:
         assert len(s.scalars(select(OutboxMessage)).all()) == 1
+
+
+def test_a_prepared_write_joins_the_transaction_and_rolls_back_with_it(db: Database) -> None:
+    prepared = Prepared(insert(OUTBOX), COLUMNS)
+    with pytest.raises(RuntimeError), db.write() as s:
+        prepared.execute(s.connection(), _row("rolled-back"))
+        s.add(DeskCounter(desk="x", next_number=1))
+        raise RuntimeError("the use case fails after its writes")
+    with db.read() as s:
+        assert s.scalars(select(OutboxMessage)).all() == []
+        assert s.get(DeskCounter, "x") is None
+
+
+def test_a_returning_statement_that_matches_nothing_says_so(db: Database) -> None:
+    counters = DeskCounter.__table__
+    take = Prepared(
+        update(counters)
+        .where(counters.c.desk == bindparam("for_desk"))
+        .values(next_number=counters.c.next_number + 1)
+        .returning(counters.c.next_number)
+    )
+    with db.write() as s:
+        ran = take.execute(s.connection(), {"for_desk": "no-such-desk"})
+        assert (ran.scalar(), ran.rowcount) == (None, 0)
+        with pytest.raises(NoResultFound):
+            ran.scalar_one()

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from sqlalchemy import (
     Connection,
-    CursorResult,
     DateTime,
     Engine,
     Pool,
@@ -27,7 +26,7 @@ from sqlalchemy import (
     event,
 )
 from sqlalchemy.engine.interfaces import Dialect
-from sqlalchemy.exc import DisconnectionError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, NoResultFound
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -267,15 +266,53 @@ class _Form:
     positional: bool
 
 
+@dataclass(frozen=True)
+class Ran:
+    """What a prepared statement returned: its first row (RETURNING), and rows affected."""
+
+    row: Any
+    rowcount: int
+
+    def scalar(self) -> Any:
+        return None if self.row is None else self.row[0]
+
+    def scalar_one(self) -> Any:
+        if self.row is None:
+            raise NoResultFound("the statement returned no row")
+        return self.row[0]
+
+
+def _run(conn: Connection, sql: str, args: Any, *, many: bool) -> Ran:
+    """Run driver-ready SQL on the connection's own DBAPI cursor, in its transaction.
+
+    The transaction has begun (``Session.connection()`` began it), so the statement joins
+    it like any other; driver errors arrive wrapped as SQLAlchemy's own (IntegrityError…).
+    """
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.cursor()
+    try:
+        if many:
+            cursor.executemany(sql, args)
+        else:
+            cursor.execute(sql, args)
+        row = cursor.fetchone() if cursor.description is not None else None
+        return Ran(row, cursor.rowcount)
+    except dbapi_error as exc:
+        raise DBAPIError.instance(sql, args, exc, dbapi_error, dialect=conn.dialect) from exc
+    finally:
+        cursor.close()
+
+
 class Prepared:
-    """A Core statement compiled once per dialect, run through ``exec_driver_sql``.
+    """A Core statement compiled once per dialect, run on the driver's cursor.
 
     ``Connection.execute`` spends about 40 µs per statement finding the compiled form in its
-    cache and converting parameters; ``exec_driver_sql`` takes about 9. Filing a ticket runs
-    some ten statements, so its fixed-shape writes use this. Values still go through each
-    column type's own bind processor (UTC datetimes, JSON, booleans), errors still arrive as
-    SQLAlchemy's exceptions, and every parameter must be given: Python-side column defaults
-    are not applied. Not for statements whose SQL depends on the values (expanding IN).
+    cache and converting parameters; ``exec_driver_sql`` takes about 9 and the bare cursor
+    about 1.3. Filing a ticket runs some ten statements, so its fixed-shape writes use this.
+    Values still go through each column type's own bind processor (UTC datetimes, JSON,
+    booleans), errors still arrive as SQLAlchemy's exceptions, and every parameter must be
+    given: Python-side column defaults are not applied. Not for statements whose SQL depends
+    on the values (expanding IN). Engine events (``before_cursor_execute``) do not see them.
     """
 
     def __init__(self, statement: ClauseElement, keys: tuple[str, ...] = ()) -> None:
@@ -307,13 +344,13 @@ class Prepared:
             )
         return form
 
-    def execute(self, conn: Connection, params: dict[str, Any]) -> CursorResult[Any]:
+    def execute(self, conn: Connection, params: dict[str, Any]) -> Ran:
         form = self._form(conn.dialect)
-        return conn.exec_driver_sql(form.sql, self._row(form, params))
+        return _run(conn, form.sql, self._row(form, params), many=False)
 
-    def executemany(self, conn: Connection, rows: list[dict[str, Any]]) -> CursorResult[Any]:
+    def executemany(self, conn: Connection, rows: list[dict[str, Any]]) -> Ran:
         form = self._form(conn.dialect)
-        return conn.exec_driver_sql(form.sql, [self._row(form, r) for r in rows])
+        return _run(conn, form.sql, [self._row(form, r) for r in rows], many=True)
 
     @staticmethod
     def _row(form: _Form, params: dict[str, Any]) -> Any:
