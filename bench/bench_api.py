@@ -40,14 +40,18 @@ BARE_APP = textwrap.dedent("""
 
     app = FastAPI()
     local = threading.local()
+    # The file, WAL mode and table exist before the first request: threads connecting at
+    # once would otherwise race to switch the journal mode (SQLITE_BUSY, no busy handler).
+    setup = sqlite3.connect("bare.db", isolation_level=None)
+    setup.execute("PRAGMA journal_mode=WAL")
+    setup.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, title TEXT, body TEXT)")
+    setup.close()
 
     def conn():
         c = getattr(local, "c", None)
         if c is None:
             c = local.c = sqlite3.connect("bare.db", isolation_level=None, check_same_thread=False)
-            c.execute("PRAGMA journal_mode=WAL"); c.execute("PRAGMA busy_timeout=10000")
-            c.execute("PRAGMA synchronous=NORMAL")
-            c.execute("CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, title TEXT, body TEXT)")
+            c.execute("PRAGMA busy_timeout=10000"); c.execute("PRAGMA synchronous=NORMAL")
         return c
 
     class In(BaseModel):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html
+import re
+
 import nh3
 from markdown_it import MarkdownIt
 
@@ -46,5 +49,25 @@ _cleaner = nh3.Cleaner(
 )
 
 
+# Text CommonMark would turn into nothing but paragraphs: ASCII letters, digits, spaces and
+# punctuation that starts no construct (no emphasis, code, links, HTML, entities, escapes).
+_PLAIN_CHARS = re.compile(r"[A-Za-z0-9 ,.;:'\"?!/()%\n-]*")
+# ... and no line that could open a block: indented, a list item, a rule or setext
+# underline (-), an ordered list (1. or 1)), or ending in spaces (a hard break).
+_BLOCK_LINE = re.compile(r"^(?: |-|\d+[.)])|[ ]$", re.M)
+
+
 def render(text: str) -> str:
-    return _cleaner.clean(_md.render(text))
+    return _cleaner.clean(_plain(text) or _md.render(text))
+
+
+def _plain(text: str) -> str | None:
+    """Most descriptions are a sentence or two of plain text: rendered here as the
+    paragraphs CommonMark would make (same output, checked by a property test), about
+    seven times faster than the full parser. None when the text may hold any markdown."""
+    if not _PLAIN_CHARS.fullmatch(text) or _BLOCK_LINE.search(text):
+        return None
+    paragraphs = [p for p in text.split("\n\n") if p.strip("\n")]
+    if not paragraphs:
+        return None
+    return "".join(f"<p>{html.escape(p.strip(chr(10)))}</p>\n" for p in paragraphs)
