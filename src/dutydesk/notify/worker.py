@@ -1,16 +1,17 @@
-"""``dutydesk worker``: plans periodic jobs, scans timers, folds notices, delivers messages.
+"""``dutydesk worker``: fans out ticket changes, plans periodic jobs, scans timers, folds notices,
+delivers messages.
 
 One tick, each step its own short transaction:
 
-0. fan out the ticket changes queued since the last tick: work out who hears of each and
-   write their notices and desk posts, up to a few hundred changes to a transaction (the
+1. fan out the ticket changes queued since the last tick: work out who hears of each and
+   write their notices and desk posts, up to 100 changes to a transaction (the
    reads happen before the write lock is taken);
-1. plan periodic jobs for ``(cursor, now]`` and scan SLO timers (deduplicated inserts);
-2. run due jobs, one locked row per transaction;
-3. fold each person's notices once the first one's batching window has passed;
-4. park the due messages of channels not configured here, or expire them if too old to be
+2. plan periodic jobs for ``(cursor, now]`` and scan SLO timers (deduplicated inserts);
+3. run due jobs, one locked row per transaction;
+4. fold each person's notices once the first one's batching window has passed;
+5. park the due messages of channels not configured here, or expire them if too old to be
    worth sending (a SELECT and a few UPDATEs per batch: no claims, no attempts);
-5. claim due messages under a lease and deliver them concurrently (a thread pool), each
+6. claim due messages under a lease and deliver them concurrently (a thread pool), each
    batch's results written together: delivered, retry later (exponential backoff, honouring
    ``Retry-After``), dead after the last attempt (or at once on a permanent refusal).
 
