@@ -44,16 +44,21 @@ def test_prepared_rows_read_back_like_core_rows(db: Database) -> None:
     assert rows["core"][0] == AT  # aware UTC in, aware UTC out, microseconds kept
 
 
-def test_values_the_statement_carries_itself_are_bound(db: Database) -> None:
-    with db.write() as s:
-        s.add(DeskCounter(desk="ops", next_number=7))
+def _take_number() -> Prepared:
+    """The desk counter's ``UPDATE … RETURNING``, as filing takes a ticket number."""
     counters = DeskCounter.__table__
-    take = Prepared(
+    return Prepared(
         update(counters)
         .where(counters.c.desk == bindparam("for_desk"))
         .values(next_number=counters.c.next_number + 1)
         .returning(counters.c.next_number)
     )
+
+
+def test_values_the_statement_carries_itself_are_bound(db: Database) -> None:
+    with db.write() as s:
+        s.add(DeskCounter(desk="ops", next_number=7))
+    take = _take_number()
     with db.write() as s:
         assert take.execute(s.connection(), {"for_desk": "ops"}).scalar() == 8
         assert take.execute(s.connection(), {"for_desk": "ops"}).scalar() == 9
@@ -89,13 +94,7 @@ def test_a_prepared_write_joins_the_transaction_and_rolls_back_with_it(db: Datab
 
 
 def test_a_returning_statement_that_matches_nothing_says_so(db: Database) -> None:
-    counters = DeskCounter.__table__
-    take = Prepared(
-        update(counters)
-        .where(counters.c.desk == bindparam("for_desk"))
-        .values(next_number=counters.c.next_number + 1)
-        .returning(counters.c.next_number)
-    )
+    take = _take_number()
     with db.write() as s:
         ran = take.execute(s.connection(), {"for_desk": "no-such-desk"})
         assert (ran.scalar(), ran.rowcount) == (None, 0)
