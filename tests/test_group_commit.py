@@ -1,4 +1,5 @@
-"""Write use cases from the event loop: SQLite's writer thread commits queued jobs together,
+"""Write use cases from the event loop: on SQLite the jobs of one turn of the loop commit
+together, on the loop when the write lock is free and on the writer thread when it is not,
 and a failing job never takes another request's rows with it."""
 
 from __future__ import annotations
@@ -6,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -17,8 +20,9 @@ from sqlalchemy.orm import Session
 
 from dutydesk.app import create_app
 from dutydesk.auth.service import create_token, user_by_name
-from dutydesk.db import Database
+from dutydesk.db import Database, WriteLockBusy
 from dutydesk.errors import Conflict
+from dutydesk.group_commit import GroupCommit
 from dutydesk.state import AppState
 from dutydesk.tickets.models import Ticket
 
@@ -58,69 +62,159 @@ def _names(db: Database) -> set[str]:
         return set(s.scalars(text("SELECT name FROM saved_filters WHERE name LIKE 'job-%'")))
 
 
-async def _queued_behind_a_gate(db: Database, jobs: list[Callable[[Session], Any]]) -> list[Any]:
-    """Hold the writer thread in a first job until every other job is queued, so they form
-    one batch; return each job's result or exception."""
-    gate, entered = threading.Event(), threading.Event()
+def _on_thread(name: str, ran_on: dict[str, str]) -> Callable[[Session], str]:
+    """``_mark(name)`` that also notes which thread ran it."""
 
-    def held(session: Session) -> str:
-        entered.set()
-        gate.wait(10)
-        return "gate"
+    def job(session: Session) -> str:
+        ran_on[name] = threading.current_thread().name
+        return _mark(name)(session)
 
-    first = asyncio.ensure_future(db.run_write(held))
-    while not entered.is_set():
-        await asyncio.sleep(0.001)
-    rest = [asyncio.ensure_future(db.run_write(job)) for job in jobs]
-    await asyncio.sleep(0.01)  # let every job reach the queue
-    gate.set()
-    assert await first == "gate"
-    return list(await asyncio.gather(*rest, return_exceptions=True))
+    return job
+
+
+async def _at_once(db: Database, jobs: list[Callable[[Session], Any]]) -> list[Any]:
+    """Queue every job in the same turn of the loop; each one's result or exception."""
+    return list(await asyncio.gather(*(db.run_write(j) for j in jobs), return_exceptions=True))
+
+
+class _Ticker:
+    """Counts turns of the event loop while it runs: a loop asleep on a lock counts none."""
+
+    def __init__(self) -> None:
+        self.turns = 0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _tick(self) -> None:
+        while True:
+            await asyncio.sleep(0.005)
+            self.turns += 1
+
+    def __enter__(self) -> _Ticker:
+        self._task = asyncio.ensure_future(self._tick())
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        assert self._task is not None
+        self._task.cancel()
 
 
 @sqlite_only
-def test_queued_jobs_share_one_transaction(db: Database) -> None:
-    results = asyncio.run(_queued_behind_a_gate(db, [_mark(f"job-{i}") for i in range(5)]))
+def test_jobs_queued_in_one_turn_share_one_transaction_on_the_loop(db: Database) -> None:
+    ran_on: dict[str, str] = {}
+    results = asyncio.run(_at_once(db, [_on_thread(f"job-{i}", ran_on) for i in range(5)]))
 
     assert results == [f"job-{i}" for i in range(5)]
     assert _names(db) == {f"job-{i}" for i in range(5)}
+    assert set(ran_on.values()) == {threading.main_thread().name}  # asyncio.run's thread
     group = db.group_commit
     assert group is not None
-    assert (group.jobs, group.batches, group.reruns) == (6, 2, 0)  # the gate, then one batch
+    assert (group.jobs, group.batches, group.on_loop, group.handed_off) == (5, 1, 1, 0)
 
 
 @sqlite_only
 def test_a_failing_job_loses_only_its_own_rows(db: Database) -> None:
     jobs = [_mark("job-a"), _failing("job-b"), _mark("job-c")]
-    results = asyncio.run(_queued_behind_a_gate(db, jobs))
+    results = asyncio.run(_at_once(db, jobs))
 
     assert results[0] == "job-a" and results[2] == "job-c"
     assert isinstance(results[1], Conflict) and "job-b refused" in str(results[1])
     assert _names(db) == {"job-a", "job-c"}
     group = db.group_commit
-    assert group is not None and group.reruns == 1
+    assert group is not None
+    assert (group.reruns, group.batches, group.jobs) == (1, 4, 6)  # three, then one by one
 
 
 @sqlite_only
-def test_an_answer_arrives_only_once_its_rows_are_committed(db: Database) -> None:
-    async def scenario() -> set[str]:
-        await db.run_write(_mark("job-seen"))
-        return _names(db)  # a separate connection, so only committed rows are visible
+def test_while_another_thread_writes_the_jobs_wait_on_the_writer_thread(db: Database) -> None:
+    """The notification worker (say) holds the write lock: the batch goes to the writer
+    thread, and the event loop goes on serving meanwhile."""
+    holding, release = threading.Event(), threading.Event()
 
-    assert asyncio.run(scenario()) == {"job-seen"}
+    def other_writer() -> None:
+        with db.write() as session:
+            session.connection()
+            holding.set()
+            release.wait(10)
+
+    ran_on: dict[str, str] = {}
+
+    async def scenario() -> tuple[list[Any], int]:
+        with _Ticker() as ticker:
+            jobs = asyncio.ensure_future(
+                _at_once(db, [_on_thread(f"job-{i}", ran_on) for i in range(4)])
+            )
+            await asyncio.sleep(0.1)
+            turns_while_held = ticker.turns
+            release.set()
+            return await jobs, turns_while_held
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    assert holding.wait(10)
+    try:
+        results, turns = asyncio.run(scenario())
+    finally:
+        release.set()
+        thread.join()
+
+    assert results == [f"job-{i}" for i in range(4)]
+    assert set(ran_on.values()) == {"dutydesk-writer"}
+    assert turns >= 5  # the loop was not asleep on the lock for those 0.1 s
+    group = db.group_commit
+    assert group is not None
+    assert (group.handed_off, group.batches, group.on_loop, group.jobs) == (4, 1, 0, 4)
+    assert _names(db) == {f"job-{i}" for i in range(4)}
 
 
 @sqlite_only
-def test_stopping_finishes_the_queued_jobs(db: Database) -> None:
+def test_stopping_finishes_the_jobs_given_to_the_writer_thread(db: Database) -> None:
+    group = GroupCommit(db)
+
     async def scenario() -> list[Any]:
-        futures = [asyncio.ensure_future(db.run_write(_mark(f"job-{i}"))) for i in range(3)]
-        await asyncio.sleep(0)  # queued
+        with db.write() as session:  # the lock is taken: the jobs go to the writer thread
+            session.connection()
+            futures = [asyncio.ensure_future(group.run(_mark(f"job-{i}"))) for i in range(3)]
+            await asyncio.sleep(0.01)
+            assert group.handed_off == 3
         return list(await asyncio.gather(*futures))
 
     assert asyncio.run(scenario()) == ["job-0", "job-1", "job-2"]
-    db.dispose()
-    assert db.group_commit is None
+    group.stop()
     assert _names(Database(db.url)) == {"job-0", "job-1", "job-2"}
+
+
+@sqlite_only
+def test_a_write_that_may_not_wait_refuses_at_once_and_leaves_the_timeout(db: Database) -> None:
+    """``write(wait=False)`` with the lock taken, by this process or by another one: a
+    ``WriteLockBusy`` without sleeping, nothing written, the connection's busy timeout as it
+    was for the writes that do wait."""
+    one = Database(db.url, pool_size=1, max_overflow=0)
+    other = sqlite3.connect(db.url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        with one.write() as session, ThreadPoolExecutor(1) as elsewhere:
+            session.connection()
+            with pytest.raises(WriteLockBusy, match="thread"):
+                elsewhere.submit(_try_at_once, one).result()
+        other.execute("BEGIN IMMEDIATE")
+        started = time.perf_counter()
+        with pytest.raises(WriteLockBusy, match="process"):
+            _try_at_once(one)
+        assert time.perf_counter() - started < 0.5  # the busy timeout is 10 s
+        other.execute("ROLLBACK")
+        with one.read() as session:
+            assert session.execute(text("PRAGMA busy_timeout")).scalar() == 10000
+        assert _names(one) == set()
+        _try_at_once(one)  # free again: it writes
+        assert _names(one) == {"job-at-once"}
+    finally:
+        other.close()
+        one.dispose()
+
+
+def _try_at_once(db: Database) -> None:
+    with db.write(wait=False) as session:
+        session.connection()
+        _mark("job-at-once")(session)
 
 
 def test_concurrent_filings_each_get_their_own_ticket(state: AppState) -> None:
@@ -195,46 +289,35 @@ def test_an_idempotent_retry_in_the_same_batch_replays_the_first_answer(
 
 
 @sqlite_only
-def test_a_lock_held_elsewhere_fails_the_batch_once_not_job_by_job(db: Database) -> None:
-    """Another process holding SQLite's write lock past the busy timeout: every queued job
-    gets the error after one wait, instead of one wait each."""
+def test_a_lock_held_by_another_process_fails_the_batch_once_without_stalling_the_loop(
+    db: Database,
+) -> None:
+    """Another process holds SQLite's write lock past the busy timeout: the loop hands the
+    batch on at once, and every job gets the error after the writer thread's one wait."""
     event.listen(
         db.engine, "connect", lambda conn, _record: conn.execute("PRAGMA busy_timeout=200")
     )
     db.engine.dispose()
-    other = sqlite3.connect(
-        db.url.removeprefix("sqlite:///"), isolation_level=None, check_same_thread=False
-    )
+    other = sqlite3.connect(db.url.removeprefix("sqlite:///"), isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
 
-    def take_the_lock() -> None:
-        other.execute("BEGIN IMMEDIATE")
-
-    async def scenario() -> list[Any]:
-        gate, entered = threading.Event(), threading.Event()
-
-        def held(session: Session) -> str:  # touches no table: its transaction never begins
-            entered.set()
-            gate.wait(10)
-            take_the_lock()
-            return "gate"
-
-        first = asyncio.ensure_future(db.run_write(held))
-        while not entered.is_set():
-            await asyncio.sleep(0.001)
-        rest = [asyncio.ensure_future(db.run_write(_mark(f"job-{i}"))) for i in range(4)]
-        await asyncio.sleep(0.01)
-        gate.set()
-        assert await first == "gate"
-        return list(await asyncio.gather(*rest, return_exceptions=True))
+    async def scenario() -> tuple[list[Any], int]:
+        with _Ticker() as ticker:
+            results = await _at_once(db, [_mark(f"job-{i}") for i in range(4)])
+            return results, ticker.turns
 
     try:
-        results = asyncio.run(scenario())
+        started = time.perf_counter()
+        results, turns = asyncio.run(scenario())
+        waited = time.perf_counter() - started
     finally:
         other.execute("ROLLBACK")
         other.close()
 
     assert all(isinstance(r, OperationalError) and "locked" in str(r) for r in results)
+    assert 0.2 <= waited < 2  # one busy timeout, not one per job
+    assert turns >= 10  # the loop turned while the writer thread waited
     group = db.group_commit
     assert group is not None
-    assert (group.jobs, group.batches, group.reruns) == (5, 2, 0)
+    assert (group.handed_off, group.jobs, group.batches, group.reruns) == (4, 0, 0, 0)
     assert _names(db) == set()

@@ -8,6 +8,7 @@ when a read lock cannot be upgraded.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -62,9 +63,32 @@ def _no_autocheckpoint(dbapi_conn: Any, _record: Any) -> None:
     dbapi_conn.execute("PRAGMA wal_autocheckpoint=0")
 
 
+class WriteLockBusy(Exception):
+    """A write that may not wait found SQLite's write lock taken (``Database.write(wait=False)``)."""
+
+
 def _sqlite_begin(conn: Any) -> None:
-    mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-    conn.exec_driver_sql(f"BEGIN {mode}")
+    options = conn.get_execution_options()
+    mode = options.get("sqlite_begin", "DEFERRED")
+    if not options.get("sqlite_nowait"):
+        conn.exec_driver_sql(f"BEGIN {mode}")
+        return
+    # Take the lock only if it is free now: with no busy timeout, SQLite answers SQLITE_BUSY
+    # at once instead of sleeping in its busy handler. The timeout is put back either way.
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        (timeout,) = cursor.execute("PRAGMA busy_timeout").fetchone()
+        cursor.execute("PRAGMA busy_timeout=0")
+        try:
+            cursor.execute(f"BEGIN {mode}")
+        except sqlite3.OperationalError as exc:
+            if exc.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY:
+                raise
+            raise WriteLockBusy("another process holds SQLite's write lock") from exc
+        finally:
+            cursor.execute(f"PRAGMA busy_timeout={int(timeout)}")
+    finally:
+        cursor.close()
 
 
 PING_AFTER_IDLE = 5.0  # seconds a pooled PostgreSQL connection may sit before a ping
@@ -144,6 +168,10 @@ class Database:
             self.engine.execution_options(sqlite_begin="IMMEDIATE") if self.sqlite else self.engine
         )
         self._write = sessionmaker(writer, expire_on_commit=False)
+        self._write_at_once = sessionmaker(
+            self.engine.execution_options(sqlite_begin="IMMEDIATE", sqlite_nowait=True),
+            expire_on_commit=False,
+        )
         # SQLite has one writer. Queue this process's writers on a lock instead of letting them
         # collide on the file lock, where SQLite's busy handler sleeps in coarse steps.
         self._write_lock = threading.Lock() if self.sqlite else None
@@ -160,20 +188,35 @@ class Database:
             yield session
 
     @contextmanager
-    def write(self) -> Iterator[Session]:
-        """One transaction: commits on success, rolls back everything on any error."""
+    def write(self, *, wait: bool = True) -> Iterator[Session]:
+        """One transaction: commits on success, rolls back everything on any error.
+
+        ``wait=False`` (SQLite) is for the event loop, which must not sleep on a lock: if
+        another thread or process holds the write lock, ``WriteLockBusy`` is raised when the
+        transaction begins (``session.connection()``), before anything is written.
+        """
         if self._write_lock is None:
             with self._write() as session, session.begin():
                 yield session
             return
-        with self._write_lock, self._write() as session, session.begin():
-            yield session
+        if wait:
+            with self._write_lock, self._write() as session, session.begin():
+                yield session
+            return
+        if not self._write_lock.acquire(blocking=False):
+            raise WriteLockBusy("another thread of this process is writing")
+        try:
+            with self._write_at_once() as session, session.begin():
+                yield session
+        finally:
+            self._write_lock.release()
 
     async def run_write(self, job: Callable[[Session], T]) -> T:
-        """From the event loop: ``job(session)`` in one write transaction, without blocking
-        the loop. SQLite queues it on the writer thread, which may commit it together with
-        other queued jobs (see ``group_commit``); PostgreSQL runs it in the threadpool, where
-        writers proceed side by side."""
+        """From the event loop: ``job(session)`` in one write transaction. SQLite commits it
+        together with the other jobs queued in the same turn of the loop, on the loop itself
+        when the write lock is free and on the writer thread when it is not (see
+        ``group_commit``); PostgreSQL runs it in the threadpool, where writers proceed side by
+        side."""
         if self.sqlite:
             if self._group is None:
                 from dutydesk.group_commit import GroupCommit
