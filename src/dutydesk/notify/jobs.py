@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
@@ -442,43 +442,48 @@ def _eod(
     opened = cal.next_open(datetime.combine(day, time(0)).replace(tzinfo=cal.timezone))
     closes = cal.closing_time(day).astimezone(cal.timezone).strftime("%H:%M")
     urgent = desk.priorities[:2]
-    tickets = session.scalars(
-        select(Ticket)
+    # Columns, not ORM tickets: a desk may hold thousands of assigned urgent tickets, and
+    # only those without an update since the day opened get a nudge.
+    stale = session.execute(
+        select(Ticket.id, Ticket.number, Ticket.priority, Ticket.title, Ticket.assignee_id)
         .where(
             Ticket.desk == desk_name,
             Ticket.is_open.is_(True),
             Ticket.priority.in_(urgent),
             Ticket.assignee_id.is_not(None),
+            or_(Ticket.last_update_at.is_(None), Ticket.last_update_at < opened),
         )
         .order_by(Ticket.order_key)
-    )
-    per: dict[int, list[Ticket]] = {}
-    for t in tickets:
-        if t.last_update_at is None or t.last_update_at < opened:
-            per.setdefault(t.assignee_id or 0, []).append(t)
+    ).all()
+    users = {
+        u.id: u
+        for u in session.scalars(
+            select(User).where(User.id.in_({t.assignee_id for t in stale}), User.active.is_(True))
+        )
+    }
     rows = []
-    for uid, items in per.items():
-        user = session.get(User, uid)
-        if user is None or not user.active:
+    for t in stale:
+        user = users.get(t.assignee_id)
+        if user is None:
             continue
-        for t in items:
-            rows.append(
-                notice_row(
-                    policy,
-                    user,
-                    "end-of-day",
-                    f"notice:eod:{desk_name}:{day}:{t.id}",
-                    [
-                        f"{t.key} ({t.priority}) has no update today: leave a final status "
-                        f"update before {closes}"
-                    ],
-                    now,
-                    ticket=t.key,
-                    title=t.title,
-                    desk=desk_name,
-                    urgent=True,
-                )
+        ticket_key = f"{desk_name.upper()}-{t.number}"
+        rows.append(
+            notice_row(
+                policy,
+                user,
+                "end-of-day",
+                f"notice:eod:{desk_name}:{day}:{t.id}",
+                [
+                    f"{ticket_key} ({t.priority}) has no update today: leave a final status "
+                    f"update before {closes}"
+                ],
+                now,
+                ticket=ticket_key,
+                title=t.title,
+                desk=desk_name,
+                urgent=True,
             )
+        )
     return rows
 
 
