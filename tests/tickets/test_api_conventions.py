@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import func, select
 
 from dutydesk.state import AppState
@@ -102,6 +104,33 @@ def test_every_api_route_requires_auth(api: Api) -> None:
             )
             r = api.client.request(method, concrete, json={})
             assert r.status_code == 401, (method, path, r.status_code)
+
+
+def test_write_routes_without_a_body_refuse_one_instead_of_ignoring_it(api: Api) -> None:
+    spec = api.client.get("/api/v1/openapi.json").json()
+    bodyless = [
+        (method, path)
+        for path, ops in spec["paths"].items()
+        for method, op in ops.items()
+        if method in ("post", "patch", "put", "delete")
+        and "requestBody" not in op
+        and not path.startswith("/api/v1/chat/")  # slash commands read their own form bodies
+    ]
+    assert ("post", "/api/v1/tickets/{key}/unblock") in bodyless
+    key = api.file("rita", title="Runner pool is draining")["key"]
+    for method, path in bodyless:
+        concrete = re.sub(r"\{[a-z_]+_id\}", "999999", path)
+        concrete = concrete.replace("{key}", key).replace("{desk}", "infra")
+        concrete = concrete.replace("{name}", "infra")
+        r = api.req("admin", method.upper(), concrete, json={"full": False})
+        assert r.status_code == 422, (method, path, r.status_code, r.text)
+        assert r.json()["errors"] == [
+            {"field": "body", "message": "this operation takes no request body; send none (or {})"}
+        ]
+    # Nothing was done: the ticket was never touched, and an empty body is still accepted.
+    assert api.req("admin", "GET", f"/api/v1/tickets/{key}").json()["version"] == 1
+    r = api.post("admin", "/api/v1/desks/infra/slo/recompute", {})
+    assert r.status_code == 200, r.text
 
 
 def test_openapi_is_served(api: Api) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from dutydesk.auth.models import User
 from dutydesk.auth.service import close_session, open_session, require, verify_password
 from dutydesk.errors import Unauthorized
-from dutydesk.http.deps import SESSION_COOKIE, Actor, State
+from dutydesk.http.deps import SESSION_COOKIE, Actor, NoBody, State
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
 
@@ -51,7 +51,7 @@ def login(body: LoginIn, request: Request, response: Response, state: State) -> 
     return {"user": user_out(user), "csrf_token": csrf}
 
 
-@router.post("/auth/logout", status_code=204)
+@router.post("/auth/logout", status_code=204, dependencies=[NoBody])
 def logout(request: Request, response: Response, state: State, actor: Actor) -> None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:

@@ -88,6 +88,18 @@ def authenticate(request: Request, state: AppState) -> User:
 Actor = Annotated[User, Depends(get_actor)]
 
 
+async def no_body(request: Request, actor: Actor) -> None:
+    """For operations that take no request body: a body that says something is refused, not
+    ignored, so a client that sends options an action does not have learns it was not heard.
+    An empty body or ``{}`` is fine. It depends on the caller, so anonymous calls get their
+    401 first."""
+    if (await request.body()).strip() not in (b"", b"{}"):
+        raise field_error("body", "this operation takes no request body; send none (or {})")
+
+
+NoBody = Depends(no_body)
+
+
 def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() == "*":
         return None

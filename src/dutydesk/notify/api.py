@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dutydesk.auth.service import require
 from dutydesk.context import desk_policy
 from dutydesk.errors import field_error
-from dutydesk.http.deps import Actor, State
+from dutydesk.http.deps import Actor, NoBody, State
 from dutydesk.notify import outbox, service, slash
 from dutydesk.notify.channels import load_channels
 from dutydesk.notify.models import NotifyPreference, OutboxMessage
@@ -137,7 +137,7 @@ def retry_outbox(body: RetryIn, state: State, actor: Actor) -> dict[str, Any]:
     return {"retried": n}
 
 
-@router.post("/admin/outbox/{message_id}/retry", tags=["admin"])
+@router.post("/admin/outbox/{message_id}/retry", tags=["admin"], dependencies=[NoBody])
 def retry_one(message_id: int, state: State, actor: Actor) -> dict[str, Any]:
     require(actor, "admin", None, "retry deliveries")
     with state.db.write() as s:

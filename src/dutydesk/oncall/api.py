@@ -16,7 +16,7 @@ from pydantic import BaseModel
 
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import Unauthorized, field_error
-from dutydesk.http.deps import Actor, State, authenticate, write
+from dutydesk.http.deps import Actor, NoBody, State, authenticate, write
 from dutydesk.oncall import handoff, rules, service
 from dutydesk.oncall.schemas import (
     ChangeOut,
@@ -239,7 +239,9 @@ async def change_override(
     )
 
 
-@router.delete("/rotations/{name}/overrides/{override_id}", response_model=OverrideOut)
+@router.delete(
+    "/rotations/{name}/overrides/{override_id}", response_model=OverrideOut, dependencies=[NoBody]
+)
 async def undo_override(
     name: str, override_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
@@ -253,7 +255,11 @@ async def undo_override(
     )
 
 
-@router.post("/rotations/{name}/overrides/{override_id}/undo", response_model=OverrideOut)
+@router.post(
+    "/rotations/{name}/overrides/{override_id}/undo",
+    response_model=OverrideOut,
+    dependencies=[NoBody],
+)
 async def undo_override_post(
     name: str, override_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
@@ -296,7 +302,7 @@ async def create_swap(
     )
 
 
-@router.delete("/rotations/{name}/swaps/{swap_id}", response_model=SwapOut)
+@router.delete("/rotations/{name}/swaps/{swap_id}", response_model=SwapOut, dependencies=[NoBody])
 async def undo_swap(
     name: str, swap_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
@@ -305,7 +311,9 @@ async def undo_swap(
     )
 
 
-@router.post("/rotations/{name}/swaps/{swap_id}/undo", response_model=SwapOut)
+@router.post(
+    "/rotations/{name}/swaps/{swap_id}/undo", response_model=SwapOut, dependencies=[NoBody]
+)
 async def undo_swap_post(
     name: str, swap_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
@@ -342,7 +350,7 @@ async def add_time_off(
     )
 
 
-@router.delete("/time-off/{time_off_id}", response_model=TimeOffOut)
+@router.delete("/time-off/{time_off_id}", response_model=TimeOffOut, dependencies=[NoBody])
 async def cancel_time_off(
     time_off_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
@@ -355,7 +363,7 @@ async def cancel_time_off(
     )
 
 
-@router.post("/time-off/{time_off_id}/cancel", response_model=TimeOffOut)
+@router.post("/time-off/{time_off_id}/cancel", response_model=TimeOffOut, dependencies=[NoBody])
 async def cancel_time_off_post(
     time_off_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
@@ -385,7 +393,9 @@ async def change_membership(
     )
 
 
-@router.delete("/rotations/{name}/members/{membership_id}", response_model=MembershipOut)
+@router.delete(
+    "/rotations/{name}/members/{membership_id}", response_model=MembershipOut, dependencies=[NoBody]
+)
 async def cancel_membership(
     name: str, membership_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
@@ -527,7 +537,12 @@ def person_calendar(
     return _ics(service.person_ics(state, name, s, e), f"oncall-{name}")
 
 
-@router.post("/rotations/{name}/feed-tokens", status_code=201, response_model=FeedTokenOut)
+@router.post(
+    "/rotations/{name}/feed-tokens",
+    status_code=201,
+    response_model=FeedTokenOut,
+    dependencies=[NoBody],
+)
 async def rotation_feed_token(
     name: str, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
@@ -541,7 +556,12 @@ async def rotation_feed_token(
     )
 
 
-@router.post("/people/{name}/feed-tokens", status_code=201, response_model=FeedTokenOut)
+@router.post(
+    "/people/{name}/feed-tokens",
+    status_code=201,
+    response_model=FeedTokenOut,
+    dependencies=[NoBody],
+)
 async def person_feed_token(
     name: str, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
@@ -561,7 +581,7 @@ def feed_tokens(state: State, actor: Actor) -> list[dict[str, Any]]:
     return service.list_feed_tokens(state, actor)
 
 
-@router.delete("/feed-tokens/{token_id}", response_model=FeedTokenOut)
+@router.delete("/feed-tokens/{token_id}", response_model=FeedTokenOut, dependencies=[NoBody])
 async def revoke_feed_token(
     token_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:

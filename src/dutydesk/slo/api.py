@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dutydesk.auth.service import require
 from dutydesk.context import desk_policy
-from dutydesk.http.deps import Actor, State
+from dutydesk.http.deps import Actor, NoBody, State
 from dutydesk.slo import service
 from dutydesk.slo.schemas import AttainmentOut, DeskSloOut, ExplainOut, RecomputeOut
 from dutydesk.state import AppState
@@ -55,7 +55,7 @@ def attainment(desk: str, state: State, actor: Actor, weeks: int = 8) -> Attainm
         return service.attainment(s, state.policy, desk, state.now(), weeks)
 
 
-@router.post("/desks/{desk}/slo/recompute", response_model=RecomputeOut)
+@router.post("/desks/{desk}/slo/recompute", response_model=RecomputeOut, dependencies=[NoBody])
 def recompute(desk: str, state: State, actor: Actor, full: bool = True) -> RecomputeOut:
     """Reconcile open tickets' clocks with the current policy (also a backfill); leads only.
 

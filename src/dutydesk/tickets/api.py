@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.service import has_role
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import NotFound
-from dutydesk.http.deps import Actor, IfMatch, ModelJSONResponse, State, etag, write
+from dutydesk.http.deps import Actor, IfMatch, ModelJSONResponse, NoBody, State, etag, write
 from dutydesk.tickets import queries, service
 from dutydesk.tickets.models import SavedFilter, Ticket
 from dutydesk.tickets.schemas import (
@@ -136,7 +136,7 @@ async def block(
     )
 
 
-@router.post("/tickets/{key}/unblock", response_model=TicketOut)
+@router.post("/tickets/{key}/unblock", response_model=TicketOut, dependencies=[NoBody])
 async def unblock(
     key: str, request: Request, state: State, actor: Actor, version: IfMatch
 ) -> JSONResponse:
