@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
 
 from dutydesk.demo import build_history
 from dutydesk.state import AppState
@@ -54,3 +55,16 @@ def test_bulk_tickets_are_searchable_and_numbered_after_existing_ones(state: App
         )
     assert sorted(numbers) == list(range(1, 121))
     assert found and all("escalation" in t.title.lower() for t in found)
+
+
+def test_bulk_load_leaves_postgresql_with_statistics_for_the_rows_it_added(
+    state: AppState,
+) -> None:
+    from dutydesk.demo import bulk_tickets
+
+    if state.db.sqlite:
+        pytest.skip("SQLite plans without statistics unless asked; nothing to refresh")
+    bulk_tickets(state.db, state.policy, "infra", 300, progress=False)
+    with state.db.read() as s:
+        planned = s.scalar(text("SELECT reltuples FROM pg_class WHERE relname = 'tickets'"))
+    assert planned is not None and planned >= 300

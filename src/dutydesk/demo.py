@@ -543,4 +543,9 @@ def bulk_tickets(
                     "(SELECT max(id) FROM tickets))"
                 )
             )
+            # Fresh planner statistics for the tables the load grew: until autovacuum gets to
+            # them (never, where it is off) PostgreSQL plans 100k tickets as a few hundred,
+            # and full-text search reads every row of the desk through its index (measured:
+            # 168 ms before, 79 ms after, for a word in 17% of 100k tickets).
+            s.execute(text("ANALYZE tickets, events, comments, ticket_labels, ticket_watchers"))
     return done
