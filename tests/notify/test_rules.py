@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dutydesk.notify.rules import (
+    DIGEST_TICKETS,
     Change,
     CommentFacts,
     TicketFacts,
@@ -224,6 +225,25 @@ def test_a_digest_groups_by_ticket_in_order_and_links_keys() -> None:
         "**[INFRA-8](https://dd.example/tickets/INFRA-8) — Disk**\n"
         "* priority: - → P1\n"
     )
+
+
+def test_a_long_digest_lists_the_first_tickets_and_counts_the_rest() -> None:
+    notices = [
+        {"ticket": f"INFRA-{n}", "title": "Quota", "lines": [f"INFRA-{n} has no update today"]}
+        for n in range(1, DIGEST_TICKETS + 13)
+    ]
+    notices.append({"ticket": "INFRA-1", "title": "Quota", "lines": ["comment by bo: hi"]})
+    notices.append({"ticket": "INFRA-60", "title": "Quota", "lines": ["comment by bo: hi"]})
+    digest = render_digest("Ana", notices, "https://dd.example/")
+    assert digest.subject == f"{DIGEST_TICKETS + 14} updates on {DIGEST_TICKETS + 12} tickets"
+    assert digest.markdown.count("**[INFRA-") == DIGEST_TICKETS
+    assert f"INFRA-{DIGEST_TICKETS} has no update today" in digest.markdown
+    assert f"INFRA-{DIGEST_TICKETS + 1} has no update today" not in digest.markdown
+    assert digest.markdown.endswith(
+        "…and 13 more updates on 12 more tickets: [see your work](https://dd.example/me)\n"
+    )
+    plain = render_digest("Ana", notices, None)
+    assert plain.markdown.endswith("…and 13 more updates on 12 more tickets\n")
 
 
 def test_retry_delay_doubles_up_to_the_cap() -> None:

@@ -275,12 +275,17 @@ def batch_due(now: datetime, window: timedelta, urgent: bool) -> datetime:
     return now if urgent else now + window
 
 
+DIGEST_TICKETS = 50
+
+
 def render_digest(
     person: str, notices: Sequence[Mapping[str, Any]], base_url: str | None
 ) -> Rendered:
     """All of one person's pending notices as one message, grouped by ticket in order.
 
-    Each notice is a payload as stored: ``ticket``, ``title``, ``lines``, ``reason``.
+    Each notice is a payload as stored: ``ticket``, ``title``, ``lines``, ``reason``. Past
+    ``DIGEST_TICKETS`` tickets the rest is counted, not listed: nobody reads further, and
+    chat services cut long messages off (Slack at 40,000 characters).
     """
     groups: dict[str, tuple[str, list[str]]] = {}
     for n in notices:
@@ -297,11 +302,16 @@ def render_digest(
     else:
         subject = f"{count} updates on {len(groups)} tickets"
     parts = [f"Hello {person}, here is what changed:"] if len(groups) > 1 or count > 1 else []
-    for key, (title, lines) in groups.items():
+    shown = list(groups.items())[:DIGEST_TICKETS]
+    for key, (title, lines) in shown:
         head = link(key, base_url) + (f" — {title}" if title else "")
         parts.append(f"**{head}**")
         parts.extend(f"* {line}" for line in lines)
         parts.append("")
+    if len(groups) > len(shown):
+        more = count - sum(len(lines) for _, (_, lines) in shown)
+        where = f": [see your work]({base_url.rstrip('/')}/me)" if base_url else ""
+        parts.append(f"…and {more} more updates on {len(groups) - len(shown)} more tickets{where}")
     return Rendered(excerpt(subject, 120), "\n".join(parts).strip() + "\n")
 
 
