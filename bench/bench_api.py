@@ -231,8 +231,7 @@ def latencies(
         r = client.request(method, path.format(i=i, n=i + 1), **kw)  # type: ignore[arg-type]
         samples.append((time.perf_counter() - t0) * 1000)
         assert r.status_code < 300, r.text
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
+    return p50_p95(samples)
 
 
 def latencies_for(client: httpx.Client, path: str, seconds: float) -> tuple[float, float]:
@@ -244,7 +243,11 @@ def latencies_for(client: httpx.Client, path: str, seconds: float) -> tuple[floa
         r = client.get(path)
         samples.append((time.perf_counter() - t0) * 1000)
         assert r.status_code == 200, r.text
-    samples.sort()
+    return p50_p95(samples)
+
+
+def p50_p95(samples: list[float]) -> tuple[float, float]:
+    samples = sorted(samples)
     return statistics.median(samples), samples[int(len(samples) * 0.95) - 1]
 
 

@@ -25,7 +25,15 @@ from dutydesk.db import Base, Database
 from dutydesk.errors import DomainError
 from dutydesk.policy.models import DeskPolicy, Policy
 from dutydesk.tickets import ordering, search, service
-from dutydesk.tickets.models import Comment, DeskCounter, Event, Ticket, TicketLabel, Watcher
+from dutydesk.tickets.models import (
+    Comment,
+    DeskCounter,
+    Event,
+    Ticket,
+    TicketLabel,
+    Watcher,
+    ticket_key,
+)
 from dutydesk.tickets.schemas import FileTicket, TriageIn
 
 INFRA_REQUESTS = [
@@ -483,7 +491,7 @@ def bulk_tickets(
                             "type": "filed",
                             "field": None,
                             "before": None,
-                            "after": f"{desk_name.upper()}-{first + i}",
+                            "after": ticket_key(desk_name, first + i),
                             "data": {},
                         },
                         {

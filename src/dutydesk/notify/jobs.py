@@ -35,7 +35,7 @@ from dutydesk.reports.meetings import meetings_of, occurrences
 from dutydesk.reports.status_post import post_instant, status_post
 from dutydesk.slo.models import TicketClock
 from dutydesk.state import AppState
-from dutydesk.tickets.models import Ticket
+from dutydesk.tickets.models import Ticket, ticket_key
 
 SLACK = timedelta(minutes=2)  # rescan this much before the cursor: commits land late
 
@@ -466,7 +466,7 @@ def _eod(
         user = users.get(t.assignee_id)
         if user is None:
             continue
-        ticket_key = f"{desk_name.upper()}-{t.number}"
+        ticket_ref = ticket_key(desk_name, t.number)
         rows.append(
             notice_row(
                 policy,
@@ -474,11 +474,11 @@ def _eod(
                 "end-of-day",
                 f"notice:eod:{desk_name}:{day}:{t.id}",
                 [
-                    f"{ticket_key} ({t.priority}) has no update today: leave a final status "
+                    f"{ticket_ref} ({t.priority}) has no update today: leave a final status "
                     f"update before {closes}"
                 ],
                 now,
-                ticket=ticket_key,
+                ticket=ticket_ref,
                 title=t.title,
                 desk=desk_name,
                 urgent=True,

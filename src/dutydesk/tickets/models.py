@@ -27,6 +27,11 @@ class DeskCounter(Base):
     next_number: Mapped[int] = mapped_column(Integer, default=1)
 
 
+def ticket_key(desk: str, number: int) -> str:
+    """A ticket's key, as people write it: ``INFRA-42``."""
+    return f"{desk.upper()}-{number}"
+
+
 class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
@@ -82,7 +87,7 @@ class Ticket(Base):
 
     @property
     def key(self) -> str:
-        return f"{self.desk.upper()}-{self.number}"
+        return ticket_key(self.desk, self.number)
 
 
 class TicketLabel(Base):

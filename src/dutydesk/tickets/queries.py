@@ -18,7 +18,7 @@ from dutydesk.policy.models import Policy
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.policy import desk_slo
 from dutydesk.tickets import search
-from dutydesk.tickets.models import Ticket, TicketLabel, Watcher
+from dutydesk.tickets.models import Ticket, TicketLabel, Watcher, ticket_key
 from dutydesk.tickets.ordering import class_of
 from dutydesk.tickets.schemas import TicketFilter, TicketOut
 from dutydesk.tickets.service import Filed, _orderable
@@ -233,7 +233,7 @@ def present(
     dup_ids = {t.duplicate_of_id for t in tickets if t.duplicate_of_id}
     dup_keys = (
         {
-            tid: f"{desk.upper()}-{num}"
+            tid: ticket_key(desk, num)
             for tid, desk, num in session.execute(
                 select(Ticket.id, Ticket.desk, Ticket.number).where(Ticket.id.in_(dup_ids))
             ).all()

@@ -19,7 +19,7 @@ from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
 from dutydesk.policy.models import RESOLUTIONS, DeskPolicy, OrderRule, Policy
 from dutydesk.tickets import ordering
-from dutydesk.tickets.models import Comment, Event, Ticket
+from dutydesk.tickets.models import Comment, Event, Ticket, ticket_key
 
 # ----------------------------------------------------------------------------- time
 
@@ -205,7 +205,7 @@ class CardRow:
 
     @property
     def key(self) -> str:
-        return f"{self.desk.upper()}-{self.number}"
+        return ticket_key(self.desk, self.number)
 
 
 _class_cache: dict[tuple[Any, ...], str | None] = {}
