@@ -16,7 +16,6 @@ class Settings(BaseSettings):
     # Secret for session cookies and CSRF tokens; the demo gets a stable one per database.
     secret_key: str = ""
     max_body_bytes: int = 256 * 1024
-    log_json: bool = False
 
 
 @lru_cache(maxsize=1)

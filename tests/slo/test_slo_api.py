@@ -406,18 +406,6 @@ def test_explain_endpoint(api: Api) -> None:
     assert api.req("rita", "GET", "/api/v1/calendars/mars/explain").status_code == 404
 
 
-@pytest.mark.parametrize("hours", [3, 30])
-def test_due_clocks_for_the_worker(
-    api: Api, state: AppState, clock: ManualClock, hours: int
-) -> None:
-    api.file()
-    clock.advance(hours=hours)
-    with state.db.read() as s:
-        due = service.due_clocks(s, "infra", clock.now)
-        risky = service.due_clocks(s, "infra", clock.now, at_risk=True)
-    assert len(risky) == 1 and len(due) == (hours > 4)
-
-
 def test_clock_times_span_a_dst_change(api: Api, clock: ManualClock) -> None:
     at(clock, 2026, 10, 30, 15, 0)  # Friday; clocks fall back on Sunday 2026-11-01
     api.file()

@@ -494,24 +494,6 @@ def desk_view(
     )
 
 
-def due_clocks(
-    session: Session, desk: str, now: datetime, *, at_risk: bool = False, limit: int = 100
-) -> list[TicketClock]:
-    """For the worker: a desk's running clocks due (or at risk) by `now`, oldest first.
-
-    One range scan on (desk, state, due_at) or (desk, state, at_risk_at): no ticket is read.
-    """
-    col = TicketClock.at_risk_at if at_risk else TicketClock.due_at
-    return list(
-        session.scalars(
-            select(TicketClock)
-            .where(TicketClock.desk == desk, TicketClock.state == RUNNING, col <= now)
-            .order_by(col)
-            .limit(limit)
-        )
-    )
-
-
 # ----------------------------------------------------------------------------- attainment
 
 
