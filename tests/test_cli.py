@@ -187,3 +187,19 @@ def test_cli_talks_to_a_running_server_with_a_token(home: Path) -> None:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_check_builds_every_calendar_and_serve_refuses_what_check_refuses(
+    tmp_path: Path,
+) -> None:
+    policy = (Path(__file__).parents[1] / "examples" / "dutydesk.toml").read_text()
+    (tmp_path / "dutydesk.toml").write_text(policy.replace('country = "US"', 'country = "XX"'))
+    checked = run(tmp_path, "check", ok=False)
+    assert checked.returncode == 1
+    assert "calendars.pacific.holidays.country: no holiday data for 'XX'" in checked.stderr
+    assert "ISO 3166" in checked.stderr
+    explained = run(tmp_path, "calendar", "explain", "pacific", "--add", "4h", ok=False)
+    served = run(tmp_path, "serve", ok=False)
+    assert explained.returncode == served.returncode == 1
+    assert "Traceback" not in explained.stderr + served.stderr
+    assert served.stderr.strip() == explained.stderr.strip() == checked.stderr.strip()

@@ -119,11 +119,12 @@ def startup_gc() -> Iterator[None]:
 
 
 def _policy() -> Policy:
-    from dutydesk.policy import PolicyError, load_policy
+    from dutydesk.policy import PolicyError
+    from dutydesk.policy_check import load_checked_policy
 
     path = get_settings().policy
     try:
-        return load_policy(path)
+        return load_checked_policy(path)
     except PolicyError as exc:
         err.print(exc.render(), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
@@ -268,11 +269,12 @@ def check(
     ] = None,
 ) -> None:
     """Validate a dutydesk.toml and explain every error with its location."""
-    from dutydesk.policy import PolicyError, load_policy
+    from dutydesk.policy import PolicyError
+    from dutydesk.policy_check import load_checked_policy
 
     path = file or get_settings().policy
     try:
-        policy = load_policy(path)
+        policy = load_checked_policy(path)
     except PolicyError as exc:
         err.print(exc.render(), highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc

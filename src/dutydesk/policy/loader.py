@@ -57,7 +57,7 @@ def _loc_to_path(loc: tuple[int | str, ...]) -> str:
     return "".join(parts)
 
 
-def _find_line(text: str, path: str) -> int | None:
+def find_line(text: str, path: str) -> int | None:
     """Best-effort line number of a dotted path: its table header, then its key."""
     keys = [k for k in re.split(r"\.|\[\d+\]", path) if k]
     lines = text.splitlines()
@@ -84,12 +84,22 @@ def _find_line(text: str, path: str) -> int | None:
     return best
 
 
-def parse_policy(text: str, filename: str = "dutydesk.toml") -> Policy:
+@dataclass(frozen=True)
+class PolicyReading:
+    """A policy file as read: its tables, the policy (None when it cannot be built) and every
+    problem found, so a checker can go on looking at the tables that are fine."""
+
+    raw: dict[str, Any]
+    policy: Policy | None
+    problems: list[Problem]
+
+
+def read_policy(text: str) -> PolicyReading:
     try:
         raw: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         line = getattr(exc, "lineno", None)
-        raise PolicyError(filename, [Problem("(syntax)", f"not valid TOML: {exc}", line)]) from exc
+        return PolicyReading({}, None, [Problem("(syntax)", f"not valid TOML: {exc}", line)])
     try:
         policy = Policy.model_validate(raw)
     except ValidationError as exc:
@@ -99,8 +109,8 @@ def parse_policy(text: str, filename: str = "dutydesk.toml") -> Policy:
             msg = _HINTS.get(err["type"], err["msg"].removeprefix("Value error, "))
             if err["type"] == "extra_forbidden":
                 msg = f"unknown key {str(err['loc'][-1])!r}; remove it or check its spelling"
-            problems.append(Problem(path, msg, _find_line(text, path)))
-        raise PolicyError(filename, problems) from exc
+            problems.append(Problem(path, msg, find_line(text, path)))
+        return PolicyReading(raw, None, problems)
     refs = policy.reference_errors()
     for name, saved in policy.saved_filters.items():
         try:
@@ -109,12 +119,19 @@ def parse_policy(text: str, filename: str = "dutydesk.toml") -> Policy:
             for err in exc.errors():
                 where = f"saved_filters.{name}.query.{_loc_to_path(err['loc'])}"
                 refs.append((where, err["msg"]))
-    if refs:
-        raise PolicyError(filename, [Problem(loc, msg, _find_line(text, loc)) for loc, msg in refs])
-    return policy
+    return PolicyReading(
+        raw, policy, [Problem(loc, msg, find_line(text, loc)) for loc, msg in refs]
+    )
 
 
-def load_policy(path: Path) -> Policy:
+def parse_policy(text: str, filename: str = "dutydesk.toml") -> Policy:
+    reading = read_policy(text)
+    if reading.problems or reading.policy is None:
+        raise PolicyError(filename, reading.problems)
+    return reading.policy
+
+
+def read_policy_file(path: Path) -> str:
     if not path.exists():
         raise PolicyError(
             str(path),
@@ -124,4 +141,8 @@ def load_policy(path: Path) -> Policy:
                 )
             ],
         )
-    return parse_policy(path.read_text(encoding="utf-8"), str(path))
+    return path.read_text(encoding="utf-8")
+
+
+def load_policy(path: Path) -> Policy:
+    return parse_policy(read_policy_file(path), str(path))
