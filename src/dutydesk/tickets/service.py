@@ -21,12 +21,12 @@ from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role, require, user_by_name
 from dutydesk.context import Ctx
 from dutydesk.db import Prepared
-from dutydesk.errors import Forbidden, NotFound, RuleViolation, StaleVersion, field_error
+from dutydesk.errors import NotFound, RuleViolation, StaleVersion, field_error
 from dutydesk.notify import service as notify_service
-from dutydesk.policy.models import RESOLUTIONS, DeskPolicy
+from dutydesk.policy.models import DeskPolicy
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.clocks import Clock, Facts
-from dutydesk.tickets import ordering, search
+from dutydesk.tickets import ordering, search, workflow
 from dutydesk.tickets.models import Comment, DeskCounter, Event, Ticket, TicketLabel, Watcher
 from dutydesk.tickets.schemas import (
     FileTicket,
@@ -101,6 +101,22 @@ def _orderable(t: Ticket) -> ordering.Orderable:
         category=t.category,
         blocked=t.blocked,
     )
+
+
+def _facts(t: Ticket) -> workflow.TicketFacts:
+    return workflow.TicketFacts(
+        key=t.key,
+        desk=t.desk,
+        status=t.status,
+        assigned=t.assignee_id is not None,
+        is_open=t.is_open,
+        blocked=t.blocked,
+    )
+
+
+def _refuse(refusal: workflow.Refusal | None) -> None:
+    if refusal is not None:
+        raise refusal.error()
 
 
 def queue_class(desk: DeskPolicy, t: Ticket) -> str | None:
@@ -287,14 +303,8 @@ def file_ticket(ctx: Ctx, desk_name: str, data: FileTicket) -> Ticket:
 def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
     desk = ctx.desk(desk_name)
     require(ctx.actor, "reporter", desk_name, "file tickets")
-    is_responder = has_role(ctx.actor, "responder", desk_name)
-    for field in ("priority", "assignee"):
-        if getattr(data, field) is not None and not is_responder:
-            raise Forbidden(
-                f"reporters cannot set {field} when filing: the on-call sets it during triage; "
-                f"tick the queue criteria that apply instead",
-                errors=[{"field": field, "message": "only responders may set this"}],
-            )
+    responder_fields = [f for f in workflow.RESPONDER_FILING_FIELDS if getattr(data, f) is not None]
+    _refuse(workflow.filing_refusal(has_role(ctx.actor, "responder", desk_name), responder_fields))
     kind = data.kind or desk.kinds[0]
     _check_choice("kind", kind, desk.kinds, desk_name)
     _check_choice("category", data.category, desk.categories, desk_name)
@@ -381,15 +391,15 @@ def _take_number(conn: Connection, desk_name: str) -> int:
 def patch_ticket(ctx: Ctx, key: str, patch: TicketPatch, if_version: int | None) -> Ticket:
     ticket, desk = _for_change(ctx, key, if_version)
     fields = patch.model_fields_set
-    own_words = {"title", "description", "criteria"}
-    if not has_role(ctx.actor, "responder", ticket.desk) and (
-        ticket.reporter_id != ctx.actor.id or not fields <= own_words
-    ):
-        raise Forbidden(
-            f"{ctx.actor.name} may only edit the title, description and criteria of their "
-            f"own tickets; {', '.join(sorted(fields - own_words)) or 'this ticket'} "
-            f"needs a responder of desk {ticket.desk!r}"
+    _refuse(
+        workflow.edit_refusal(
+            ctx.actor.name,
+            ticket.desk,
+            is_responder=has_role(ctx.actor, "responder", ticket.desk),
+            is_reporter=ticket.reporter_id == ctx.actor.id,
+            fields=fields,
         )
+    )
     change = _Change(ctx, ticket, desk)
     if "title" in fields and patch.title is not None:
         change.set("title", patch.title)
@@ -455,71 +465,25 @@ def _move(
 ) -> None:
     """Shared by move and triage; enforces the workflow rules."""
     ticket, desk = change.ticket, change.desk
-    if to not in desk.columns:
-        raise field_error(
-            "to", f"{to!r} is not a column of desk {ticket.desk!r}: {', '.join(desk.columns)}"
-        )
-    if to == ticket.status:
-        raise RuleViolation(
-            f"{ticket.key} is already in {to!r}",
-            rule="no-op-move",
-            allowed=desk.allowed_moves(ticket.status),
-        )
-    allowed = desk.allowed_moves(ticket.status)
-    if to not in allowed:
-        raise RuleViolation(
-            f"{ticket.key} cannot move from {ticket.status!r} to {to!r}; "
-            f"allowed moves: {', '.join(allowed) or 'none'}",
-            rule="column-order",
-            allowed=allowed,
-        )
-    if to in desk.assignee_columns and ticket.assignee_id is None:
-        raise RuleViolation(
-            f"{to!r} requires an assignee: assign {ticket.key} to someone first",
-            rule="assignee-required",
-            allowed=[c for c in allowed if c not in desk.assignee_columns],
-        )
+    _refuse(workflow.move_refusal(desk, _facts(ticket), to, resolution, duplicate_of))
     done = to == desk.done_column
     if done:
-        if resolution is None:
-            raise RuleViolation(
-                f"moving to {to!r} requires a resolution: one of {', '.join(RESOLUTIONS)}",
-                rule="resolution-required",
-                allowed=allowed,
-                resolutions=list(RESOLUTIONS),
-            )
-        if resolution not in RESOLUTIONS:
-            raise field_error(
-                "resolution", f"{resolution!r} is not one of {', '.join(RESOLUTIONS)}"
-            )
         if resolution == "duplicate":
-            if duplicate_of is None:
-                raise RuleViolation(
-                    "resolution 'duplicate' requires duplicate_of: the key of the original ticket",
-                    rule="duplicate-needs-original",
-                    allowed=allowed,
-                )
+            assert duplicate_of is not None  # the workflow asks for it
             _close_as_duplicate(ctx, change, duplicate_of)
-        elif duplicate_of is not None:
-            raise field_error("duplicate_of", "only allowed with resolution 'duplicate'")
         change.set("resolution", resolution)
         change.set("resolved_at", ctx.now)
-    else:
-        if resolution is not None or duplicate_of is not None:
-            raise field_error(
-                "resolution", f"a resolution is only set when moving to {desk.done_column!r}"
+    elif ticket.status == desk.done_column:  # reopened: the old outcome no longer holds
+        change.set("resolution", None)
+        change.set("resolved_at", None)
+        if ticket.duplicate_of_id is not None:
+            change.set(
+                "duplicate_of_id",
+                None,
+                shown_before=_key_of(ctx.session, ticket.duplicate_of_id),
             )
-        if ticket.status == desk.done_column:  # reopened: the old outcome no longer holds
-            change.set("resolution", None)
-            change.set("resolved_at", None)
-            if ticket.duplicate_of_id is not None:
-                change.set(
-                    "duplicate_of_id",
-                    None,
-                    shown_before=_key_of(ctx.session, ticket.duplicate_of_id),
-                )
-            if ticket.blocked:
-                _unblock(ctx, change)
+        if ticket.blocked:
+            _unblock(ctx, change)
     if to == desk.started_column and ticket.started_at is None:
         change.set("started_at", ctx.now)
     change.set("status", to)
@@ -536,29 +500,18 @@ def _key_of(session: Session, ticket_id: int) -> str:
 def _close_as_duplicate(ctx: Ctx, change: _Change, original_key: str) -> None:
     ticket = change.ticket
     try:
-        original = get_ticket(ctx.session, original_key)
-    except NotFound as exc:
-        raise field_error("duplicate_of", f"no ticket {original_key.upper()}") from exc
-    if original.id == ticket.id:
-        raise RuleViolation(
-            f"{ticket.key} cannot be a duplicate of itself", rule="duplicate-of-itself", allowed=[]
+        original: Ticket | None = get_ticket(ctx.session, original_key)
+    except NotFound:
+        original = None
+    _refuse(
+        workflow.duplicate_refusal(
+            workflow.TicketRef(ticket.id, ticket.key),
+            original_key,
+            workflow.TicketRef(original.id, original.key) if original else None,
+            _duplicate_chain(ctx.session, original) if original else [],
         )
-    seen, cursor = {ticket.id}, original
-    while cursor.duplicate_of_id is not None:  # follow the chain: no cycles allowed
-        if cursor.duplicate_of_id == ticket.id:
-            raise RuleViolation(
-                f"{original.key} is already (via duplicates) a duplicate of {ticket.key}; "
-                "closing this one as its duplicate would make a cycle",
-                rule="duplicate-cycle",
-                allowed=[],
-            )
-        if cursor.duplicate_of_id in seen:
-            break
-        seen.add(cursor.id)
-        nxt = ctx.session.get(Ticket, cursor.duplicate_of_id)
-        if nxt is None:
-            break
-        cursor = nxt
+    )
+    assert original is not None
     change.set("duplicate_of_id", original.id, shown=original.key)
     _comment(ctx, change, f"Closed as a duplicate of {original.key}.", kind="reference")
     # The original hears of it in its own history, as a comment and an event.
@@ -570,6 +523,18 @@ def _close_as_duplicate(ctx: Ctx, change: _Change, original_key: str) -> None:
     )
     other.event("duplicate_linked", "duplicates", None, ticket.key)
     other.finish()
+
+
+def _duplicate_chain(session: Session, original: Ticket) -> list[int]:
+    """What ``original`` is a duplicate of, and so on, up to the end or a ticket seen twice."""
+    chain: list[int] = []
+    cursor: Ticket | None = original
+    while cursor is not None and cursor.duplicate_of_id is not None:
+        if cursor.duplicate_of_id in chain:
+            break
+        chain.append(cursor.duplicate_of_id)
+        cursor = session.get(Ticket, cursor.duplicate_of_id)
+    return chain
 
 
 def move(
@@ -617,12 +582,7 @@ def _name_of(session: Session, user_id: int | None) -> str | None:
 def assign(ctx: Ctx, key: str, assignee: str | None, if_version: int | None) -> Ticket:
     ticket, desk = _for_change(ctx, key, if_version)
     require(ctx.actor, "responder", ticket.desk, "assign tickets")
-    if ticket.status == desk.done_column:
-        raise RuleViolation(
-            f"{ticket.key} is done; reopen it before assigning",
-            rule="closed-ticket",
-            allowed=desk.allowed_moves(ticket.status),
-        )
+    _refuse(workflow.assign_refusal(desk, _facts(ticket)))
     change = _Change(ctx, ticket, desk)
     _assign(ctx, change, assignee)
     return change.finish()
@@ -632,12 +592,7 @@ def triage(ctx: Ctx, key: str, data: TriageIn, if_version: int | None) -> Ticket
     """The triage checklist in one transaction: duplicate?, clarify, prioritise, route, assign."""
     ticket, desk = _for_change(ctx, key, if_version)
     require(ctx.actor, "responder", ticket.desk, "triage tickets")
-    if ticket.status == desk.done_column:
-        raise RuleViolation(
-            f"{ticket.key} is already done; reopen it to triage again",
-            rule="closed-ticket",
-            allowed=desk.allowed_moves(ticket.status),
-        )
+    _refuse(workflow.triage_refusal(desk, _facts(ticket)))
     change = _Change(ctx, ticket, desk)
     if data.title:
         change.set("title", data.title)
@@ -687,12 +642,7 @@ def triage(ctx: Ctx, key: str, data: TriageIn, if_version: int | None) -> Ticket
 def block(ctx: Ctx, key: str, reason: str, if_version: int | None) -> Ticket:
     ticket, desk = _for_change(ctx, key, if_version)
     require(ctx.actor, "responder", ticket.desk, "block tickets")
-    if not ticket.is_open:
-        raise RuleViolation(
-            f"{ticket.key} is done; only open tickets can be blocked",
-            rule="closed-ticket",
-            allowed=[],
-        )
+    _refuse(workflow.block_refusal(_facts(ticket)))
     change = _Change(ctx, ticket, desk)
     if ticket.blocked:
         change.set("blocked_reason", reason)
@@ -722,8 +672,7 @@ def _unblock(ctx: Ctx, change: _Change) -> None:
 def unblock(ctx: Ctx, key: str, if_version: int | None) -> Ticket:
     ticket, desk = _for_change(ctx, key, if_version)
     require(ctx.actor, "responder", ticket.desk, "unblock tickets")
-    if not ticket.blocked:
-        raise RuleViolation(f"{ticket.key} is not blocked", rule="not-blocked", allowed=[])
+    _refuse(workflow.unblock_refusal(_facts(ticket)))
     change = _Change(ctx, ticket, desk)
     _unblock(ctx, change)
     return change.finish()
@@ -804,14 +753,16 @@ def _comment(ctx: Ctx, change: _Change, body: str, *, kind: str, public: bool = 
 def add_comment(ctx: Ctx, key: str, body: str, public: bool) -> tuple[Ticket, Comment]:
     ticket, desk = _for_change(ctx, key, None)
     is_responder = has_role(ctx.actor, "responder", ticket.desk)
-    if (
-        not is_responder
-        and ticket.reporter_id != ctx.actor.id
-        and ctx.session.get(Watcher, (ticket.id, ctx.actor.id)) is None
-    ):
-        raise Forbidden(f"{ctx.actor.name} may comment only on tickets they filed or watch")
-    if not public and not is_responder:
-        raise Forbidden("only responders may leave internal (non-public) comments")
+    _refuse(
+        workflow.comment_refusal(
+            ctx.actor.name,
+            is_responder=is_responder,
+            filed_or_watches=is_responder  # a responder's own standing needs no lookup
+            or ticket.reporter_id == ctx.actor.id
+            or ctx.session.get(Watcher, (ticket.id, ctx.actor.id)) is not None,
+            public=public,
+        )
+    )
     change = _Change(ctx, ticket, desk)
     comment = _comment(ctx, change, body, kind="comment", public=public)
     if public:

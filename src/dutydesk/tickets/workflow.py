@@ -1,0 +1,261 @@
+"""The workflow as pure rules (no database): which moves a desk allows, what a column or a
+resolution requires, what a closed ticket refuses and what a reporter may do.
+
+Each rule answers ``None`` (allowed) or a typed refusal that names the rule; the use cases in
+:mod:`dutydesk.tickets.service` gather the facts, ask, and raise ``refusal.error()``. The
+moves themselves come from :meth:`DeskPolicy.allowed_moves`: forward to any later column, back
+one step, and from the done column only back to the intake column (or the policy's own
+``transitions``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dutydesk.errors import DomainError, Forbidden, RuleViolation, field_error
+from dutydesk.policy.models import RESOLUTIONS, DeskPolicy
+
+# What a reporter may change on a ticket they filed; everything else needs a responder.
+REPORTER_FIELDS = frozenset({"title", "description", "criteria"})
+# Set during triage by the on-call, never by whoever files the ticket.
+RESPONDER_FILING_FIELDS = ("priority", "assignee")
+
+
+@dataclass(frozen=True)
+class RuleRefused:
+    """A workflow rule refused the change (409); ``allowed`` lists the moves that are open."""
+
+    rule: str
+    message: str
+    allowed: tuple[str, ...] = ()
+    resolutions: tuple[str, ...] | None = None  # offered when a resolution is missing
+
+    def error(self) -> DomainError:
+        extra: dict[str, Any] = {}
+        if self.resolutions is not None:
+            extra["resolutions"] = list(self.resolutions)
+        return RuleViolation(self.message, rule=self.rule, allowed=list(self.allowed), **extra)
+
+
+@dataclass(frozen=True)
+class InputRefused:
+    """One input is wrong (422), named by ``field``."""
+
+    rule: str
+    field: str
+    message: str
+
+    def error(self) -> DomainError:
+        return field_error(self.field, self.message)
+
+
+@dataclass(frozen=True)
+class RoleRefused:
+    """The actor's role does not allow it (403); ``field`` names the input when one is to blame."""
+
+    rule: str
+    message: str
+    field: str | None = None
+    field_message: str = ""
+
+    def error(self) -> DomainError:
+        errors = [{"field": self.field, "message": self.field_message}] if self.field else None
+        return Forbidden(self.message, errors=errors)
+
+
+Refusal = RuleRefused | InputRefused | RoleRefused
+
+
+@dataclass(frozen=True)
+class TicketFacts:
+    """What the workflow rules read of a ticket."""
+
+    key: str
+    desk: str
+    status: str
+    assigned: bool = False
+    is_open: bool = True
+    blocked: bool = False
+
+
+# ----------------------------------------------------------------------------- moves
+
+
+def move_refusal(
+    desk: DeskPolicy,
+    ticket: TicketFacts,
+    to: str,
+    resolution: str | None,
+    duplicate_of: str | None,
+) -> Refusal | None:
+    """Moving ``ticket`` to column ``to``, with the resolution the done column needs."""
+    if to not in desk.columns:
+        return InputRefused(
+            "unknown-column",
+            "to",
+            f"{to!r} is not a column of desk {ticket.desk!r}: {', '.join(desk.columns)}",
+        )
+    allowed = tuple(desk.allowed_moves(ticket.status))
+    if to == ticket.status:
+        return RuleRefused("no-op-move", f"{ticket.key} is already in {to!r}", allowed)
+    if to not in allowed:
+        return RuleRefused(
+            "column-order",
+            f"{ticket.key} cannot move from {ticket.status!r} to {to!r}; "
+            f"allowed moves: {', '.join(allowed) or 'none'}",
+            allowed,
+        )
+    if to in desk.assignee_columns and not ticket.assigned:
+        return RuleRefused(
+            "assignee-required",
+            f"{to!r} requires an assignee: assign {ticket.key} to someone first",
+            tuple(c for c in allowed if c not in desk.assignee_columns),
+        )
+    if to != desk.done_column:
+        if resolution is not None or duplicate_of is not None:
+            return InputRefused(
+                "resolution-only-when-done",
+                "resolution",
+                f"a resolution is only set when moving to {desk.done_column!r}",
+            )
+        return None
+    if resolution is None:
+        return RuleRefused(
+            "resolution-required",
+            f"moving to {to!r} requires a resolution: one of {', '.join(RESOLUTIONS)}",
+            allowed,
+            resolutions=RESOLUTIONS,
+        )
+    if resolution not in RESOLUTIONS:
+        return InputRefused(
+            "unknown-resolution",
+            "resolution",
+            f"{resolution!r} is not one of {', '.join(RESOLUTIONS)}",
+        )
+    if resolution == "duplicate" and duplicate_of is None:
+        return RuleRefused(
+            "duplicate-needs-original",
+            "resolution 'duplicate' requires duplicate_of: the key of the original ticket",
+            allowed,
+        )
+    if resolution != "duplicate" and duplicate_of is not None:
+        return InputRefused(
+            "duplicate-of-without-duplicate",
+            "duplicate_of",
+            "only allowed with resolution 'duplicate'",
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class TicketRef:
+    id: int
+    key: str
+
+
+def duplicate_refusal(
+    ticket: TicketRef, asked_for: str, original: TicketRef | None, chain: Sequence[int]
+) -> Refusal | None:
+    """Closing ``ticket`` as a duplicate of the ticket ``asked_for`` names (None: no such one).
+
+    ``chain`` is what the original is itself a duplicate of, followed to its end: a ticket in
+    it would become a duplicate of itself through the others.
+    """
+    if original is None:
+        return InputRefused("unknown-original", "duplicate_of", f"no ticket {asked_for.upper()}")
+    if original.id == ticket.id:
+        return RuleRefused("duplicate-of-itself", f"{ticket.key} cannot be a duplicate of itself")
+    if ticket.id in chain:
+        return RuleRefused(
+            "duplicate-cycle",
+            f"{original.key} is already (via duplicates) a duplicate of {ticket.key}; "
+            "closing this one as its duplicate would make a cycle",
+        )
+    return None
+
+
+# ----------------------------------------------------------------------------- closed tickets
+
+
+def assign_refusal(desk: DeskPolicy, ticket: TicketFacts) -> Refusal | None:
+    if ticket.status == desk.done_column:
+        return RuleRefused(
+            "closed-ticket",
+            f"{ticket.key} is done; reopen it before assigning",
+            tuple(desk.allowed_moves(ticket.status)),
+        )
+    return None
+
+
+def triage_refusal(desk: DeskPolicy, ticket: TicketFacts) -> Refusal | None:
+    if ticket.status == desk.done_column:
+        return RuleRefused(
+            "closed-ticket",
+            f"{ticket.key} is already done; reopen it to triage again",
+            tuple(desk.allowed_moves(ticket.status)),
+        )
+    return None
+
+
+def block_refusal(ticket: TicketFacts) -> Refusal | None:
+    if not ticket.is_open:
+        return RuleRefused(
+            "closed-ticket", f"{ticket.key} is done; only open tickets can be blocked"
+        )
+    return None
+
+
+def unblock_refusal(ticket: TicketFacts) -> Refusal | None:
+    if not ticket.blocked:
+        return RuleRefused("not-blocked", f"{ticket.key} is not blocked")
+    return None
+
+
+# ----------------------------------------------------------------------------- reporters
+
+
+def filing_refusal(is_responder: bool, fields_set: Collection[str]) -> Refusal | None:
+    """Reporters never set priority or assignee when filing; they tick queue criteria."""
+    if is_responder:
+        return None
+    for field in RESPONDER_FILING_FIELDS:
+        if field in fields_set:
+            return RoleRefused(
+                "responder-field",
+                f"reporters cannot set {field} when filing: the on-call sets it during triage; "
+                f"tick the queue criteria that apply instead",
+                field,
+                "only responders may set this",
+            )
+    return None
+
+
+def edit_refusal(
+    actor: str, desk: str, *, is_responder: bool, is_reporter: bool, fields: Collection[str]
+) -> Refusal | None:
+    """A reporter edits only their own ticket's words; the rest needs a responder."""
+    if is_responder or (is_reporter and REPORTER_FIELDS.issuperset(fields)):
+        return None
+    others = ", ".join(sorted(set(fields) - REPORTER_FIELDS)) or "this ticket"
+    return RoleRefused(
+        "reporter-edit",
+        f"{actor} may only edit the title, description and criteria of their own tickets; "
+        f"{others} needs a responder of desk {desk!r}",
+    )
+
+
+def comment_refusal(
+    actor: str, *, is_responder: bool, filed_or_watches: bool, public: bool
+) -> Refusal | None:
+    """Responders comment anywhere; others on what they filed or watch, and only in public."""
+    if not is_responder and not filed_or_watches:
+        return RoleRefused(
+            "reporter-comment", f"{actor} may comment only on tickets they filed or watch"
+        )
+    if not public and not is_responder:
+        return RoleRefused(
+            "internal-comment", "only responders may leave internal (non-public) comments"
+        )
+    return None
