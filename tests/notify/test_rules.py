@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from dutydesk.durations import parse_span
 from dutydesk.notify.rules import (
     DIGEST_TICKETS,
     Change,
@@ -18,7 +19,6 @@ from dutydesk.notify.rules import (
     to_slack,
     who_hears,
 )
-from dutydesk.policy.notify import parse_span
 
 REPORTER, ANA, BO, CHEN, LEAD = 1, 2, 3, 4, 5
 

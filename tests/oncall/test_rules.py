@@ -155,8 +155,6 @@ def test_user_times_read_in_the_rotation_zone() -> None:
     assert rules.to_utc(datetime(2027, 3, 14, 2, 30), LA) == utc(2027, 3, 14, 10)  # gap → 03:00
     assert rules.to_utc(datetime(2026, 11, 1, 1, 30), LA) == utc(2026, 11, 1, 8, 30)  # 1st 01:30
     assert rules.to_utc(datetime(2026, 12, 1, 9, tzinfo=UTC), LA) == utc(2026, 12, 1, 9)
-    assert rules.format_span(timedelta(days=2, hours=3, minutes=5)) == "2d 3h"
-    assert rules.format_span(timedelta(minutes=75)) == "1h 15m"
 
 
 def test_check_warns_about_gaps_in_the_next_90_days() -> None:

@@ -96,6 +96,10 @@ def test_explain_durations() -> None:
     assert business_span("1h30m", CAL) == timedelta(minutes=90)
     assert business_span("2d", CAL) == 16 * H
     assert business_span("4 business hours", CAL) == 4 * H
+    # --add is business time: a day is a business day however it is spelled (the long form
+    # used to add 24 hours for "2 days" but a business day for "2d").
+    assert business_span("2 days", CAL) == business_span("2 business days", CAL) == 16 * H
+    assert business_span("1 week", CAL) == 40 * H
 
 
 def test_policy_refuses_nonsense_slos() -> None:

@@ -45,9 +45,9 @@ def test_calendar_explain_prints_each_interval(home: Path) -> None:
     ).stdout
     assert out.splitlines() == [
         "pacific (America/Los_Angeles): 4h of business time from Wed 2026-11-25 16:30 PST",
-        "  Wed 2026-11-25 16:30 PST → Wed 2026-11-25 17:00 PST    0h30m  (0h30m so far)",
+        "  Wed 2026-11-25 16:30 PST → Wed 2026-11-25 17:00 PST      30m  (30m so far)",
         "  closed Thu 2026-11-26 (holiday)",
-        "  Fri 2026-11-27 09:00 PST → Fri 2026-11-27 12:30 PST    3h30m  (4h00m so far)",
+        "  Fri 2026-11-27 09:00 PST → Fri 2026-11-27 12:30 PST   3h 30m  (4h 0m so far)",
         "due Fri 2026-11-27 12:30 PST (2026-11-27T20:30:00Z)",
     ]
 

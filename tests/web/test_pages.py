@@ -552,7 +552,10 @@ def test_board_cards_show_the_nearest_slo_clock(web: Web, clock: ManualClock) ->
     assert 'class="card-clock clock-running">triage due in 4h' in card
     clock.advance(hours=5)  # Monday 09:00 + 5 h: past the 4 business hours
     card = _card(ana.get("/desks/infra/board").text, key)
-    assert 'class="card-clock clock-breached">triage overdue 1h' in card
+    assert 'class="card-clock clock-breached">triage overdue 1h 0m<' in card
+    clock.advance(days=4)  # long overdue reads in days and hours, never "28h00m"
+    card = _card(ana.get("/desks/infra/board").text, key)
+    assert re.search(r'clock-breached">triage overdue \d+d \d+h<', card), card
     web.triage(key, priority="P0", assignee="bo")
     card = _card(ana.get("/desks/infra/board").text, key)
     assert 'clock-running">update due in' in card  # P0: the daily update cadence now runs

@@ -15,24 +15,6 @@ from dutydesk.web import rotations, vendor, views
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(
-    ("delta", "shown"),
-    [
-        (timedelta(seconds=5), "now"),
-        (timedelta(seconds=-30), "now"),
-        (timedelta(minutes=12), "12m"),
-        (timedelta(hours=5, minutes=59), "5h"),
-        (timedelta(days=3), "3d"),
-        (timedelta(days=13, hours=23), "13d"),
-        (timedelta(days=20), "2w"),
-        (timedelta(days=90), "3mo"),
-        (timedelta(days=800), "2y"),
-    ],
-)
-def test_format_age(delta: timedelta, shown: str) -> None:
-    assert views.format_age(delta) == shown
-
-
 def test_format_when_uses_the_zone_and_names_it() -> None:
     assert views.format_when(NOW, "America/Los_Angeles") == "Mon 23 Nov 2026 09:00 PST"
     assert views.format_when(None) == "—"

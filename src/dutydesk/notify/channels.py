@@ -28,9 +28,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import httpx
 
 from dutydesk import markdown as md
+from dutydesk.durations import parse_span
 from dutydesk.notify.rules import to_slack
 from dutydesk.policy.models import Policy
-from dutydesk.policy.notify import ChannelPolicy, parse_span
+from dutydesk.policy.notify import ChannelPolicy
 
 PERSONAL_EMAIL = "@email"  # the channel name of personal e-mail (not a policy name)
 RETRYABLE_STATUS = {408, 409, 425, 429}

@@ -25,11 +25,12 @@ from sqlalchemy import Select, or_, select, update
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
+from dutydesk.durations import format_span, parse_days, parse_span
 from dutydesk.notify import outbox, sources
 from dutydesk.notify.models import NotifyCursor, OutboxMessage
 from dutydesk.notify.service import desk_messages, notice_row
 from dutydesk.policy.models import Policy
-from dutydesk.policy.notify import parse_business_days, parse_span, parse_weekly
+from dutydesk.policy.notify import parse_weekly
 from dutydesk.reports import agenda as agendas
 from dutydesk.reports.meetings import meetings_of, occurrences
 from dutydesk.reports.status_post import post_instant, status_post
@@ -185,7 +186,7 @@ def schedule_handoff(
         if not rotation or rotation not in policy.rotations or rotation in seen:
             continue
         seen.add(rotation)
-        n, business = parse_business_days(desk.notify.handoff_reminder)
+        n, business = parse_days(desk.notify.handoff_reminder)
         cal = sources.desk_calendar(policy, name) if business else None
         zone = sources.desk_zone(policy, name)
         horizon = end + timedelta(days=2 * n + 14)
@@ -500,7 +501,7 @@ def _idle(
     if not stale or found is None:
         return []
     lines = [
-        f"{r.key} claimed by {r.assignee}, idle {agendas.age(now - r.last_activity)}: {r.title}"
+        f"{r.key} claimed by {r.assignee}, idle {format_span(now - r.last_activity)}: {r.title}"
         for r in stale
     ]
     return [

@@ -24,6 +24,7 @@ from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
 from dutydesk.context import Ctx
 from dutydesk.db import Prepared, pool_of
+from dutydesk.durations import parse_span
 from dutydesk.notify import outbox, rules, sources
 from dutydesk.notify.channels import PERSONAL_EMAIL
 from dutydesk.notify.models import (
@@ -36,7 +37,7 @@ from dutydesk.notify.models import (
     NotifyPreference,
 )
 from dutydesk.policy.models import Policy
-from dutydesk.policy.notify import PersonNotify, parse_span
+from dutydesk.policy.notify import PersonNotify
 from dutydesk.tickets.models import Comment, Event, Ticket, Watcher
 
 

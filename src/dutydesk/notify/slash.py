@@ -24,11 +24,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
+from dutydesk.durations import parse_span
 from dutydesk.errors import DomainError, Unauthorized
 from dutydesk.notify import sources
 from dutydesk.notify.models import ChatAccount, ChatReplay
 from dutydesk.policy.models import Policy
-from dutydesk.policy.notify import parse_span
 from dutydesk.state import AppState
 
 USAGE = (

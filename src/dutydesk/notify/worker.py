@@ -37,6 +37,7 @@ from datetime import datetime, timedelta
 
 from dutydesk.clock import Clock
 from dutydesk.db import Database
+from dutydesk.durations import parse_span
 from dutydesk.notify import jobs, outbox, rules, service
 from dutydesk.notify.channels import (
     ChannelSet,
@@ -47,7 +48,6 @@ from dutydesk.notify.channels import (
 )
 from dutydesk.notify.models import EXPIRED, JOB, NOTICE, PARKED
 from dutydesk.policy.models import Policy
-from dutydesk.policy.notify import parse_span
 from dutydesk.state import AppState
 
 log = logging.getLogger("dutydesk.notify")

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.models import User
 from dutydesk.auth.service import user_names
 from dutydesk.context import desk_policy
+from dutydesk.durations import format_span
 from dutydesk.errors import NotFound
 from dutydesk.oncall import rules, service
 from dutydesk.oncall.schedule import LEAD, PRIMARY, Shift
@@ -92,7 +93,7 @@ def _item(
         "blocked": t.blocked,
         "created_at": t.created_at.astimezone(zone).isoformat(),
         "last_update_at": last_update.astimezone(zone).isoformat(),
-        "since_update": rules.format_span(at - last_update),
+        "since_update": format_span(at - last_update),
         "url": f"/api/v1/tickets/{t.key}",
         "reassign": {
             "method": "POST",
@@ -206,7 +207,7 @@ def _idle_items(
             on_call,
             last_activity_at=active.astimezone(zone).isoformat(),
             idle_since=since.astimezone(zone).isoformat(),
-            idle_for=rules.format_span(at - active),
+            idle_for=format_span(at - active),
         )
         for t, active, since in idle
     ]

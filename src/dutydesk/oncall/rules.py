@@ -39,7 +39,6 @@ __all__ = [
     "changed_shifts",
     "first_shift_on_or_after",
     "fmt_local",
-    "format_span",
     "handoff_window",
     "members_on",
     "nominal_period",
@@ -163,18 +162,6 @@ def to_utc(value: datetime | date, zone: tzinfo, *, end: bool = False) -> dateti
 def fmt_local(value: datetime, zone: tzinfo) -> str:
     """``Mon 2026-11-23 10:00 PST``: how times appear in messages and reports."""
     return value.astimezone(zone).strftime("%a %Y-%m-%d %H:%M %Z")
-
-
-def format_span(delta: timedelta) -> str:
-    """``2d 3h``, ``5h 10m``, ``12m``: a coarse elapsed time for people."""
-    minutes = max(0, int(delta.total_seconds() // 60))
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours}h"
-    if hours:
-        return f"{hours}h {mins}m"
-    return f"{mins}m"
 
 
 # --------------------------------------------------------------------------- the past

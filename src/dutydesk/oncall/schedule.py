@@ -70,6 +70,8 @@ from functools import lru_cache
 from typing import Literal, cast, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dutydesk.durations import parse_span
+
 __all__ = [
     "DEFAULT_ANCHOR",
     "LEAD",
@@ -99,7 +101,6 @@ __all__ = [
     "on_call",
     "parse_every",
     "parse_handoff",
-    "parse_span",
     "person_shifts",
     "rotation_from_policy",
     "shifts",
@@ -352,17 +353,6 @@ _POLICY_KEYS = frozenset(
     {"timezone", "every", "handoff", "members", "start", "skip", "one_per_team", "teams"}
     | {"lead", "lead_order", "skip_min_overlap"}
 )
-_SPAN_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(minute|hour|day|week)s?\s*$", re.IGNORECASE)
-
-
-def parse_span(text: str) -> timedelta:
-    """``"4 hours"`` → 4 h; also minutes, days and weeks (elapsed time, not business time)."""
-    m = _SPAN_RE.match(text)
-    if not m:
-        raise ValueError(
-            f'skip_min_overlap: expected e.g. "4 hours", "1 day" or "30 minutes", got {text!r}'
-        )
-    return timedelta(**{m.group(2).lower() + "s": float(m.group(1))})
 
 
 def _str_list(value: object, where: str) -> tuple[str, ...]:
@@ -401,7 +391,10 @@ def rotation_from_policy(name: str, table: Mapping[str, object]) -> RotationSpec
             raise ValueError(f'skip: expected "swap-later" or "next", got {skip!r}')
         min_overlap = table.get("skip_min_overlap", _ZERO)
         if isinstance(min_overlap, str):
-            min_overlap = parse_span(min_overlap)
+            try:
+                min_overlap = parse_span(min_overlap)
+            except ValueError as exc:
+                raise ValueError(f"skip_min_overlap: {exc}") from None
         if not isinstance(min_overlap, timedelta):
             raise ValueError('skip_min_overlap: expected a duration such as "4 hours"')
         layers: list[Layer] = []

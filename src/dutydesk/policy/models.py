@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from dutydesk.durations import parse_duration
 from dutydesk.policy.notify import (
     DeskNotify,
     MeetingPolicy,
@@ -109,22 +110,6 @@ class CalendarPolicy(Strict):
         }
 
 
-_DURATION = re.compile(
-    r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<business>business\s+)?(?P<unit>minutes?|hours?|days?|weeks?)$"
-)
-
-
-def parse_duration(text: str) -> tuple[float, str, bool]:
-    """'4 business hours' -> (4.0, 'hour', True). Raises ValueError with the accepted forms."""
-    match = _DURATION.match(text.strip().lower())
-    if not match:
-        raise ValueError(
-            f"bad duration {text!r}; write e.g. '4 business hours', '1 business day', '30 minutes'"
-        )
-    unit = match["unit"].rstrip("s")
-    return float(match["n"]), unit, bool(match["business"])
-
-
 class AppliesTo(Strict):
     priority: list[str] = []
     kind: list[str] = []
@@ -159,8 +144,8 @@ class SloPolicy(Strict):
             raise ValueError(
                 "an SLO needs exactly one target: 'within' (one deadline) or 'every' (a cadence)"
             )
-        amount, _unit, business = parse_duration(self.within or self.every or "")
-        if amount <= 0:
+        target = parse_duration(self.within or self.every or "")
+        if target.is_zero:
             raise ValueError(f"the target {self.within or self.every!r} must be longer than zero")
         if self.every is not None and self.stops != "update":
             raise ValueError(
@@ -171,7 +156,7 @@ class SloPolicy(Strict):
             raise ValueError(
                 f"starts and stops are both {self.starts!r}: the clock would stop as it starts"
             )
-        if self.outside_hours is not None and (self.within is None or not business):
+        if self.outside_hours is not None and (self.within is None or not target.business):
             raise ValueError(
                 "outside_hours applies only to a 'within' target in business time, "
                 'e.g. within = "4 business hours"'

@@ -10,12 +10,13 @@ visible to admins, instead of failing.
 from __future__ import annotations
 
 import re
-from datetime import time, timedelta
-from functools import lru_cache
+from datetime import time
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from dutydesk.durations import parse_days, parse_span
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 CHANNEL_TYPES = ("slack", "mattermost", "webhook", "email")
@@ -35,33 +36,10 @@ REASONS = (
 )
 DESK_POSTS = ("new", "p0", "agenda", "status-post", "oncall-summary", "slo-breach")
 _ENV = re.compile(r"^[A-Z_][A-Z0-9_]{0,99}$")
-_SPAN = re.compile(
-    r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>ms|milliseconds?|s|secs?|seconds?|m|mins?|minutes?"
-    r"|h|hours?|d|days?)$"
-)
-_UNIT_SECONDS = {"ms": 0.001, "m": 1.0, "s": 1.0, "h": 3600.0, "d": 86400.0}
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-@lru_cache(maxsize=256)  # a policy has a handful of spans, read for every notice written
-def parse_span(text: str) -> timedelta:
-    """Wall-clock span: '30 seconds', '500 ms', '2 minutes', '1 hour', '1 day'."""
-    match = _SPAN.match(text.strip().lower())
-    if not match:
-        raise ValueError(
-            f"bad duration {text!r}; write e.g. '500 ms', '30 seconds', '2 minutes', '1 hour'"
-        )
-    unit = match["unit"]
-    if unit.startswith("milli") or unit == "ms":
-        factor = 0.001
-    elif unit.startswith("min") or unit == "m":
-        factor = 60.0
-    else:
-        factor = _UNIT_SECONDS[unit[0]]
-    return timedelta(seconds=float(match["n"]) * factor)
 
 
 def _span(value: str) -> str:
@@ -211,7 +189,7 @@ class MeetingPolicy(_Strict):
     @field_validator("daily_before_release")
     @classmethod
     def _business_days(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^\d+\s+business\s+days?$", value.strip()):
+        if value is not None and not parse_days(value)[1]:
             raise ValueError(f"{value!r}: write it as 'N business days'")
         return value
 
@@ -260,7 +238,7 @@ class DeskNotify(_Strict):
     @field_validator("handoff_reminder")
     @classmethod
     def _reminder(cls, value: str) -> str:
-        parse_business_days(value)
+        parse_days(value)
         return value
 
     @field_validator("idle_check")
@@ -288,14 +266,6 @@ def parse_weekly(text: str) -> tuple[list[int], time]:
     if int(hh) > 23 or int(mm) > 59:
         raise ValueError(f"{text!r}: not a time of day")
     return days, time(int(hh), int(mm))
-
-
-def parse_business_days(text: str) -> tuple[int, bool]:
-    """'1 business day' -> (1, True); '2 days' -> (2, False); '0 days' -> (0, False)."""
-    match = re.match(r"^\s*(\d+)\s+(business\s+)?days?\s*$", text.lower())
-    if not match:
-        raise ValueError(f"{text!r}: write 'N business days' or 'N days'")
-    return int(match[1]), bool(match[2])
 
 
 class PersonNotify(_Strict):

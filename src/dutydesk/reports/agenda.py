@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.service import user_names
+from dutydesk.durations import format_span
 from dutydesk.errors import NotFound, field_error
 from dutydesk.notify import sources
 from dutydesk.notify.rules import link
@@ -82,12 +83,6 @@ class Agenda:
         }
 
 
-def age(delta: timedelta) -> str:
-    s = max(0, int(delta.total_seconds()))
-    d, h, m = s // 86400, s % 86400 // 3600, s % 3600 // 60
-    return f"{d}d {h}h" if d else f"{h}h {m}m" if h else f"{m}m"
-
-
 def _item(r: Row, now: datetime, base_url: str | None, *, extra: str = "") -> str:
     p = f"[{r.priority}] " if r.priority else ""
     who = f" — {r.assignee}" if r.assignee else ""
@@ -110,7 +105,9 @@ def select_triage(
         _section(
             "Awaiting triage",
             awaiting,
-            lambda r: _item(r, now, base_url, extra=f" (filed {age(now - r.created_at)} ago)"),
+            lambda r: _item(
+                r, now, base_url, extra=f" (filed {format_span(now - r.created_at)} ago)"
+            ),
         )
     ]
     if has_teams:
@@ -164,7 +161,9 @@ def select_weekly_triage(
     rows: Sequence[Row], now: datetime, base_url: str | None = None
 ) -> list[Section]:
     def fmt(r: Row) -> str:
-        return _item(r, now, base_url, extra=f" ({r.status}, {age(now - r.created_at)} old)")
+        return _item(
+            r, now, base_url, extra=f" ({r.status}, {format_span(now - r.created_at)} old)"
+        )
 
     return [
         _section("Queue", [r for r in rows if r.in_queue], fmt),
@@ -191,18 +190,22 @@ def select_handoff(
             f"Open {'/'.join(urgent)}",
             hot,
             lambda r: _item(
-                r, now, base_url, extra=f" (last update {age(now - r.last_activity)} ago)"
+                r, now, base_url, extra=f" (last update {format_span(now - r.last_activity)} ago)"
             ),
         ),
         _section(
             "Awaiting triage",
             [r for r in rows if not r.triaged],
-            lambda r: _item(r, now, base_url, extra=f" (filed {age(now - r.created_at)} ago)"),
+            lambda r: _item(
+                r, now, base_url, extra=f" (filed {format_span(now - r.created_at)} ago)"
+            ),
         ),
         _section(
             "Claimed but idle",
             [r for r in rows if r.assignee and idle(r)],
-            lambda r: _item(r, now, base_url, extra=f" (idle {age(now - r.last_activity)})"),
+            lambda r: _item(
+                r, now, base_url, extra=f" (idle {format_span(now - r.last_activity)})"
+            ),
         ),
     ]
 

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dutydesk.durations import parse_span
 from dutydesk.policy.models import DeskPolicy
-from dutydesk.policy.notify import WEEKDAYS, MeetingPolicy, parse_span
+from dutydesk.policy.notify import WEEKDAYS, MeetingPolicy
 
 IsBusinessDay = Callable[[date], bool]
 

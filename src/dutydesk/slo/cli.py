@@ -6,13 +6,15 @@ default).  ``calendar explain`` is pure arithmetic on the policy file: no databa
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
 from rich.table import Table
 from typer.core import TyperGroup
+
+from dutydesk.durations import format_span
 
 
 class _DeskFirst(TyperGroup):
@@ -197,8 +199,8 @@ def explain(
                 )
             )
         for i in d["intervals"]:
-            took = _span(i["seconds"])
-            total = _span(i["total_seconds"])
+            took = format_span(timedelta(seconds=i["seconds"]))
+            total = format_span(timedelta(seconds=i["total_seconds"]))
             day = datetime.fromisoformat(i["start"]).astimezone(ZoneInfo(d["timezone"])).date()
             lines.append(
                 (
@@ -214,8 +216,3 @@ def explain(
         )
 
     cli.emit(result.model_dump(mode="json"), render)
-
-
-def _span(seconds: float) -> str:
-    minutes = round(seconds / 60)
-    return f"{minutes // 60}h{minutes % 60:02d}m"

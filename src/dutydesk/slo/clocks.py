@@ -356,15 +356,6 @@ def remaining(c: Clock, tl: Timeline, now: datetime) -> timedelta:
     return timedelta(seconds=c.target_seconds) - consumed(tl, c.started_at, c.pauses, at)
 
 
-def format_span(delta: timedelta) -> str:
-    """'3h20m', '-1h05m', '2d4h' for 24h-days of the shown amount (not business days)."""
-    seconds = int(delta.total_seconds())
-    sign, seconds = ("-" if seconds < 0 else ""), abs(seconds)
-    hours, rest = divmod(seconds, 3600)
-    minutes = rest // 60
-    return f"{sign}{hours}h{minutes:02d}m"
-
-
 # --------------------------------------------------------------------------- reconciling
 
 

@@ -10,20 +10,19 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from threading import Lock
 
+from dutydesk.durations import parse_duration
 from dutydesk.errors import NotFound, field_error
 from dutydesk.policy.models import (
     CalendarPolicy,
     HolidaysPolicy,
     Policy,
     SloPolicy,
-    parse_duration,
 )
 from dutydesk.slo.calendar import BusinessCalendar, HolidayProvider, country_holiday_provider
 from dutydesk.slo.clocks import REAL_TIME, Rule, Timeline
@@ -202,16 +201,10 @@ def _hours_total(spans: list[tuple[str, str]]) -> timedelta:
 
 def duration(text: str, cal: BusinessCalendar | None) -> tuple[timedelta, bool]:
     """'4 business hours' → (4h, True); '1 business day' uses the calendar's day length."""
-    amount, unit, business = parse_duration(text)
-    if unit == "minute":
-        span = timedelta(minutes=amount)
-    elif unit == "hour":
-        span = timedelta(hours=amount)
-    elif unit == "day":
-        span = amount * (day_length(cal) if business else timedelta(days=1))
-    else:
-        span = amount * (week_length(cal) if business else timedelta(weeks=1))
-    return span, business
+    found = parse_duration(text)
+    if found.business:
+        return found.sized(day_length(cal), week_length(cal)), True
+    return found.sized(), False
 
 
 def rule_key(slo: SloPolicy) -> str:
@@ -253,27 +246,13 @@ def compile_rules(slos: list[SloPolicy], cal: BusinessCalendar | None) -> tuple[
     return tuple(rules)
 
 
-_SHORT = re.compile(r"(\d+(?:\.\d+)?)\s*([dhms])")
-
-
 def business_span(text: str, cal: BusinessCalendar) -> timedelta:
-    """`--add` for explain: '4h', '1h30m', '90m', '2d' (business days) or '4 business hours'."""
-    raw = text.strip().lower()
-    if raw and _SHORT.sub("", raw).strip() == "" and _SHORT.search(raw):
-        total = timedelta(0)
-        for number, unit in _SHORT.findall(raw):
-            n = float(number)
-            total += {
-                "d": n * day_length(cal),
-                "h": timedelta(hours=n),
-                "m": timedelta(minutes=n),
-                "s": timedelta(seconds=n),
-            }[unit]
-        return total
+    """`--add` for explain: '4h', '1h30m', '90m', '2d' or '4 business hours', all business
+    time: a day is the calendar's business day however it is spelled."""
     try:
-        span, _business = duration(raw, cal)
+        found = parse_duration(text)
     except ValueError as exc:
         raise field_error(
             "add", f"{text!r} is not a duration; write e.g. 4h, 1h30m, 2d or '4 business hours'"
         ) from exc
-    return span
+    return found.sized(day_length(cal), week_length(cal))

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.models import User
 from dutydesk.context import Ctx
 from dutydesk.db import Database, Prepared
+from dutydesk.durations import format_span
 from dutydesk.errors import field_error
 from dutydesk.policy.models import Policy
 from dutydesk.slo import clocks as rules
@@ -357,7 +358,7 @@ def clock_out(c: Clock, slo: DeskSlo, now: datetime) -> ClockOut:
         due_at=c.due_at,
         at_risk_at=c.at_risk_at,
         remaining_seconds=int(left.total_seconds()),
-        remaining=rules.format_span(left),
+        remaining=format_span(left),
         paused_seconds=c.paused_seconds,
         pauses=[
             PauseOut(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import user_names
+from dutydesk.durations import parse_span
 from dutydesk.errors import Invalid, field_error
 from dutydesk.policy.models import Policy
 from dutydesk.slo import service as slo_service
@@ -39,11 +40,6 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
     if not isinstance(values, list) or len(values) != size:
         raise field_error("cursor", "not a cursor for this list; start again without it")
     return values
-
-
-def _within(text: str) -> timedelta:
-    n, unit = int(text[:-1]), text[-1]
-    return {"d": timedelta(days=n), "h": timedelta(hours=n), "w": timedelta(weeks=n)}[unit]
 
 
 def _user_id(session: Session, name: str, field: str) -> int:
@@ -103,7 +99,7 @@ def filtered(session: Session, f: TicketFilter, now: datetime) -> Select[Ticket]
     if f.resolved_to:
         conds.append(Ticket.resolved_at < f.resolved_to)
     if f.resolved_within:
-        conds.append(Ticket.resolved_at >= now - _within(f.resolved_within))
+        conds.append(Ticket.resolved_at >= now - parse_span(f.resolved_within))
     return stmt.where(and_(*conds)) if conds else stmt
 
 

@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from dutydesk.durations import parse_span
+
 Label = Field(min_length=1, max_length=60, pattern=r"^[\w .:/-]+$")
 
 
@@ -186,9 +188,17 @@ class TicketFilter(In):
     created_to: datetime | None = None
     resolved_from: datetime | None = None
     resolved_to: datetime | None = None
-    resolved_within: str | None = Field(None, pattern=r"^\d+[dhw]$")
+    resolved_within: str | None = None  # a wall-clock span: '7d', '24h', '2 weeks'
+
     q: str | None = Field(None, max_length=200)
     sort: Literal["-created", "created", "-updated", "-resolved", "relevance"] | None = None
+
+    @field_validator("resolved_within")
+    @classmethod
+    def _span(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_span(value)
+        return value
 
     @field_validator("status", "priority", "kind", mode="before")
     @classmethod

@@ -25,6 +25,7 @@ from fastapi.routing import APIRoute
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role, session_user
+from dutydesk.durations import format_age_since, format_ago
 from dutydesk.errors import DomainError, Forbidden, Unauthorized
 from dutydesk.http.deps import CSRF_HEADER, SESSION_COOKIE, State
 from dutydesk.state import AppState
@@ -42,8 +43,8 @@ env = jinja2.Environment(
     lstrip_blocks=True,
     auto_reload=False,
 )
-env.filters["age"] = views.format_age_since
-env.filters["ago"] = views.format_ago
+env.filters["age"] = format_age_since
+env.filters["ago"] = format_ago
 env.filters["when"] = views.format_when
 env.globals["priority_class"] = views.priority_class
 

@@ -10,51 +10,19 @@ import calendar
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
+from dutydesk.durations import format_age
 from dutydesk.policy.models import RESOLUTIONS, DeskPolicy, OrderRule, Policy
 from dutydesk.tickets import ordering
 from dutydesk.tickets.models import Comment, Event, Ticket, ticket_key
 
 # ----------------------------------------------------------------------------- time
-
-
-def format_age(delta: timedelta) -> str:
-    """Compact age for cards and lists: 'now', '12m', '5h', '3d', '6w', '4mo', '2y'."""
-    seconds = max(0, int(delta.total_seconds()))
-    if seconds < 60:
-        return "now"
-    minutes = seconds // 60
-    if minutes < 60:
-        return f"{minutes}m"
-    hours = minutes // 60
-    if hours < 24:
-        return f"{hours}h"
-    days = hours // 24
-    if days < 14:
-        return f"{days}d"
-    if days < 61:
-        return f"{days // 7}w"
-    if days < 730:
-        return f"{days // 30}mo"
-    return f"{days // 365}y"
-
-
-def format_age_since(at: datetime | None, now: datetime) -> str:
-    return "" if at is None else format_age(now - at)
-
-
-def format_ago(at: datetime | None, now: datetime) -> str:
-    """'5m ago', 'just now' (never 'now ago')."""
-    if at is None:
-        return "never"
-    age = format_age(now - at)
-    return "just now" if age == "now" else f"{age} ago"
 
 
 def format_when(at: datetime | str | None, zone: str | tzinfo | None = None) -> str:
