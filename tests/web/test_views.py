@@ -10,51 +10,16 @@ import pytest
 from dutydesk.oncall import schedule as sched
 from dutydesk.policy import Policy
 from dutydesk.tickets.models import Comment, Event, Ticket
-from dutydesk.web import rotations, vendor, views
+from dutydesk.web import cards, present, queue_query, rotations, timeline, vendor
 
 NOW = datetime(2026, 11, 23, 17, 0, tzinfo=UTC)
 
 
 def test_format_when_uses_the_zone_and_names_it() -> None:
-    assert views.format_when(NOW, "America/Los_Angeles") == "Mon 23 Nov 2026 09:00 PST"
-    assert views.format_when(None) == "—"
-    assert views.format_when(NOW).endswith("UTC")
-    assert views.format_when(NOW.isoformat(), "America/Toronto") == "Mon 23 Nov 2026 12:00 EST"
-
-
-@pytest.mark.parametrize(
-    "title",
-    ["quick request", "test doesn't work?", "Help!!", "urgent: please fix", "bug", "it is broken"],
-)
-def test_vague_titles_get_a_nudge(title: str) -> None:
-    hint = views.vague_title_hint(title)
-    assert hint is not None and "what and where" in hint
-
-
-@pytest.mark.parametrize(
-    "title",
-    [
-        "Add a LUCI builder for linux web engine",
-        "Debug gallery startup",
-        "Crash when opening a channel with 10k members",
-        "",
-    ],
-)
-def test_specific_titles_pass(title: str) -> None:
-    assert views.vague_title_hint(title) is None
-
-
-def test_significant_words_drop_filler_and_keep_specific_ones() -> None:
-    words = views.significant_words("Please add a LUCI builder for the linux web engine")
-    assert "luci" in words and "builder" in words and "linux" in words
-    assert not {"please", "add", "a", "the", "for"} & set(words)
-    assert views.significant_words("builder builder BUILDER") == ["builder"]
-
-
-def test_rank_candidates_prefers_tickets_found_by_more_words() -> None:
-    hits = {"builder": [1, 2, 3], "linux": [3, 4], "engine": [3, 2]}
-    assert views.rank_candidates(hits, 3) == [3, 2, 1]
-    assert views.rank_candidates({}, 5) == []
+    assert present.format_when(NOW, "America/Los_Angeles") == "Mon 23 Nov 2026 09:00 PST"
+    assert present.format_when(None) == "—"
+    assert present.format_when(NOW).endswith("UTC")
+    assert present.format_when(NOW.isoformat(), "America/Toronto") == "Mon 23 Nov 2026 12:00 EST"
 
 
 @pytest.mark.parametrize(
@@ -71,13 +36,13 @@ def test_rank_candidates_prefers_tickets_found_by_more_words() -> None:
     ],
 )
 def test_safe_next_only_follows_local_paths(target: str | None, safe: str) -> None:
-    assert views.safe_next(target) == safe
+    assert present.safe_next(target) == safe
 
 
 def test_priority_class() -> None:
-    assert views.priority_class("P0") == "prio-p0"
-    assert views.priority_class(None) == "prio-none"
-    assert views.priority_class('P9" onmouseover="x') == "prio-other"
+    assert present.priority_class("P0") == "prio-p0"
+    assert present.priority_class(None) == "prio-none"
+    assert present.priority_class('P9" onmouseover="x') == "prio-other"
 
 
 def _ticket(**kw: object) -> Ticket:
@@ -104,13 +69,13 @@ def _ticket(**kw: object) -> Ticket:
 def test_board_columns_group_cards_in_policy_order(policy: Policy) -> None:
     desk = policy.desks["infra"]
     names = {7: "ana"}
-    cards = [
-        views.card_of(_ticket(number=1, status="In progress", assignee_id=7), names, desk, NOW),
-        views.card_of(_ticket(number=2), names, desk, NOW),
-        views.card_of(_ticket(number=3), names, desk, NOW),
-        views.card_of(_ticket(number=4, status="Gone"), names, desk, NOW),
+    shown = [
+        cards.card_of(_ticket(number=1, status="In progress", assignee_id=7), names, desk, NOW),
+        cards.card_of(_ticket(number=2), names, desk, NOW),
+        cards.card_of(_ticket(number=3), names, desk, NOW),
+        cards.card_of(_ticket(number=4, status="Gone"), names, desk, NOW),
     ]
-    cols = views.board_columns(desk, cards, {"New": 250})
+    cols = cards.board_columns(desk, shown, {"New": 250})
     assert [c.name for c in cols] == ["New", "Triaged", "In progress", "Done"]
     new, triaged, doing, done = cols
     assert [c.key for c in new.cards] == ["INFRA-2", "INFRA-3"]
@@ -175,14 +140,14 @@ def test_timeline_merges_one_action_and_places_comments() -> None:
         (_event(8, "changed", "duplicate_of", None, "INFRA-9", minutes=7), "bo"),
     ]
     # The viewer may see only the public comment: the internal one and its event are left out.
-    items = views.timeline(events, [(c1, "ana")])
+    items = timeline.timeline(events, [(c1, "ana")])
     assert [i.kind for i in items] == ["event", "event", "comment", "event"]
     assert items[0].text == "filed this ticket (criteria: Degraded service)"
     assert items[1].actor == "ana"
     assert items[1].text == "set priority to P1; triaged it as P1; moved it from New to Triaged"
     assert items[2].html == "<p>hi</p>"
     assert items[3].parts == (("marked it a duplicate of INFRA-9", "INFRA-9"),)
-    with_internal = views.timeline(events, [(c1, "ana"), (c2, "bo")])
+    with_internal = timeline.timeline(events, [(c1, "ana"), (c2, "bo")])
     assert [i.public for i in with_internal if i.kind == "comment"] == [True, False]
 
 
@@ -216,41 +181,44 @@ def test_timeline_merges_one_action_and_places_comments() -> None:
     ],
 )
 def test_describe_event(event: Event, words: str) -> None:
-    assert views.describe_event(event)[0] == words
+    assert timeline.describe_event(event)[0] == words
 
 
 def test_queue_query_round_trips_through_the_url() -> None:
-    q = views.QueueQuery.parse(
+    q = queue_query.QueueQuery.parse(
         {"view": "backlog", "priority": "P2", "blocked": "yes", "q": " disk ", "junk": "x"}
     )
     assert q.filters() == {"priority": ["P2"], "q": "disk", "blocked": True}
     assert q.url("infra") == "/desks/infra/queue?view=backlog&priority=P2&blocked=yes&q=disk"
-    assert views.QueueQuery.parse({}).url("set") == "/desks/set/queue"
-    assert views.QueueQuery.parse({"view": "nonsense", "blocked": "maybe"}) == views.QueueQuery()
-    assert not views.QueueQuery().active and q.active
+    assert queue_query.QueueQuery.parse({}).url("set") == "/desks/set/queue"
+    assert (
+        queue_query.QueueQuery.parse({"view": "nonsense", "blocked": "maybe"})
+        == queue_query.QueueQuery()
+    )
+    assert not queue_query.QueueQuery().active and q.active
 
 
 def test_saved_filter_params() -> None:
-    assert views.saved_filter_params({"desk": "infra", "in_queue": False, "open": True}) == {
+    assert queue_query.saved_filter_params({"desk": "infra", "in_queue": False, "open": True}) == {
         "view": "backlog"
     }
-    assert views.saved_filter_params(
+    assert queue_query.saved_filter_params(
         {"desk": "set", "kind": "bug", "resolved_within": "7d", "customer_reported": True}
     ) == {"kind": "bug", "view": "closed"}
-    assert views.saved_filter_params({"priority": ["P0", "P1"], "blocked": False}) == {
+    assert queue_query.saved_filter_params({"priority": ["P0", "P1"], "blocked": False}) == {
         "priority": "P0",
         "blocked": "no",
     }
 
 
 def test_month_grid_and_navigation() -> None:
-    weeks = views.month_grid(2026, 2)
+    weeks = present.month_grid(2026, 2)
     assert len(weeks) == 5 and weeks[0][6] == date(2026, 2, 1) and weeks[0][0] is None
-    assert views.parse_month("2026-12", date(2026, 1, 1)) == (2026, 12)
-    assert views.parse_month("2026-13", date(2026, 1, 5)) == (2026, 1)
-    assert views.parse_month(None, date(2026, 3, 5)) == (2026, 3)
-    assert views.shift_month(2026, 12, 1) == "2027-01"
-    assert views.shift_month(2026, 1, -1) == "2025-12"
+    assert present.parse_month("2026-12", date(2026, 1, 1)) == (2026, 12)
+    assert present.parse_month("2026-13", date(2026, 1, 5)) == (2026, 1)
+    assert present.parse_month(None, date(2026, 3, 5)) == (2026, 3)
+    assert present.shift_month(2026, 12, 1) == "2027-01"
+    assert present.shift_month(2026, 1, -1) == "2025-12"
 
 
 def _compiled(policy: Policy) -> dict[str, sched.Schedule | str]:
@@ -308,8 +276,8 @@ def test_nearest_clock_prefers_breached_then_least_time_left() -> None:
         {"name": "update", "state": "running", "remaining_seconds": 3600},
         {"name": "resolve", "state": "at_risk", "remaining_seconds": 600},
     ]
-    assert views.nearest_clock(clocks)["name"] == "resolve"  # type: ignore[index]
+    assert cards.nearest_clock(clocks)["name"] == "resolve"  # type: ignore[index]
     clocks.append({"name": "late", "state": "breached", "remaining_seconds": -60})
-    assert views.nearest_clock(clocks)["name"] == "late"  # type: ignore[index]
-    assert views.nearest_clock([{"name": "x", "state": "paused"}]) is None
-    assert views.nearest_clock([]) is None
+    assert cards.nearest_clock(clocks)["name"] == "late"  # type: ignore[index]
+    assert cards.nearest_clock([{"name": "x", "state": "paused"}]) is None
+    assert cards.nearest_clock([]) is None

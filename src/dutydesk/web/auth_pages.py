@@ -17,7 +17,7 @@ from sqlalchemy import select
 from dutydesk.auth.models import User
 from dutydesk.auth.service import close_session, open_session, verify_password
 from dutydesk.http.deps import SESSION_COOKIE, State
-from dutydesk.web import views
+from dutydesk.web import present
 from dutydesk.web.deps import PageRoute, WriteViewer, render, session_viewer
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -62,7 +62,7 @@ def _login_form(
 
 @router.get("/login")
 def login_page(request: Request, state: State, next: str = "/me") -> Response:
-    target = views.safe_next(next)
+    target = present.safe_next(next)
     if session_viewer(request, state) is not None:
         return RedirectResponse(target, status_code=303)
     return _login_form(request, state, target, None)
@@ -77,7 +77,7 @@ def login(
     csrf_token: Annotated[str, Form(max_length=100)] = "",
     next: Annotated[str, Form(max_length=500)] = "/me",
 ) -> Response:
-    target = views.safe_next(next)
+    target = present.safe_next(next)
     expected = request.cookies.get(LOGIN_COOKIE, "")
     if not expected or not hmac.compare_digest(expected, csrf_token):
         return _login_form(

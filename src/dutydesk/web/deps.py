@@ -29,7 +29,7 @@ from dutydesk.durations import format_age_since, format_ago
 from dutydesk.errors import DomainError, Forbidden, Unauthorized
 from dutydesk.http.deps import CSRF_HEADER, SESSION_COOKIE, State
 from dutydesk.state import AppState
-from dutydesk.web import vendor, views
+from dutydesk.web import present, vendor
 
 log = logging.getLogger("dutydesk.web")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -45,8 +45,8 @@ env = jinja2.Environment(
 )
 env.filters["age"] = format_age_since
 env.filters["ago"] = format_ago
-env.filters["when"] = views.format_when
-env.globals["priority_class"] = views.priority_class
+env.filters["when"] = present.format_when
+env.globals["priority_class"] = present.priority_class
 
 
 class LoginRequired(Exception):
@@ -139,7 +139,7 @@ def render(
     base = {
         "viewer": viewer,
         "csrf_token": viewer.csrf if viewer else "",
-        "nav_desks": views.nav_desks(state.policy, viewer.user if viewer else None),
+        "nav_desks": present.nav_desks(state.policy, viewer.user if viewer else None),
         "path": request.url.path,
         "now": state.now(),
         "vendor_missing": vendor.missing(),
@@ -167,7 +167,7 @@ def login_redirect(request: Request) -> Response:
     into the board)."""
     if request.headers.get("HX-Request"):
         tab = urlsplit(request.headers.get("HX-Current-URL", ""))
-        back = views.safe_next(tab.path + (f"?{tab.query}" if tab.query else ""))
+        back = present.safe_next(tab.path + (f"?{tab.query}" if tab.query else ""))
         return Response(
             status_code=401, headers={"HX-Redirect": f"/login?next={quote(back, safe='')}"}
         )

@@ -21,7 +21,9 @@ from dutydesk.slo import service as slo_service
 from dutydesk.slo.schemas import ClockOut
 from dutydesk.tickets import service
 from dutydesk.tickets.schemas import FileTicket
-from dutydesk.web import reads, views
+from dutydesk.triage.service import SimilarTicket, similar_open_tickets
+from dutydesk.triage.titles import vague_title_hint
+from dutydesk.web import cards, present, queue_query, reads
 from dutydesk.web.deps import PageRoute, PageViewer, Viewer, WriteViewer, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -43,16 +45,16 @@ def _board_context(state: State, desk: str, viewer: Viewer) -> dict[str, Any]:
         clocks = slo_service.nearest_open_clocks(
             s, state.policy, [t.id for t in tickets if t.status != policy.done_column], now
         )
-    cards = [views.card_of(t, names, policy, now, _clock_of(clocks.get(t.id))) for t in tickets]
+    shown = [cards.card_of(t, names, policy, now, _clock_of(clocks.get(t.id))) for t in tickets]
     return {
         "desk": desk,
         "policy": policy,
-        "columns": views.board_columns(policy, cards, totals),
+        "columns": cards.board_columns(policy, shown, totals),
         "version": version,
-        "can": views.abilities(viewer.user, desk),
+        "can": present.abilities(viewer.user, desk),
         "backlog": backlog,
         "people": people,
-        "resolutions": views.resolutions(),
+        "resolutions": present.resolutions(),
     }
 
 
@@ -85,7 +87,7 @@ def _queue_context(
     state: State, desk: str, request: Request, viewer: Viewer, cursor: str | None
 ) -> dict[str, Any]:
     policy = desk_policy(state.policy, desk)
-    query = views.QueueQuery.parse(dict(request.query_params))
+    query = queue_query.QueueQuery.parse(dict(request.query_params))
     extra: dict[str, Any] = {}
     now = state.now()
     error = None
@@ -97,7 +99,7 @@ def _queue_context(
             if row is None:
                 error = f"There is no saved filter named “{query.saved}”."
             else:
-                params = views.saved_filter_params(row.query)
+                params = queue_query.saved_filter_params(row.query)
                 known = set(params) | {"desk"}
                 extra = {
                     k: v
@@ -105,7 +107,7 @@ def _queue_context(
                     if k not in known and k not in ("in_queue", "open")
                 }
                 merged = {**params, **{k: v for k, v in request.query_params.items() if v}}
-                query = views.QueueQuery.parse(merged)
+                query = queue_query.QueueQuery.parse(merged)
         try:
             rows, nxt = reads.queue_page(s, desk, query, extra, now, QUEUE_PAGE, cursor)
         except DomainError as exc:
@@ -116,7 +118,7 @@ def _queue_context(
         names = reads.user_names(s)
         people = [u.name for u in reads.assignable(s, desk)]
     classes = any(not isinstance(o, str) for o in policy.order)
-    items = [(views.card_of(t, names, policy, now), t) for t in rows]
+    items = [(cards.card_of(t, names, policy, now), t) for t in rows]
     return {
         "desk": desk,
         "policy": policy,
@@ -128,7 +130,7 @@ def _queue_context(
         "version": version,
         "error": error,
         "people": people,
-        "views": views.VIEWS,
+        "views": queue_query.VIEWS,
         "show_class": classes,
         "share_url": str(request.url),
         "live_base": f"/desks/{desk}/queue/live?"
@@ -179,11 +181,11 @@ def _form_context(
         "policy": policy,
         "values": values,
         "errors": errors,
-        "can": views.abilities(viewer.user, desk),
+        "can": present.abilities(viewer.user, desk),
         "people": people,
-        "prompts": views.DESCRIPTION_PROMPTS,
-        "admit": views.admission_note(policy),
-        "title_hint": views.vague_title_hint(title) if title else None,
+        "prompts": present.DESCRIPTION_PROMPTS,
+        "admit": present.admission_note(policy),
+        "title_hint": vague_title_hint(title) if title else None,
     }
 
 
@@ -203,14 +205,14 @@ def title_hint(
 ) -> Response:
     """Under the title as the reporter types: the vague-title nudge and possible duplicates."""
     desk_policy(state.policy, desk)
-    dupes = []
+    dupes: list[SimilarTicket] = []
     if len(title.strip()) >= 4:
         with state.db.read() as s:
-            dupes = reads.possible_duplicates(s, desk, title, state.now(), None)
+            dupes = similar_open_tickets(s, desk, title, state.now())
     return render(
         request,
         "desks/_title_hint.html",
-        {"hint": views.vague_title_hint(title) if title.strip() else None, "dupes": dupes},
+        {"hint": vague_title_hint(title) if title.strip() else None, "dupes": dupes},
         viewer=viewer,
     )
 

@@ -11,7 +11,7 @@ from dutydesk.http.deps import State
 from dutydesk.oncall import schedule as sched
 from dutydesk.oncall import service as oncall_service
 from dutydesk.slo import service as slo_service
-from dutydesk.web import reads, rotations, views
+from dutydesk.web import cards, present, reads, rotations
 from dutydesk.web.deps import PageRoute, PageViewer, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -33,18 +33,18 @@ def oncall(
         if not isinstance(found, sched.Schedule):
             continue
         local_today = now.astimezone(found.zone).date()
-        year, mon = views.parse_month(month, local_today)
+        year, mon = present.parse_month(month, local_today)
         layer = rotations.main_layer(found)
         days = rotations.month_days(found, year, mon, [layer])
         calendars.append(
             {
                 "desk": d,
                 "layer": layer,
-                "title": f"{views.month_name(year, mon)}",
+                "title": f"{present.month_name(year, mon)}",
                 "weeks": rotations.calendar_weeks(days, year, mon),
                 "today": local_today,
-                "prev": views.shift_month(year, mon, -1),
-                "next": views.shift_month(year, mon, 1),
+                "prev": present.shift_month(year, mon, -1),
+                "next": present.shift_month(year, mon, 1),
             }
         )
     with state.db.read() as s:
@@ -80,7 +80,7 @@ def me(request: Request, state: State, viewer: PageViewer) -> Response:
         "me/me.html",
         {
             "assigned": assigned,
-            "due": {tid: views.nearest_clock(found) for tid, found in clocks.items()},
+            "due": {tid: cards.nearest_clock(found) for tid, found in clocks.items()},
             "requests": requests,
             "waiting": waiting,
             "names": names,

@@ -19,7 +19,7 @@ from dutydesk.policy.models import DeskPolicy
 from dutydesk.tickets import queries
 from dutydesk.tickets.models import Event, SavedFilter, Ticket, Watcher
 from dutydesk.tickets.schemas import TicketFilter
-from dutydesk.web import views
+from dutydesk.web import cards, queue_query
 
 BOARD_CAP = 200  # cards per column; the rest are one click away on the queue page
 DONE_WINDOW = timedelta(days=14)
@@ -54,20 +54,20 @@ CARD_COLUMNS = (
 )
 
 
-def _card_rows(session: Session, stmt: Any) -> list[views.CardRow]:
-    return [views.CardRow(*row) for row in session.execute(stmt).all()]
+def _card_rows(session: Session, stmt: Any) -> list[cards.CardRow]:
+    return [cards.CardRow(*row) for row in session.execute(stmt).all()]
 
 
 def board_tickets(
     session: Session, desk_name: str, desk: DeskPolicy, now: datetime
-) -> tuple[list[views.CardRow], dict[str, int]]:
+) -> tuple[list[cards.CardRow], dict[str, int]]:
     """Queue tickets per open column in queue order, plus recently done ones; and column sizes.
 
     One bounded query per column on (desk, status) so a huge column never loads whole.
     Backlog tickets (below the admission priorities) are not on the board; the queue page
     lists them.
     """
-    tickets: list[views.CardRow] = []
+    tickets: list[cards.CardRow] = []
     totals: dict[str, int] = {}
     for col in desk.columns:
         if col == desk.done_column:
@@ -155,37 +155,13 @@ def is_watching(session: Session, ticket: Ticket, user: User) -> bool:
     return session.get(Watcher, (ticket.id, user.id)) is not None
 
 
-# ----------------------------------------------------------------------------- duplicates
-
-
-def possible_duplicates(
-    session: Session, desk_name: str, title: str, now: datetime, exclude: int | None, limit: int = 5
-) -> list[Ticket]:
-    """Open tickets of the desk whose text shares the most words with ``title``.
-
-    A stand-in until triage assistance ranks duplicates properly: one full-text query per
-    significant title word, tickets found by more words first.
-    """
-    hits: dict[str, list[int]] = {}
-    for word in views.significant_words(title):
-        found, _ = queries.list_tickets(
-            session, TicketFilter(desk=desk_name, open=True, q=word), now, 20, None
-        )
-        hits[word] = [t.id for t in found if t.id != exclude]
-    ids = views.rank_candidates(hits, limit)
-    if not ids:
-        return []
-    rows = {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(ids)))}
-    return [rows[i] for i in ids if i in rows]
-
-
 # ----------------------------------------------------------------------------- queue page
 
 
 def queue_page(
     session: Session,
     desk_name: str,
-    query: views.QueueQuery,
+    query: queue_query.QueueQuery,
     extra: dict[str, Any],
     now: datetime,
     limit: int,

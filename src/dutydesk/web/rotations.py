@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from dutydesk.oncall import schedule as sched
 from dutydesk.policy.models import Policy
-from dutydesk.web import views
+from dutydesk.web import present
 
 Schedules = Mapping[str, sched.Schedule | str]  # rotation -> schedule, or why it cannot be built
 
@@ -160,5 +160,5 @@ def calendar_weeks(
 ) -> list[list[tuple[date | None, list[DayDuty]]]]:
     return [
         [(d, list(days.get(d, [])) if d else []) for d in week]
-        for week in views.month_grid(year, month)
+        for week in present.month_grid(year, month)
     ]

@@ -21,7 +21,8 @@ from dutydesk.http.deps import State
 from dutydesk.tickets import queries, service
 from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.schemas import TicketPatch, TriageIn
-from dutydesk.web import reads, views
+from dutydesk.triage.service import SimilarTicket, similar_open_tickets
+from dutydesk.web import present, reads, timeline
 from dutydesk.web.deps import PageRoute, PageViewer, Viewer, WriteViewer, render, wants_json
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -40,28 +41,28 @@ def ticket_context(state: State, key: str, viewer: Viewer) -> dict[str, Any]:
         desk = state.policy.desks[ticket.desk]
         [out] = queries.present(s, state.policy, [ticket], now=state.now())
         watching = reads.is_watching(s, ticket, viewer.user)
-        can = views.abilities(viewer.user, ticket.desk, ticket, watching)
-        history = views.timeline(
+        can = present.abilities(viewer.user, ticket.desk, ticket, watching)
+        history = timeline.timeline(
             service.events(s, key), service.comments(s, key, include_internal=can.respond)
         )
         people = [u.name for u in reads.assignable(s, ticket.desk)] if can.respond else []
-        dupes: list[Ticket] = []
+        dupes: list[SimilarTicket] = []
         if can.respond and ticket.is_open:
-            dupes = reads.possible_duplicates(s, ticket.desk, ticket.title, state.now(), ticket.id)
+            dupes = similar_open_tickets(s, ticket.desk, ticket.title, state.now(), ticket.id)
     return {
         "t": out,
         "ticket": ticket,
         "desk": desk,
         "desk_name": ticket.desk,
-        "zone": views.desk_zone(state.policy, ticket.desk),
+        "zone": present.desk_zone(state.policy, ticket.desk),
         "can": can,
         "timeline": history,
         "people": people,
         "dupes": dupes,
         "moves": desk.allowed_moves(ticket.status) if ticket.status in desk.columns else [],
-        "resolutions": views.resolutions(),
+        "resolutions": present.resolutions(),
         "needs_triage": ticket.is_open and ticket.triaged_at is None,
-        "queue_note": views.admission_note(desk),
+        "queue_note": present.admission_note(desk),
     }
 
 
@@ -117,7 +118,9 @@ def _act(
         return _refused(request, state, viewer, key, exc)
     if wants_json(request):
         return JSONResponse(result)
-    return RedirectResponse(views.safe_next(next_url, f"/tickets/{result['key']}"), status_code=303)
+    return RedirectResponse(
+        present.safe_next(next_url, f"/tickets/{result['key']}"), status_code=303
+    )
 
 
 def _refused(
