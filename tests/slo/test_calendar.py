@@ -356,38 +356,6 @@ class TestDstIntervals:
 # --------------------------------------------------------------------------- days
 
 
-class TestEndOfNextBusinessDay:
-    def test_weekday(self) -> None:
-        cal = nine_to_five()
-        assert_utc(cal.end_of_next_business_day(la(2026, 11, 23, 10)), la(2026, 11, 24, 17))
-
-    def test_before_opening_still_next_day(self) -> None:
-        cal = nine_to_five()
-        assert_utc(cal.end_of_next_business_day(la(2026, 11, 23, 6)), la(2026, 11, 24, 17))
-
-    def test_friday_and_weekend(self) -> None:
-        cal = nine_to_five()
-        for t in (la(2026, 11, 20, 10), la(2026, 11, 21, 10), la(2026, 11, 22, 23, 59)):
-            assert_utc(cal.end_of_next_business_day(t), la(2026, 11, 23, 17))
-
-    def test_skips_holidays(self) -> None:
-        cal = nine_to_five(holidays=THANKSGIVING)
-        assert_utc(cal.end_of_next_business_day(la(2026, 11, 25, 12)), la(2026, 11, 30, 17))
-
-    def test_local_date_of_calendar_zone(self) -> None:
-        cal = nine_to_five()
-        # 03:00 UTC Tuesday is still Monday 19:00 in Los Angeles.
-        assert_utc(cal.end_of_next_business_day(utc(2026, 11, 24, 3)), la(2026, 11, 24, 17))
-
-    def test_last_interval_of_split_day(self) -> None:
-        cal = BusinessCalendar(LA, {"tue": [("13:00", "17:30"), ("09:00", "12:00")]})
-        assert_utc(cal.end_of_next_business_day(la(2026, 11, 23, 10)), la(2026, 11, 24, 17, 30))
-
-    def test_24_00_close_is_next_midnight(self) -> None:
-        cal = every_day(LA, ("20:00", "24:00"))
-        assert_utc(cal.end_of_next_business_day(la(2026, 11, 23, 10)), la(2026, 11, 25, 0))
-
-
 class TestTriageDue:
     cal = nine_to_five(holidays=[date(2026, 11, 16)])
 
@@ -458,7 +426,6 @@ class TestHolidayDates:
         b = lambda *p: local(BERLIN, *p)  # noqa: E731
         # Thu 2 April 16:00: 1h, then Fri and Mon are holidays, Tue 7 April 1h.
         assert_utc(cal.add(b(2026, 4, 2, 16), 2 * H), b(2026, 4, 7, 10))
-        assert_utc(cal.end_of_next_business_day(b(2026, 4, 2, 10)), b(2026, 4, 7, 17))
 
     def test_lazy_provider(self) -> None:
         from dutydesk.slo.calendar import country_holiday_provider
@@ -483,9 +450,7 @@ class TestHolidayDates:
 
 
 class TestValidation:
-    @pytest.mark.parametrize(
-        "method", ["is_open", "next_open", "end_of_next_business_day", "business_day_at"]
-    )
+    @pytest.mark.parametrize("method", ["is_open", "next_open", "business_day_at"])
     def test_naive_rejected_single(self, method: str) -> None:
         with pytest.raises(ValueError, match=r"\bt\b.*timezone-aware"):
             getattr(nine_to_five(), method)(datetime(2026, 11, 23, 10))
@@ -554,7 +519,6 @@ class TestValidation:
             lambda: cal.next_open(t),
             lambda: cal.add(t, H),
             lambda: cal.add(t, timedelta(0)),
-            lambda: cal.end_of_next_business_day(t),
             lambda: cal.explain_add(t, H),
             lambda: triage_due(cal, t),
         ):
@@ -569,8 +533,6 @@ class TestValidation:
             cal.add(la(2026, 11, 23, 10), H)
         with pytest.raises(CalendarError, match="no business time"):
             cal.next_open(la(2026, 11, 23, 10))
-        with pytest.raises(CalendarError, match="no business time"):
-            cal.end_of_next_business_day(la(2026, 11, 23, 10))
 
     def test_calendar_error_is_value_error(self) -> None:
         assert issubclass(CalendarError, ValueError)

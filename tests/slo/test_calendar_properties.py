@@ -173,14 +173,6 @@ class Reference:
         k = self.first_reading(max(e for _, e in spans))
         return k if k < WINDOW_MINUTES else None
 
-    def end_of_next_business_day(self, k: int) -> int | None:
-        day = self.walls[k].date()
-        for _ in range(30):
-            day += timedelta(days=1)
-            if self.spans(day):
-                return self.close_of(day)
-        return None
-
     def triage(self, k: int) -> int | None:
         if self.open[k]:
             return self.add(k, 240)
@@ -235,9 +227,6 @@ def test_matches_minute_reference(
     expected = ref.next_open(k)
     if expected is not None:
         assert cal.next_open(t) == ref.at(expected)
-    expected = ref.end_of_next_business_day(k)
-    if expected is not None:
-        assert cal.end_of_next_business_day(t) == ref.at(expected)
     expected = ref.triage(k)
     if expected is not None:
         assert triage_due(cal, t) == ref.at(expected)
@@ -384,9 +373,6 @@ def test_intervals_cover_between(
 @given(case())
 def test_day_level_answers(c: tuple[BusinessCalendar, datetime, datetime]) -> None:
     cal, t, _ = c
-    end = cal.end_of_next_business_day(t)
-    tz = cal.timezone
-    assert end.astimezone(tz).date() > t.astimezone(tz).date()
     due = triage_due(cal, t)
     assert due > t
     if cal.is_open(t):

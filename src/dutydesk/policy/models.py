@@ -33,7 +33,6 @@ RESOLUTIONS = (
     "moved-to-backlog",
     "cannot-reproduce",
 )
-FIX_TARGETS = ("hotfix", "release", "none")
 DEFAULT_KINDS = [
     "bug",
     "request",

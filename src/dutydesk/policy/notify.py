@@ -19,8 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from dutydesk.durations import parse_days, parse_span
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-CHANNEL_TYPES = ("slack", "mattermost", "webhook", "email")
-AGENDAS = ("triage", "status", "weekly-triage", "handoff")
 # Why someone hears of a change; a person may mute any of them (see PersonNotify.mute).
 REASONS = (
     "reporter",

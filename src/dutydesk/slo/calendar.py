@@ -56,7 +56,6 @@ _FAR = 1 << 62  # beyond any instant a datetime can represent
 # How long a search may find no business time at all before declaring the calendar dead:
 # stops a calendar whose configured days are all holidays from spinning forever.
 _MAX_EMPTY_YEARS = 10
-_MAX_SEARCH_DAYS = 366 * _MAX_EMPTY_YEARS
 
 _CLOCK_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
@@ -424,17 +423,6 @@ class BusinessCalendar:
             total += self._year(y).total
         total += self._year(yb).elapsed(xb)
         return timedelta(microseconds=total)
-
-    def end_of_next_business_day(self, t: datetime) -> datetime:
-        """Close of the first business day whose local date is strictly after `t`'s."""
-        x = _to_us(t, "t")
-        self._require_hours()
-        day = _from_us(x).astimezone(self._zone).date()
-        for _ in range(_MAX_SEARCH_DAYS):
-            day += _ONE_DAY
-            if self.is_business_day(day):
-                return self.closing_time(day)
-        raise self._dead_end(x)
 
     def intervals(self, a: datetime, b: datetime) -> Iterator[tuple[datetime, datetime]]:
         """Open intervals clipped to ``[a, b)``, in order, touching intervals merged."""

@@ -22,7 +22,6 @@ from dutydesk.slo.calendar import BusinessCalendar, CalendarError
 
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 MET, BREACHED, CANCELLED = "met", "breached", "cancelled"
-SHOWN_STATES = ("running", "at_risk", "paused", "breached", "met", "cancelled")
 
 Fact = Literal["filed", "update", "triaged", "started", "resolved"]
 
@@ -230,8 +229,9 @@ def consumed(tl: Timeline, start: datetime, pauses: Sequence[Pause], at: datetim
 def effective_target(rule: Rule, tl: Timeline, start: datetime) -> timedelta:
     """The rule's target, or for "end of next business day" outside hours, up to that close.
 
-    Same rule as :func:`dutydesk.slo.calendar.triage_due`: a clock that starts while the
-    calendar is closed is due when the first business day that opens after it closes.
+    Same rule as :func:`dutydesk.slo.calendar.triage_due` (the tests hold the two together): a
+    clock that starts while the calendar is closed is due when the first business day that
+    opens after it closes.
     """
     if rule.outside_hours != "end of next business day" or not isinstance(tl, BusinessCalendar):
         return rule.target
