@@ -1,12 +1,10 @@
-"""Notification use cases: queueing a ticket change, fanning it out, folding notices.
+"""Notification use cases: fanning out queued ticket changes, folding notices.
 
-:func:`on_change` runs inside the ticket use case's transaction (the tickets service calls
-it from ``_Change.finish`` and ``file_ticket``), so a change and the record that it must be
-heard of are committed together or not at all. It writes one row and reads nothing it does
-not already hold (the watchers, when the caller does not know them). The worker then
-expands (:func:`expand`) each queued change into notice and desk-post rows, many changes to a
-transaction, and later folds the notices into messages: who is on call, who may read an
-internal comment, preferences and rendering all stay off the request's path.
+A ticket change writes one ``notify_changes`` row in its own transaction
+(``tickets.changes.record_change``): tickets sit below notify and never call it. The worker
+then expands (:func:`expand`) each queued change into notice and desk-post rows, many
+changes to a transaction, and later folds the notices into messages: who is on call, who
+may read an internal comment, preferences and rendering all stay off the request's path.
 """
 
 from __future__ import annotations
@@ -17,13 +15,12 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Pool, bindparam, delete, func, insert, select
+from sqlalchemy import Pool, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
-from dutydesk.context import Ctx
-from dutydesk.db import Prepared, pool_of
+from dutydesk.db import pool_of
 from dutydesk.notify import outbox, rules, sources
 from dutydesk.notify.channels import PERSONAL_EMAIL
 from dutydesk.notify.models import (
@@ -37,7 +34,6 @@ from dutydesk.notify.models import (
 )
 from dutydesk.policy.models import Policy
 from dutydesk.policy.notify import PersonNotify, parse_span
-from dutydesk.tickets.models import Comment, Event, Ticket, Watcher
 
 
 def recipient_of(user_id: int) -> str:
@@ -159,63 +155,6 @@ def _users(s: Session, ids: set[int], names: set[str]) -> dict[int, User]:
     if missing:
         held.update((u.id, u) for u in s.scalars(_USERS_BY_ID, {"ids": missing}))
     return {uid: held[uid] for uid in wanted if uid in held}
-
-
-def on_change(
-    ctx: Ctx,
-    ticket: Ticket,
-    events: Sequence[Event],
-    *,
-    watcher_ids: set[int] | None = None,
-) -> None:
-    """Queue one ticket change for the worker to fan out (same transaction as the change).
-
-    It records only what the change knew: the ticket's fields as they now are, its events,
-    the comments they name, the watchers and who acted. Who hears what (on-call lookups,
-    people, preferences, rendering) is worked out by :func:`expand`, in the worker. A caller
-    that already knows the ticket's watchers (filing does) passes them and saves the query.
-    """
-    if not events:
-        return
-    s = ctx.session
-    comments: dict[str, list[Any]] = {}
-    for e in events:
-        data = e.data or {}
-        if e.type == "commented" and data.get("comment_id") and data.get("kind") != "reference":
-            comment = s.get(Comment, int(data["comment_id"]))
-            if comment is not None:
-                comments[str(comment.id)] = [comment.body, comment.public]
-    # No autoflush: the use case's own writes are flushed once, at commit.
-    with s.no_autoflush:
-        if watcher_ids is None:
-            watcher_ids = set(
-                s.scalars(select(Watcher.user_id).where(Watcher.ticket_id == ticket.id))
-            )
-            watcher_ids |= {
-                w.user_id for w in s.new if isinstance(w, Watcher) and w.ticket_id == ticket.id
-            }
-    payload = {
-        "ticket": {
-            "id": ticket.id,
-            "key": ticket.key,
-            "desk": ticket.desk,
-            "title": ticket.title,
-            "priority": ticket.priority,
-            "status": ticket.status,
-            "reporter_id": ticket.reporter_id,
-            "assignee_id": ticket.assignee_id,
-        },
-        "seq": max(e.seq for e in events),
-        "actor": [ctx.actor.id, ctx.actor.name],
-        "at": ctx.now.isoformat(),
-        "changes": [[e.type, e.field, e.before, e.after, e.data or {}] for e in events],
-        "comments": comments,
-        "watchers": sorted(watcher_ids),
-    }
-    _INSERT_CHANGE.execute(s.connection(), {"payload": payload, "created_at": ctx.now})
-
-
-_INSERT_CHANGE = Prepared(insert(NotifyChange), ("payload", "created_at"))
 
 
 def queued_changes(s: Session, limit: int) -> list[tuple[int, dict[str, Any]]]:
