@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
 from dutydesk.db import pool_of
-from dutydesk.notify import outbox, rules, sources
+from dutydesk.notify import outbox, rules
 from dutydesk.notify.channels import PERSONAL_EMAIL
 from dutydesk.notify.models import (
     DELIVERED,
@@ -32,99 +32,14 @@ from dutydesk.notify.models import (
     NotifyChange,
     NotifyPreference,
 )
+from dutydesk.notify.rows import OutboxRow, desk_messages, message_payload, notice_row
+from dutydesk.oncall.lookup import oncall_people
 from dutydesk.policy.models import Policy
-from dutydesk.policy.notify import PersonNotify, parse_span
+from dutydesk.policy.notify import PersonNotify
 
+# ----------------------------------------------------------------------------- fan-out
 
-def recipient_of(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
-def message_payload(
-    kind: str,
-    subject: str,
-    markdown: str,
-    now: datetime,
-    policy: Policy,
-    *,
-    data: dict[str, Any] | None = None,
-    expire: bool = True,
-) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "kind": kind,
-        "subject": subject,
-        "markdown": markdown,
-        "data": data or {},
-    }
-    if expire:
-        payload["expires_at"] = (now + parse_span(policy.notify.expire_after)).isoformat()
-    return payload
-
-
-def desk_messages(
-    policy: Policy,
-    desk: str,
-    post: str,
-    key: str,
-    subject: str,
-    markdown: str,
-    now: datetime,
-    *,
-    data: dict[str, Any] | None = None,
-) -> list[dict[str, Any]]:
-    """Rows posting one message to each of the desk's channels, if the desk posts ``post``."""
-    spec = policy.desks[desk].notify
-    if post not in spec.post:
-        return []
-    payload = message_payload(f"desk.{post}", subject, markdown, now, policy, data=data)
-    return [
-        outbox.row(
-            MESSAGE, f"{key}:{ch}", now, payload, now, channel=ch, recipient=f"#{ch}", desk=desk
-        )
-        for ch in spec.channels
-    ]
-
-
-def notice_row(
-    policy: Policy,
-    user: User,
-    reason: str,
-    key: str,
-    lines: Sequence[str],
-    now: datetime,
-    *,
-    ticket: str | None = None,
-    title: str = "",
-    desk: str | None = None,
-    urgent: bool = False,
-    actor: str | None = None,
-) -> dict[str, Any]:
-    window = parse_span(policy.notify.batch_window)
-    payload = {
-        "user": user.id,
-        "name": user.name,
-        "reason": reason,
-        "ticket": ticket,
-        "title": title,
-        "lines": list(lines),
-        "actor": actor,
-        "at": now.isoformat(),
-        "expires_at": (now + parse_span(policy.notify.expire_after)).isoformat(),
-    }
-    return outbox.row(
-        NOTICE,
-        key,
-        rules.batch_due(now, window, urgent),
-        payload,
-        now,
-        recipient=recipient_of(user.id),
-        desk=desk,
-    )
-
-
-# ----------------------------------------------------------------------------- the hook
-
-# Built once (expanding IN): the hook runs in every ticket transaction.
+# Built once (expanding IN): every expansion asks for people.
 _USERS_BY_ID = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
 _USERS_BY_NAME = select(User).where(User.name.in_(bindparam("names", expanding=True)))
 
@@ -173,19 +88,19 @@ def forget_changes(s: Session, ids: Sequence[int]) -> None:
         s.execute(delete(NotifyChange).where(NotifyChange.id.in_(ids)))
 
 
-def expand(s: Session, policy: Policy, payloads: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def expand(s: Session, policy: Policy, payloads: Sequence[dict[str, Any]]) -> list[OutboxRow]:
     """The outbox rows (notices, desk posts) that queued changes cause, oldest first.
 
     Their dedupe keys name the ticket and the change's last event, so expanding a change
     twice (two workers, a crash before the queue row went) writes its rows once.
     """
-    rows: list[dict[str, Any]] = []
+    rows: list[OutboxRow] = []
     for p in payloads:
         rows += _rows_for_change(s, policy, p)
     return rows
 
 
-def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[dict[str, Any]]:
+def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[OutboxRow]:
     t = p["ticket"]
     desk = policy.desks.get(t["desk"])
     if desk is None:  # the desk left the policy since: nobody to tell
@@ -202,7 +117,7 @@ def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[dict
         for name in rules.parse_mentions(c.body):
             mention_names.setdefault(name, (cid, rules.excerpt(c.body)))
     filed = any(c.type == "filed" for c in changes)
-    oncall_names = sources.oncall_people(s, policy, t["desk"], now) if filed else []
+    oncall_names = oncall_people(s, policy, t["desk"], now) if filed else []
 
     watcher_ids = set(p["watchers"])
     involved = watcher_ids | {t["reporter_id"], t["assignee_id"]}
@@ -243,7 +158,7 @@ def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[dict
         oncall=oncall_ids,
     )
     seq = p["seq"]
-    rows: list[dict[str, Any]] = []
+    rows: list[OutboxRow] = []
     for n in notices:
         user = users[n.user_id]
         if not user.active:
@@ -384,7 +299,7 @@ def fold(session: Session, policy: Policy, recipient: str, now: datetime) -> int
     )
     first = fresh[0].id
     out = [
-        outbox.row(
+        OutboxRow(
             MESSAGE,
             f"digest:{user.id}:{first}:{ch}",
             now,
