@@ -40,8 +40,10 @@ from dutydesk.demo import bulk_tickets
 from dutydesk.migrate import upgrade
 from dutydesk.notify import jobs, outbox
 from dutydesk.notify.models import MESSAGE, PENDING, OutboxMessage
+from dutydesk.notify.rows import OutboxRow
 from dutydesk.notify.worker import Worker
 from dutydesk.policy import Policy, load_policy
+from dutydesk.slo.jobs import slo_timer_query
 from dutydesk.slo.models import TicketClock
 from dutydesk.state import sync_policy
 from dutydesk.tickets.models import Ticket
@@ -126,7 +128,7 @@ def worker_rate(url: str, db_url: str, n: int) -> float:
         outbox.insert_ignore(
             s,
             [
-                outbox.row(
+                OutboxRow(
                     MESSAGE,
                     f"bench:{i}",
                     NOW,
@@ -210,7 +212,7 @@ def build(url: str, n: int) -> Database:
             }
         )
         rows.append(
-            outbox.row(
+            OutboxRow(
                 MESSAGE,
                 f"bench:{tid}",
                 due,
@@ -274,10 +276,10 @@ def scans(db: Database, n: int, reps: int) -> list[tuple[str, float, float, int]
     window = NOW - timedelta(minutes=5)
 
     def slo(s: Any) -> int:
-        return jobs.schedule_slo_timers(s, policy, NOW)
+        return jobs.scan_timers(s, policy, NOW)
 
     def slo_query(s: Any) -> int:
-        return len(s.execute(jobs.slo_timer_query("breach", "infra", window, NOW)).all())
+        return len(s.execute(slo_timer_query("breach", "infra", window, NOW)).all())
 
     def claim(s: Any) -> int:
         return len(outbox.due(s, MESSAGE, NOW, 50))
@@ -382,9 +384,7 @@ def main() -> None:
                         "SLO breach: "
                         + explain(
                             db,
-                            jobs.slo_timer_query(
-                                "breach", "infra", NOW - timedelta(minutes=5), NOW
-                            ),
+                            slo_timer_query("breach", "infra", NOW - timedelta(minutes=5), NOW),
                         ),
                         "outbox claim: "
                         + explain(

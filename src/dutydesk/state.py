@@ -18,7 +18,7 @@ from dutydesk.context import Ctx
 from dutydesk.db import Database
 from dutydesk.policy.models import Policy
 from dutydesk.tickets.models import DeskCounter, SavedFilter
-from dutydesk.tickets.queries import saved_filter_query
+from dutydesk.tickets.schemas import saved_filter
 
 T = TypeVar("T")
 
@@ -75,7 +75,7 @@ def sync_policy(db: Database, policy: Policy, now: datetime) -> None:
             if person.password and not user.password_hash:
                 user.password_hash = hash_password(person.password)
         for fname, declared in policy.saved_filters.items():
-            saved_filter_query(declared.query)  # refuse a policy filter that cannot run
+            saved_filter(declared.query)  # refuse a policy filter that cannot run
             row = s.scalar(select(SavedFilter).where(SavedFilter.name == fname))
             if row is None:
                 s.add(

@@ -90,7 +90,12 @@ def _ids(state: AppState, *names: str) -> list[int]:
 
 
 def test_chat_webhook_signed_webhook_and_email_carry_the_delivery_id(
-    api: Api, clock: ManualClock, worker: Worker, receiver: Receiver, smtp: SmtpServer
+    api: Api,
+    state: AppState,
+    clock: ManualClock,
+    worker: Worker,
+    receiver: Receiver,
+    smtp: SmtpServer,
 ) -> None:
     key = api.file("rita", title="Devicelab bot 12 is offline")["key"]
     stats = worker.run_once()
@@ -115,7 +120,7 @@ def test_chat_webhook_signed_webhook_and_email_carry_the_delivery_id(
     [mail] = smtp.messages
     assert mail["To"] == "bo@example.com"  # on call until Monday 10:00
     assert mail["Subject"] == f"New ticket to triage: {key} Devicelab bot 12 is offline (rita)"
-    [delivery] = rows(worker.state, channel="@email")
+    [delivery] = rows(state, channel="@email")
     assert mail["Message-ID"] == f"<{delivery.delivery_id}@dutydesk>"
     assert "New ticket to triage" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "<strong>" in mail.get_body(("html",)).get_content()  # type: ignore[union-attr]

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from dutydesk.db import Database
 from dutydesk.notify import outbox
 from dutydesk.notify.models import MESSAGE, OutboxMessage
+from dutydesk.notify.rows import OutboxRow
 from dutydesk.notify.worker import MAX_BATCHES_PER_TICK, Worker
 from dutydesk.state import AppState
 from tests.conftest import Api, ManualClock
@@ -38,10 +39,10 @@ def pending(db: Database) -> int:
 
 def post_rows(
     first: datetime, n: int, *, every: timedelta = timedelta(0), channel: str = "infra-chat"
-) -> list[dict[str, Any]]:
+) -> list[OutboxRow]:
     """Desk posts falling due from ``first``, one every ``every``."""
     return [
-        outbox.row(
+        OutboxRow(
             MESSAGE,
             f"test:{channel}:{first.isoformat()}:{i}",
             first + i * every,
@@ -55,7 +56,7 @@ def post_rows(
     ]
 
 
-def add(db: Database, rows: list[dict[str, Any]]) -> None:
+def add(db: Database, rows: list[OutboxRow]) -> None:
     with db.write() as s:
         outbox.insert_ignore(s, rows)
 
@@ -142,7 +143,7 @@ def test_a_message_too_old_to_send_expires_rather_than_parks(
     state: AppState, clock: ManualClock, env: dict[str, str]
 ) -> None:
     [old] = post_rows(clock.now - timedelta(days=2), 1)
-    old["payload"]["expires_at"] = (clock.now - timedelta(minutes=1)).isoformat()
+    old.payload["expires_at"] = (clock.now - timedelta(minutes=1)).isoformat()
     add(state.db, [old, *post_rows(clock.now, 1)])
     partial = {k: v for k, v in env.items() if k != "INFRA_SLACK_WEBHOOK_URL"}
     w = Worker(state.db, state.policy, state.clock, env=partial)

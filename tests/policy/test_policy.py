@@ -70,3 +70,12 @@ def test_bad_toml_syntax_names_the_line() -> None:
     with pytest.raises(PolicyError) as info:
         parse_policy("[desks.ops\ncolumns=[]")
     assert info.value.problems[0].location == "(syntax)"
+
+
+def test_urgent_priorities_default_to_the_first_two_and_must_be_priorities() -> None:
+    assert parse_policy(MINIMAL).desks["ops"].urgent_priorities == ["P0", "P1"]
+    desk = parse_policy(MINIMAL + 'urgent = ["P0"]\n').desks["ops"]
+    assert desk.urgent_priorities == ["P0"]
+    with pytest.raises(PolicyError) as info:
+        parse_policy(MINIMAL + 'urgent = ["P0", "Sev1"]\n', "p.toml")
+    assert "urgent names 'Sev1'" in info.value.render()

@@ -1,10 +1,10 @@
 """Notification routes: chat slash commands, the admin outbox (dead letters, retry), the
-channel status, a person's own preferences, and meeting agendas. Thin: parse, call, present."""
+channel status and a person's own preferences. Thin: parse, call, present."""
 
 from __future__ import annotations
 
 import os
-from datetime import date, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
@@ -13,14 +13,12 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 
 from dutydesk.auth.service import require
-from dutydesk.context import desk_policy
 from dutydesk.errors import field_error
 from dutydesk.http.deps import Actor, NoBody, State
 from dutydesk.notify import outbox, service, slash
 from dutydesk.notify.channels import load_channels
 from dutydesk.notify.models import NotifyPreference, OutboxMessage
 from dutydesk.policy.notify import REASONS
-from dutydesk.reports import agenda as agendas
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
@@ -205,63 +203,6 @@ def set_my_prefs(body: PrefsIn, state: State, actor: Actor) -> dict[str, Any]:
         row.updated_at = state.now()
         s.flush()
         return _prefs_out(service.preferences(s, state.policy, actor))
-
-
-# ----------------------------------------------------------------------------- agendas
-
-
-@router.get("/desks/{desk}/agenda", tags=["desks"])
-def agenda(
-    desk: str,
-    state: State,
-    actor: Actor,
-    date_: Annotated[date | None, Query(alias="date")] = None,
-    meeting: str | None = None,
-) -> dict[str, Any]:
-    """The agenda of the desk's meeting on ``date`` (default: its next meeting)."""
-    desk_policy(state.policy, desk)
-    now = state.now()
-    with state.db.read() as s:
-        occ = agendas.next_occurrence(state.policy, desk, date_, meeting, now)
-        return agendas.build(s, state, occ, now).as_json()
-
-
-@router.get("/desks/{desk}/meetings", tags=["desks"])
-def meetings(
-    desk: str, state: State, actor: Actor, days: Annotated[int, Query(ge=1, le=92)] = 14
-) -> list[dict[str, Any]]:
-    """The desk's meetings over the next ``days`` days."""
-    from datetime import timedelta
-
-    from dutydesk.notify import sources
-    from dutydesk.reports.meetings import meetings_of, occurrences
-
-    spec = desk_policy(state.policy, desk)
-    zone = sources.desk_zone(state.policy, desk)
-    cal = sources.desk_calendar(state.policy, desk)
-    first = state.now().astimezone(zone).date()
-    found = [
-        o
-        for m in meetings_of(spec)
-        for o in occurrences(
-            desk,
-            m,
-            zone,
-            lambda d: sources.is_business_day(cal, d),
-            first,
-            first + timedelta(days=days),
-        )
-    ]
-    return [
-        {
-            "meeting": o.meeting.name,
-            "agenda": o.meeting.agenda,
-            "start": o.start.isoformat(),
-            "end": o.end.isoformat(),
-            "agenda_posted_at": o.post_at.isoformat(),
-        }
-        for o in sorted(found, key=lambda o: o.start)
-    ]
 
 
 def parse_now(text: str) -> datetime:

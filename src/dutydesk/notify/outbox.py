@@ -33,35 +33,10 @@ from dutydesk.notify.models import (
     STATES,
     OutboxMessage,
 )
+from dutydesk.notify.rows import OutboxRow
 
 OUTBOX: Table = OutboxMessage.__table__  # type: ignore[assignment]
 TOO_OLD = "older than notify.expire_after"
-
-
-def row(
-    kind: str,
-    dedupe_key: str,
-    due_at: datetime,
-    payload: dict[str, Any],
-    now: datetime,
-    *,
-    channel: str | None = None,
-    recipient: str | None = None,
-    desk: str | None = None,
-) -> dict[str, Any]:
-    return {
-        "kind": kind,
-        "dedupe_key": dedupe_key[:200],
-        "due_at": due_at,
-        "payload": payload,
-        "attempts": 0,
-        "created_at": now,
-        "state": PENDING,
-        "channel": channel,
-        "recipient": recipient,
-        "desk": desk,
-        "delivery_id": str(uuid.uuid4()),
-    }
 
 
 def dialect_insert(session: Session, table: Any) -> Any:
@@ -91,14 +66,14 @@ _INSERT_IGNORE = {
 }
 
 
-def insert_ignore(session: Session, rows: Sequence[dict[str, Any]]) -> int:
+def insert_ignore(session: Session, rows: Sequence[OutboxRow]) -> int:
     """Insert rows whose dedupe_key is new; rows already there are left alone (same period)."""
     if not rows:
         return 0
     # Core executemany on the table: no ORM bookkeeping in the hot (ticket) transaction, and
     # one statement object per dialect, so every filing reuses its compiled form.
     conn = session.connection()
-    result = _INSERT_IGNORE[conn.dialect.name].executemany(conn, list(rows))
+    result = _INSERT_IGNORE[conn.dialect.name].executemany(conn, [r.params() for r in rows])
     return max(0, int(getattr(result, "rowcount", 0) or 0))
 
 
@@ -423,5 +398,4 @@ __all__ = [
     "pending_for",
     "record",
     "retry",
-    "row",
 ]

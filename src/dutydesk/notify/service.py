@@ -1,12 +1,10 @@
-"""Notification use cases: queueing a ticket change, fanning it out, folding notices.
+"""Notification use cases: fanning out queued ticket changes, folding notices.
 
-:func:`on_change` runs inside the ticket use case's transaction (the tickets service calls
-it from ``_Change.finish`` and ``file_ticket``), so a change and the record that it must be
-heard of are committed together or not at all. It writes one row and reads nothing it does
-not already hold (the watchers, when the caller does not know them). The worker then
-expands (:func:`expand`) each queued change into notice and desk-post rows, many changes to a
-transaction, and later folds the notices into messages: who is on call, who may read an
-internal comment, preferences and rendering all stay off the request's path.
+A ticket change writes one ``notify_changes`` row in its own transaction
+(``tickets.changes.record_change``): tickets sit below notify and never call it. The worker
+then expands (:func:`expand`) each queued change into notice and desk-post rows, many
+changes to a transaction, and later folds the notices into messages: who is on call, who
+may read an internal comment, preferences and rendering all stay off the request's path.
 """
 
 from __future__ import annotations
@@ -17,15 +15,13 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Pool, bindparam, delete, func, insert, select
+from sqlalchemy import Pool, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
-from dutydesk.context import Ctx
-from dutydesk.db import Prepared, pool_of
-from dutydesk.durations import parse_span
-from dutydesk.notify import outbox, rules, sources
+from dutydesk.db import pool_of
+from dutydesk.notify import outbox, rules
 from dutydesk.notify.channels import PERSONAL_EMAIL
 from dutydesk.notify.models import (
     DELIVERED,
@@ -36,100 +32,14 @@ from dutydesk.notify.models import (
     NotifyChange,
     NotifyPreference,
 )
+from dutydesk.notify.rows import OutboxRow, desk_messages, message_payload, notice_row
+from dutydesk.oncall.lookup import oncall_people
 from dutydesk.policy.models import Policy
 from dutydesk.policy.notify import PersonNotify
-from dutydesk.tickets.models import Comment, Event, Ticket, Watcher
 
+# ----------------------------------------------------------------------------- fan-out
 
-def recipient_of(user_id: int) -> str:
-    return f"user:{user_id}"
-
-
-def message_payload(
-    kind: str,
-    subject: str,
-    markdown: str,
-    now: datetime,
-    policy: Policy,
-    *,
-    data: dict[str, Any] | None = None,
-    expire: bool = True,
-) -> dict[str, Any]:
-    payload: dict[str, Any] = {
-        "kind": kind,
-        "subject": subject,
-        "markdown": markdown,
-        "data": data or {},
-    }
-    if expire:
-        payload["expires_at"] = (now + parse_span(policy.notify.expire_after)).isoformat()
-    return payload
-
-
-def desk_messages(
-    policy: Policy,
-    desk: str,
-    post: str,
-    key: str,
-    subject: str,
-    markdown: str,
-    now: datetime,
-    *,
-    data: dict[str, Any] | None = None,
-) -> list[dict[str, Any]]:
-    """Rows posting one message to each of the desk's channels, if the desk posts ``post``."""
-    spec = policy.desks[desk].notify
-    if post not in spec.post:
-        return []
-    payload = message_payload(f"desk.{post}", subject, markdown, now, policy, data=data)
-    return [
-        outbox.row(
-            MESSAGE, f"{key}:{ch}", now, payload, now, channel=ch, recipient=f"#{ch}", desk=desk
-        )
-        for ch in spec.channels
-    ]
-
-
-def notice_row(
-    policy: Policy,
-    user: User,
-    reason: str,
-    key: str,
-    lines: Sequence[str],
-    now: datetime,
-    *,
-    ticket: str | None = None,
-    title: str = "",
-    desk: str | None = None,
-    urgent: bool = False,
-    actor: str | None = None,
-) -> dict[str, Any]:
-    window = parse_span(policy.notify.batch_window)
-    payload = {
-        "user": user.id,
-        "name": user.name,
-        "reason": reason,
-        "ticket": ticket,
-        "title": title,
-        "lines": list(lines),
-        "actor": actor,
-        "at": now.isoformat(),
-        "expires_at": (now + parse_span(policy.notify.expire_after)).isoformat(),
-    }
-    return outbox.row(
-        NOTICE,
-        key,
-        rules.batch_due(now, window, urgent),
-        payload,
-        now,
-        recipient=recipient_of(user.id),
-        desk=desk,
-    )
-
-
-# ----------------------------------------------------------------------------- the hook
-
-# Built once (expanding IN): the hook runs in every ticket transaction.
+# Built once (expanding IN): every expansion asks for people.
 _USERS_BY_ID = select(User).where(User.id.in_(bindparam("ids", expanding=True)))
 _USERS_BY_NAME = select(User).where(User.name.in_(bindparam("names", expanding=True)))
 
@@ -162,63 +72,6 @@ def _users(s: Session, ids: set[int], names: set[str]) -> dict[int, User]:
     return {uid: held[uid] for uid in wanted if uid in held}
 
 
-def on_change(
-    ctx: Ctx,
-    ticket: Ticket,
-    events: Sequence[Event],
-    *,
-    watcher_ids: set[int] | None = None,
-) -> None:
-    """Queue one ticket change for the worker to fan out (same transaction as the change).
-
-    It records only what the change knew: the ticket's fields as they now are, its events,
-    the comments they name, the watchers and who acted. Who hears what (on-call lookups,
-    people, preferences, rendering) is worked out by :func:`expand`, in the worker. A caller
-    that already knows the ticket's watchers (filing does) passes them and saves the query.
-    """
-    if not events:
-        return
-    s = ctx.session
-    comments: dict[str, list[Any]] = {}
-    for e in events:
-        data = e.data or {}
-        if e.type == "commented" and data.get("comment_id") and data.get("kind") != "reference":
-            comment = s.get(Comment, int(data["comment_id"]))
-            if comment is not None:
-                comments[str(comment.id)] = [comment.body, comment.public]
-    # No autoflush: the use case's own writes are flushed once, at commit.
-    with s.no_autoflush:
-        if watcher_ids is None:
-            watcher_ids = set(
-                s.scalars(select(Watcher.user_id).where(Watcher.ticket_id == ticket.id))
-            )
-            watcher_ids |= {
-                w.user_id for w in s.new if isinstance(w, Watcher) and w.ticket_id == ticket.id
-            }
-    payload = {
-        "ticket": {
-            "id": ticket.id,
-            "key": ticket.key,
-            "desk": ticket.desk,
-            "title": ticket.title,
-            "priority": ticket.priority,
-            "status": ticket.status,
-            "reporter_id": ticket.reporter_id,
-            "assignee_id": ticket.assignee_id,
-        },
-        "seq": max(e.seq for e in events),
-        "actor": [ctx.actor.id, ctx.actor.name],
-        "at": ctx.now.isoformat(),
-        "changes": [[e.type, e.field, e.before, e.after, e.data or {}] for e in events],
-        "comments": comments,
-        "watchers": sorted(watcher_ids),
-    }
-    _INSERT_CHANGE.execute(s.connection(), {"payload": payload, "created_at": ctx.now})
-
-
-_INSERT_CHANGE = Prepared(insert(NotifyChange), ("payload", "created_at"))
-
-
 def queued_changes(s: Session, limit: int) -> list[tuple[int, dict[str, Any]]]:
     """The oldest changes waiting to be fanned out: (queue id, payload)."""
     stmt = select(NotifyChange.id, NotifyChange.payload).order_by(NotifyChange.id).limit(limit)
@@ -235,19 +88,19 @@ def forget_changes(s: Session, ids: Sequence[int]) -> None:
         s.execute(delete(NotifyChange).where(NotifyChange.id.in_(ids)))
 
 
-def expand(s: Session, policy: Policy, payloads: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+def expand(s: Session, policy: Policy, payloads: Sequence[dict[str, Any]]) -> list[OutboxRow]:
     """The outbox rows (notices, desk posts) that queued changes cause, oldest first.
 
     Their dedupe keys name the ticket and the change's last event, so expanding a change
     twice (two workers, a crash before the queue row went) writes its rows once.
     """
-    rows: list[dict[str, Any]] = []
+    rows: list[OutboxRow] = []
     for p in payloads:
         rows += _rows_for_change(s, policy, p)
     return rows
 
 
-def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[dict[str, Any]]:
+def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[OutboxRow]:
     t = p["ticket"]
     desk = policy.desks.get(t["desk"])
     if desk is None:  # the desk left the policy since: nobody to tell
@@ -264,7 +117,7 @@ def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[dict
         for name in rules.parse_mentions(c.body):
             mention_names.setdefault(name, (cid, rules.excerpt(c.body)))
     filed = any(c.type == "filed" for c in changes)
-    oncall_names = sources.oncall_people(s, policy, t["desk"], now) if filed else []
+    oncall_names = oncall_people(s, policy, t["desk"], now) if filed else []
 
     watcher_ids = set(p["watchers"])
     involved = watcher_ids | {t["reporter_id"], t["assignee_id"]}
@@ -305,7 +158,7 @@ def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[dict
         oncall=oncall_ids,
     )
     seq = p["seq"]
-    rows: list[dict[str, Any]] = []
+    rows: list[OutboxRow] = []
     for n in notices:
         user = users[n.user_id]
         if not user.active:
@@ -446,7 +299,7 @@ def fold(session: Session, policy: Policy, recipient: str, now: datetime) -> int
     )
     first = fresh[0].id
     out = [
-        outbox.row(
+        OutboxRow(
             MESSAGE,
             f"digest:{user.id}:{first}:{ch}",
             now,

@@ -26,10 +26,12 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.models import User
 from dutydesk.durations import parse_span
 from dutydesk.errors import DomainError, Unauthorized
-from dutydesk.notify import sources
 from dutydesk.notify.models import ChatAccount, ChatReplay
+from dutydesk.oncall.lookup import oncall
 from dutydesk.policy.models import Policy
 from dutydesk.state import AppState
+from dutydesk.tickets import queries, service
+from dutydesk.tickets.schemas import FileTicket
 
 USAGE = (
     "Usage: `/dutydesk file [desk:] <title>` · `/dutydesk oncall [desk]` · "
@@ -151,9 +153,6 @@ def _desk(policy: Policy, cmd: Command, form: Mapping[str, str]) -> str | None:
 
 def handle(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str, Any]:
     """Run one verified command; answers are chat replies (errors too: the chat shows them)."""
-    from dutydesk.tickets import queries, service
-    from dutydesk.tickets.schemas import FileTicket
-
     policy = state.policy
     cmd = parse(form.get("text", ""), set(policy.desks))
     with state.db.read() as s:
@@ -193,18 +192,10 @@ def handle(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str,
             return reply(f"{user.name} filed *{key}*: {title}", public=True)
         if cmd.name == "oncall":
             with state.db.read() as s:
-                found = sources.oncall(s, policy, desk, state.now())
+                found = oncall(s, policy, desk, state.now())
             if found is None:
                 return reply(f"Desk {desk} has no rotation.")
-            lines = [f"On call for {desk}:"]
-            lines += [
-                f"• now ({layer}): {sh.person} until {sh.end:%a %m-%d %H:%M}"
-                for layer, sh in found.now.items()
-            ]
-            lines += [
-                f"• next ({layer}): {sh.person} from {sh.start:%a %m-%d %H:%M}"
-                for layer, sh in found.next.items()
-            ]
+            lines = [f"On call for {desk}:", *(f"• {line}" for line in found.lines())]
             return reply("\n".join(lines))
         with state.db.read() as s:
             rows, _ = queries.queue(s, desk, 10, None)

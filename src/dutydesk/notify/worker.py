@@ -48,7 +48,6 @@ from dutydesk.notify.channels import (
 )
 from dutydesk.notify.models import EXPIRED, JOB, NOTICE, PARKED
 from dutydesk.policy.models import Policy
-from dutydesk.state import AppState
 
 log = logging.getLogger("dutydesk.notify")
 MAX_BATCHES_PER_TICK = 50
@@ -108,7 +107,6 @@ class Worker:
         channels: ChannelSet | None = None,
     ) -> None:
         self.db, self.policy, self.clock = db, policy, clock
-        self.state = AppState(db=db, policy=policy, clock=clock)
         n = policy.notify
         self.channels = channels or load_channels(policy, os.environ if env is None else env)
         self.lease = parse_span(n.claim_timeout)
@@ -143,7 +141,7 @@ class Worker:
         with self.db.write() as s:
             planned = jobs.plan_jobs(s, self.policy, now)
         with self.db.write() as s:
-            timers = jobs.schedule_slo_timers(s, self.policy, now)
+            timers = jobs.scan_timers(s, self.policy, now)
         return planned, timers
 
     def run_jobs(self, now: datetime, stats: TickStats) -> None:
@@ -160,7 +158,7 @@ class Worker:
                     continue
                 try:
                     with s.begin_nested():
-                        jobs.run(s, self.state, job, now)
+                        jobs.run(s, self.policy, job, now)
                 except Exception as exc:  # a bug in one job must not stop the others
                     log.exception("job %s failed", job.dedupe_key)
                     job.attempts += 1

@@ -461,8 +461,10 @@ def desk_handoff(
     format: Literal["json", "markdown"] = "json",
 ) -> Any:
     """The handoff report (``format=markdown``: ready to post)."""
-    zone = handoff.desk_rotation(state, desk)[1].zone
-    report = handoff.handoff_report(state, desk, parse_when(state, at, zone, "at", state.now()))
+    with state.db.read() as s:
+        zone = handoff.desk_rotation(s, state.policy, desk)[1].zone
+        when = parse_when(state, at, zone, "at", state.now())
+        report = handoff.handoff_report(s, state.policy, desk, when)
     if format == "markdown":
         return PlainTextResponse(
             handoff.render_markdown(report), media_type="text/markdown; charset=utf-8"
@@ -473,8 +475,10 @@ def desk_handoff(
 @router.get("/desks/{desk}/triage", tags=["desks"])
 def desk_triage(desk: str, state: State, actor: Actor, at: At = None) -> dict[str, Any]:
     """The on-call's view: new tickets, tickets awaiting an owner, claimed but idle tickets."""
-    zone = handoff.desk_rotation(state, desk)[1].zone
-    return handoff.triage_view(state, desk, parse_when(state, at, zone, "at", state.now()))
+    with state.db.read() as s:
+        zone = handoff.desk_rotation(s, state.policy, desk)[1].zone
+        when = parse_when(state, at, zone, "at", state.now())
+        return handoff.triage_view(s, state.policy, desk, when)
 
 
 # ----------------------------------------------------------------------------- calendars

@@ -1,10 +1,8 @@
 """What the on-call looks at: the triage view of a desk and the handoff report.
 
 Triage view: new tickets (not triaged yet), tickets awaiting an owner (triaged, in the queue,
-nobody assigned) and *claimed but idle* tickets: assigned and open, with no activity for the
-desk's ``idle_after`` (business time in the desk's calendar, "3 business days" by default).
-Activity means an event by the assignee, or the assignment itself: a reporter asking "any
-news?" does not make a dropped ticket less dropped. Every ticket carries a one-click
+nobody assigned) and *claimed but idle* tickets (the rule in :mod:`dutydesk.tickets.idle`:
+no activity by the assignee for the desk's ``idle_after``). Every ticket carries a one-click
 reassignment through ``POST /api/v1/tickets/{key}/assign``.
 
 Handoff report, for the handoff meeting: the handoff nearest to the time asked (the coming one
@@ -18,7 +16,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -30,32 +28,15 @@ from dutydesk.auth.service import user_names
 from dutydesk.context import desk_policy
 from dutydesk.durations import format_span
 from dutydesk.errors import NotFound
-from dutydesk.oncall import rules, service
+from dutydesk.oncall import rules
 from dutydesk.oncall.schedule import LEAD, PRIMARY, Shift
+from dutydesk.oncall.service import Loaded, loaded_in, shift_out
 from dutydesk.policy.models import DeskPolicy, Policy
-from dutydesk.slo.calendar import BusinessCalendar
 from dutydesk.slo.models import TicketClock
-from dutydesk.state import AppState
+from dutydesk.tickets.idle import idle_claims
 from dutydesk.tickets.models import Event, Ticket
 
 LIST_LIMIT = 100
-
-
-# ----------------------------------------------------------------------------- idle rule
-
-
-def idle_rule(policy: Policy, desk: DeskPolicy) -> tuple[timedelta, BusinessCalendar | None]:
-    """The desk's ``idle_after`` as a span, and the calendar it is counted in (if business)."""
-    from dutydesk.slo.policy import calendar, duration
-
-    cal = calendar(policy, desk.calendar) if desk.calendar else None
-    span, business = duration(desk.idle_after, cal)
-    return span, cal if business else None
-
-
-def idle_since(last: datetime, span: timedelta, cal: BusinessCalendar | None) -> datetime:
-    """When a ticket last active at ``last`` counts as idle."""
-    return cal.add(last, span) if cal is not None else last + span
 
 
 # ----------------------------------------------------------------------------- tickets
@@ -104,22 +85,6 @@ def _item(
     }
 
 
-def _last_activity(session: Session, tickets: Sequence[Ticket]) -> dict[int, datetime]:
-    """Per assigned ticket: its assignee's last event, or its last assignment if later."""
-    if not tickets:
-        return {}
-    rows = session.execute(
-        select(Event.ticket_id, func.max(Event.at))
-        .join(Ticket, Ticket.id == Event.ticket_id)
-        .where(
-            Event.ticket_id.in_([t.id for t in tickets]),
-            or_(Event.actor_id == Ticket.assignee_id, Event.field == "assignee"),
-        )
-        .group_by(Event.ticket_id)
-    ).all()
-    return {tid: at for tid, at in rows}
-
-
 def _new(session: Session, desk: str) -> list[Ticket]:
     return list(
         session.scalars(
@@ -148,44 +113,15 @@ def _awaiting_owner(session: Session, desk: str) -> list[Ticket]:
     )
 
 
-def _idle(
-    session: Session, policy: Policy, desk_name: str, at: datetime
-) -> list[tuple[Ticket, datetime, datetime]]:
-    """(ticket, last activity, idle since) for claimed tickets idle at ``at``, oldest first."""
-    desk = desk_policy(policy, desk_name)
-    span, cal = idle_rule(policy, desk)
-    assigned = list(
-        session.scalars(
-            select(Ticket)
-            .where(
-                Ticket.desk == desk_name,
-                Ticket.is_open.is_(True),
-                Ticket.assignee_id.is_not(None),
-            )
-            .order_by(Ticket.id)
-            .limit(5000)
-        )
-    )
-    last = _last_activity(session, assigned)
-    out = []
-    for t in assigned:
-        active = last.get(t.id, t.created_at)
-        since = idle_since(active, span, cal)
-        if since <= at:
-            out.append((t, active, since))
-    out.sort(key=lambda x: (x[1], x[0].id))
-    return out[:LIST_LIMIT]
-
-
 def _count(session: Session, *conds: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0)
 
 
-def desk_rotation(state: AppState, desk: str) -> tuple[DeskPolicy, service.Loaded]:
-    policy = desk_policy(state.policy, desk)
-    if not policy.rotation:
+def desk_rotation(session: Session, policy: Policy, desk: str) -> tuple[DeskPolicy, Loaded]:
+    spec = desk_policy(policy, desk)
+    if not spec.rotation:
         raise NotFound(f"desk {desk} names no rotation; set `rotation` under [desks.{desk}]")
-    return policy, service.loaded(state, policy.rotation)
+    return spec, loaded_in(session, policy, spec.rotation)
 
 
 def _idle_items(
@@ -196,51 +132,50 @@ def _idle_items(
     zone: ZoneInfo,
     on_call: Mapping[str, Shift],
 ) -> list[dict[str, Any]]:
-    idle = _idle(session, policy, desk, at)
-    names = user_names(session, [t.assignee_id for t, _, _ in idle])
+    idle = idle_claims(session, policy, desk, at)[:LIST_LIMIT]
+    names = user_names(session, [c.ticket.assignee_id for c in idle])
     return [
         _item(
-            t,
+            c.ticket,
             names,
             at,
             zone,
             on_call,
-            last_activity_at=active.astimezone(zone).isoformat(),
-            idle_since=since.astimezone(zone).isoformat(),
-            idle_for=format_span(at - active),
+            last_activity_at=c.last_activity.astimezone(zone).isoformat(),
+            idle_since=c.idle_since.astimezone(zone).isoformat(),
+            idle_for=format_span(at - c.last_activity),
         )
-        for t, active, since in idle
+        for c in idle
     ]
 
 
-def triage_view(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
+def triage_view(session: Session, policy: Policy, desk: str, at: datetime) -> dict[str, Any]:
     """The on-call's list: what to triage, what needs an owner, what was dropped."""
-    policy, found = desk_rotation(state, desk)
+    spec, found = desk_rotation(session, policy, desk)
     zone = found.zone
     on_call = found.schedule.on_call(at)
-    with state.db.read() as s:
-        new = _new(s, desk)
-        owner = _awaiting_owner(s, desk)
-        names = user_names(s, [t.assignee_id for t in new + owner])
-        idle = _idle_items(s, state.policy, desk, at, zone, on_call)
-        intake = _count(
-            s, Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.status == policy.intake_column
-        )
-        counts = {
-            "new": _count(
-                s, Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.triaged_at.is_(None)
-            ),
-            "awaiting_owner": _count(
-                s,
-                Ticket.desk == desk,
-                Ticket.is_open.is_(True),
-                Ticket.in_queue.is_(True),
-                Ticket.triaged_at.is_not(None),
-                Ticket.assignee_id.is_(None),
-            ),
-            "idle": len(idle),
-            policy.intake_column: intake,
-        }
+    new = _new(session, desk)
+    owner = _awaiting_owner(session, desk)
+    names = user_names(session, [t.assignee_id for t in new + owner])
+    idle = _idle_items(session, policy, desk, at, zone, on_call)
+    intake = _count(
+        session, Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.status == spec.intake_column
+    )
+    counts = {
+        "new": _count(
+            session, Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.triaged_at.is_(None)
+        ),
+        "awaiting_owner": _count(
+            session,
+            Ticket.desk == desk,
+            Ticket.is_open.is_(True),
+            Ticket.in_queue.is_(True),
+            Ticket.triaged_at.is_not(None),
+            Ticket.assignee_id.is_(None),
+        ),
+        "idle": len(idle),
+        spec.intake_column: intake,
+    }
     people = [x.person for x in on_call.values()]
     team_rotation = any(x.team for x in found.spec.layers)
     free = intake == 0 and team_rotation
@@ -248,20 +183,20 @@ def triage_view(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
     if free:
         engineers = sorted({x.person for x in on_call.values() if x.layer != LEAD})
         notes.append(
-            f"{policy.intake_column} is empty: the {desk.upper()} engineers on call "
+            f"{spec.intake_column} is empty: the {desk.upper()} engineers on call "
             f"({', '.join(engineers) or 'nobody'}) are free to take work from their feature teams"
         )
     elif intake == 0:
-        notes.append(f"{policy.intake_column} is empty: nothing new to triage")
+        notes.append(f"{spec.intake_column} is empty: nothing new to triage")
     if not on_call:
         notes.append(f"nobody is on call for {found.name} right now")
     return {
         "desk": desk,
         "rotation": found.name,
         "at": at.astimezone(zone).isoformat(),
-        "on_call": [service.shift_out(x) for x in on_call.values()],
+        "on_call": [shift_out(x) for x in on_call.values()],
         "triager": people[0] if people else None,
-        "idle_after": policy.idle_after,
+        "idle_after": spec.idle_after,
         "new": [_item(t, names, at, zone, on_call) for t in new],
         "awaiting_owner": [_item(t, names, at, zone, on_call) for t in owner],
         "idle": idle,
@@ -339,8 +274,8 @@ def _touched(
     return out
 
 
-def handoff_report(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
-    policy, found = desk_rotation(state, desk)
+def handoff_report(session: Session, policy: Policy, desk: str, at: datetime) -> dict[str, Any]:
+    spec, found = desk_rotation(session, policy, desk)
     zone, schedule = found.zone, found.schedule
     window = rules.handoff_window(schedule, at)
     incoming = schedule.on_call(window.boundary)
@@ -358,49 +293,48 @@ def handoff_report(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
             {"layer": layer, "person": person, "hours": round(h, 1)}
             for (layer, person), h in hours.items()
         ]
-    urgent_priorities = policy.admit or policy.priorities[:2]
-    with state.db.read() as ses:
-        touched_map = (
-            _touched(ses, desk, stretches, min(window.boundary, at).astimezone(zone))
-            if window.outgoing
-            else {}
-        )
-        touched_rows = (
-            list(ses.scalars(select(Ticket).where(Ticket.id.in_(list(touched_map)))))
-            if touched_map
-            else []
-        )
-        urgent = list(
-            ses.scalars(
-                select(Ticket)
-                .where(
-                    Ticket.desk == desk,
-                    Ticket.is_open.is_(True),
-                    Ticket.priority.in_(urgent_priorities),
-                )
-                .order_by(Ticket.order_key, Ticket.id)
-                .limit(LIST_LIMIT)
+    urgent_priorities = spec.urgent_priorities
+    touched_map = (
+        _touched(session, desk, stretches, min(window.boundary, at).astimezone(zone))
+        if window.outgoing
+        else {}
+    )
+    touched_rows = (
+        list(session.scalars(select(Ticket).where(Ticket.id.in_(list(touched_map)))))
+        if touched_map
+        else []
+    )
+    urgent = list(
+        session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.desk == desk,
+                Ticket.is_open.is_(True),
+                Ticket.priority.in_(urgent_priorities),
             )
+            .order_by(Ticket.order_key, Ticket.id)
+            .limit(LIST_LIMIT)
         )
-        new = _new(ses, desk)
-        names = user_names(ses, [t.assignee_id for t in touched_rows + urgent + new])
-        idle = _idle_items(ses, state.policy, desk, at, zone, on_call_now)
-        breaches = []
-        if window.outgoing is not None:
-            s, e = window.outgoing
-            for c, t in slo_breaches_during(ses, desk, s, min(e, at)):
-                assert c.due_at is not None
-                breaches.append(
-                    {
-                        "key": t.key,
-                        "title": t.title,
-                        "clock": c.name,
-                        "target": c.target,
-                        "due_at": c.due_at.astimezone(zone).isoformat(),
-                        "state": c.outcome or "breached (still running)",
-                        "priority": t.priority,
-                    }
-                )
+    )
+    new = _new(session, desk)
+    names = user_names(session, [t.assignee_id for t in touched_rows + urgent + new])
+    idle = _idle_items(session, policy, desk, at, zone, on_call_now)
+    breaches = []
+    if window.outgoing is not None:
+        s, e = window.outgoing
+        for c, t in slo_breaches_during(session, desk, s, min(e, at)):
+            assert c.due_at is not None
+            breaches.append(
+                {
+                    "key": t.key,
+                    "title": t.title,
+                    "clock": c.name,
+                    "target": c.target,
+                    "due_at": c.due_at.astimezone(zone).isoformat(),
+                    "state": c.outcome or "breached (still running)",
+                    "priority": t.priority,
+                }
+            )
     touched_rows.sort(key=lambda t: touched_map[t.id]["last"], reverse=True)
     touched = [
         _item(
@@ -417,7 +351,7 @@ def handoff_report(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
     ]
     return {
         "desk": desk,
-        "title": policy.title or desk,
+        "title": spec.title or desk,
         "rotation": found.name,
         "timezone": found.spec.timezone,
         "at": at.astimezone(zone).isoformat(),
@@ -431,7 +365,7 @@ def handoff_report(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
             else None
         ),
         "outgoing": outgoing,
-        "incoming": [service.shift_out(x) for x in incoming.values()],
+        "incoming": [shift_out(x) for x in incoming.values()],
         "touched": touched,
         "urgent_priorities": urgent_priorities,
         "open_urgent": [_item(t, names, at, zone, on_call_now) for t in urgent],

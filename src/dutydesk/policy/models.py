@@ -195,6 +195,8 @@ class DeskPolicy(Strict):
     columns: list[str] = Field(min_length=2)
     priorities: list[str] = ["P0", "P1", "P2", "P3"]
     admit: list[str] | None = None
+    # Priorities that must be kept moving: end-of-day nudges, the handoff's "Open P0/P1".
+    urgent: list[str] | None = None
     criteria: list[str] = []
     kinds: list[str] = DEFAULT_KINDS
     categories: list[str] = []
@@ -229,6 +231,11 @@ class DeskPolicy(Strict):
         for p in self.admit or []:
             if p not in self.priorities:
                 raise ValueError(f"admit names {p!r}, which is not in priorities {self.priorities}")
+        for p in self.urgent or []:
+            if p not in self.priorities:
+                raise ValueError(
+                    f"urgent names {p!r}, which is not in priorities {self.priorities}"
+                )
         wf = self.workflow
         for name in [wf.triaged, wf.started, wf.done, *(wf.requires_assignee or [])]:
             if name is not None and name not in self.columns:
@@ -259,6 +266,11 @@ class DeskPolicy(Strict):
                 for cond in [item.when, *item.then]:
                     check_condition(cond)
         return self
+
+    @property
+    def urgent_priorities(self) -> list[str]:
+        """``urgent``, or the desk's first two priorities when policy does not say."""
+        return self.priorities[:2] if self.urgent is None else self.urgent
 
     # Column roles, derived once from names unless the policy says otherwise.
     @property

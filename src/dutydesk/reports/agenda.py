@@ -9,8 +9,9 @@ markdown posted to the desk channel before it.
 * ``weekly-triage`` (infra): ALL open tickets — the queue and the backlog below admission.
 * ``handoff`` (infra, Monday): the on-call domain's handoff report (outgoing shift, tickets
   touched, open urgent tickets, awaiting triage, idle claims, SLO breaches, who comes in);
-  for a desk without a rotation: open top-two-priority tickets with the time since their last
-  update, tickets awaiting triage, claimed tickets gone idle.
+  for a desk without a rotation: open urgent tickets (the desk's ``urgent`` priorities) with
+  the time since their last update, tickets awaiting triage, claimed tickets gone idle (the
+  rule in :mod:`dutydesk.tickets.idle`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select
@@ -26,11 +28,12 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.service import user_names
 from dutydesk.durations import format_span
 from dutydesk.errors import NotFound, field_error
-from dutydesk.notify import sources
 from dutydesk.notify.rules import link
-from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.oncall.handoff import handoff_report, render_markdown
+from dutydesk.policy.models import Policy
 from dutydesk.reports.meetings import Occurrence, meetings_of, occurrences
-from dutydesk.state import AppState
+from dutydesk.slo.policy import desk_calendar, desk_zone, is_business_day
+from dutydesk.tickets.idle import idle_rule, is_idle, last_assignee_activity
 from dutydesk.tickets.models import Ticket
 
 NOT_TO_CONVERT = frozenset({"bug", "escalation", "tech-debt", "story", "feature-request"})
@@ -52,6 +55,8 @@ class Row:
     in_queue: bool
     created_at: datetime
     last_activity: datetime  # last update by a responder, else last change
+    # The assignee's own last activity (tickets.idle), loaded for the idle section only.
+    assignee_activity: datetime | None = None
 
 
 @dataclass
@@ -180,12 +185,13 @@ def select_handoff(
     now: datetime,
     urgent: Sequence[str],
     idle: Callable[[Row], bool],
-    oncall_lines: Sequence[str],
     base_url: str | None = None,
 ) -> list[Section]:
+    """The handoff agenda of a desk without a rotation (one with a rotation posts the
+    on-call domain's handoff report)."""
     hot = [r for r in rows if r.priority in urgent]
     return [
-        Section("On call", list(oncall_lines) or ["no rotation"]),
+        Section("On call", ["no rotation"]),
         _section(
             f"Open {'/'.join(urgent)}",
             hot,
@@ -204,7 +210,7 @@ def select_handoff(
             "Claimed but idle",
             [r for r in rows if r.assignee and idle(r)],
             lambda r: _item(
-                r, now, base_url, extra=f" (idle {format_span(now - r.last_activity)})"
+                r, now, base_url, extra=f" (idle {format_span(now - (r.assignee_activity or now))})"
             ),
         ),
     ]
@@ -226,7 +232,9 @@ def render(title: str, sections: Sequence[Section]) -> str:
 # ----------------------------------------------------------------------------- loading
 
 
-def load_rows(session: Session, desk: str, limit: int = 2000) -> list[Row]:
+def load_rows(
+    session: Session, desk: str, limit: int = 2000, *, assignee_activity: bool = False
+) -> list[Row]:
     tickets = list(
         session.scalars(
             select(Ticket)
@@ -236,6 +244,7 @@ def load_rows(session: Session, desk: str, limit: int = 2000) -> list[Row]:
         )
     )
     names = user_names(session, (t.assignee_id for t in tickets))
+    activity = last_assignee_activity(session, tickets) if assignee_activity else {}
     return [
         Row(
             key=t.key,
@@ -251,6 +260,7 @@ def load_rows(session: Session, desk: str, limit: int = 2000) -> list[Row]:
             in_queue=t.in_queue,
             created_at=t.created_at,
             last_activity=max(t.last_update_at or t.created_at, t.updated_at),
+            assignee_activity=activity.get(t.id) if t.assignee_id else None,
         )
         for t in tickets
     ]
@@ -271,12 +281,8 @@ def next_occurrence(
             )
     if not declared:
         raise NotFound(f"desk {desk_name!r} declares no meetings ([[desks.{desk_name}.meetings]])")
-    zone = sources.desk_zone(policy, desk_name)
-    cal = sources.desk_calendar(policy, desk_name)
-
-    def business(d: date) -> bool:
-        return sources.is_business_day(cal, d)
-
+    zone = desk_zone(policy, desk_name)
+    business = partial(is_business_day, desk_calendar(policy, desk_name))
     first = on or now.astimezone(zone).date()
     last = on or first + timedelta(days=62)
     found = [o for m in declared for o in occurrences(desk_name, m, zone, business, first, last)]
@@ -290,12 +296,16 @@ def next_occurrence(
     return min(found, key=lambda o: (o.start, o.meeting.name))
 
 
-def build(session: Session, state: AppState, occ: Occurrence, now: datetime) -> Agenda:
-    policy = state.policy
+def build(session: Session, policy: Policy, occ: Occurrence, now: datetime) -> Agenda:
     desk_name, desk = occ.desk, policy.desks[occ.desk]
-    rows = load_rows(session, desk_name)
-    base = policy.notify.base_url
     kind = occ.meeting.agenda
+    if kind == "handoff" and desk.rotation:
+        text = render_markdown(handoff_report(session, policy, desk_name, now))
+        agenda = Agenda(desk_name, occ.meeting.name, kind, occ.start, [])
+        agenda.text = text if text.endswith("\n") else text + "\n"
+        return agenda
+    rows = load_rows(session, desk_name, assignee_activity=kind == "handoff")
+    base = policy.notify.base_url
     if kind == "triage":
         sections = select_triage(rows, now, bool(desk.teams), base)
     elif kind == "status":
@@ -303,55 +313,20 @@ def build(session: Session, state: AppState, occ: Occurrence, now: datetime) -> 
     elif kind == "weekly-triage":
         sections = select_weekly_triage(rows, now, base)
     else:
-        if desk.rotation:
-            text = sources.handoff_report_markdown(state, desk_name, now)
-            agenda = Agenda(desk_name, occ.meeting.name, kind, occ.start, [])
-            agenda.text = text if text.endswith("\n") else text + "\n"
-            return agenda
-        else:
-            sections = select_handoff(
-                rows,
-                now,
-                desk.priorities[:2],
-                _idle_rule(policy, desk_name, desk, now),
-                _oncall_lines(session, policy, desk_name, now),
-                base,
+        rule = idle_rule(policy, desk_name)
+
+        def idle(r: Row) -> bool:
+            return r.assignee_activity is not None and is_idle(
+                rule,
+                is_open=True,
+                assigned=r.assignee is not None,
+                last_activity=r.assignee_activity,
+                now=now,
             )
+
+        sections = select_handoff(rows, now, desk.urgent_priorities, idle, base)
     when = occ.start.strftime("%a %Y-%m-%d %H:%M")
     title = f"{desk.title or desk_name}: {occ.meeting.name} meeting, {when} ({occ.start.tzinfo})"
     agenda = Agenda(desk_name, occ.meeting.name, kind, occ.start, sections)
     agenda.text = render(title, sections)
     return agenda
-
-
-def _idle_rule(
-    policy: Policy, desk_name: str, desk: DeskPolicy, now: datetime
-) -> Callable[[Row], bool]:
-    from dutydesk.slo.policy import duration
-
-    cal = sources.desk_calendar(policy, desk_name)
-    span, business = duration(desk.idle_after, cal)
-    started = set(desk.assignee_columns)
-
-    def idle(r: Row) -> bool:
-        if r.status not in started:
-            return False
-        if business and cal is not None:
-            return cal.between(r.last_activity, now) >= span
-        return now - r.last_activity >= span
-
-    return idle
-
-
-def _oncall_lines(session: Session, policy: Policy, desk: str, now: datetime) -> list[str]:
-    found = sources.oncall(session, policy, desk, now)
-    if found is None:
-        return []
-    lines = []
-    for layer, shift in found.now.items():
-        until = shift.end.strftime("%a %m-%d %H:%M")
-        lines.append(f"now ({layer}): {shift.person} until {until}")
-    for layer, shift in found.next.items():
-        start = shift.start.strftime("%a %m-%d %H:%M")
-        lines.append(f"next ({layer}): {shift.person} from {start}")
-    return lines

@@ -1,8 +1,9 @@
-"""Report routes: the weekly status post and the notes leads add for it."""
+"""Report routes: the weekly status post and the notes leads add for it, meeting agendas."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
@@ -13,8 +14,11 @@ from dutydesk.auth.models import User
 from dutydesk.auth.service import require
 from dutydesk.context import desk_policy
 from dutydesk.http.deps import Actor, State
+from dutydesk.reports import agenda as agendas
+from dutydesk.reports.meetings import meetings_of, occurrences
 from dutydesk.reports.models import StatusNote
 from dutydesk.reports.status_post import WINDOW, post_instant, status_post
+from dutydesk.slo.policy import desk_calendar, desk_zone, is_business_day
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -72,3 +76,55 @@ def list_notes(desk: str, state: State, actor: Actor) -> list[dict[str, Any]]:
             .order_by(StatusNote.created_at)
         ).all()
         return [_note_out(n, name) for n, name in rows]
+
+
+# ----------------------------------------------------------------------------- agendas
+
+
+@router.get("/desks/{desk}/agenda", tags=["desks"])
+def agenda(
+    desk: str,
+    state: State,
+    actor: Actor,
+    date_: Annotated[date | None, Query(alias="date")] = None,
+    meeting: str | None = None,
+) -> dict[str, Any]:
+    """The agenda of the desk's meeting on ``date`` (default: its next meeting)."""
+    desk_policy(state.policy, desk)
+    now = state.now()
+    with state.db.read() as s:
+        occ = agendas.next_occurrence(state.policy, desk, date_, meeting, now)
+        return agendas.build(s, state.policy, occ, now).as_json()
+
+
+@router.get("/desks/{desk}/meetings", tags=["desks"])
+def meetings(
+    desk: str, state: State, actor: Actor, days: Annotated[int, Query(ge=1, le=92)] = 14
+) -> list[dict[str, Any]]:
+    """The desk's meetings over the next ``days`` days."""
+    spec = desk_policy(state.policy, desk)
+    zone = desk_zone(state.policy, desk)
+    cal = desk_calendar(state.policy, desk)
+    first = state.now().astimezone(zone).date()
+    found = [
+        o
+        for m in meetings_of(spec)
+        for o in occurrences(
+            desk,
+            m,
+            zone,
+            partial(is_business_day, cal),
+            first,
+            first + timedelta(days=days),
+        )
+    ]
+    return [
+        {
+            "meeting": o.meeting.name,
+            "agenda": o.meeting.agenda,
+            "start": o.start.isoformat(),
+            "end": o.end.isoformat(),
+            "agenda_posted_at": o.post_at.isoformat(),
+        }
+        for o in sorted(found, key=lambda o: o.start)
+    ]

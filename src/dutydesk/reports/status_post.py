@@ -31,10 +31,10 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.service import user_names
 from dutydesk.durations import parse_span
 from dutydesk.notify.rules import link
-from dutydesk.notify.sources import desk_zone
 from dutydesk.policy.models import DeskPolicy, Policy
 from dutydesk.policy.notify import StatusPostPolicy
 from dutydesk.reports.models import StatusNote
+from dutydesk.slo.policy import desk_zone
 from dutydesk.tickets.models import Event, Ticket
 
 WINDOW = timedelta(days=7)

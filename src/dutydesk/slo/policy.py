@@ -13,8 +13,9 @@ import logging
 from collections import Counter, OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from threading import Lock
+from zoneinfo import ZoneInfo
 
 from dutydesk.durations import parse_duration
 from dutydesk.errors import NotFound, field_error
@@ -119,6 +120,42 @@ def calendar(policy: Policy, name: str) -> BusinessCalendar:
     if cal is None:
         cal = entry.calendars[name] = build_calendar(spec)
     return cal
+
+
+def desk_calendar(policy: Policy, desk: str) -> BusinessCalendar | None:
+    """The business calendar a desk keeps, if it names one."""
+    spec = policy.desks[desk]
+    return calendar(policy, spec.calendar) if spec.calendar is not None else None
+
+
+def desk_zone(policy: Policy, desk: str) -> ZoneInfo:
+    """The desk's local time: its calendar's zone, else its rotation's, else UTC."""
+    cal = desk_calendar(policy, desk)
+    if cal is not None:
+        return cal.timezone
+    rot = policy.desks[desk].rotation
+    if rot and rot in policy.rotations:
+        return ZoneInfo(policy.rotations[rot].timezone)
+    return ZoneInfo("UTC")
+
+
+def is_business_day(cal: BusinessCalendar | None, day: date) -> bool:
+    """A working day of the calendar; without one, Monday to Friday."""
+    return cal.is_business_day(day) if cal is not None else day.weekday() < 5
+
+
+def business_days_before(
+    cal: BusinessCalendar | None, at: datetime, n: int, zone: ZoneInfo
+) -> datetime:
+    """The same local wall time ``n`` business days earlier (Monday 10:00 → Friday 10:00)."""
+    local = at.astimezone(zone)
+    day = local.date()
+    while n > 0:
+        day -= timedelta(days=1)
+        if is_business_day(cal, day):
+            n -= 1
+    wall = datetime.combine(day, local.timetz().replace(tzinfo=None))
+    return wall.replace(tzinfo=zone)
 
 
 def desk_slo(policy: Policy, desk: str) -> DeskSlo:

@@ -32,6 +32,7 @@ from dutydesk.tickets.schemas import (
     TicketPage,
     TicketPatch,
     TriageIn,
+    saved_filter,
 )
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
@@ -304,6 +305,6 @@ def saved_filter_tickets(
         row = s.scalar(select(SavedFilter).where(SavedFilter.name == name))
         if row is None or not (row.shared or row.owner_id == actor.id):
             raise NotFound(f"no saved filter named {name!r}; GET /api/v1/saved-filters lists them")
-        f = queries.saved_filter_query(row.query)
+        f = saved_filter(row.query)
         tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor)
         return _page(state, tickets, nxt, s)

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dutydesk.db import Base, UTCDateTime
+from dutydesk.tickets.ordering import Orderable
 
 
 class DeskCounter(Base):
@@ -88,6 +89,19 @@ class Ticket(Base):
     @property
     def key(self) -> str:
         return ticket_key(self.desk, self.number)
+
+    def orderable(self) -> Orderable:
+        """The fields the desk's ordering rule reads."""
+        return Orderable(
+            kind=self.kind,
+            priority=self.priority,
+            labels=tuple(self.labels or ()),
+            fix_target=self.fix_target,
+            customer_reported=self.customer_reported,
+            team=self.team,
+            category=self.category,
+            blocked=self.blocked,
+        )
 
 
 class TicketLabel(Base):

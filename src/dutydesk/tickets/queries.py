@@ -14,15 +14,15 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.models import User
 from dutydesk.auth.service import user_names
 from dutydesk.durations import parse_span
-from dutydesk.errors import Invalid, field_error
+from dutydesk.errors import field_error
 from dutydesk.policy.models import Policy
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.policy import desk_slo
 from dutydesk.tickets import search
 from dutydesk.tickets.models import Ticket, TicketLabel, Watcher, ticket_key
 from dutydesk.tickets.ordering import class_of
+from dutydesk.tickets.results import Filed
 from dutydesk.tickets.schemas import TicketFilter, TicketOut
-from dutydesk.tickets.service import Filed, _orderable
 
 MAX_LIMIT = 200
 
@@ -301,7 +301,7 @@ def _ticket_out(
         blocked_by=names.get(t.blocked_by_id) if t.blocked_by_id else None,
         rank=t.rank,
         in_queue=t.in_queue,
-        queue_class=class_of(desk, _orderable(t))[2] if desk else None,
+        queue_class=class_of(desk, t.orderable())[2] if desk else None,
         open=t.is_open,
         created_at=t.created_at,
         updated_at=t.updated_at,
@@ -313,10 +313,3 @@ def _ticket_out(
         version=t.version,
         clocks=clocks,
     )
-
-
-def saved_filter_query(raw: dict[str, Any]) -> TicketFilter:
-    try:
-        return TicketFilter.model_validate(raw)
-    except ValueError as exc:
-        raise Invalid(f"saved filter is not a valid ticket filter: {exc}") from exc

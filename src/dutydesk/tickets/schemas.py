@@ -5,9 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from dutydesk.durations import parse_span
+from dutydesk.errors import Invalid
 
 Label = Field(min_length=1, max_length=60, pattern=r"^[\w .:/-]+$")
 
@@ -204,3 +213,11 @@ class TicketFilter(In):
     @classmethod
     def _one_or_many(cls, value: Any) -> Any:
         return [value] if isinstance(value, str) else value
+
+
+def saved_filter(raw: dict[str, Any]) -> TicketFilter:
+    """A stored or policy-declared saved filter, refused with a clear error if it cannot run."""
+    try:
+        return TicketFilter.model_validate(raw)
+    except ValidationError as exc:
+        raise Invalid(f"saved filter is not a valid ticket filter: {exc}") from exc

@@ -22,12 +22,13 @@ from dutydesk.auth.service import has_role, require, user_by_name
 from dutydesk.context import Ctx
 from dutydesk.db import Prepared
 from dutydesk.errors import NotFound, RuleViolation, StaleVersion, field_error
-from dutydesk.notify import service as notify_service
 from dutydesk.policy.models import DeskPolicy
 from dutydesk.slo import service as slo_service
-from dutydesk.slo.clocks import Clock, Facts
+from dutydesk.slo.clocks import Facts
 from dutydesk.tickets import ordering, search, workflow
+from dutydesk.tickets.changes import record_change
 from dutydesk.tickets.models import Comment, DeskCounter, Event, Ticket, TicketLabel, Watcher
+from dutydesk.tickets.results import Filed
 from dutydesk.tickets.schemas import (
     FileTicket,
     TicketPatch,
@@ -90,19 +91,6 @@ def _for_change(ctx: Ctx, key: str, if_version: int | None) -> tuple[Ticket, Des
     return ticket, ctx.desk(ticket.desk)
 
 
-def _orderable(t: Ticket) -> ordering.Orderable:
-    return ordering.Orderable(
-        kind=t.kind,
-        priority=t.priority,
-        labels=tuple(t.labels or ()),
-        fix_target=t.fix_target,
-        customer_reported=t.customer_reported,
-        team=t.team,
-        category=t.category,
-        blocked=t.blocked,
-    )
-
-
 def _facts(t: Ticket) -> workflow.TicketFacts:
     return workflow.TicketFacts(
         key=t.key,
@@ -120,7 +108,7 @@ def _refuse(refusal: workflow.Refusal | None) -> None:
 
 
 def queue_class(desk: DeskPolicy, t: Ticket) -> str | None:
-    return ordering.class_of(desk, _orderable(t))[2]
+    return ordering.class_of(desk, t.orderable())[2]
 
 
 # ----------------------------------------------------------------------------- validation
@@ -248,7 +236,7 @@ class _Change:
                 reason=f"priority {t.priority}",
                 to="queue" if t.in_queue else "backlog",
             )
-        t.order_key = ordering.order_key(self.desk, _orderable(t), t.rank)
+        t.order_key = ordering.order_key(self.desk, t.orderable(), t.rank)
         t.version += 1
         t.updated_at = self.ctx.now
         self.write_events()
@@ -256,7 +244,7 @@ class _Change:
         # so a change that leaves those alone (a rank, a title, a reporter's comment) skips it.
         if slo_service.facts(t) != self.clock_facts:
             slo_service.on_change(self.ctx, t)
-        notify_service.on_change(self.ctx, t, self.events)  # queued, same transaction
+        record_change(self.ctx, t, self.events)  # queued, same transaction
         if self.reindex:
             self.ctx.session.flush()
             search.reindex(self.ctx.session, t)
@@ -284,16 +272,6 @@ def _mark_update(ctx: Ctx, ticket: Ticket) -> None:
 
 
 # ----------------------------------------------------------------------------- use cases
-
-
-@dataclass
-class Filed:
-    """A just-filed ticket with what its response needs, known without reading it back."""
-
-    ticket: Ticket
-    clocks: list[Clock]
-    reporter: str
-    assignee: User | None
 
 
 def file_ticket(ctx: Ctx, desk_name: str, data: FileTicket) -> Ticket:
@@ -358,7 +336,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
         "event_seq": 0,
     }
     ticket = Ticket(**row)
-    ticket.order_key = row["order_key"] = ordering.order_key(desk, _orderable(ticket), rank)
+    ticket.order_key = row["order_key"] = ordering.order_key(desk, ticket.orderable(), rank)
     change = _Change(ctx, ticket, desk)
     change.event("filed", None, None, ticket.key, title=ticket.title, criteria=ticket.criteria)
     row["event_seq"] = ticket.event_seq
@@ -375,7 +353,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
     _INSERT_WATCHER.execute(conn, {"ticket_id": ticket.id, "user_id": ctx.actor.id})
     search.index_new(s, ticket)
     clocks = slo_service.on_change(ctx, ticket, new=True)
-    notify_service.on_change(ctx, ticket, change.events, watcher_ids={ctx.actor.id})
+    record_change(ctx, ticket, change.events, watcher_ids={ctx.actor.id})
     return Filed(ticket, clocks, reporter=ctx.actor.name, assignee=assignee)
 
 
@@ -809,7 +787,7 @@ def recompute_order(session: Session, desk_name: str, desk: DeskPolicy) -> int:
     """After a policy change: rewrite order keys and queue membership of open tickets."""
     n = 0
     for t in session.scalars(select(Ticket).where(Ticket.desk == desk_name, Ticket.is_open)):
-        key = ordering.order_key(desk, _orderable(t), t.rank)
+        key = ordering.order_key(desk, t.orderable(), t.rank)
         in_queue = desk.admits(t.priority)
         if key != t.order_key or in_queue != t.in_queue:
             session.execute(
