@@ -58,6 +58,7 @@ async def file_ticket(
         body.model_dump_json(),
         produce,
         location=lambda out: f"/api/v1/tickets/{out.key}",
+        batched=True,
     )
 
 
@@ -94,6 +95,7 @@ async def move(
         lambda ctx: _one(
             ctx, service.move(ctx, key, body.to, body.resolution, body.duplicate_of, version)
         ),
+        batched=True,
     )
 
 
@@ -107,6 +109,7 @@ async def assign(
         request,
         body.model_dump_json(),
         lambda ctx: _one(ctx, service.assign(ctx, key, body.assignee, version)),
+        batched=True,
     )
 
 
@@ -120,6 +123,7 @@ async def triage(
         request,
         body.model_dump_json(),
         lambda ctx: _one(ctx, service.triage(ctx, key, body, version)),
+        batched=True,
     )
 
 
@@ -174,7 +178,7 @@ async def comment(
         )
         return 201, out.model_dump(mode="json"), ticket.version
 
-    return await write(state, actor, request, body.model_dump_json(), produce)
+    return await write(state, actor, request, body.model_dump_json(), produce, batched=True)
 
 
 @router.get("/tickets/{key}/comments", response_model=list[CommentOut])
