@@ -10,12 +10,17 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+import pytest
 from icalendar import Calendar, Event
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from dutydesk.app import create_app
 from dutydesk.auth.service import create_token, user_by_name
+from dutydesk.context import Ctx
+from dutydesk.errors import Invalid
 from dutydesk.state import AppState
+from dutydesk.tickets.models import SavedFilter
+from dutydesk.tickets.schemas import FileTicket
 
 from .conftest import PG_URL
 
@@ -96,3 +101,32 @@ def test_a_long_write_leaves_the_event_loop_answering(state: AppState) -> None:
         event.remove(state.db.engine, "begin", on_begin)
 
     assert finished == ["healthz", "queue", "import"]
+
+
+def test_input_a_use_case_parses_itself_is_refused_alike_on_and_off_the_loop(
+    state: AppState,
+) -> None:
+    """A web form's fields parsed inside the use case: pydantic's refusal is an ``Invalid``
+    naming the field, whichever way the use case ran, and nothing it wrote stays."""
+    with state.db.read() as s:
+        admin = user_by_name(s, "admin")
+
+    def use_case(ctx: Ctx) -> None:
+        ctx.session.add(SavedFilter(name="half-written", query={}, created_at=ctx.now))
+        ctx.session.flush()
+        FileTicket.model_validate({"title": "", "labels": "not a list"})
+
+    refusals = []
+    for batched in (True, False):
+        with pytest.raises(Invalid) as refused:
+            asyncio.run(state.run(admin, use_case, batched=batched))
+        refusals.append(refused.value)
+    with pytest.raises(Invalid) as refused, state.write(admin) as ctx:
+        use_case(ctx)
+    refusals.append(refused.value)
+
+    for exc in refusals:
+        assert exc.status == 422
+        assert [e["field"] for e in exc.errors] == ["title", "labels"]
+    with state.db.read() as s:
+        assert s.scalar(select(SavedFilter).where(SavedFilter.name == "half-written")) is None

@@ -5,8 +5,8 @@ default, to an in-process app on the local database acting as ``--as`` (default 
 
 Policy, settings, the database and httpx (with pydantic and SQLAlchemy) are imported inside
 the functions that need them, here and in every command group: ``dutydesk --help`` and the
-commands that need none of them start without them (0.17 s against 0.41 s with them;
-BENCHMARKS.md "Start-up", pinned by ``tests/test_startup.py``).
+commands that need none of them start without them (``--help`` takes 0.15 s; importing what
+the commands use takes 0.8 s; BENCHMARKS.md, pinned by ``tests/test_startup.py``).
 """
 
 from __future__ import annotations
