@@ -8,7 +8,7 @@ import asyncio
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -72,9 +72,16 @@ def _on_thread(name: str, ran_on: dict[str, str]) -> Callable[[Session], str]:
     return job
 
 
-async def _at_once(db: Database, jobs: list[Callable[[Session], Any]]) -> list[Any]:
+@pytest.fixture
+def group(db: Database) -> Iterator[GroupCommit]:
+    group = GroupCommit(db)
+    yield group
+    group.stop()
+
+
+async def _at_once(group: GroupCommit, jobs: list[Callable[[Session], Any]]) -> list[Any]:
     """Queue every job in the same turn of the loop; each one's result or exception."""
-    return list(await asyncio.gather(*(db.run_write(j) for j in jobs), return_exceptions=True))
+    return list(await asyncio.gather(*(group.run(j) for j in jobs), return_exceptions=True))
 
 
 class _Ticker:
@@ -99,33 +106,33 @@ class _Ticker:
 
 
 @sqlite_only
-def test_jobs_queued_in_one_turn_share_one_transaction_on_the_loop(db: Database) -> None:
+def test_jobs_queued_in_one_turn_share_one_transaction_on_the_loop(
+    db: Database, group: GroupCommit
+) -> None:
     ran_on: dict[str, str] = {}
-    results = asyncio.run(_at_once(db, [_on_thread(f"job-{i}", ran_on) for i in range(5)]))
+    results = asyncio.run(_at_once(group, [_on_thread(f"job-{i}", ran_on) for i in range(5)]))
 
     assert results == [f"job-{i}" for i in range(5)]
     assert _names(db) == {f"job-{i}" for i in range(5)}
     assert set(ran_on.values()) == {threading.main_thread().name}  # asyncio.run's thread
-    group = db.group_commit
-    assert group is not None
     assert (group.jobs, group.batches, group.on_loop, group.handed_off) == (5, 1, 1, 0)
 
 
 @sqlite_only
-def test_a_failing_job_loses_only_its_own_rows(db: Database) -> None:
+def test_a_failing_job_loses_only_its_own_rows(db: Database, group: GroupCommit) -> None:
     jobs = [_mark("job-a"), _failing("job-b"), _mark("job-c")]
-    results = asyncio.run(_at_once(db, jobs))
+    results = asyncio.run(_at_once(group, jobs))
 
     assert results[0] == "job-a" and results[2] == "job-c"
     assert isinstance(results[1], Conflict) and "job-b refused" in str(results[1])
     assert _names(db) == {"job-a", "job-c"}
-    group = db.group_commit
-    assert group is not None
     assert (group.reruns, group.batches, group.jobs) == (1, 4, 6)  # three, then one by one
 
 
 @sqlite_only
-def test_while_another_thread_writes_the_jobs_wait_on_the_writer_thread(db: Database) -> None:
+def test_while_another_thread_writes_the_jobs_wait_on_the_writer_thread(
+    db: Database, group: GroupCommit
+) -> None:
     """The notification worker (say) holds the write lock: the batch goes to the writer
     thread, and the event loop goes on serving meanwhile."""
     holding, release = threading.Event(), threading.Event()
@@ -141,7 +148,7 @@ def test_while_another_thread_writes_the_jobs_wait_on_the_writer_thread(db: Data
     async def scenario() -> tuple[list[Any], int]:
         with _Ticker() as ticker:
             jobs = asyncio.ensure_future(
-                _at_once(db, [_on_thread(f"job-{i}", ran_on) for i in range(4)])
+                _at_once(group, [_on_thread(f"job-{i}", ran_on) for i in range(4)])
             )
             await asyncio.sleep(0.1)
             turns_while_held = ticker.turns
@@ -160,8 +167,6 @@ def test_while_another_thread_writes_the_jobs_wait_on_the_writer_thread(db: Data
     assert results == [f"job-{i}" for i in range(4)]
     assert set(ran_on.values()) == {"dutydesk-writer"}
     assert turns >= 5  # the loop was not asleep on the lock for those 0.1 s
-    group = db.group_commit
-    assert group is not None
     assert (group.handed_off, group.batches, group.on_loop, group.jobs) == (4, 1, 0, 4)
     assert _names(db) == {f"job-{i}" for i in range(4)}
 
@@ -250,7 +255,7 @@ def test_concurrent_filings_each_get_their_own_ticket(state: AppState) -> None:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 16
         events = s.scalar(text("SELECT count(*) FROM events WHERE type = 'filed'"))
         assert events == 16
-    group = state.db.group_commit
+    group = state.group_commit
     if not PG_URL:
         assert group is not None and group.jobs == 16
 
@@ -290,7 +295,7 @@ def test_an_idempotent_retry_in_the_same_batch_replays_the_first_answer(
 
 @sqlite_only
 def test_a_lock_held_by_another_process_fails_the_batch_once_without_stalling_the_loop(
-    db: Database,
+    db: Database, group: GroupCommit
 ) -> None:
     """Another process holds SQLite's write lock past the busy timeout: the loop hands the
     batch on at once, and every job gets the error after the writer thread's one wait."""
@@ -303,7 +308,7 @@ def test_a_lock_held_by_another_process_fails_the_batch_once_without_stalling_th
 
     async def scenario() -> tuple[list[Any], int]:
         with _Ticker() as ticker:
-            results = await _at_once(db, [_mark(f"job-{i}") for i in range(4)])
+            results = await _at_once(group, [_mark(f"job-{i}") for i in range(4)])
             return results, ticker.turns
 
     try:
@@ -317,7 +322,5 @@ def test_a_lock_held_by_another_process_fails_the_batch_once_without_stalling_th
     assert all(isinstance(r, OperationalError) and "locked" in str(r) for r in results)
     assert 0.2 <= waited < 2  # one busy timeout, not one per job
     assert turns >= 10  # the loop turned while the writer thread waited
-    group = db.group_commit
-    assert group is not None
     assert (group.handed_off, group.jobs, group.batches, group.reruns) == (4, 0, 0, 0)
     assert _names(db) == set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI
@@ -23,6 +25,15 @@ from dutydesk.tickets.service import count_open
 from dutydesk.web import router as web_ui
 
 
+@asynccontextmanager
+async def _finish_handed_off_writes(app: FastAPI) -> AsyncIterator[None]:
+    """On shutdown, the writes handed to the writer thread commit before the process ends."""
+    yield
+    state: AppState = app.state.dutydesk
+    if state.group_commit is not None:
+        state.group_commit.stop()
+
+
 def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app = FastAPI(
         title="dutydesk",
@@ -31,6 +42,7 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url="/api/v1/docs",
         redoc_url=None,
+        lifespan=_finish_handed_off_writes,
     )
     app.state.dutydesk = state
     problems.install(app)

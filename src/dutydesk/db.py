@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import (
     Connection,
@@ -31,9 +31,6 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, NoResultFound
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.sql import ClauseElement
 from sqlalchemy.sql.compiler import SQLCompiler
-
-if TYPE_CHECKING:
-    from dutydesk.group_commit import GroupCommit
 
 log = logging.getLogger("dutydesk.db")
 
@@ -176,7 +173,6 @@ class Database:
         # collide on the file lock, where SQLite's busy handler sleeps in coarse steps.
         self._write_lock = threading.Lock() if self.sqlite else None
         self._checkpointer: WalCheckpointer | None = None
-        self._group: GroupCommit | None = None
 
     @property
     def dialect(self) -> str:
@@ -211,30 +207,10 @@ class Database:
         finally:
             self._write_lock.release()
 
-    async def run_write(self, job: Callable[[Session], T]) -> T:
-        """From the event loop: ``job(session)`` in one write transaction. SQLite commits it
-        together with the other jobs queued in the same turn of the loop, on the loop itself
-        when the write lock is free and on the writer thread when it is not (see
-        ``group_commit``); PostgreSQL runs it in the threadpool, where writers proceed side by
-        side."""
-        if self.sqlite:
-            if self._group is None:
-                from dutydesk.group_commit import GroupCommit
-
-                self._group = GroupCommit(self)
-            return await self._group.run(job)
-        import anyio.to_thread
-
-        return await anyio.to_thread.run_sync(self.run_job, job)
-
     def run_job(self, job: Callable[[Session], T]) -> T:
         """``job(session)`` in a write transaction of its own, on this thread."""
         with self.write() as session:
             return job(session)
-
-    @property
-    def group_commit(self) -> GroupCommit | None:
-        return self._group
 
     def checkpoint_in_background(self, interval: float = 0.5) -> None:
         """For a long-running server on SQLite: copy the WAL back into the database from a
@@ -249,9 +225,6 @@ class Database:
         self._checkpointer.start()
 
     def dispose(self) -> None:
-        if self._group is not None:
-            self._group.stop()
-            self._group = None
         if self._checkpointer is not None:
             self._checkpointer.stop()
             self._checkpointer = None

@@ -5,10 +5,14 @@ that requests queue during one turn of the event loop form a batch, and a batch 
 ``BEGIN IMMEDIATE … COMMIT``: the pages several filings touch (the table's last leaf, its
 indexes, the full-text segments, the counters) are written to the WAL once.
 
-When the write lock is free the batch runs right there, on the loop. A use case touches
-only the database and takes well under a millisecond, and running it in place saves handing
-it to another thread and back, and the two threads taking the GIL from each other at every
-SQLite call (measured: about a third more filings per second than a writer thread). When
+Only the short, frequent use cases come here (``AppState.run(..., batched=True)``: filing,
+commenting, moving, assigning, triaging); every other write takes a thread of its own, so a
+long one (an import) never holds the event loop.
+
+When the write lock is free the batch runs right there, on the loop. A batched use case
+touches only the database and takes well under a millisecond, and running it in place saves
+handing it to another thread and back, and the two threads taking the GIL from each other at
+every SQLite call (measured: about a third more filings per second than a writer thread). When
 the lock is taken (the notification worker's thread, a checkpoint, another process) the
 loop must not sleep on it: the batch goes to the writer thread, which waits for the lock.
 
@@ -30,14 +34,11 @@ import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from dutydesk.db import WriteLockBusy
-
-if TYPE_CHECKING:
-    from dutydesk.db import Database
+from dutydesk.db import Database, WriteLockBusy
 
 log = logging.getLogger("dutydesk.db")
 

@@ -1,4 +1,5 @@
-"""What a running dutydesk holds: the database, the policy and the clock."""
+"""What a running dutydesk holds (the database, the policy, the clock), and the one way a
+request's write reaches the database: ``AppState.run``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TypeVar
 
+import anyio.to_thread
+from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dutydesk.auth.cache import TokenCache
 from dutydesk.auth.models import User
@@ -16,6 +20,8 @@ from dutydesk.auth.service import create_user, hash_password
 from dutydesk.clock import Clock, system_clock
 from dutydesk.context import Ctx
 from dutydesk.db import Database
+from dutydesk.errors import Invalid
+from dutydesk.group_commit import GroupCommit
 from dutydesk.policy.models import Policy
 from dutydesk.tickets.models import DeskCounter, SavedFilter
 from dutydesk.tickets.schemas import saved_filter
@@ -29,22 +35,58 @@ class AppState:
     policy: Policy
     clock: Clock = system_clock
     tokens: TokenCache = field(default_factory=TokenCache)
+    # SQLite only: the short, frequent use cases share commits (see ``group_commit``).
+    group_commit: GroupCommit | None = field(init=False, default=None)
+
+    def __post_init__(self) -> None:
+        if self.db.sqlite:
+            self.group_commit = GroupCommit(self.db)
 
     def now(self) -> datetime:
         return self.clock()
 
+    async def run(self, actor: User, use_case: Callable[[Ctx], T], *, batched: bool = False) -> T:
+        """How a request writes, from a web page or the API: one use case, one transaction,
+        awaited from the event loop.
+
+        ``batched`` is for the short, frequent use cases only (filing, commenting, moving,
+        assigning, triaging): on SQLite they may share one commit with the others queued in
+        the same turn of the loop, which runs it in place. Every other write runs on a thread
+        of its own, off the loop, however long it takes (on SQLite it waits there for the
+        write lock; on PostgreSQL writers proceed side by side).
+        """
+
+        def job(session: Session) -> T:
+            with _refusing_invalid_input():
+                return use_case(Ctx(session, self.policy, actor, self.now()))
+
+        if batched and self.group_commit is not None:
+            return await self.group_commit.run(job)
+        return await anyio.to_thread.run_sync(self.db.run_job, job)
+
     @contextmanager
     def write(self, actor: User) -> Iterator[Ctx]:
-        """One use case, one transaction. ``actor`` was just loaded by authentication."""
-        with self.db.write() as session:
+        """The same, on this thread, for callers that are not on the event loop (chat
+        commands, scripts)."""
+        with self.db.write() as session, _refusing_invalid_input():
             yield Ctx(session, self.policy, actor, self.now())
 
-    async def run(self, actor: User, use_case: Callable[[Ctx], T]) -> T:
-        """One use case, one transaction, awaited from the event loop (see ``Database.run_write``:
-        on SQLite it may share its commit with other queued use cases)."""
-        return await self.db.run_write(
-            lambda session: use_case(Ctx(session, self.policy, actor, self.now()))
-        )
+
+@contextmanager
+def _refusing_invalid_input() -> Iterator[None]:
+    """Input a use case parses itself (a web form's fields) that pydantic refuses is an
+    ``Invalid`` refusal, as a request body refused before the use case is."""
+    try:
+        yield
+    except ValidationError as exc:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in e.get("loc", ())) or "form",
+                "message": str(e.get("msg", "invalid")).removeprefix("Value error, "),
+            }
+            for e in exc.errors()
+        ]
+        raise Invalid("; ".join(e["message"] for e in errors[:3]), errors=errors) from exc
 
 
 def sync_policy(db: Database, policy: Policy, now: datetime) -> None:

@@ -130,8 +130,11 @@ async def write(
     payload: Any,
     produce: Produce,
     location: Callable[[Any], str] | None = None,
+    *,
+    batched: bool = False,
 ) -> JSONResponse:
-    """Run one use case in one transaction, honouring an Idempotency-Key on POST.
+    """Run one use case in one transaction (``AppState.run``; ``batched`` for the short,
+    frequent ones), honouring an Idempotency-Key on POST.
 
     ``produce`` returns (status, body, version for the ETag or None); the body is JSON-able
     or a pydantic model, which is serialized by pydantic's own encoder (several times faster
@@ -170,7 +173,7 @@ async def write(
 
     for _attempt in range(2):
         try:
-            done = await state.run(actor, use_case)
+            done = await state.run(actor, use_case, batched=batched)
         except IntegrityError:
             if key is None:
                 raise

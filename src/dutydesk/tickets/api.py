@@ -59,6 +59,7 @@ async def file_ticket(
         body.model_dump_json(),
         produce,
         location=lambda out: f"/api/v1/tickets/{out.key}",
+        batched=True,
     )
 
 
@@ -95,6 +96,7 @@ async def move(
         lambda ctx: _one(
             ctx, service.move(ctx, key, body.to, body.resolution, body.duplicate_of, version)
         ),
+        batched=True,
     )
 
 
@@ -108,6 +110,7 @@ async def assign(
         request,
         body.model_dump_json(),
         lambda ctx: _one(ctx, service.assign(ctx, key, body.assignee, version)),
+        batched=True,
     )
 
 
@@ -121,6 +124,7 @@ async def triage(
         request,
         body.model_dump_json(),
         lambda ctx: _one(ctx, service.triage(ctx, key, body, version)),
+        batched=True,
     )
 
 
@@ -175,7 +179,7 @@ async def comment(
         )
         return 201, out.model_dump(mode="json"), ticket.version
 
-    return await write(state, actor, request, body.model_dump_json(), produce)
+    return await write(state, actor, request, body.model_dump_json(), produce, batched=True)
 
 
 @router.get("/tickets/{key}/comments", response_model=list[CommentOut])

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from dutydesk.context import desk_policy
 from dutydesk.errors import DomainError
@@ -218,7 +219,7 @@ def title_hint(
 
 
 @router.post("/desks/{desk}/new")
-def file_ticket(
+async def file_ticket(
     desk: str,
     request: Request,
     state: State,
@@ -263,8 +264,9 @@ def file_ticket(
     errors: dict[str, str] = {}
     try:
         body = FileTicket.model_validate(data)
-        with state.write(viewer.user) as ctx:
-            key = service.file_ticket(ctx, desk, body).key
+        key = await state.run(
+            viewer.user, lambda ctx: service.file_ticket(ctx, desk, body).key, batched=True
+        )
     except ValidationError as exc:
         for e in exc.errors():
             field = str(e["loc"][0]) if e.get("loc") else "form"
@@ -276,6 +278,6 @@ def file_ticket(
         for item in exc.errors:
             errors.setdefault(str(item.get("field", "form")), str(item.get("message", exc.detail)))
     if errors:
-        ctx_ = _form_context(state, desk, viewer, values, errors)
+        ctx_ = await run_in_threadpool(_form_context, state, desk, viewer, values, errors)
         return render(request, "desks/new.html", ctx_, viewer=viewer, status_code=422)
     return RedirectResponse(f"/tickets/{key}?filed=1", status_code=303)

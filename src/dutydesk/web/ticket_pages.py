@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
-from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from dutydesk.context import Ctx
 from dutydesk.errors import DomainError, Invalid
@@ -94,28 +94,29 @@ def ticket_page(
     return _page(request, state, viewer, key, flash=flash)
 
 
-def _act(
+async def _act(
     request: Request,
     state: State,
     viewer: Viewer,
     key: str,
     action: Callable[[Ctx], Ticket],
     next_url: str = "",
+    *,
+    batched: bool = False,
 ) -> Response:
-    """Run one use case; answer JSON to scripts, a redirect or the page with the refusal to forms."""
+    """Run one use case (``AppState.run``, as the API does; ``batched`` for the short, frequent
+    ones); answer JSON to scripts, a redirect or the page with the refusal to forms."""
+
+    def run(ctx: Ctx) -> dict[str, Any]:
+        ticket = action(ctx)
+        return {"key": ticket.key, "status": ticket.status, "version": ticket.version}
+
     try:
-        with state.write(viewer.user) as ctx:
-            ticket = action(ctx)
-            result = {"key": ticket.key, "status": ticket.status, "version": ticket.version}
-    except ValidationError as exc:
-        detail = "; ".join(
-            str(e.get("msg", "invalid")).removeprefix("Value error, ") for e in exc.errors()[:3]
-        )
-        return _refused(request, state, viewer, key, Invalid(detail))
+        result = await state.run(viewer.user, run, batched=batched)
     except DomainError as exc:
         if exc.status == 404 and not wants_json(request):
             raise
-        return _refused(request, state, viewer, key, exc)
+        return await run_in_threadpool(_refused, request, state, viewer, key, exc)
     if wants_json(request):
         return JSONResponse(result)
     return RedirectResponse(
@@ -135,7 +136,7 @@ def _refused(
 
 
 @router.post("/tickets/{key}/comment")
-def comment(
+async def comment(
     key: str,
     request: Request,
     state: State,
@@ -148,11 +149,13 @@ def comment(
             raise Invalid("write a comment first")
         return service.add_comment(ctx, key, body.strip(), public=not internal)[0]
 
-    return _act(request, state, viewer, key, run, f"/tickets/{key}#timeline-end")
+    return await _act(
+        request, state, viewer, key, run, f"/tickets/{key}#timeline-end", batched=True
+    )
 
 
 @router.post("/tickets/{key}/move")
-def move(
+async def move(
     key: str,
     request: Request,
     state: State,
@@ -163,7 +166,7 @@ def move(
     version: Version = "",
     next: Next = "",
 ) -> Response:
-    return _act(
+    return await _act(
         request,
         state,
         viewer,
@@ -177,11 +180,12 @@ def move(
             _version(version),
         ),
         next,
+        batched=True,
     )
 
 
 @router.post("/tickets/{key}/assign")
-def assign(
+async def assign(
     key: str,
     request: Request,
     state: State,
@@ -190,18 +194,19 @@ def assign(
     version: Version = "",
     next: Next = "",
 ) -> Response:
-    return _act(
+    return await _act(
         request,
         state,
         viewer,
         key,
         lambda ctx: service.assign(ctx, key, assignee or None, _version(version)),
         next,
+        batched=True,
     )
 
 
 @router.post("/tickets/{key}/triage")
-def triage(
+async def triage(
     key: str,
     request: Request,
     state: State,
@@ -231,11 +236,11 @@ def triage(
         data = TriageIn.model_validate({k: v for k, v in fields.items() if v})
         return service.triage(ctx, key, data, _version(version))
 
-    return _act(request, state, viewer, key, run, next)
+    return await _act(request, state, viewer, key, run, next, batched=True)
 
 
 @router.post("/tickets/{key}/block")
-def block(
+async def block(
     key: str,
     request: Request,
     state: State,
@@ -248,20 +253,20 @@ def block(
             raise Invalid("say what it is blocked on (at least 3 characters)")
         return service.block(ctx, key, reason.strip(), _version(version))
 
-    return _act(request, state, viewer, key, run)
+    return await _act(request, state, viewer, key, run)
 
 
 @router.post("/tickets/{key}/unblock")
-def unblock(
+async def unblock(
     key: str, request: Request, state: State, viewer: WriteViewer, version: Version = ""
 ) -> Response:
-    return _act(
+    return await _act(
         request, state, viewer, key, lambda ctx: service.unblock(ctx, key, _version(version))
     )
 
 
 @router.post("/tickets/{key}/rank")
-def rank(
+async def rank(
     key: str,
     request: Request,
     state: State,
@@ -276,11 +281,11 @@ def rank(
             raise Invalid("give exactly one of before or after")
         return service.rank(ctx, key, before or None, after or None, _version(version))
 
-    return _act(request, state, viewer, key, run, next)
+    return await _act(request, state, viewer, key, run, next)
 
 
 @router.post("/tickets/{key}/links")
-def links(
+async def links(
     key: str,
     request: Request,
     state: State,
@@ -302,4 +307,4 @@ def links(
         patch = TicketPatch.model_validate({"pr_links": wanted})
         return service.patch_ticket(ctx, key, patch, _version(version))
 
-    return _act(request, state, viewer, key, run, f"/tickets/{key}")
+    return await _act(request, state, viewer, key, run, f"/tickets/{key}")

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from dutydesk.cli.client import api_client, call, emit, err, fail, opts, out
+
 oncall_app = typer.Typer(
     no_args_is_help=True,
     help="On-call rotations: who is on call, overrides, swaps, time off, gaps, calendars.",
@@ -24,12 +26,6 @@ timeoff_app = typer.Typer(
     invoke_without_command=True,
 )
 oncall_app.add_typer(timeoff_app, name="timeoff")
-
-
-def _cli() -> Any:
-    from dutydesk import cli
-
-    return cli
 
 
 def _t(text: str | None) -> str:
@@ -55,7 +51,7 @@ def _shift_table(items: list[dict[str, Any]], title: str | None = None) -> None:
             source,
             "; ".join(x.get("warnings", [])) or "",
         )
-    _cli().out.print(table)
+    out.print(table)
 
 
 def _p(**params: Any) -> dict[str, Any]:
@@ -71,8 +67,7 @@ def now(
     at: Annotated[str | None, typer.Option(help="another instant than now")] = None,
 ) -> None:
     """Who is on call for a desk (per layer) now or at an instant."""
-    cli = _cli()
-    data = cli.call("GET", "/api/v1/oncall", params=_p(desk=desk, at=at))
+    data = call("GET", "/api/v1/oncall", params=_p(desk=desk, at=at))
 
     def render(d: dict[str, Any]) -> None:
         table = Table()
@@ -91,9 +86,9 @@ def now(
                 )
             for layer in item["uncovered"]:
                 table.add_row(item["desk"] or "-", item["rotation"], layer, "[red]nobody[/red]")
-        cli.out.print(table)
+        out.print(table)
 
-    cli.emit(data, render)
+    emit(data, render)
 
 
 @oncall_app.command("next")
@@ -103,9 +98,8 @@ def next_(
     person: Annotated[str | None, typer.Option(help="one person's coming shifts")] = None,
 ) -> None:
     """The next N shifts per layer, or one person's."""
-    cli = _cli()
-    data = cli.call("GET", f"/api/v1/rotations/{rotation}/next", params=_p(n=n, person=person))
-    cli.emit(data, lambda d: _shift_table(d, f"{rotation}: next shifts"))
+    data = call("GET", f"/api/v1/rotations/{rotation}/next", params=_p(n=n, person=person))
+    emit(data, lambda d: _shift_table(d, f"{rotation}: next shifts"))
 
 
 @oncall_app.command()
@@ -117,14 +111,13 @@ def schedule(
     person: Annotated[str | None, typer.Option(help="one person")] = None,
 ) -> None:
     """Shifts over a period, overrides, swaps and time off applied."""
-    cli = _cli()
     params = _p(layer=layer, person=person)
     if start:
         params["from"] = start
     if end:
         params["to"] = end
-    data = cli.call("GET", f"/api/v1/rotations/{rotation}/shifts", params=params)
-    cli.emit(data, lambda d: _shift_table(d, rotation))
+    data = call("GET", f"/api/v1/rotations/{rotation}/shifts", params=params)
+    emit(data, lambda d: _shift_table(d, rotation))
 
 
 @oncall_app.command()
@@ -133,21 +126,20 @@ def gaps(
     rotation: Annotated[str | None, typer.Option(help="one rotation")] = None,
 ) -> None:
     """Stretches where a layer has nobody on call (exit code 2 when there are some)."""
-    cli = _cli()
-    data = cli.call("GET", "/api/v1/oncall/gaps", params=_p(days=days, rotation=rotation))
+    data = call("GET", "/api/v1/oncall/gaps", params=_p(days=days, rotation=rotation))
 
     def render(d: dict[str, Any]) -> None:
         if not d["gaps"]:
-            cli.out.print(f"no gaps in the next {days} days")
+            out.print(f"no gaps in the next {days} days")
             return
         table = Table(title=f"gaps in the next {days} days")
         for col in ("rotation", "layer", "from", "to", "hours"):
             table.add_column(col)
         for g in d["gaps"]:
             table.add_row(g["rotation"], g["layer"], _t(g["start"]), _t(g["end"]), str(g["hours"]))
-        cli.out.print(table)
+        out.print(table)
 
-    cli.emit(data, render)
+    emit(data, render)
     if data["gaps"]:
         raise typer.Exit(2)
 
@@ -160,13 +152,12 @@ def fairness(
     layer: Annotated[str | None, typer.Option(help="one layer")] = None,
 ) -> None:
     """On-call hours, shifts, weekend and holiday hours per person."""
-    cli = _cli()
     params = _p(layer=layer)
     if start:
         params["from"] = start
     if end:
         params["to"] = end
-    data = cli.call("GET", f"/api/v1/rotations/{rotation}/fairness", params=params)
+    data = call("GET", f"/api/v1/rotations/{rotation}/fairness", params=params)
 
     def render(d: dict[str, Any]) -> None:
         table = Table(title=f"{rotation}: {_t(d['start'])} → {_t(d['end'])}")
@@ -181,9 +172,9 @@ def fairness(
                 f"{r['weekend_hours']:.1f}",
                 f"{r['holiday_hours']:.1f}",
             )
-        cli.out.print(table)
+        out.print(table)
 
-    cli.emit(data, render)
+    emit(data, render)
 
 
 @oncall_app.command()
@@ -192,48 +183,46 @@ def history(
     limit: Annotated[int, typer.Option(help="how many")] = 20,
 ) -> None:
     """Every change to the schedule, newest first."""
-    cli = _cli()
-    data = cli.call("GET", f"/api/v1/rotations/{rotation}/history", params={"limit": limit})
+    data = call("GET", f"/api/v1/rotations/{rotation}/history", params={"limit": limit})
 
     def render(d: dict[str, Any]) -> None:
         for c in d["items"]:
-            cli.out.print(
+            out.print(
                 f"#{c['id']:<4} {_t(c['at'])} {c['actor'] or '-':8} {c['summary']}",
                 highlight=False,
             )
 
-    cli.emit(data, render)
+    emit(data, render)
 
 
 @oncall_app.command()
 def triage(desk: Annotated[str, typer.Argument(help="desk")]) -> None:
     """The on-call's view: new tickets, tickets awaiting an owner, claimed but idle ones."""
-    cli = _cli()
-    data = cli.call("GET", f"/api/v1/desks/{desk}/triage")
+    data = call("GET", f"/api/v1/desks/{desk}/triage")
 
     def render(d: dict[str, Any]) -> None:
         people = ", ".join(f"{x['person']} ({x['layer']})" for x in d["on_call"]) or "nobody"
-        cli.out.print(f"[bold]{desk}[/bold] on call: {people}")
+        out.print(f"[bold]{desk}[/bold] on call: {people}")
         for title, key in (
             ("New", "new"),
             ("Awaiting an owner", "awaiting_owner"),
             (f"Claimed but idle ({d['idle_after']})", "idle"),
         ):
             items = d[key]
-            cli.out.print(f"\n[bold]{title}[/bold] ({len(items)})")
+            out.print(f"\n[bold]{title}[/bold] ({len(items)})")
             for t in items:
                 hint = t["reassign"]["body"]["assignee"]
                 extra = f" — idle {t['idle_for']}" if key == "idle" else ""
-                cli.out.print(
+                out.print(
                     f"  {t['key']:10} {t['priority'] or '-':3} {t['title']}"
                     f" [{t['assignee'] or 'unassigned'}]{extra}"
                     + (f"  → `dutydesk assign {t['key']} {hint}`" if hint else ""),
                     highlight=False,
                 )
         for note in d["notes"]:
-            cli.out.print(f"\n{note}")
+            out.print(f"\n{note}")
 
-    cli.emit(data, render)
+    emit(data, render)
 
 
 # ----------------------------------------------------------------------------- changes
@@ -259,11 +248,10 @@ def override(
     note: Annotated[str, typer.Option(help="why")] = "",
 ) -> None:
     """PERSON covers ROTATION from --from (default now) until --until."""
-    cli = _cli()
     body = _p(person=person, start=start, end=end, layer=layer, replaces=covers)
     body.update(replace=replace, note=note)
-    o = cli.call("POST", f"/api/v1/rotations/{rotation}/overrides", json=body)
-    cli.emit(o, lambda o: cli.out.print(_override_line(o), highlight=False))
+    o = call("POST", f"/api/v1/rotations/{rotation}/overrides", json=body)
+    emit(o, lambda o: out.print(_override_line(o), highlight=False))
 
 
 @oncall_app.command()
@@ -272,8 +260,7 @@ def overrides(
     all_: Annotated[bool, typer.Option("--all", help="also undone ones and pins")] = False,
 ) -> None:
     """Stored overrides from now on (or all of them)."""
-    cli = _cli()
-    data = cli.call("GET", f"/api/v1/rotations/{rotation}/overrides", params={"all": all_})
+    data = call("GET", f"/api/v1/rotations/{rotation}/overrides", params={"all": all_})
 
     def render(rows: list[dict[str, Any]]) -> None:
         table = Table(title=f"{rotation} overrides")
@@ -291,9 +278,9 @@ def overrides(
                 o["created_by"] or "-",
                 _t(o["cancelled_at"]) if o["cancelled_at"] else "",
             )
-        cli.out.print(table)
+        out.print(table)
 
-    cli.emit(data, render)
+    emit(data, render)
 
 
 @oncall_app.command()
@@ -303,11 +290,10 @@ def undo(
     swap_: Annotated[bool, typer.Option("--swap", help="undo a swap")] = False,
 ) -> None:
     """Undo an override (or a swap): cancelled if not started, cut at now if under way."""
-    cli = _cli()
     kind = "swaps" if swap_ else "overrides"
-    data = cli.call("DELETE", f"/api/v1/rotations/{rotation}/{kind}/{item}")
+    data = call("DELETE", f"/api/v1/rotations/{rotation}/{kind}/{item}")
     what = "swap" if swap_ else "override"
-    cli.emit(data, lambda d: cli.out.print(f"{what} #{item} undone"))
+    emit(data, lambda d: out.print(f"{what} #{item} undone"))
 
 
 @oncall_app.command()
@@ -318,13 +304,12 @@ def take(
     person: Annotated[str | None, typer.Option(help="leads: take it for someone")] = None,
 ) -> None:
     """Take the current shift from whoever holds it, until the next handoff."""
-    cli = _cli()
-    o = cli.call(
+    o = call(
         "POST",
         f"/api/v1/rotations/{rotation}/take",
         json=_p(layer=layer, until=until, person=person),
     )
-    cli.emit(o, lambda o: cli.out.print(_override_line(o), highlight=False))
+    emit(o, lambda o: out.print(_override_line(o), highlight=False))
 
 
 @oncall_app.command()
@@ -337,12 +322,11 @@ def swap(
     layer: Annotated[str | None, typer.Option(help="default: the first person's layer")] = None,
 ) -> None:
     """Two people exchange two whole shifts."""
-    cli = _cli()
     body = _p(person_a=person_a, shift_a=shift_a, person_b=person_b, shift_b=shift_b, layer=layer)
-    w = cli.call("POST", f"/api/v1/rotations/{rotation}/swaps", json=body)
-    cli.emit(
+    w = call("POST", f"/api/v1/rotations/{rotation}/swaps", json=body)
+    emit(
         w,
-        lambda w: cli.out.print(
+        lambda w: out.print(
             f"swap #{w['id']}: {w['person_a']} takes {_t(w['shift_b'])}, "
             f"{w['person_b']} takes {_t(w['shift_a'])}",
             highlight=False,
@@ -376,19 +360,16 @@ def leave(
 def _membership(
     rotation: str, person: str, action: str, effective: str, layer: str | None, pos: int | None
 ) -> None:
-    cli = _cli()
     body = _p(person=person, action=action, effective=effective, layer=layer, position=pos)
-    m = cli.call("POST", f"/api/v1/rotations/{rotation}/members", json=body)
+    m = call("POST", f"/api/v1/rotations/{rotation}/members", json=body)
 
     def render(m: dict[str, Any]) -> None:
         verb = "joins" if action == "join" else "leaves"
-        cli.out.print(
-            f"{person} {verb} {m['layer']} from the shift starting {_t(m['first_shift'])}"
-        )
+        out.print(f"{person} {verb} {m['layer']} from the shift starting {_t(m['first_shift'])}")
         for w in m["warnings"]:
-            cli.out.print(f"  warning: {w}", highlight=False)
+            out.print(f"  warning: {w}", highlight=False)
 
-    cli.emit(m, render)
+    emit(m, render)
 
 
 @oncall_app.command()
@@ -397,14 +378,13 @@ def feed(
     person: Annotated[str | None, typer.Option(help="a personal calendar instead")] = None,
 ) -> None:
     """Create a secret calendar link (shown once) for a rotation or a person."""
-    cli = _cli()
     if (rotation is None) == (person is None):
-        raise cli.fail("name a rotation, or --person NAME for a personal calendar")
+        raise fail("name a rotation, or --person NAME for a personal calendar")
     path = f"/api/v1/rotations/{rotation}" if rotation else f"/api/v1/people/{person}"
-    data = cli.call("POST", f"{path}/feed-tokens")
-    base = (cli.opts.url or "http://127.0.0.1:8080").rstrip("/")
+    data = call("POST", f"{path}/feed-tokens")
+    base = (opts.url or "http://127.0.0.1:8080").rstrip("/")
     data["url"] = base + data["url"]
-    cli.emit(data, lambda d: sys.stdout.write(d["url"] + "\n"))
+    emit(data, lambda d: sys.stdout.write(d["url"] + "\n"))
 
 
 @oncall_app.command("import-ics")
@@ -422,16 +402,15 @@ def import_ics(
     ] = False,
 ) -> None:
     """Store a calendar's shifts (from now on) as fixed overrides; unknown names are reported."""
-    cli = _cli()
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise cli.fail(f"cannot read {file}: {exc.strerror}") from exc
+        raise fail(f"cannot read {file}: {exc.strerror}") from exc
     aliases: dict[str, str] = {}
     for item in alias or []:
         name, sep, user = item.partition("=")
         if not sep or not name.strip() or not user.strip():
-            raise cli.fail(f"--alias {item!r}: write it as 'Name in calendar=user'")
+            raise fail(f"--alias {item!r}: write it as 'Name in calendar=user'")
         aliases[name.strip()] = user.strip()
     body = {
         "ics": text,
@@ -441,21 +420,21 @@ def import_ics(
         "replace": replace,
         "skip_unknown": skip_unknown,
     }
-    data = cli.call("POST", f"/api/v1/rotations/{rotation}/import", json=_p(**body))
+    data = call("POST", f"/api/v1/rotations/{rotation}/import", json=_p(**body))
 
     def render(d: dict[str, Any]) -> None:
         verb = "would import" if d["dry_run"] else "imported"
         _shift_table(d["imported"], f"{verb} {len(d['imported'])} shift(s) into {rotation}")
         if d["past"]:
-            cli.out.print(f"left out {d['past']} event(s) before now: the past is fixed")
+            out.print(f"left out {d['past']} event(s) before now: the past is fixed")
         for name in d["unknown"]:
-            cli.err.print(f"unknown person: {name} (map with --alias '{name}=USER')")
+            err.print(f"unknown person: {name} (map with --alias '{name}=USER')")
         for line in d["skipped"]:
-            cli.err.print(f"skipped: {line}", highlight=False)
+            err.print(f"skipped: {line}", highlight=False)
         for line in d["conflicts"]:
-            cli.err.print(f"conflict: {line}", highlight=False)
+            err.print(f"conflict: {line}", highlight=False)
 
-    cli.emit(data, render)
+    emit(data, render)
 
 
 # ----------------------------------------------------------------------------- time off
@@ -470,8 +449,7 @@ def timeoff_list(
     """Time off that is not over yet."""
     if ctx.invoked_subcommand:
         return
-    cli = _cli()
-    data = cli.call("GET", "/api/v1/time-off", params=_p(person=person, rotation=rotation))
+    data = call("GET", "/api/v1/time-off", params=_p(person=person, rotation=rotation))
 
     def render(rows: list[dict[str, Any]]) -> None:
         table = Table(title="time off")
@@ -486,9 +464,9 @@ def timeoff_list(
                 r["reason"],
                 r["created_by"] or "-",
             )
-        cli.out.print(table)
+        out.print(table)
 
-    cli.emit(data, render)
+    emit(data, render)
 
 
 @timeoff_app.command("add")
@@ -499,30 +477,28 @@ def timeoff_add(
     reason: Annotated[str, typer.Option(help="e.g. vacation")] = "",
 ) -> None:
     """Declare time off; rotations skip the person for the shifts it covers."""
-    cli = _cli()
     body = _p(person=person, start=start, end=end)
     body["reason"] = reason
-    r = cli.call("POST", "/api/v1/time-off", json=body)
+    r = call("POST", "/api/v1/time-off", json=body)
 
     def render(r: dict[str, Any]) -> None:
-        cli.out.print(f"time off #{r['id']}: {r['person']} {_t(r['start'])} → {_t(r['end'])}")
+        out.print(f"time off #{r['id']}: {r['person']} {_t(r['start'])} → {_t(r['end'])}")
         for x in r["covered"]:
-            cli.out.print(
+            out.print(
                 f"  {x['person']} covers {x['layer']} {_t(x['start'])} → {_t(x['end'])}",
                 highlight=False,
             )
         for w in r["warnings"]:
-            cli.out.print(f"  warning: {w}", highlight=False)
+            out.print(f"  warning: {w}", highlight=False)
 
-    cli.emit(r, render)
+    emit(r, render)
 
 
 @timeoff_app.command("cancel")
 def timeoff_cancel(item: Annotated[int, typer.Argument(help="time off number")]) -> None:
     """Cancel time off (one under way ends now)."""
-    cli = _cli()
-    r = cli.call("DELETE", f"/api/v1/time-off/{item}")
-    cli.emit(r, lambda r: cli.out.print(f"time off #{item} cancelled"))
+    r = call("DELETE", f"/api/v1/time-off/{item}")
+    emit(r, lambda r: out.print(f"time off #{item} cancelled"))
 
 
 # ----------------------------------------------------------------------------- handoff
@@ -534,19 +510,18 @@ def handoff(
     at: Annotated[str | None, typer.Option(help="another instant than now")] = None,
 ) -> None:
     """The handoff report: touched tickets, urgent ones, triage, idle, SLO breaches, who is next."""
-    cli = _cli()
     if markdown:
-        with cli._client() as client:
-            r = client.get(f"/api/v1/desks/{desk}/handoff", params=_p(at=at, format="markdown"))
+        with api_client() as http:
+            r = http.get(f"/api/v1/desks/{desk}/handoff", params=_p(at=at, format="markdown"))
         if r.status_code >= 400:
-            raise cli.fail(f"{r.json().get('detail')} (HTTP {r.status_code})")
+            raise fail(f"{r.json().get('detail')} (HTTP {r.status_code})")
         sys.stdout.write(r.text)
         return
-    data = cli.call("GET", f"/api/v1/desks/{desk}/handoff", params=_p(at=at))
+    data = call("GET", f"/api/v1/desks/{desk}/handoff", params=_p(at=at))
 
     def render(d: dict[str, Any]) -> None:
         from dutydesk.oncall.handoff import render_markdown
 
-        cli.out.print(render_markdown(d), highlight=False, markup=False)
+        out.print(render_markdown(d), highlight=False, markup=False)
 
-    cli.emit(data, render)
+    emit(data, render)

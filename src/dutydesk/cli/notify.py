@@ -1,5 +1,5 @@
 """CLI: ``worker``, ``agenda``, ``report set-update|note``, ``notify …`` (outbox, dead letters,
-retry, channels, test) and ``chat link``. Registered on the main app by :func:`register`.
+retry, channels, test) and ``chat link``.
 
 Reading and admin commands speak the REST API like the ticket commands (local in-process app
 by default, or ``--url``); ``worker`` and ``chat link`` work on the local database.
@@ -12,12 +12,15 @@ import signal
 import sys
 import threading
 import time
-from datetime import datetime
-from types import ModuleType
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+
+from dutydesk.cli.client import call, emit, err, fail, local_state, opts, out
+from dutydesk.clock import fixed_clock
+from dutydesk.errors import DomainError
 
 notify_app = typer.Typer(
     no_args_is_help=True, help="Notifications: outbox, dead letters, channels."
@@ -26,20 +29,13 @@ report_app = typer.Typer(no_args_is_help=True, help="Reports: the weekly status 
 chat_app = typer.Typer(no_args_is_help=True, help="Chat (Slack/Mattermost) accounts.")
 
 
-def _main() -> ModuleType:
-    from dutydesk import cli
-
-    return cli
-
-
 def _instant(text: str) -> datetime:
-    from dutydesk.errors import DomainError
     from dutydesk.notify.api import parse_now
 
     try:
         return parse_now(text)
     except DomainError as exc:
-        raise _main().fail(f"--now: {exc.detail}") from exc
+        raise fail(f"--now: {exc.detail}") from exc
 
 
 def worker(
@@ -53,11 +49,9 @@ def worker(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="log warnings only")] = False,
 ) -> None:
     """Deliver notifications: periodic posts, reminders, SLO timers, retries (Ctrl-C stops)."""
-    from dutydesk.clock import fixed_clock
     from dutydesk.notify.worker import Worker
     from dutydesk.state import sync_policy
 
-    main = _main()
     logging.basicConfig(
         level=logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
@@ -65,15 +59,13 @@ def worker(
     )
     logging.getLogger("dutydesk").setLevel(logging.WARNING if quiet else logging.INFO)
     start = _instant(now) if now else None
-    state = main._state()
+    state = local_state()
     if start is not None and once:
         clock = fixed_clock(start)
     elif start is not None:
         t0, origin = time.monotonic(), start
 
         def clock() -> datetime:  # starts at --now, then runs in real time
-            from datetime import UTC, timedelta
-
             return (origin + timedelta(seconds=time.monotonic() - t0)).astimezone(UTC)
 
     else:
@@ -85,19 +77,17 @@ def worker(
             try:
                 stats = w.run_once()
             except Exception as exc:  # one clear line, not a traceback
-                raise main.fail(f"worker: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
-            main.emit(
+                raise fail(f"worker: {type(exc).__name__}: {exc}".splitlines()[0]) from exc
+            emit(
                 stats.as_dict(),
-                lambda d: main.out.print(
-                    ", ".join(f"{k} {v}" for k, v in d.items()), highlight=False
-                ),
+                lambda d: out.print(", ".join(f"{k} {v}" for k, v in d.items()), highlight=False),
             )
             return
         stop = threading.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
-        if not main.opts.json:
-            main.err.print(f"dutydesk worker on {state.db.dialect}; Ctrl-C stops", highlight=False)
+        if not opts.json:
+            err.print(f"dutydesk worker on {state.db.dialect}; Ctrl-C stops", highlight=False)
         w.run(stop)
     finally:
         w.close()
@@ -110,10 +100,9 @@ def agenda(
     meeting: Annotated[str | None, typer.Option(help="meeting name (default: the next)")] = None,
 ) -> None:
     """The agenda of a desk's meeting (its next one, or the one on --date)."""
-    main = _main()
     params = {k: v for k, v in {"date": date, "meeting": meeting}.items() if v}
-    data = main.call("GET", f"/api/v1/desks/{desk}/agenda", params=params)
-    main.emit(data, lambda d: sys.stdout.write(d["text"]))
+    data = call("GET", f"/api/v1/desks/{desk}/agenda", params=params)
+    emit(data, lambda d: sys.stdout.write(d["text"]))
 
 
 @report_app.command("set-update")
@@ -125,25 +114,22 @@ def set_update(
     explain: Annotated[bool, typer.Option(help="also list what was counted (stderr)")] = False,
 ) -> None:
     """The weekly status post, exactly in the team's template, for any week."""
-    main = _main()
-    data = main.call(
-        "GET", f"/api/v1/desks/{desk}/status-post", params={"date": date} if date else {}
-    )
+    data = call("GET", f"/api/v1/desks/{desk}/status-post", params={"date": date} if date else {})
 
     def render(d: dict[str, Any]) -> None:
         sys.stdout.write(d["text"])
         if explain:
             w = d["window"]
-            main.err.print(f"window: {w['from']} .. {w['to']}", highlight=False)
+            err.print(f"window: {w['from']} .. {w['to']}", highlight=False)
             for label, items in (
                 ("resolved", d["bugs_resolved"]),
                 ("submitted", d["bug_fix_prs_submitted"]),
             ):
                 for c in items:
                     cust = " (customer)" if c["customer"] else ""
-                    main.err.print(f"  {label}: {c['key']} {c['title']}{cust}", highlight=False)
+                    err.print(f"  {label}: {c['key']} {c['title']}{cust}", highlight=False)
 
-    main.emit(data, render)
+    emit(data, render)
 
 
 @report_app.command("note")
@@ -152,13 +138,11 @@ def note(
     desk: Annotated[str, typer.Option(help="desk")] = "set",
 ) -> None:
     """Add a note to this week's status post (leads)."""
-    main = _main()
-    data = main.call("POST", f"/api/v1/desks/{desk}/status-notes", json={"text": text})
-    main.emit(data, lambda d: main.out.print(f"noted for {desk}'s next status post"))
+    data = call("POST", f"/api/v1/desks/{desk}/status-notes", json={"text": text})
+    emit(data, lambda d: out.print(f"noted for {desk}'s next status post"))
 
 
 def _outbox_table(data: dict[str, Any]) -> None:
-    main = _main()
     table = Table()
     for col in ("id", "state", "kind", "channel", "to", "subject", "tries", "due", "error"):
         table.add_column(col, overflow="fold")
@@ -174,11 +158,11 @@ def _outbox_table(data: dict[str, Any]) -> None:
             r["due_at"][:16],
             (r["last_error"] or "")[:80],
         )
-    main.out.print(table)
+    out.print(table)
     counts = ", ".join(f"{k} {v}" for k, v in data["counts"].items() if v)
-    main.out.print(f"outbox: {counts or 'empty'}", highlight=False)
+    out.print(f"outbox: {counts or 'empty'}", highlight=False)
     if data.get("changes_queued"):
-        main.out.print(
+        out.print(
             f"ticket changes not yet fanned out: {data['changes_queued']} (the worker's next tick)",
             highlight=False,
         )
@@ -193,21 +177,19 @@ def outbox_list(
     limit: Annotated[int, typer.Option(help="how many")] = 30,
 ) -> None:
     """The outbox, newest first."""
-    main = _main()
     params: dict[str, Any] = {"limit": limit}
     if state:
         params["state"] = state
     if kind:
         params["kind"] = kind
-    main.emit(main.call("GET", "/api/v1/admin/outbox", params=params), _outbox_table)
+    emit(call("GET", "/api/v1/admin/outbox", params=params), _outbox_table)
 
 
 @notify_app.command("dead")
 def dead(limit: Annotated[int, typer.Option(help="how many")] = 30) -> None:
     """The dead-letter list: messages that failed every attempt."""
-    main = _main()
-    data = main.call("GET", "/api/v1/admin/outbox", params={"state": "dead", "limit": limit})
-    main.emit(data, _outbox_table)
+    data = call("GET", "/api/v1/admin/outbox", params={"state": "dead", "limit": limit})
+    emit(data, _outbox_table)
 
 
 @notify_app.command("retry")
@@ -218,24 +200,22 @@ def retry(
     channel: Annotated[str | None, typer.Option(help="only this channel")] = None,
 ) -> None:
     """Send dead or parked messages again (a fresh retry budget, due now)."""
-    main = _main()
     if not ids and not dead_ and not parked:
-        raise main.fail("name message ids, or pass --dead or --parked")
+        raise fail("name message ids, or pass --dead or --parked")
     if dead_ and parked:
-        raise main.fail("pass --dead or --parked, not both")
+        raise fail("pass --dead or --parked, not both")
     body: dict[str, Any] = {"ids": ids or []}
     if dead_ or parked:
         body["state"] = "dead" if dead_ else "parked"
     if channel:
         body["channel"] = channel
-    data = main.call("POST", "/api/v1/admin/outbox/retry", json=body)
-    main.emit(data, lambda d: main.out.print(f"{d['retried']} message(s) back in line"))
+    data = call("POST", "/api/v1/admin/outbox/retry", json=body)
+    emit(data, lambda d: out.print(f"{d['retried']} message(s) back in line"))
 
 
 @notify_app.command("channels")
 def channels() -> None:
     """Which channels are configured here (from the environment) and which are not."""
-    main = _main()
 
     def render(rows: list[dict[str, Any]]) -> None:
         table = Table()
@@ -245,9 +225,9 @@ def channels() -> None:
             table.add_row(
                 r["name"], "yes" if r["configured"] else "no", r.get("type") or r.get("reason", "")
             )
-        main.out.print(table)
+        out.print(table)
 
-    main.emit(main.call("GET", "/api/v1/admin/channels"), render)
+    emit(call("GET", "/api/v1/admin/channels"), render)
 
 
 @chat_app.command("link")
@@ -258,13 +238,11 @@ def chat_link(
 ) -> None:
     """Link a chat account to a dutydesk user, for /dutydesk slash commands."""
     from dutydesk.auth.service import user_by_name
-    from dutydesk.errors import DomainError
     from dutydesk.notify.models import ChatAccount
 
-    main = _main()
     if platform not in ("slack", "mattermost"):
-        raise main.fail("--platform must be slack or mattermost")
-    state = main._state()
+        raise fail("--platform must be slack or mattermost")
+    state = local_state()
     try:
         with state.db.write() as s:
             target = user_by_name(s, user)
@@ -281,19 +259,11 @@ def chat_link(
             else:
                 row.user_id = target.id
     except DomainError as exc:
-        raise main.fail(exc.detail) from exc
-    main.emit(
+        raise fail(exc.detail) from exc
+    emit(
         {"user": user, "platform": platform, "id": chat_id},
-        lambda d: main.out.print(f"{platform} user {chat_id} is now {user}"),
+        lambda d: out.print(f"{platform} user {chat_id} is now {user}"),
     )
-
-
-def register(app: typer.Typer) -> None:
-    app.command("worker")(worker)
-    app.command("agenda")(agenda)
-    app.add_typer(report_app, name="report")
-    app.add_typer(notify_app, name="notify")
-    app.add_typer(chat_app, name="chat")
 
 
 def start_embedded_worker(state: Any) -> Any:

@@ -14,7 +14,9 @@ import typer
 from rich.table import Table
 from typer.core import TyperGroup
 
+from dutydesk.cli.client import call, emit, fail, local_policy, opts, out
 from dutydesk.durations import format_span
+from dutydesk.errors import DomainError
 
 
 class _DeskFirst(TyperGroup):
@@ -59,15 +61,14 @@ def show(
     json_out: JsonFlag = False,
 ) -> None:
     """Open tickets' clocks by nearest due, with breached / at-risk counts."""
-    from dutydesk import cli
 
-    cli.opts.json = cli.opts.json or json_out
-    data = cli.call("GET", f"/api/v1/desks/{desk}/slo", params={"limit": limit})
+    opts.json = opts.json or json_out
+    data = call("GET", f"/api/v1/desks/{desk}/slo", params={"limit": limit})
 
     def render(d: dict[str, Any]) -> None:
         zone = ZoneInfo(d["timezone"]) if d["timezone"] else None
         n = d["counts"]
-        cli.out.print(
+        out.print(
             f"[bold]{d['desk']}[/bold]: [bold red]{n['breached']} breached[/bold red] · "
             f"[yellow]{n['at_risk']} at risk[/yellow] · {n['running']} running · "
             f"{n['paused']} paused"
@@ -90,9 +91,9 @@ def show(
                 c["assignee"] or "-",
                 c["title"],
             )
-        cli.out.print(table)
+        out.print(table)
 
-    cli.emit(data, render)
+    emit(data, render)
 
 
 @slo_app.command("attainment")
@@ -102,10 +103,9 @@ def attainment(
     json_out: JsonFlag = False,
 ) -> None:
     """Met / breached and median business hours per week, priority and clock."""
-    from dutydesk import cli
 
-    cli.opts.json = cli.opts.json or json_out
-    data = cli.call("GET", f"/api/v1/desks/{desk}/slo/attainment", params={"weeks": weeks})
+    opts.json = opts.json or json_out
+    data = call("GET", f"/api/v1/desks/{desk}/slo/attainment", params={"weeks": weeks})
 
     def pct(value: float | None) -> str:
         return "-" if value is None else f"{value * 100:.0f}%"
@@ -126,11 +126,11 @@ def attainment(
                 "-" if median is None else f"{median:.2f}",
             )
         if not d["rows"]:
-            cli.out.print(f"no clock outcomes in the last {len(d['weeks'])} week(s)")
+            out.print(f"no clock outcomes in the last {len(d['weeks'])} week(s)")
             return
-        cli.out.print(table)
+        out.print(table)
 
-    cli.emit(data, render)
+    emit(data, render)
 
 
 @slo_app.command("recompute")
@@ -139,22 +139,21 @@ def recompute(
     json_out: JsonFlag = False,
 ) -> None:
     """Recompute open tickets' clocks after a policy or calendar edit (also a backfill)."""
-    from dutydesk import cli
 
-    cli.opts.json = cli.opts.json or json_out
-    desks = [desk] if desk else [d["name"] for d in cli.call("GET", "/api/v1/desks")]
-    results = [cli.call("POST", f"/api/v1/desks/{name}/slo/recompute") for name in desks]
+    opts.json = opts.json or json_out
+    desks = [desk] if desk else [d["name"] for d in call("GET", "/api/v1/desks")]
+    results = [call("POST", f"/api/v1/desks/{name}/slo/recompute") for name in desks]
 
     def render(rows: list[dict[str, Any]]) -> None:
         for r in rows:
             tickets = "" if r["open_tickets"] is None else f"{r['open_tickets']} open tickets, "
-            cli.out.print(
+            out.print(
                 f"{r['desk']}: {tickets}{r['active_clocks']} running or paused clocks "
                 f"({r['updated']} updated, {r['started']} started, {r['stopped']} stopped)",
                 highlight=False,
             )
 
-    cli.emit(results, render)
+    emit(results, render)
 
 
 @calendar_app.command("explain")
@@ -168,23 +167,21 @@ def explain(
     json_out: JsonFlag = False,
 ) -> None:
     """Print each business interval that `--add` consumes from `--from`, and the due time."""
-    from dutydesk import cli
-    from dutydesk.errors import DomainError
     from dutydesk.slo import service
     from dutydesk.slo.calendar import CalendarError
 
-    cli.opts.json = cli.opts.json or json_out
-    policy = cli._policy()
+    opts.json = opts.json or json_out
+    policy = local_policy()
     try:
         start = service.parse_instant(from_, "--from") if from_ else datetime.now(ZoneInfo("UTC"))
         result = service.explain(policy, name, start, add)
     except DomainError as exc:
-        raise cli.fail(exc.detail) from exc
+        raise fail(exc.detail) from exc
     except (CalendarError, OverflowError) as exc:
-        raise cli.fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
 
     def render(d: dict[str, Any]) -> None:
-        cli.out.print(
+        out.print(
             f"[bold]{d['calendar']}[/bold] ({d['timezone']}): {d['add']} of business time "
             f"from {d['start_local']}"
             + ("" if d["open_at_start"] else " [dim](closed then)[/dim]"),
@@ -209,10 +206,10 @@ def explain(
                 )
             )
         for _, line in sorted(lines, key=lambda x: x[0]):
-            cli.out.print(line, highlight=False)
-        cli.out.print(
+            out.print(line, highlight=False)
+        out.print(
             f"due [bold]{d['due_local']}[/bold] ({d['due'].replace('+00:00', 'Z')})",
             highlight=False,
         )
 
-    cli.emit(result.model_dump(mode="json"), render)
+    emit(result.model_dump(mode="json"), render)
