@@ -32,13 +32,14 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import create_engine, text, update
 
+from bench_oncall import store_override  # run as a script: bench/ is on the path
 from dutydesk.app import create_app
 from dutydesk.auth.service import create_token, create_user
 from dutydesk.db import Database
 from dutydesk.migrate import upgrade
 from dutydesk.oncall import service
 from dutydesk.oncall.models import OverrideRow, RotationState, TimeOffRow
-from dutydesk.oncall.schedule import Override, apply_override
+from dutydesk.oncall.schedule import Override
 from dutydesk.policy import Policy
 from dutydesk.state import AppState
 
@@ -103,7 +104,7 @@ def store_edits(db: Database, policy: Policy, rng: random.Random) -> tuple[int, 
                     rng.choice(layers),
                     id=f"o{n}",
                 )
-                overrides = apply_override(overrides, ov, replace=True)
+                overrides = store_override(overrides, ov)
             for ov in overrides:
                 s.add(
                     OverrideRow(

@@ -693,8 +693,8 @@ def test_other_domains_read_the_schedule_inside_their_transaction(
     from datetime import timedelta
 
     from dutydesk.oncall import service
-    from dutydesk.oncall.schedule import PRIMARY
     from dutydesk.oncall.schemas import OverrideIn
+    from dutydesk.policy.rotations import PRIMARY
 
     at = datetime(2026, 11, 25, 20, tzinfo=UTC)
     with state.db.read() as s:

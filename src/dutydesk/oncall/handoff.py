@@ -30,8 +30,9 @@ from dutydesk.auth.service import user_names
 from dutydesk.context import desk_policy
 from dutydesk.errors import NotFound
 from dutydesk.oncall import rules, service
-from dutydesk.oncall.schedule import LEAD, PRIMARY, Shift
+from dutydesk.oncall.schedule import Shift
 from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.policy.rotations import LEAD, PRIMARY
 from dutydesk.slo.calendar import BusinessCalendar
 from dutydesk.slo.models import TicketClock
 from dutydesk.state import AppState

@@ -44,6 +44,7 @@ from dutydesk.context import Ctx, desk_policy
 from dutydesk.db import Database, pool_of
 from dutydesk.errors import Conflict, Forbidden, Invalid, NotFound, field_error
 from dutydesk.oncall import ical, rules
+from dutydesk.oncall.fairness import FairnessStats, fairness
 from dutydesk.oncall.models import (
     FeedToken,
     MembershipRow,
@@ -54,15 +55,11 @@ from dutydesk.oncall.models import (
     TimeOffRow,
 )
 from dutydesk.oncall.schedule import (
-    FairnessStats,
     Override,
-    RotationSpec,
     Schedule,
-    ScheduleError,
     Shift,
     Swap,
     TimeOff,
-    fairness,
     validate_override,
     validate_swap,
 )
@@ -77,6 +74,7 @@ from dutydesk.oncall.schemas import (
     When,
 )
 from dutydesk.policy.models import Policy, RotationPolicy
+from dutydesk.policy.rotations import RotationSpec, ScheduleError
 from dutydesk.state import AppState
 
 GRACE = timedelta(minutes=2)

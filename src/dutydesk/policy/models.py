@@ -22,6 +22,7 @@ from dutydesk.policy.notify import (
     StatusPostPolicy,
     notify_reference_errors,
 )
+from dutydesk.policy.rotations import ScheduleError, rotation_from_policy
 
 ROLES = ("reporter", "responder", "lead", "admin")
 RESOLUTIONS = (
@@ -366,10 +367,8 @@ class RotationPolicy(Strict):
         for team in self.lead_order:
             if team not in self.teams:
                 raise ValueError(f"lead_order names team {team!r}, not one of {list(self.teams)}")
-        # The rotation arithmetic is the single judge of the rest (handoff format, lead rules):
+        # The rotation grammar is the single judge of the rest (handoff format, lead rules):
         # whatever passes here also builds a schedule.
-        from dutydesk.oncall.schedule import ScheduleError, rotation_from_policy
-
         try:
             rotation_from_policy("_", self.table())
         except ScheduleError as exc:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from dutydesk.oncall import schedule as sched
 from dutydesk.policy.models import Policy
+from dutydesk.policy.rotations import LEAD, PRIMARY
 from dutydesk.web import views
 
 Schedules = Mapping[str, sched.Schedule | str]  # rotation -> schedule, or why it cannot be built
@@ -41,9 +42,9 @@ class Duty:
 
     @property
     def label(self) -> str:
-        if self.layer == sched.PRIMARY:
+        if self.layer == PRIMARY:
             return "on call"
-        if self.layer == sched.LEAD:
+        if self.layer == LEAD:
             return f"lead ({self.team})" if self.team else "lead"
         return self.layer
 
@@ -152,7 +153,7 @@ def month_days(
 def main_layer(schedule: sched.Schedule) -> str:
     """The layer a calendar shows: the lead of a one-per-team rotation, else the primary."""
     names = [layer.name for layer in schedule.spec.layers]
-    return sched.LEAD if sched.LEAD in names else names[0]
+    return LEAD if LEAD in names else names[0]
 
 
 def calendar_weeks(
