@@ -22,7 +22,7 @@ from dutydesk.policy.notify import (
     StatusPostPolicy,
     notify_reference_errors,
 )
-from dutydesk.policy.rotations import ScheduleError, rotation_from_policy
+from dutydesk.policy.rotations import ScheduleError, parse_every, rotation_from_policy
 
 ROLES = ("reporter", "responder", "lead", "admin")
 RESOLUTIONS = (
@@ -352,10 +352,10 @@ class RotationPolicy(Strict):
     @field_validator("every")
     @classmethod
     def _every(cls, value: str) -> str:
-        if not re.match(r"^(\d+\s+)?(day|week|month)s?$", value.strip()):
-            raise ValueError(
-                f"bad rotation length {value!r}; use 'day', 'week', 'month' or 'N weeks'"
-            )
+        try:
+            parse_every(value)  # the grammar the schedule is built from, reported on this key
+        except ValueError as exc:
+            raise ValueError(str(exc).removeprefix("every: ")) from None
         return value
 
     @model_validator(mode="after")
