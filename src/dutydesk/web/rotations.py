@@ -1,7 +1,7 @@
 """The on-call page's questions, asked of compiled rotations (:mod:`dutydesk.oncall.schedule`).
 
 Routes get the schedules, with their stored overrides, swaps and time off, from
-:func:`dutydesk.oncall.service.loaded_all`; everything here is pure arithmetic on them.
+:func:`dutydesk.oncall.loading.all_loaded_in`; everything here is pure arithmetic on them.
 """
 
 from __future__ import annotations
