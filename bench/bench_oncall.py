@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from dutydesk.oncall.schedule import Override, Schedule, Shift, TimeOff, _clock_for
+from dutydesk.oncall.schedule import Override, Schedule, Shift, TimeOff
+from dutydesk.oncall.wallclock import handoff_clock
 from dutydesk.policy.rotations import LEAD, Handoff, Layer, RotationSpec, Unit
 
 COMMAND = ".venv/bin/python bench/bench_oncall.py"
@@ -218,7 +219,7 @@ def main() -> None:
     spec, ov, off = rotations[2]  # daily, the most shifts
 
     def cold() -> object:
-        _clock_for.cache_clear()  # as in a fresh process: no handoff instant computed yet
+        handoff_clock.cache_clear()  # as in a fresh process: no handoff instant computed yet
         return Schedule(spec, ov, (), off).shifts(*year)
 
     p50, p95 = percentiles(timed(cold, 40))

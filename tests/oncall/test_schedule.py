@@ -17,10 +17,10 @@ from dutydesk.oncall.schedule import (
     Shift,
     Swap,
     TimeOff,
-    local_to_utc,
     validate_override,
     validate_swap,
 )
+from dutydesk.oncall.wallclock import local_to_utc
 from dutydesk.policy.rotations import (
     LEAD,
     PRIMARY,

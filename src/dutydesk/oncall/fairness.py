@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from dutydesk.oncall.schedule import Shift, aware_utc, local_to_utc
+from dutydesk.oncall.schedule import Shift
+from dutydesk.oncall.wallclock import aware_utc, local_to_utc
 
 
 @dataclass(frozen=True, slots=True)

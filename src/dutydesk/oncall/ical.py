@@ -17,7 +17,7 @@ reported in ``unknown`` and its events are left out: names are never guessed.
 Times: UTC and TZID values are converted to UTC. Floating (zone-less) values and date-only
 (all-day) values are read in ``default_timezone`` (midnight starts the day; a date-only event
 without DTEND or DURATION lasts one day), with the handoff rules of
-:func:`dutydesk.oncall.schedule.local_to_utc` for gaps and folds. Recurring events (RRULE/RDATE)
+:func:`dutydesk.oncall.wallclock.local_to_utc` for gaps and folds. Recurring events (RRULE/RDATE)
 are not expanded: they are listed in ``skipped`` so the user knows to export expanded events.
 """
 
@@ -31,7 +31,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
-from dutydesk.oncall.schedule import Shift, local_to_utc
+from dutydesk.oncall.schedule import Shift
+from dutydesk.oncall.wallclock import local_to_utc
 
 # icalendar (~40 ms) is imported where a feed is read or written: the app starts without it.
 if TYPE_CHECKING:
