@@ -62,9 +62,9 @@ def business_days_before(
 def schedule(session: Session, policy: Policy, rotation: str) -> Schedule:
     """The rotation's schedule with its run-time edits (overrides, swaps, time off, members),
     read inside the caller's transaction through the on-call service's versioned cache."""
-    from dutydesk.oncall import service as oncall_service
+    from dutydesk.oncall.loading import loaded_in
 
-    return oncall_service.loaded_in(session, policy, rotation).schedule
+    return loaded_in(session, policy, rotation).schedule
 
 
 @dataclass(frozen=True)

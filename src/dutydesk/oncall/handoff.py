@@ -30,9 +30,12 @@ from dutydesk.auth.service import user_names
 from dutydesk.context import desk_policy
 from dutydesk.durations import format_span
 from dutydesk.errors import NotFound
-from dutydesk.oncall import rules, service
-from dutydesk.oncall.schedule import LEAD, PRIMARY, Shift
+from dutydesk.oncall import rules
+from dutydesk.oncall.loading import Loaded, loaded_in
+from dutydesk.oncall.schedule import Shift
+from dutydesk.oncall.schemas import ShiftOut
 from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.policy.rotations import LEAD, PRIMARY
 from dutydesk.slo.calendar import BusinessCalendar
 from dutydesk.slo.models import TicketClock
 from dutydesk.state import AppState
@@ -181,11 +184,12 @@ def _count(session: Session, *conds: Any) -> int:
     return int(session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0)
 
 
-def desk_rotation(state: AppState, desk: str) -> tuple[DeskPolicy, service.Loaded]:
+def desk_rotation(state: AppState, desk: str) -> tuple[DeskPolicy, Loaded]:
     policy = desk_policy(state.policy, desk)
     if not policy.rotation:
         raise NotFound(f"desk {desk} names no rotation; set `rotation` under [desks.{desk}]")
-    return policy, service.loaded(state, policy.rotation)
+    with state.db.read() as s:
+        return policy, loaded_in(s, state.policy, policy.rotation)
 
 
 def _idle_items(
@@ -259,7 +263,7 @@ def triage_view(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
         "desk": desk,
         "rotation": found.name,
         "at": at.astimezone(zone).isoformat(),
-        "on_call": [service.shift_out(x) for x in on_call.values()],
+        "on_call": [ShiftOut.of(x).model_dump(mode="json") for x in on_call.values()],
         "triager": people[0] if people else None,
         "idle_after": policy.idle_after,
         "new": [_item(t, names, at, zone, on_call) for t in new],
@@ -431,7 +435,7 @@ def handoff_report(state: AppState, desk: str, at: datetime) -> dict[str, Any]:
             else None
         ),
         "outgoing": outgoing,
-        "incoming": [service.shift_out(x) for x in incoming.values()],
+        "incoming": [ShiftOut.of(x).model_dump(mode="json") for x in incoming.values()],
         "touched": touched,
         "urgent_priorities": urgent_priorities,
         "open_urgent": [_item(t, names, at, zone, on_call_now) for t in urgent],
