@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from dutydesk.oncall.schedule import Schedule, ScheduleError, rotation_from_policy
+from dutydesk.oncall.schedule import Schedule
 from dutydesk.policy.loader import (
     PolicyError,
     Problem,
@@ -22,6 +22,7 @@ from dutydesk.policy.loader import (
     read_policy_file,
 )
 from dutydesk.policy.models import CalendarPolicy, Policy
+from dutydesk.policy.rotations import ScheduleError, rotation_from_policy
 from dutydesk.slo.calendar import BusinessCalendar, holiday_dates
 from dutydesk.slo.policy import build_calendar, compile_rules
 

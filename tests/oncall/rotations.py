@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from dutydesk.oncall.schedule import RotationSpec, rotation_from_policy
+from dutydesk.policy.rotations import RotationSpec, rotation_from_policy
 
 INFRA_POLICY: dict[str, object] = {
     "timezone": "America/Los_Angeles",

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import strategies as st
 
-from dutydesk.oncall.schedule import (
+from dutydesk.oncall.schedule import Override, Schedule, TimeOff
+from dutydesk.policy.rotations import (
     LEAD,
     PRIMARY,
     Handoff,
     Layer,
     MembershipChange,
-    Override,
     RotationSpec,
-    Schedule,
-    TimeOff,
     Unit,
-    apply_override,
 )
 
 UNITS: tuple[Unit, ...] = ("day", "week", "month")
@@ -39,6 +37,21 @@ instants = st.datetimes(
     min_value=LO.replace(tzinfo=None), max_value=HI.replace(tzinfo=None), timezones=st.just(UTC)
 ).map(lambda d: d.replace(microsecond=0))
 durations = st.integers(min_value=60, max_value=20 * 24 * 3600).map(lambda s: timedelta(seconds=s))
+
+
+def store_override(stored: list[Override], new: Override) -> list[Override]:
+    """Overrides as the service stores them: ``new`` cuts the older ones it overlaps."""
+    out: list[Override] = []
+    for o in stored:
+        if o.layer != new.layer or o.end <= new.start or new.end <= o.start:
+            out.append(o)
+            continue
+        head = o.start < new.start
+        if head:
+            out.append(replace(o, end=new.start))
+        if o.end > new.end:
+            out.append(replace(o, start=new.end, id=f"{o.id}/{new.id}" if head else o.id))
+    return [*out, new]
 
 
 @st.composite
@@ -105,5 +118,5 @@ def scenarios(
             ov = Override(
                 s, s + draw(durations), draw(st.sampled_from(everyone)), layer, id=f"o{i}"
             )
-            overrides = apply_override(overrides, ov, replace=True)
+            overrides = store_override(overrides, ov)
     return Schedule(spec, overrides, (), time_off), start, end, overrides, time_off

@@ -8,7 +8,7 @@ handoff, then chen; SET is in its 16 Nov - 16 Dec rotation (eva, gus, ivan, kai;
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,7 +16,11 @@ from fastapi.testclient import TestClient
 
 from dutydesk.app import create_app
 from dutydesk.auth.service import create_token, create_user, user_by_name
+from dutydesk.oncall.loading import loaded_in
+from dutydesk.oncall.overrides import create_override
+from dutydesk.oncall.schemas import OverrideIn
 from dutydesk.policy import Policy
+from dutydesk.policy.rotations import PRIMARY
 from dutydesk.state import AppState, sync_policy
 from tests.conftest import Api, ManualClock
 
@@ -690,21 +694,16 @@ def test_other_domains_read_the_schedule_inside_their_transaction(
     api: Api, state: AppState
 ) -> None:
     """Notifications ask who is on call inside a ticket's transaction (``loaded_in``)."""
-    from datetime import timedelta
-
-    from dutydesk.oncall import service
-    from dutydesk.oncall.schedule import PRIMARY
-    from dutydesk.oncall.schemas import OverrideIn
-
     at = datetime(2026, 11, 25, 20, tzinfo=UTC)
     with state.db.read() as s:
-        first = service.loaded_in(s, state.policy, "infra-oncall")
-    assert service.loaded(state, "infra-oncall") is first  # one shared cache
+        first = loaded_in(s, state.policy, "infra-oncall")
+    with state.db.read() as s:
+        assert loaded_in(s, state.policy, "infra-oncall") is first  # one shared cache
     api.post(
         "dee", f"{INFRA}/overrides", {"person": "bo", "start": "2026-11-25", "end": "2026-11-26"}
     )
     with state.db.write() as s:
-        seen = service.loaded_in(s, state.policy, "infra-oncall")
+        seen = loaded_in(s, state.policy, "infra-oncall")
     assert seen.version == first.version + 1
     assert seen.schedule.on_call(at)[PRIMARY].person == "bo"
 
@@ -715,10 +714,11 @@ def test_other_domains_read_the_schedule_inside_their_transaction(
         dee = user_by_name(s, "dee")
     with pytest.raises(Abandon), state.write(dee) as ctx:
         body = OverrideIn(person="ana", start=at, end=at + timedelta(hours=1), replace=True)
-        service.create_override(ctx, "infra-oncall", body)
-        inside = service.loaded_in(ctx.session, ctx.policy, "infra-oncall")
+        create_override(ctx, "infra-oncall", body)
+        inside = loaded_in(ctx.session, ctx.policy, "infra-oncall")
         assert inside.schedule.on_call(at)[PRIMARY].person == "ana"
         raise Abandon
-    after = service.loaded(state, "infra-oncall")
+    with state.db.read() as s:
+        after = loaded_in(s, state.policy, "infra-oncall")
     assert after.version == seen.version
     assert after.schedule.on_call(at)[PRIMARY].person == "bo"  # the rollback left no trace

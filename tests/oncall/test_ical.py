@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from icalendar import Calendar
 
 from dutydesk.oncall.ical import ImportedShift, export_ics, import_ics, shift_uid
-from dutydesk.oncall.schedule import LEAD, Schedule, Swap
+from dutydesk.oncall.schedule import Schedule, Swap
+from dutydesk.policy.rotations import LEAD
 
 from .rotations import infra, set_rotation, utc
 from .strategies import scenarios

@@ -8,18 +8,8 @@ from itertools import pairwise
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dutydesk.oncall.schedule import (
-    PRIMARY,
-    Handoff,
-    Layer,
-    Override,
-    RotationSpec,
-    Schedule,
-    Shift,
-    Swap,
-    TimeOff,
-    Unit,
-)
+from dutydesk.oncall.schedule import Override, Schedule, Shift, Swap, TimeOff
+from dutydesk.policy.rotations import PRIMARY, Handoff, Layer, RotationSpec, Unit
 
 from .strategies import NAMES, UNITS, ZONES, scenarios, specs
 

@@ -11,16 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dutydesk.oncall import rules
-from dutydesk.oncall.schedule import (
-    PRIMARY,
-    Override,
-    Schedule,
-    ScheduleError,
-    TimeOff,
-    rotation_from_policy,
-)
+from dutydesk.oncall.schedule import Override, Schedule, TimeOff
 from dutydesk.policy import PolicyError, load_policy
 from dutydesk.policy.loader import parse_policy
+from dutydesk.policy.rotations import PRIMARY, ScheduleError, rotation_from_policy
 
 from .rotations import INFRA_POLICY, infra, set_rotation, utc
 

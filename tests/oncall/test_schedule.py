@@ -9,37 +9,29 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
+from dutydesk.oncall.fairness import FairnessStats, fairness
 from dutydesk.oncall.schedule import (
-    LEAD,
-    PRIMARY,
-    FairnessStats,
     Gap,
-    Handoff,
-    Layer,
     Override,
-    OverrideConflictError,
-    RotationSpec,
     Schedule,
-    ScheduleError,
     Shift,
     Swap,
     TimeOff,
-    Unit,
-    apply_override,
-    check,
-    fairness,
-    gaps,
-    local_to_utc,
-    next_shifts,
-    on_call,
-    parse_every,
-    parse_handoff,
-    person_shifts,
-    rotation_from_policy,
-    shifts,
     validate_override,
     validate_swap,
-    validate_time_off,
+)
+from dutydesk.oncall.wallclock import local_to_utc
+from dutydesk.policy.rotations import (
+    LEAD,
+    PRIMARY,
+    Handoff,
+    Layer,
+    RotationSpec,
+    ScheduleError,
+    Unit,
+    parse_every,
+    parse_handoff,
+    rotation_from_policy,
 )
 
 from .rotations import INFRA_POLICY, SET_POLICY, infra, set_rotation, utc
@@ -224,7 +216,7 @@ def test_spec_validation_lists_every_problem() -> None:
 
 def test_infra_weekly_handoffs_stay_at_ten_local_across_2026_dst() -> None:
     spec = infra()
-    got = shifts(spec, week_start(0), week_start(52))
+    got = Schedule(spec).shifts(week_start(0), week_start(52))
     assert len(got) == 52
     for k, s in enumerate(got):
         assert s.start == week_start(k) and s.start.astimezone(LA).hour == 10
@@ -259,7 +251,7 @@ def test_berlin_weekly_across_2026_and_2027_changes() -> None:
 
 def test_spring_forward_gap_handoff_moves_to_the_jump() -> None:
     spec = simple("day", time(2, 30), anchor=date(2026, 3, 6))
-    got = shifts(spec, utc(2026, 3, 6, 12), utc(2026, 3, 9, 9))
+    got = Schedule(spec).shifts(utc(2026, 3, 6, 12), utc(2026, 3, 9, 9))
     starts = [s.utc_start for s in got]
     assert starts == [utc(2026, 3, 6, 10, 30), utc(2026, 3, 7, 10, 30), utc(2026, 3, 8, 10)]
     assert got[-1].utc_end == utc(2026, 3, 9, 9, 30)  # 02:30 PDT the day after
@@ -270,7 +262,7 @@ def test_spring_forward_gap_handoff_moves_to_the_jump() -> None:
 
 def test_ambiguous_handoff_takes_the_first_occurrence() -> None:
     spec = simple("day", time(1, 30), anchor=date(2026, 10, 30))
-    got = shifts(spec, utc(2026, 10, 31, 12), utc(2026, 11, 2, 12))
+    got = Schedule(spec).shifts(utc(2026, 10, 31, 12), utc(2026, 11, 2, 12))
     on_the_day = next(s for s in got if s.start.date() == date(2026, 11, 1))
     assert on_the_day.utc_start == utc(2026, 11, 1, 8, 30)  # 01:30 PDT
     assert on_the_day.start.utcoffset() == timedelta(hours=-7)
@@ -335,7 +327,7 @@ def test_set_one_engineer_per_team_and_a_rotating_lead() -> None:
 )
 def test_month_ends_clamp_to_the_last_day(day: int, year: int, february: int) -> None:
     spec = simple("month", time(9), day=day, anchor=date(year, 1, 1), tz="America/Toronto")
-    got = shifts(spec, utc(year, 1, 1), utc(year, 5, 1))
+    got = Schedule(spec).shifts(utc(year, 1, 1), utc(year, 5, 1))
     assert [s.start.date() for s in got] == [
         date(year, 1, day),
         date(year, 2, february),
@@ -347,7 +339,7 @@ def test_month_ends_clamp_to_the_last_day(day: int, year: int, february: int) ->
 
 def test_month_rotation_crosses_the_year_and_returns_to_day_31() -> None:
     spec = simple("month", time(0), day=31, anchor=date(2026, 9, 1), tz="UTC")
-    got = shifts(spec, utc(2026, 9, 30), utc(2027, 3, 2))
+    got = Schedule(spec).shifts(utc(2026, 9, 30), utc(2027, 3, 2))
     assert [s.start.date() for s in got] == [
         date(2026, 9, 30),
         date(2026, 10, 31),
@@ -362,7 +354,7 @@ def test_month_rotation_crosses_the_year_and_returns_to_day_31() -> None:
 
 def test_every_n_units_and_anchor_rounding() -> None:
     fortnight = simple("week", count=2, weekday=0, anchor=date(2026, 1, 7))
-    got = shifts(fortnight, utc(2026, 1, 1), utc(2026, 3, 1))
+    got = Schedule(fortnight).shifts(utc(2026, 1, 1), utc(2026, 3, 1))
     assert [s.start.date() for s in got] == [
         date(2026, 1, 12),
         date(2026, 1, 26),
@@ -370,13 +362,15 @@ def test_every_n_units_and_anchor_rounding() -> None:
         date(2026, 2, 23),
     ]
     three = simple("day", count=3, anchor=date(2026, 1, 1))
-    assert [s.start.date() for s in shifts(three, utc(2026, 1, 1), utc(2026, 1, 9))] == [
+    assert [s.start.date() for s in Schedule(three).shifts(utc(2026, 1, 1), utc(2026, 1, 9))] == [
         date(2026, 1, 1),
         date(2026, 1, 4),
         date(2026, 1, 7),
     ]
     bimonthly = simple("month", count=2, day=16, anchor=date(2026, 1, 17))
-    assert [s.start.date() for s in shifts(bimonthly, utc(2026, 1, 1), utc(2026, 7, 1))] == [
+    assert [
+        s.start.date() for s in Schedule(bimonthly).shifts(utc(2026, 1, 1), utc(2026, 7, 1))
+    ] == [
         date(2026, 2, 16),
         date(2026, 4, 16),
         date(2026, 6, 16),
@@ -385,8 +379,8 @@ def test_every_n_units_and_anchor_rounding() -> None:
 
 def test_nobody_before_the_anchor_and_gaps_report_it() -> None:
     spec = simple("week", weekday=0, anchor=date(2026, 6, 1))
-    assert on_call(spec, utc(2026, 5, 20)) == {}
-    assert gaps(spec, utc(2026, 5, 1), utc(2026, 7, 1)) == [
+    assert Schedule(spec).on_call(utc(2026, 5, 20)) == {}
+    assert Schedule(spec).gaps(utc(2026, 5, 1), utc(2026, 7, 1)) == [
         Gap(PRIMARY, utc(2026, 5, 1), utc(2026, 6, 1, 17))
     ]
 
@@ -398,21 +392,21 @@ def test_nobody_before_the_anchor_and_gaps_report_it() -> None:
 def test_joining_member_continues_the_cycle_after_the_last_person() -> None:
     spec = infra()
     joined = spec.with_members(PRIMARY, date(2026, 2, 10), ["ana", "bo", "eve", "chen", "dee"])
-    before = shifts(spec, week_start(0), week_start(6))
-    after = shifts(joined, week_start(0), week_start(12))
+    before = Schedule(spec).shifts(week_start(0), week_start(6))
+    after = Schedule(joined).shifts(week_start(0), week_start(12))
     assert after[:6] == before  # shift 5 (Feb 9-16) spans the effective date and does not move
     assert people(after[5:]) == ["bo", "eve", "chen", "dee", "ana", "bo", "eve"]
 
 
 def test_leaving_member_hands_to_their_follower_still_present() -> None:
     left = infra().with_members(PRIMARY, date(2026, 2, 16), ["ana", "chen", "dee"])
-    got = shifts(left, week_start(4), week_start(10))
+    got = Schedule(left).shifts(week_start(4), week_start(10))
     assert people(got) == ["ana", "bo", "chen", "dee", "ana", "chen"]
 
 
 def test_leaving_next_member_is_skipped() -> None:
     left = infra().with_members(PRIMARY, date(2026, 2, 16), ["ana", "bo", "dee"])
-    assert people(shifts(left, week_start(4), week_start(10))) == [
+    assert people(Schedule(left).shifts(week_start(4), week_start(10))) == [
         "ana",
         "bo",
         "dee",
@@ -424,16 +418,16 @@ def test_leaving_next_member_is_skipped() -> None:
 
 def test_whole_team_replaced_starts_at_the_top() -> None:
     new = infra().with_members(PRIMARY, date(2026, 2, 16), ["xia", "yan"])
-    assert people(shifts(new, week_start(5), week_start(9))) == ["bo", "xia", "yan", "xia"]
+    assert people(Schedule(new).shifts(week_start(5), week_start(9))) == ["bo", "xia", "yan", "xia"]
 
 
 def test_empty_list_is_a_gap_and_resuming_continues() -> None:
     spec = infra().with_members(PRIMARY, date(2026, 2, 16), [])
     spec = spec.with_members(PRIMARY, date(2026, 3, 16), list(MEMBERS))
-    got = shifts(spec, week_start(4), week_start(12))
+    got = Schedule(spec).shifts(week_start(4), week_start(12))
     assert people(got) == ["ana", "bo", "chen", "dee"]
     assert got[1].end == week_start(6) and got[2].start == week_start(10)
-    assert gaps(spec, week_start(4), week_start(12)) == [
+    assert Schedule(spec).gaps(week_start(4), week_start(12)) == [
         Gap(PRIMARY, week_start(6).astimezone(UTC), week_start(10).astimezone(UTC))
     ]
 
@@ -441,7 +435,7 @@ def test_empty_list_is_a_gap_and_resuming_continues() -> None:
 def test_same_day_changes_last_one_wins() -> None:
     spec = infra().with_members(PRIMARY, date(2026, 2, 16), ["ana"])
     spec = spec.with_members(PRIMARY, date(2026, 2, 16), ["ana", "bo"])
-    assert people(shifts(spec, week_start(6), week_start(9))) == ["ana", "bo", "ana"]
+    assert people(Schedule(spec).shifts(week_start(6), week_start(9))) == ["ana", "bo", "ana"]
 
 
 def test_with_members_rejects_unknown_layer() -> None:
@@ -455,7 +449,7 @@ def test_with_members_rejects_unknown_layer() -> None:
 
 def test_partial_override_splits_the_base_shift() -> None:
     ov = Override(utc(2026, 2, 11), utc(2026, 2, 12), "dee", replaces="bo", id="o1")
-    got = shifts(infra(), week_start(5), week_start(6), overrides=[ov])
+    got = Schedule(infra(), overrides=[ov]).shifts(week_start(5), week_start(6))
     assert [(s.person, s.source, s.utc_start, s.utc_end) for s in got] == [
         ("bo", "rotation", utc(2026, 2, 9, 18), utc(2026, 2, 11)),
         ("dee", "override", utc(2026, 2, 11), utc(2026, 2, 12)),
@@ -467,7 +461,7 @@ def test_partial_override_splits_the_base_shift() -> None:
 
 def test_override_across_a_handoff_trims_both_neighbours() -> None:
     ov = Override(utc(2026, 2, 15), utc(2026, 2, 17), "ana")
-    got = shifts(infra(), week_start(5), week_start(7), overrides=[ov])
+    got = Schedule(infra(), overrides=[ov]).shifts(week_start(5), week_start(7))
     assert [(s.person, s.source) for s in got] == [
         ("bo", "rotation"),
         ("ana", "override"),
@@ -482,8 +476,8 @@ def test_override_across_a_handoff_trims_both_neighbours() -> None:
 def test_override_fills_a_gap() -> None:
     spec = simple("week", weekday=0, anchor=date(2026, 6, 1))
     ov = Override(utc(2026, 5, 10), utc(2026, 5, 12), "a")
-    assert on_call(spec, utc(2026, 5, 11), overrides=[ov])[PRIMARY].person == "a"
-    assert gaps(spec, utc(2026, 5, 1), utc(2026, 6, 1), overrides=[ov]) == [
+    assert Schedule(spec, overrides=[ov]).on_call(utc(2026, 5, 11))[PRIMARY].person == "a"
+    assert Schedule(spec, overrides=[ov]).gaps(utc(2026, 5, 1), utc(2026, 6, 1)) == [
         Gap(PRIMARY, utc(2026, 5, 1), utc(2026, 5, 10)),
         Gap(PRIMARY, utc(2026, 5, 12), utc(2026, 6, 1)),
     ]
@@ -492,7 +486,7 @@ def test_override_fills_a_gap() -> None:
 def test_overlapping_overrides_later_one_wins_when_compiled() -> None:
     older = Override(utc(2026, 2, 10), utc(2026, 2, 14), "dee", id="old")
     newer = Override(utc(2026, 2, 11), utc(2026, 2, 12), "chen", id="new")
-    got = shifts(infra(), utc(2026, 2, 10), utc(2026, 2, 14), overrides=[older, newer])
+    got = Schedule(infra(), overrides=[older, newer]).shifts(utc(2026, 2, 10), utc(2026, 2, 14))
     assert [(s.person, s.utc_start, s.utc_end) for s in got] == [
         ("dee", utc(2026, 2, 10), utc(2026, 2, 11)),
         ("chen", utc(2026, 2, 11), utc(2026, 2, 12)),
@@ -510,20 +504,11 @@ def test_overlapping_override_rejected_unless_replace() -> None:
         " pass replace=True to replace it"
     ]
     assert validate_override(sched, newer, existing=[older], replace=True) == []
-    with pytest.raises(OverrideConflictError, match="overlaps override old"):
-        apply_override([older], newer)
-    stored = apply_override([older], newer, replace=True)
-    assert [(o.id, o.start, o.end) for o in stored] == [
-        ("old", utc(2026, 2, 10), utc(2026, 2, 11)),
-        ("old/new", utc(2026, 2, 12), utc(2026, 2, 14)),
-        ("new", utc(2026, 2, 11), utc(2026, 2, 12)),
-    ]
-    # a newer override covering the older one entirely removes it
-    wide = Override(utc(2026, 2, 1), utc(2026, 2, 20), "ana", id="wide")
-    assert apply_override(stored, wide, replace=True) == [wide]
     # other layers do not clash
-    other = Override(utc(2026, 2, 11), utc(2026, 2, 12), "x", layer="secondary")
-    assert apply_override([older], other) == [older, other]
+    teams = Schedule(set_rotation())
+    on_channels = Override(utc(2026, 2, 10), utc(2026, 2, 14), "eva", layer="channels", id="a")
+    on_playbooks = Override(utc(2026, 2, 11), utc(2026, 2, 12), "gus", layer="playbooks", id="b")
+    assert validate_override(teams, on_playbooks, existing=[on_channels]) == []
 
 
 @pytest.mark.parametrize(
@@ -564,11 +549,11 @@ def test_schedule_rejects_broken_overrides() -> None:
 def test_override_on_a_team_layer_does_not_change_the_lead() -> None:
     spec = set_rotation()
     ov = Override(utc(2026, 1, 20), utc(2026, 1, 25), "finn", layer="channels")
-    now = on_call(spec, utc(2026, 1, 22), overrides=[ov])
+    now = Schedule(spec, overrides=[ov]).on_call(utc(2026, 1, 22))
     assert now["channels"].person == "finn" and now["channels"].source == "override"
     assert now[LEAD].person == "eva"
     lead_ov = Override(utc(2026, 1, 20), utc(2026, 1, 25), "kai", layer=LEAD)
-    now = on_call(spec, utc(2026, 1, 22), overrides=[lead_ov])
+    now = Schedule(spec, overrides=[lead_ov]).on_call(utc(2026, 1, 22))
     assert now[LEAD].person == "kai" and now[LEAD].team is None
     assert now["channels"].person == "eva"
 
@@ -580,8 +565,8 @@ def test_override_on_a_team_layer_does_not_change_the_lead() -> None:
 def test_swap_exchanges_exactly_two_shifts() -> None:
     spec = infra()
     swap = Swap("bo", week_start(5), "dee", week_start(7), id="s1")
-    plain = shifts(spec, week_start(0), week_start(12))
-    swapped = shifts(spec, week_start(0), week_start(12), swaps=[swap])
+    plain = Schedule(spec).shifts(week_start(0), week_start(12))
+    swapped = Schedule(spec, swaps=[swap]).shifts(week_start(0), week_start(12))
     assert [(s.start, s.end) for s in plain] == [(s.start, s.end) for s in swapped]
     diff = [
         (p.index, p.person, q.person, q.source)
@@ -594,7 +579,7 @@ def test_swap_exchanges_exactly_two_shifts() -> None:
 def test_swaps_apply_in_order() -> None:
     first = Swap("bo", week_start(5), "dee", week_start(7))
     second = Swap("bo", week_start(7), "ana", week_start(8))  # bo now holds shift 7
-    got = shifts(infra(), week_start(4), week_start(9), swaps=[first, second])
+    got = Schedule(infra(), swaps=[first, second]).shifts(week_start(4), week_start(9))
     assert people(got) == ["ana", "dee", "chen", "ana", "bo"]
 
 
@@ -626,10 +611,10 @@ def test_swap_on_a_team_layer_moves_the_lead() -> None:
     jan = datetime(2026, 1, 16, 9, tzinfo=TORONTO)
     feb = datetime(2026, 2, 16, 9, tzinfo=TORONTO)
     swap = Swap("eva", jan, "finn", feb, layer="channels")
-    now = on_call(spec, utc(2026, 1, 20), swaps=[swap])
+    now = Schedule(spec, swaps=[swap]).on_call(utc(2026, 1, 20))
     assert now["channels"].person == "finn" and now[LEAD].person == "finn"
     assert now[LEAD].source == "swap" and now[LEAD].team == "channels"
-    feb_now = on_call(spec, utc(2026, 2, 20), swaps=[swap])
+    feb_now = Schedule(spec, swaps=[swap]).on_call(utc(2026, 2, 20))
     assert feb_now["channels"].person == "eva" and feb_now[LEAD].person == "hana"
 
 
@@ -643,7 +628,7 @@ def pto(person: str, start: datetime, end: datetime) -> TimeOff:
 
 def test_swap_later_trades_with_the_next_member() -> None:
     off = [pto("bo", utc(2026, 2, 10), utc(2026, 2, 12))]
-    got = shifts(infra(), week_start(4), week_start(8), time_off=off)
+    got = Schedule(infra(), time_off=off).shifts(week_start(4), week_start(8))
     assert people(got) == ["ana", "chen", "bo", "dee"]
     assert all(not s.warnings for s in got)
 
@@ -653,25 +638,25 @@ def test_swap_later_skips_an_absent_next_member() -> None:
         pto("bo", utc(2026, 2, 10), utc(2026, 2, 12)),
         pto("chen", utc(2026, 2, 9), utc(2026, 2, 11)),
     ]
-    got = shifts(infra(), week_start(4), week_start(8), time_off=off)
+    got = Schedule(infra(), time_off=off).shifts(week_start(4), week_start(8))
     assert people(got) == ["ana", "dee", "chen", "bo"]
 
 
 def test_swap_later_wraps_to_the_next_cycle() -> None:
     off = [pto("dee", utc(2026, 2, 24), utc(2026, 2, 26))]
-    got = shifts(infra(), week_start(6), week_start(10), time_off=off)
+    got = Schedule(infra(), time_off=off).shifts(week_start(6), week_start(10))
     assert people(got) == ["chen", "ana", "dee", "bo"]
 
 
 def test_swap_later_looks_further_when_the_payback_week_is_also_off() -> None:
     off = [pto("bo", utc(2026, 2, 10), utc(2026, 2, 20))]  # bo's week and part of chen's
-    got = shifts(infra(), week_start(4), week_start(9), time_off=off)
+    got = Schedule(infra(), time_off=off).shifts(week_start(4), week_start(9))
     assert people(got) == ["ana", "dee", "chen", "bo", "ana"]
 
 
 def test_swap_later_falls_back_to_cover_for_long_absences() -> None:
     off = [pto("bo", week_start(5), week_start(10))]  # five weeks
-    got = shifts(infra(), week_start(4), week_start(12), time_off=off)
+    got = Schedule(infra(), time_off=off).shifts(week_start(4), week_start(12))
     assert people(got) == ["ana", "chen", "chen", "dee", "ana", "chen", "bo", "dee"]
     assert all(not s.warnings for s in got)
 
@@ -679,7 +664,7 @@ def test_swap_later_falls_back_to_cover_for_long_absences() -> None:
 def test_skip_next_covers_without_payback() -> None:
     spec = rotation_from_policy("infra", {**INFRA_POLICY, "skip": "next"})
     off = [pto("bo", utc(2026, 2, 10), utc(2026, 2, 12))]
-    got = shifts(spec, week_start(4), week_start(9), time_off=off)
+    got = Schedule(spec, time_off=off).shifts(week_start(4), week_start(9))
     assert people(got) == ["ana", "chen", "chen", "dee", "ana"]
 
 
@@ -687,7 +672,7 @@ def test_skip_next_covers_without_payback() -> None:
 def test_nobody_available_keeps_the_person_with_warnings(skip: str) -> None:
     spec = rotation_from_policy("infra", {**INFRA_POLICY, "skip": skip})
     off = [pto(p, utc(2026, 2, 10), utc(2026, 2, 11)) for p in MEMBERS]
-    got = shifts(spec, week_start(5), week_start(6), time_off=off)
+    got = Schedule(spec, time_off=off).shifts(week_start(5), week_start(6))
     assert people(got) == ["bo"]
     assert got[0].warnings == (
         "no other member of primary is available to cover bo's time off",
@@ -698,7 +683,7 @@ def test_nobody_available_keeps_the_person_with_warnings(skip: str) -> None:
 def test_override_into_time_off_is_flagged() -> None:
     off = [pto("dee", utc(2026, 2, 10), utc(2026, 2, 12))]
     ov = Override(utc(2026, 2, 11), utc(2026, 2, 13), "dee")
-    now = on_call(infra(), utc(2026, 2, 11, 12), overrides=[ov], time_off=off)
+    now = Schedule(infra(), overrides=[ov], time_off=off).on_call(utc(2026, 2, 11, 12))
     assert now[PRIMARY].source == "override"
     assert (
         now[PRIMARY].warnings and "dee is on call during their time off" in now[PRIMARY].warnings[0]
@@ -717,11 +702,11 @@ def test_short_absence_under_the_threshold_only_warns() -> None:
         skip_min_overlap=timedelta(days=3),
     )
     short = [pto("eva", utc(2026, 2, 2), utc(2026, 2, 4))]
-    got = shifts(spec, utc(2026, 1, 20), utc(2026, 3, 20), time_off=short)
+    got = Schedule(spec, time_off=short).shifts(utc(2026, 1, 20), utc(2026, 3, 20))
     assert people(got) == ["eva", "finn", "eva"]
     assert "eva is on call during their time off" in got[0].warnings[0]
     long = [pto("eva", utc(2026, 2, 2), utc(2026, 2, 9))]
-    assert people(shifts(spec, utc(2026, 1, 20), utc(2026, 3, 20), time_off=long)) == [
+    assert people(Schedule(spec, time_off=long).shifts(utc(2026, 1, 20), utc(2026, 3, 20))) == [
         "finn",
         "eva",
         "eva",
@@ -730,19 +715,16 @@ def test_short_absence_under_the_threshold_only_warns() -> None:
 
 def test_time_off_on_a_team_layer_moves_the_lead_too() -> None:
     off = [pto("eva", utc(2026, 2, 1), utc(2026, 2, 5))]
-    now = on_call(set_rotation(), utc(2026, 2, 10), time_off=off)
+    now = Schedule(set_rotation(), time_off=off).on_call(utc(2026, 2, 10))
     assert now["channels"].person == "finn" and now[LEAD].person == "finn"
-    later = on_call(set_rotation(), utc(2026, 2, 20), time_off=off)
+    later = Schedule(set_rotation(), time_off=off).on_call(utc(2026, 2, 20))
     assert later["channels"].person == "eva" and later[LEAD].person == "hana"
 
 
 def test_single_member_layer_cannot_be_covered() -> None:
     spec = simple("week", weekday=0, anchor=date(2026, 1, 5), members=("solo",))
-    got = shifts(
-        spec,
-        utc(2026, 2, 10),
-        utc(2026, 2, 11),
-        time_off=[pto("solo", utc(2026, 2, 10), utc(2026, 2, 11))],
+    got = Schedule(spec, time_off=[pto("solo", utc(2026, 2, 10), utc(2026, 2, 11))]).shifts(
+        utc(2026, 2, 10), utc(2026, 2, 11)
     )
     assert people(got) == ["solo"] and len(got[0].warnings) == 2
 
@@ -762,38 +744,31 @@ def test_window_results_do_not_depend_on_where_the_window_starts() -> None:
 
 
 def test_time_off_validation() -> None:
-    assert validate_time_off(pto("bo", utc(2026, 2, 2), utc(2026, 2, 1)), known_people=MEMBERS) == [
-        "time off pto-bo: end 2026-02-01T00:00:00+00:00 is not after start 2026-02-02T00:00:00+00:00"
-    ]
-    assert validate_time_off(
-        pto("zed", utc(2026, 2, 1), utc(2026, 2, 2)), known_people=MEMBERS
-    ) == ["time off pto-zed: unknown person 'zed'"]
+    with pytest.raises(ScheduleError) as err:
+        Schedule(infra(), time_off=[pto("bo", utc(2026, 2, 2), utc(2026, 2, 1))])
+    assert err.value.errors == (
+        "time off pto-bo: end 2026-02-01T00:00:00+00:00 is not after start 2026-02-02T00:00:00+00:00",
+    )
     with pytest.raises(ScheduleError, match="has no time zone"):
         Schedule(infra(), time_off=[pto("bo", datetime(2026, 2, 1), utc(2026, 2, 2))])
 
 
-def test_check_collects_every_problem() -> None:
-    errors = check(
-        infra(),
-        overrides=[
-            Override(utc(2026, 2, 10), utc(2026, 2, 14), "dee", id="o1"),
-            Override(utc(2026, 2, 11), utc(2026, 2, 12), "zed", id="o2"),
-            Override(utc(2026, 2, 13), utc(2026, 2, 15), "ana", id="o3"),
-        ],
-        swaps=[
-            Swap("bo", week_start(5), "dee", week_start(7), id="s1"),
-            Swap("bo", week_start(5), "chen", week_start(6), id="s2"),  # bo gave shift 5 away
-        ],
-        time_off=[pto("zed", utc(2026, 3, 1), utc(2026, 3, 2))],
+def test_edit_validation_names_every_problem() -> None:
+    base = Schedule(infra())
+    o1 = Override(utc(2026, 2, 10), utc(2026, 2, 14), "dee", id="o1")
+    o2 = Override(utc(2026, 2, 11), utc(2026, 2, 12), "zed", id="o2")
+    o3 = Override(utc(2026, 2, 13), utc(2026, 2, 15), "ana", id="o3")
+    assert validate_override(base, o2, existing=[o1], known_people=MEMBERS) == [
+        "override o2: unknown person 'zed'"
+    ]
+    assert validate_override(base, o3, existing=[o1, o2], known_people=MEMBERS)[0].startswith(
+        "override o3: overlaps override o1"
     )
-    assert errors[0] == "time off pto-zed: unknown person 'zed'"
-    assert "override o2: unknown person 'zed'" in errors
-    assert any(e.startswith("override o3: overlaps override o1") for e in errors)
-    assert any(
-        e.startswith("swap s2: the primary shift starting") and "belongs to dee" in e
-        for e in errors
-    )
-    assert len(errors) == 4
+    s1 = Swap("bo", week_start(5), "dee", week_start(7), id="s1")
+    s2 = Swap("bo", week_start(5), "chen", week_start(6), id="s2")  # bo gave shift 5 away
+    assert validate_swap(base, s1, known_people=MEMBERS) == []
+    [problem] = validate_swap(Schedule(infra(), swaps=[s1]), s2, known_people=MEMBERS)
+    assert problem.startswith("swap s2: the primary shift starting") and "belongs to dee" in problem
 
 
 # ------------------------------------------------------------------------------------------
@@ -802,20 +777,20 @@ def test_check_collects_every_problem() -> None:
 
 def test_next_shifts_and_person_shifts() -> None:
     spec = infra()
-    upcoming = next_shifts(spec, utc(2026, 2, 10), 3)
+    upcoming = Schedule(spec).next_shifts(utc(2026, 2, 10), 3)
     assert people(upcoming) == ["chen", "dee", "ana"]
     assert upcoming[0].start == week_start(6)
-    assert next_shifts(spec, week_start(6), 1)[0].start == week_start(7)  # strictly after
-    mine = person_shifts(spec, "bo", utc(2026, 1, 1), utc(2026, 4, 1))
+    assert Schedule(spec).next_shifts(week_start(6), 1)[0].start == week_start(7)  # strictly after
+    mine = Schedule(spec).person_shifts("bo", utc(2026, 1, 1), utc(2026, 4, 1))
     assert [s.start for s in mine] == [week_start(1), week_start(5), week_start(9)]
-    team = next_shifts(set_rotation(), utc(2026, 1, 20), 2)
+    team = Schedule(set_rotation()).next_shifts(utc(2026, 1, 20), 2)
     assert [(s.layer, s.person) for s in team[:2]] == [(LEAD, "hana"), (LEAD, "ivan")]
     assert len(team) == 10
 
 
 def test_next_shifts_stops_for_a_layer_that_never_resumes() -> None:
     spec = infra().with_members(PRIMARY, date(2026, 2, 16), [])
-    assert people(next_shifts(spec, utc(2026, 2, 1), 3)) == ["ana", "bo"]
+    assert people(Schedule(spec).next_shifts(utc(2026, 2, 1), 3)) == ["ana", "bo"]
 
 
 def test_shift_bounds_names_a_shift_for_a_swap() -> None:
@@ -838,7 +813,7 @@ def test_fairness_counts_hours_weekends_and_holidays() -> None:
     us = set(holidays.country_holidays("US", years=2026))
     start = datetime(2026, 7, 1, tzinfo=LA)
     end = datetime(2026, 7, 6, tzinfo=LA)
-    stats = fairness(shifts(spec, start, end), us, start, end, "America/Los_Angeles")
+    stats = fairness(Schedule(spec).shifts(start, end), us, start, end, "America/Los_Angeles")
     # bo's week starts Mon 2026-06-29; July 3 (observed) and 4 are holidays, the 4th a Saturday
     assert stats == {
         "bo": FairnessStats(hours=120.0, shifts=1, weekend_hours=48.0, holiday_hours=48.0)
@@ -847,7 +822,7 @@ def test_fairness_counts_hours_weekends_and_holidays() -> None:
 
 def test_fairness_weekend_on_a_short_dst_day() -> None:
     spec = infra()
-    got = shifts(spec, week_start(8), week_start(9))
+    got = Schedule(spec).shifts(week_start(8), week_start(9))
     stats = fairness(got, set(), week_start(8), week_start(9), LA)
     assert stats["ana"] == FairnessStats(
         hours=167.0, shifts=1, weekend_hours=47.0, holiday_hours=0.0
@@ -859,7 +834,7 @@ def test_swap_later_keeps_a_quarter_fair() -> None:
         pto("bo", utc(2026, 2, 10), utc(2026, 2, 12)),
         pto("dee", utc(2026, 3, 24), utc(2026, 3, 26)),
     ]
-    got = shifts(infra(), week_start(4), week_start(16), time_off=off)
+    got = Schedule(infra(), time_off=off).shifts(week_start(4), week_start(16))
     stats = fairness(got, set(), week_start(4), week_start(16), LA)
     assert {p: s.shifts for p, s in stats.items()} == {p: 3 for p in MEMBERS}
 
@@ -867,7 +842,7 @@ def test_swap_later_keeps_a_quarter_fair() -> None:
 def test_trades_never_cross_a_membership_change() -> None:
     spec = infra().with_members(PRIMARY, date(2026, 2, 16), [*MEMBERS, "eve"])
     off = [pto("bo", utc(2026, 2, 10), utc(2026, 2, 12))]
-    got = shifts(spec, week_start(4), week_start(9), time_off=off)
+    got = Schedule(spec, time_off=off).shifts(week_start(4), week_start(9))
     # chen covers bo's last week under the old list; the new list continues after bo
     assert people(got) == ["ana", "chen", "chen", "dee", "eve"]
 
@@ -877,17 +852,19 @@ def test_swap_on_the_lead_layer_leaves_the_teams_alone() -> None:
     jan = datetime(2026, 1, 16, 9, tzinfo=TORONTO)
     feb = datetime(2026, 2, 16, 9, tzinfo=TORONTO)
     swap = Swap("eva", jan, "hana", feb, layer=LEAD)
-    now = on_call(spec, utc(2026, 1, 20), swaps=[swap])
+    now = Schedule(spec, swaps=[swap]).on_call(utc(2026, 1, 20))
     assert now[LEAD].person == "hana" and now[LEAD].source == "swap"
     assert now["channels"].person == "eva" and now["playbooks"].person == "gus"
-    assert on_call(spec, utc(2026, 2, 20), swaps=[swap])[LEAD].person == "eva"
+    assert Schedule(spec, swaps=[swap]).on_call(utc(2026, 2, 20))[LEAD].person == "eva"
 
 
 def test_lead_is_a_gap_when_its_team_has_nobody() -> None:
     spec = set_rotation().with_members("playbooks", date(2026, 2, 1), [])
-    assert LEAD not in on_call(spec, utc(2026, 2, 20))  # February is playbooks' turn to lead
-    assert on_call(spec, utc(2026, 3, 20))[LEAD].person == "ivan"
-    holes = gaps(spec, utc(2026, 2, 1), utc(2026, 4, 1))
+    assert LEAD not in Schedule(spec).on_call(
+        utc(2026, 2, 20)
+    )  # February is playbooks' turn to lead
+    assert Schedule(spec).on_call(utc(2026, 3, 20))[LEAD].person == "ivan"
+    holes = Schedule(spec).gaps(utc(2026, 2, 1), utc(2026, 4, 1))
     feb16 = datetime(2026, 2, 16, 9, tzinfo=TORONTO).astimezone(UTC)
     mar16 = datetime(2026, 3, 16, 9, tzinfo=TORONTO).astimezone(UTC)
     assert Gap(LEAD, feb16, mar16) in holes

@@ -500,7 +500,7 @@ def test_me_lists_my_requests_assignments_and_triage_work(web: Web) -> None:
 def test_oncall_page_shows_overrides(web: Web) -> None:
     from datetime import timedelta
 
-    from dutydesk.oncall import service as oncall
+    from dutydesk.oncall import overrides as oncall
     from dutydesk.oncall.schemas import OverrideIn
 
     end = web.state.now() + timedelta(days=2)

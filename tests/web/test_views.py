@@ -9,6 +9,7 @@ import pytest
 
 from dutydesk.oncall import schedule as sched
 from dutydesk.policy import Policy
+from dutydesk.policy.rotations import rotation_from_policy
 from dutydesk.tickets.models import Comment, Event, Ticket
 from dutydesk.web import cards, present, queue_query, rotations, timeline, vendor
 
@@ -223,9 +224,7 @@ def test_month_grid_and_navigation() -> None:
 
 def _compiled(policy: Policy) -> dict[str, sched.Schedule | str]:
     return {
-        name: sched.Schedule(
-            sched.rotation_from_policy(name, rot.model_dump(exclude_defaults=True))
-        )
+        name: sched.Schedule(rotation_from_policy(name, rot.model_dump(exclude_defaults=True)))
         for name, rot in policy.rotations.items()
     }
 

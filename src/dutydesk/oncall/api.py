@@ -12,12 +12,22 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, Response
-from pydantic import BaseModel
 
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import Unauthorized, field_error
 from dutydesk.http.deps import Actor, NoBody, State, authenticate, write
-from dutydesk.oncall import handoff, rules, service
+from dutydesk.oncall import (
+    feeds,
+    handoff,
+    ical_import,
+    membership,
+    overrides,
+    reads,
+    rules,
+    swaps,
+    time_off,
+)
+from dutydesk.oncall.loading import declared_rotation
 from dutydesk.oncall.schemas import (
     ChangeOut,
     FairnessOut,
@@ -33,6 +43,7 @@ from dutydesk.oncall.schemas import (
     OverrideChange,
     OverrideIn,
     OverrideOut,
+    PersonShiftOut,
     RotationOut,
     ShiftOut,
     SwapIn,
@@ -41,7 +52,6 @@ from dutydesk.oncall.schemas import (
     TimeOffIn,
     TimeOffOut,
 )
-from dutydesk.state import AppState
 
 router = APIRouter(prefix="/api/v1", tags=["on-call"])
 _ = ChangeOut  # documented through HistoryOut
@@ -52,7 +62,7 @@ At = Annotated[str | None, Query(description="default: now")]
 
 
 def parse_when(
-    state: AppState, text: str | None, zone: ZoneInfo, fld: str, default: datetime
+    state: State, text: str | None, zone: ZoneInfo, fld: str, default: datetime
 ) -> datetime:
     if text is None or not text.strip():
         return default
@@ -70,16 +80,13 @@ def parse_when(
     return rules.to_utc(value, zone)
 
 
-def _zone(state: AppState, rotation: str) -> ZoneInfo:
+def _zone(state: State, rotation: str) -> ZoneInfo:
     """The rotation's zone, from policy alone (no database read on the hot path)."""
-    rot = state.policy.rotations.get(rotation)
-    if rot is None:
-        return service.loaded(state, rotation).zone  # raises the NotFound naming the choices
-    return ZoneInfo(rot.timezone)
+    return ZoneInfo(declared_rotation(state.policy, rotation).timezone)
 
 
 def _span(
-    state: AppState,
+    state: State,
     zone: ZoneInfo,
     start: str | None,
     end: str | None,
@@ -101,43 +108,52 @@ def on_call(
     desk: str | None = None,
     rotation: str | None = None,
     at: At = None,
-) -> dict[str, Any]:
+) -> OnCallOut | OnCallAll:
     """Who is on call, per layer, for a desk (or a rotation) at an instant; every desk if
     neither is given."""
+    policy = state.policy
     if rotation is not None:
         when = parse_when(state, at, _zone(state, rotation), "at", state.now())
-        return service.on_call(state, rotation, when, desk)
+        with state.db.read() as s:
+            return reads.on_call(s, policy, rotation, when, desk)
     if desk is not None:
-        rot = desk_policy(state.policy, desk).rotation
+        rot = desk_policy(policy, desk).rotation
         zone = _zone(state, rot) if rot else ZoneInfo("UTC")
-        return service.on_call_desk(state, desk, parse_when(state, at, zone, "at", state.now()))
+        when = parse_when(state, at, zone, "at", state.now())
+        with state.db.read() as s:
+            return reads.on_call_desk(s, policy, desk, when)
     when = parse_when(state, at, ZoneInfo("UTC"), "at", state.now())
-    desks = [
-        service.on_call_desk(state, name, when)
-        for name, d in state.policy.desks.items()
-        if d.rotation
-    ]
-    return {"at": when.isoformat(), "desks": desks}
+    with state.db.read() as s:
+        desks = [
+            reads.on_call_desk(s, policy, name, when)
+            for name, d in policy.desks.items()
+            if d.rotation
+        ]
+    return OnCallAll(at=when, desks=desks)
 
 
 @router.get("/oncall/gaps", response_model=GapsOut)
-def gaps(state: State, actor: Actor, days: int = 90, rotation: str | None = None) -> dict[str, Any]:
+def gaps(state: State, actor: Actor, days: int = 90, rotation: str | None = None) -> GapsOut:
     """Stretches of the next ``days`` where a layer of a rotation has nobody on call."""
     if not 1 <= days <= 3 * 366:
         raise field_error("days", "use 1 to 1098")
     now = state.now()
-    return service.gaps(state, now, now + timedelta(days=days), rotation)
+    with state.db.read() as s:
+        return reads.gaps(s, state.policy, now, now + timedelta(days=days), rotation)
 
 
 @router.get("/rotations", response_model=list[RotationOut])
-def rotations(state: State, actor: Actor) -> list[dict[str, Any]]:
-    return [service.rotation_out(state, name, state.now()) for name in state.policy.rotations]
+def rotations(state: State, actor: Actor) -> list[RotationOut]:
+    now = state.now()
+    with state.db.read() as s:
+        return [reads.rotation_out(s, state.policy, name, now) for name in state.policy.rotations]
 
 
 @router.get("/rotations/{name}", response_model=RotationOut)
-def rotation(name: str, state: State, actor: Actor, at: At = None) -> dict[str, Any]:
+def rotation(name: str, state: State, actor: Actor, at: At = None) -> RotationOut:
     when = parse_when(state, at, _zone(state, name), "at", state.now())
-    return service.rotation_out(state, name, when)
+    with state.db.read() as s:
+        return reads.rotation_out(s, state.policy, name, when)
 
 
 @router.get("/rotations/{name}/shifts", response_model=list[ShiftOut])
@@ -149,11 +165,12 @@ def shifts(
     end: To = None,
     layer: str | None = None,
     person: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ShiftOut]:
     """Shifts overlapping [from, to) with overrides, swaps and time off applied (default: the
     next 28 days)."""
     s, e = _span(state, _zone(state, name), start, end, timedelta(0), timedelta(days=28))
-    return service.shifts(state, name, s, e, layer, person)
+    with state.db.read() as session:
+        return reads.shifts(session, state.policy, name, s, e, layer, person)
 
 
 @router.get("/rotations/{name}/next", response_model=list[ShiftOut])
@@ -164,47 +181,42 @@ def next_shifts(
     n: int = 3,
     after: At = None,
     person: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[ShiftOut]:
     """The next ``n`` shifts per layer (or of one person) starting after ``after``."""
     when = parse_when(state, after, _zone(state, name), "after", state.now())
-    return service.next_shifts(state, name, when, n, person)
+    with state.db.read() as s:
+        return reads.next_shifts(s, state.policy, name, when, n, person)
 
 
-@router.get("/people/{name}/shifts")
+@router.get("/people/{name}/shifts", response_model=list[PersonShiftOut])
 def person_shifts(
     name: str, state: State, actor: Actor, start: From = None, end: To = None
-) -> list[dict[str, Any]]:
+) -> list[PersonShiftOut]:
     """One person's shifts in every rotation (default: the next 90 days)."""
-    zone = service.person_zone(state.policy, name)
+    zone = time_off.person_zone(state.policy, name)
     s, e = _span(state, zone, start, end, timedelta(0), timedelta(days=90))
-    return service.person_shifts(state, name, s, e)
+    with state.db.read() as session:
+        return reads.person_shifts(session, state.policy, name, s, e)
 
 
 # ----------------------------------------------------------------------------- overrides
 
 
-def _created(body: Any, model: type[BaseModel]) -> tuple[int, Any, None]:
-    return 201, model.model_validate(body).model_dump(mode="json"), None
-
-
-def _ok(body: Any, model: type[BaseModel]) -> tuple[int, Any, None]:
-    return 200, model.model_validate(body).model_dump(mode="json"), None
-
-
 @router.get("/rotations/{name}/overrides", response_model=list[OverrideOut])
-def overrides(
+def list_overrides(
     name: str,
     state: State,
     actor: Actor,
     start: From = None,
     end: To = None,
     all: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[OverrideOut]:
     """Stored overrides (``all=true`` adds undone ones and the pins that keep the past)."""
     zone = _zone(state, name)
     s = parse_when(state, start, zone, "from", state.now()) if start or not all else None
     e = parse_when(state, end, zone, "to", state.now()) if end else None
-    return service.list_overrides(state, name, s, e, all_=all)
+    with state.db.read() as session:
+        return overrides.list_overrides(session, state.policy, name, s, e, all_=all)
 
 
 @router.post("/rotations/{name}/overrides", status_code=201, response_model=OverrideOut)
@@ -217,7 +229,7 @@ async def create_override(
         actor,
         request,
         body.model_dump_json(),
-        lambda ctx: _created(service.create_override(ctx, name, body), OverrideOut),
+        lambda ctx: (201, overrides.create_override(ctx, name, body), None),
     )
 
 
@@ -235,7 +247,7 @@ async def change_override(
         actor,
         request,
         body.model_dump_json(),
-        lambda ctx: _ok(service.change_override(ctx, name, override_id, body), OverrideOut),
+        lambda ctx: (200, overrides.change_override(ctx, name, override_id, body), None),
     )
 
 
@@ -251,7 +263,7 @@ async def undo_override(
         actor,
         request,
         "",
-        lambda ctx: _ok(service.undo_override(ctx, name, override_id), OverrideOut),
+        lambda ctx: (200, overrides.undo_override(ctx, name, override_id), None),
     )
 
 
@@ -276,7 +288,7 @@ async def take(
         actor,
         request,
         body.model_dump_json(),
-        lambda ctx: _created(service.take(ctx, name, body), OverrideOut),
+        lambda ctx: (201, overrides.take(ctx, name, body), None),
     )
 
 
@@ -284,8 +296,9 @@ async def take(
 
 
 @router.get("/rotations/{name}/swaps", response_model=list[SwapOut])
-def swaps(name: str, state: State, actor: Actor, all: bool = False) -> list[dict[str, Any]]:
-    return service.list_swaps(state, name, all_=all)
+def list_swaps(name: str, state: State, actor: Actor, all: bool = False) -> list[SwapOut]:
+    with state.db.read() as s:
+        return swaps.list_swaps(s, state.policy, name, all_=all)
 
 
 @router.post("/rotations/{name}/swaps", status_code=201, response_model=SwapOut)
@@ -298,7 +311,7 @@ async def create_swap(
         actor,
         request,
         body.model_dump_json(),
-        lambda ctx: _created(service.create_swap(ctx, name, body), SwapOut),
+        lambda ctx: (201, swaps.create_swap(ctx, name, body), None),
     )
 
 
@@ -307,7 +320,7 @@ async def undo_swap(
     name: str, swap_id: int, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     return await write(
-        state, actor, request, "", lambda ctx: _ok(service.undo_swap(ctx, name, swap_id), SwapOut)
+        state, actor, request, "", lambda ctx: (200, swaps.undo_swap(ctx, name, swap_id), None)
     )
 
 
@@ -324,16 +337,19 @@ async def undo_swap_post(
 
 
 @router.get("/time-off", response_model=list[TimeOffOut])
-def time_off(
+def list_time_off(
     state: State,
     actor: Actor,
     person: str | None = None,
     rotation: str | None = None,
     all: bool = False,
-) -> list[dict[str, Any]]:
+) -> list[TimeOffOut]:
     """Time off that is not over yet (``all=true``: everything, cancelled included); the
     reason shows to the person and to leads."""
-    return service.list_time_off(state, actor, person, rotation, all_=all)
+    with state.db.read() as s:
+        return time_off.list_time_off(
+            s, state.policy, actor, person, rotation, state.now(), all_=all
+        )
 
 
 @router.post("/time-off", status_code=201, response_model=TimeOffOut)
@@ -346,7 +362,7 @@ async def add_time_off(
         actor,
         request,
         body.model_dump_json(),
-        lambda ctx: _created(service.add_time_off(ctx, body), TimeOffOut),
+        lambda ctx: (201, time_off.add_time_off(ctx, body), None),
     )
 
 
@@ -359,7 +375,7 @@ async def cancel_time_off(
         actor,
         request,
         "",
-        lambda ctx: _ok(service.cancel_time_off(ctx, time_off_id), TimeOffOut),
+        lambda ctx: (200, time_off.cancel_time_off(ctx, time_off_id), None),
     )
 
 
@@ -374,9 +390,10 @@ async def cancel_time_off_post(
 
 
 @router.get("/rotations/{name}/members", response_model=list[MembershipOut])
-def memberships(name: str, state: State, actor: Actor) -> list[dict[str, Any]]:
+def memberships(name: str, state: State, actor: Actor) -> list[MembershipOut]:
     """Joins and leaves recorded at run time (the declared lists are in GET /rotations/{name})."""
-    return service.list_memberships(state, name)
+    with state.db.read() as s:
+        return membership.list_memberships(s, state.policy, name)
 
 
 @router.post("/rotations/{name}/members", status_code=201, response_model=MembershipOut)
@@ -389,7 +406,7 @@ async def change_membership(
         actor,
         request,
         body.model_dump_json(),
-        lambda ctx: _created(service.change_membership(ctx, name, body), MembershipOut),
+        lambda ctx: (201, membership.change_membership(ctx, name, body), None),
     )
 
 
@@ -404,7 +421,7 @@ async def cancel_membership(
         actor,
         request,
         "",
-        lambda ctx: _ok(service.cancel_membership(ctx, name, membership_id), MembershipOut),
+        lambda ctx: (200, membership.cancel_membership(ctx, name, membership_id), None),
     )
 
 
@@ -417,9 +434,8 @@ async def import_ics(
 ) -> JSONResponse:
     """Store an iCalendar export's shifts (from now on) as overrides; ``dry_run`` to preview."""
 
-    def produce(ctx: Ctx) -> tuple[int, Any, None]:
-        out = ImportOut.model_validate(service.import_calendar(ctx, name, body))
-        return (200 if body.dry_run else 201), out.model_dump(mode="json"), None
+    def produce(ctx: Ctx) -> tuple[int, ImportOut, None]:
+        return (200 if body.dry_run else 201), ical_import.import_calendar(ctx, name, body), None
 
     return await write(state, actor, request, body.model_dump_json(), produce)
 
@@ -435,21 +451,23 @@ def fairness(
     start: From = None,
     end: To = None,
     layer: str | None = None,
-) -> dict[str, Any]:
+) -> FairnessOut:
     """On-call hours, shifts, weekend and holiday hours per person (default: the past year)."""
     zone = _zone(state, name)
     now = state.now()
     s = parse_when(state, start, zone, "from", now - timedelta(days=365))
     e = parse_when(state, end, zone, "to", now if start is None else s + timedelta(days=365))
-    return service.fairness_report(state, name, s, e, layer)
+    with state.db.read() as session:
+        return reads.fairness_report(session, state.policy, name, s, e, layer)
 
 
 @router.get("/rotations/{name}/history", response_model=HistoryOut)
 def history(
     name: str, state: State, actor: Actor, limit: int = 50, cursor: str | None = None
-) -> dict[str, Any]:
+) -> HistoryOut:
     """Every change to the schedule, newest first: who, when, and the shifts it moved."""
-    return service.history(state, name, limit, cursor)
+    with state.db.read() as s:
+        return reads.history(s, state.policy, name, limit, cursor)
 
 
 @router.get("/desks/{desk}/handoff", tags=["desks"], response_model=None)
@@ -484,12 +502,12 @@ def desk_triage(desk: str, state: State, actor: Actor, at: At = None) -> dict[st
 # ----------------------------------------------------------------------------- calendars
 
 
-def _feed_auth(
-    request: Request, state: AppState, token: str | None, kind: str, subject: str
-) -> None:
+def _feed_auth(request: Request, state: State, token: str | None, kind: str, subject: str) -> None:
     """Calendar clients send a secret ``?token=``; people and scripts may use their bearer."""
     if token is not None:
-        if service.feed_token_subject(state, token) != (kind, subject):
+        with state.db.read() as s:
+            subject_of_token = feeds.feed_token_subject(s, token)
+        if subject_of_token != (kind, subject):
             raise Unauthorized(
                 "the calendar token is unknown, revoked, or for another calendar; "
                 "create a new link with POST .../feed-tokens"
@@ -521,8 +539,10 @@ def rotation_calendar(
     """The whole team's shifts as iCalendar (default: 90 days back to a year ahead)."""
     zone = _zone(state, name)
     _feed_auth(request, state, token, "rotation", name)
-    s, e = _span(state, zone, start, end, service.FEED_PAST, service.FEED_FUTURE)
-    return _ics(service.rotation_ics(state, name, s, e), name)
+    s, e = _span(state, zone, start, end, feeds.FEED_PAST, feeds.FEED_FUTURE)
+    with state.db.read() as session:
+        data = feeds.rotation_ics(session, state.policy, name, s, e, state.now())
+    return _ics(data, name)
 
 
 @router.get("/people/{name}/calendar.ics", response_class=Response)
@@ -536,9 +556,11 @@ def person_calendar(
 ) -> Response:
     """One person's shifts in every rotation, as iCalendar."""
     _feed_auth(request, state, token, "person", name)
-    zone = service.person_zone(state.policy, name)
-    s, e = _span(state, zone, start, end, service.FEED_PAST, service.FEED_FUTURE)
-    return _ics(service.person_ics(state, name, s, e), f"oncall-{name}")
+    zone = time_off.person_zone(state.policy, name)
+    s, e = _span(state, zone, start, end, feeds.FEED_PAST, feeds.FEED_FUTURE)
+    with state.db.read() as session:
+        data = feeds.person_ics(session, state.policy, name, s, e, state.now())
+    return _ics(data, f"oncall-{name}")
 
 
 @router.post(
@@ -556,7 +578,7 @@ async def rotation_feed_token(
         actor,
         request,
         "",
-        lambda ctx: _created(service.create_feed_token(ctx, "rotation", name), FeedTokenOut),
+        lambda ctx: (201, feeds.create_feed_token(ctx, "rotation", name), None),
     )
 
 
@@ -575,14 +597,15 @@ async def person_feed_token(
         actor,
         request,
         "",
-        lambda ctx: _created(service.create_feed_token(ctx, "person", name), FeedTokenOut),
+        lambda ctx: (201, feeds.create_feed_token(ctx, "person", name), None),
     )
 
 
 @router.get("/feed-tokens", response_model=list[FeedTokenOut])
-def feed_tokens(state: State, actor: Actor) -> list[dict[str, Any]]:
+def feed_tokens(state: State, actor: Actor) -> list[FeedTokenOut]:
     """Calendar links you created (an admin sees all); the secrets themselves are not kept."""
-    return service.list_feed_tokens(state, actor)
+    with state.db.read() as s:
+        return feeds.list_feed_tokens(s, actor)
 
 
 @router.delete("/feed-tokens/{token_id}", response_model=FeedTokenOut, dependencies=[NoBody])
@@ -594,5 +617,5 @@ async def revoke_feed_token(
         actor,
         request,
         "",
-        lambda ctx: _ok(service.revoke_feed_token(ctx, token_id), FeedTokenOut),
+        lambda ctx: (200, feeds.revoke_feed_token(ctx, token_id), None),
     )

@@ -29,9 +29,11 @@ from dutydesk.context import desk_policy
 from dutydesk.durations import format_span
 from dutydesk.errors import NotFound
 from dutydesk.oncall import rules
-from dutydesk.oncall.schedule import LEAD, PRIMARY, Shift
-from dutydesk.oncall.service import Loaded, loaded_in, shift_out
+from dutydesk.oncall.loading import Loaded, loaded_in
+from dutydesk.oncall.schedule import Shift
+from dutydesk.oncall.schemas import ShiftOut
 from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.policy.rotations import LEAD, PRIMARY
 from dutydesk.slo.models import TicketClock
 from dutydesk.tickets.idle import idle_claims
 from dutydesk.tickets.models import Event, Ticket
@@ -194,7 +196,7 @@ def triage_view(session: Session, policy: Policy, desk: str, at: datetime) -> di
         "desk": desk,
         "rotation": found.name,
         "at": at.astimezone(zone).isoformat(),
-        "on_call": [shift_out(x) for x in on_call.values()],
+        "on_call": [ShiftOut.of(x).model_dump(mode="json") for x in on_call.values()],
         "triager": people[0] if people else None,
         "idle_after": spec.idle_after,
         "new": [_item(t, names, at, zone, on_call) for t in new],
@@ -365,7 +367,7 @@ def handoff_report(session: Session, policy: Policy, desk: str, at: datetime) ->
             else None
         ),
         "outgoing": outgoing,
-        "incoming": [shift_out(x) for x in incoming.values()],
+        "incoming": [ShiftOut.of(x).model_dump(mode="json") for x in incoming.values()],
         "touched": touched,
         "urgent_priorities": urgent_priorities,
         "open_urgent": [_item(t, names, at, zone, on_call_now) for t in urgent],

@@ -17,7 +17,7 @@ reported in ``unknown`` and its events are left out: names are never guessed.
 Times: UTC and TZID values are converted to UTC. Floating (zone-less) values and date-only
 (all-day) values are read in ``default_timezone`` (midnight starts the day; a date-only event
 without DTEND or DURATION lasts one day), with the handoff rules of
-:func:`dutydesk.oncall.schedule.local_to_utc` for gaps and folds. Recurring events (RRULE/RDATE)
+:func:`dutydesk.oncall.wallclock.local_to_utc` for gaps and folds. Recurring events (RRULE/RDATE)
 are not expanded: they are listed in ``skipped`` so the user knows to export expanded events.
 """
 
@@ -25,15 +25,17 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
-from dutydesk.oncall.schedule import Shift, local_to_utc
+from dutydesk.oncall.schedule import Shift
+from dutydesk.oncall.wallclock import local_to_utc
 
-if TYPE_CHECKING:  # icalendar itself is imported where a feed is read or written, not at start
+# icalendar (~40 ms) is imported where a feed is read or written: the app starts without it.
+if TYPE_CHECKING:
     from icalendar import Component
 
 __all__ = [
@@ -42,6 +44,7 @@ __all__ = [
     "ImportedShift",
     "export_ics",
     "import_ics",
+    "merge_ics",
     "shift_uid",
 ]
 
@@ -111,6 +114,17 @@ def export_ics(
         ev.add("x-dutydesk-person", shift.person)
         cal.add_component(ev)
     return bytes(cal.to_ical())
+
+
+def merge_ics(calendars: Sequence[bytes]) -> bytes:
+    """One calendar with every event of ``calendars`` (the first one's name and header)."""
+    from icalendar import Calendar
+
+    merged = Calendar.from_ical(calendars[0])
+    for data in calendars[1:]:
+        for ev in Calendar.from_ical(data).walk("VEVENT"):
+            merged.add_component(ev)
+    return bytes(merged.to_ical())
 
 
 class ImportedShift(NamedTuple):

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from dutydesk.oncall.loading import loaded_in
 from dutydesk.oncall.schedule import Schedule, Shift
-from dutydesk.oncall.service import loaded_in
 from dutydesk.policy.models import Policy
 
 

@@ -20,16 +20,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 
-from dutydesk.oncall.schedule import (
-    Override,
-    RotationSpec,
-    Schedule,
-    ScheduleError,
-    Shift,
-    local_to_utc,
-    rotation_from_policy,
-)
+from dutydesk.oncall.schedule import Override, Schedule, Shift
+from dutydesk.oncall.wallclock import local_to_utc
 from dutydesk.policy.models import Policy, RotationPolicy
+from dutydesk.policy.rotations import RotationSpec, ScheduleError, rotation_from_policy
 
 __all__ = [
     "HandoffWindow",

@@ -1,7 +1,7 @@
-"""Rotation arithmetic: who is on call at an instant, over a range, and how fair it was.
+"""Rotation arithmetic: who is on call at an instant and over a range.
 
 Everything here is pure (no database, no clock): the service layer hands in a
-:class:`RotationSpec` plus the overrides, swaps and time off it stored, and gets back
+:class:`~dutydesk.policy.rotations.RotationSpec` plus the overrides, swaps and time off it stored, and gets back
 :class:`Shift` values. The rules below are the contract the rest of dutydesk relies on.
 
 Handoff instants
@@ -47,8 +47,8 @@ Time off (``RotationSpec.skip``)
 Swaps, overrides, warnings
     Swaps exchange two whole shifts of a layer after time off is applied. Overrides are applied
     last and always win for their whole range, splitting base shifts; when overrides of a layer
-    overlap, the later one in the given sequence wins (:func:`apply_override` and
-    :func:`validate_override` keep stored overrides disjoint). Every produced shift whose
+    overlap, the later one in the given sequence wins (the service keeps stored overrides
+    disjoint, :func:`validate_override` judges a new one). Every produced shift whose
     person has time off overlapping it carries a warning, whatever put them there.
 
 One-per-team rotations
@@ -59,160 +59,43 @@ One-per-team rotations
 
 from __future__ import annotations
 
-import calendar
-import re
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from dataclasses import replace as _dc_replace
-from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from functools import lru_cache
-from typing import Literal, cast, get_args
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+from zoneinfo import ZoneInfo
 
-from dutydesk.durations import parse_span
+from dutydesk.oncall.wallclock import (
+    aware_utc,
+    fmt_instant,
+    handoff_clock,
+)
+from dutydesk.policy.rotations import (
+    PRIMARY,
+    Layer,
+    RotationSpec,
+    ScheduleError,
+)
 
 __all__ = [
-    "DEFAULT_ANCHOR",
-    "LEAD",
-    "PRIMARY",
-    "FairnessStats",
     "Gap",
-    "Handoff",
-    "Layer",
-    "MembershipChange",
     "Override",
-    "OverrideConflictError",
-    "RotationSpec",
     "Schedule",
-    "ScheduleError",
     "Shift",
-    "SkipRule",
     "Source",
     "Swap",
     "TimeOff",
-    "Unit",
-    "apply_override",
-    "check",
-    "fairness",
-    "gaps",
-    "local_to_utc",
-    "next_shifts",
-    "on_call",
-    "parse_every",
-    "parse_handoff",
-    "person_shifts",
-    "rotation_from_policy",
-    "shifts",
     "validate_override",
     "validate_swap",
-    "validate_time_off",
 ]
 
-Unit = Literal["day", "week", "month"]
-SkipRule = Literal["swap-later", "next"]
 Source = Literal["rotation", "override", "swap"]
-
-PRIMARY = "primary"
-LEAD = "lead"
-# Used when a policy gives no `start`: a fixed Monday, so the cycle never depends on "today".
-DEFAULT_ANCHOR = date(2000, 1, 3)
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _ZERO = timedelta(0)
-
-
-class ScheduleError(ValueError):
-    """Inputs that cannot form a schedule; ``errors`` lists every problem, one sentence each."""
-
-    def __init__(self, errors: Iterable[str]) -> None:
-        self.errors = tuple(errors)
-        super().__init__("; ".join(self.errors))
-
-
-class OverrideConflictError(ScheduleError):
-    """A new override overlaps stored ones on the same layer and ``replace`` was not asked for."""
 
 
 # --------------------------------------------------------------------------------------------
 # Values
-
-
-@dataclass(frozen=True, slots=True)
-class Handoff:
-    """When shifts change hands: local time plus weekday (week units) or day of month (months)."""
-
-    at: time
-    weekday: int | None = None  # 0 = Monday
-    day: int | None = None  # 1..31; clamped to the month's last day
-
-
-@dataclass(frozen=True, slots=True)
-class MembershipChange:
-    """From ``effective`` on (shift start dates, local), the layer cycles through ``members``."""
-
-    effective: date
-    members: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Layer:
-    """One line of coverage: a cycling member list, or (``lead_of``) derived from team layers."""
-
-    name: str
-    members: tuple[MembershipChange, ...] = ()
-    team: str | None = None
-    lead_of: tuple[str, ...] = ()
-
-    @classmethod
-    def of(cls, name: str, members: Iterable[str], *, team: str | None = None) -> Layer:
-        """A layer with one member list in force since forever."""
-        return cls(name, (MembershipChange(date.min, tuple(members)),), team)
-
-
-@dataclass(frozen=True, slots=True)
-class RotationSpec:
-    """A rotation as declared in policy; validated on construction so bad specs fail early."""
-
-    name: str
-    timezone: str
-    unit: Unit
-    count: int
-    handoff: Handoff
-    layers: tuple[Layer, ...]
-    anchor: date = DEFAULT_ANCHOR
-    skip: SkipRule = "swap-later"
-    skip_min_overlap: timedelta = _ZERO
-
-    def __post_init__(self) -> None:
-        errors = _spec_errors(self)
-        if errors:
-            raise ScheduleError(f"rotation {self.name!r}: {e}" for e in errors)
-
-    @property
-    def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.timezone)
-
-    @property
-    def people(self) -> frozenset[str]:
-        """Everyone who appears in any member list, at any time."""
-        return frozenset(p for layer in self.layers for ch in layer.members for p in ch.members)
-
-    def layer(self, name: str) -> Layer:
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise KeyError(name)
-
-    def with_members(self, layer: str, effective: date, members: Iterable[str]) -> RotationSpec:
-        """A copy where ``layer`` cycles through ``members`` from ``effective`` on."""
-        change = MembershipChange(effective, tuple(members))
-        layers = tuple(
-            _dc_replace(x, members=(*x.members, change)) if x.name == layer else x
-            for x in self.layers
-        )
-        if layers == self.layers:
-            raise KeyError(layer)
-        return _dc_replace(self, layers=layers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,339 +173,13 @@ class Gap:
     end: datetime
 
 
-@dataclass(frozen=True, slots=True)
-class FairnessStats:
-    """On-call load of one person over a period (hours are clipped to the period)."""
-
-    hours: float = 0.0
-    shifts: int = 0
-    weekend_hours: float = 0.0
-    holiday_hours: float = 0.0
-
-
-# --------------------------------------------------------------------------------------------
-# Parsing policy values
-
-_EVERY_RE = re.compile(r"^\s*(?:(\d+)\s*)?(day|week|month)s?\s*$", re.IGNORECASE)
-_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})$")
-
-
-def parse_every(text: str) -> tuple[Unit, int]:
-    """``"week"`` → ("week", 1); ``"2 weeks"`` → ("week", 2); also days and months."""
-    m = _EVERY_RE.match(text)
-    if not m:
-        raise ValueError(
-            f'every: expected "day", "week", "month" or "N days|weeks|months", got {text!r}'
-        )
-    count = int(m.group(1) or 1)
-    if count < 1:
-        raise ValueError(f"every: the count must be at least 1, got {count}")
-    return cast(Unit, m.group(2).lower()), count
-
-
-def _parse_time(text: str) -> time:
-    m = _TIME_RE.match(text.strip())
-    if not m or int(m.group(1)) > 23 or int(m.group(2)) > 59:
-        raise ValueError(f"handoff: expected a 24-hour time HH:MM, got {text!r}")
-    return time(int(m.group(1)), int(m.group(2)))
-
-
-def parse_handoff(unit: Unit, text: str) -> Handoff:
-    """Day: ``"10:00"``; week: ``"mon 10:00"``; month: ``"16 09:00"`` (day 1-31, see module doc)."""
-    parts = text.split()
-    if unit == "day":
-        if len(parts) != 1:
-            raise ValueError(f'handoff: a daily rotation takes "HH:MM", got {text!r}')
-        return Handoff(_parse_time(parts[0]))
-    if len(parts) != 2:
-        example = "mon 10:00" if unit == "week" else "16 09:00"
-        raise ValueError(f'handoff: a {unit}ly rotation takes e.g. "{example}", got {text!r}')
-    if unit == "week":
-        wd = parts[0].lower()
-        full = [calendar.day_name[i].lower() for i in range(7)]
-        if wd not in WEEKDAYS and wd not in full:
-            raise ValueError(f"handoff: unknown weekday {parts[0]!r} (use mon..sun)")
-        index = WEEKDAYS.index(wd) if wd in WEEKDAYS else full.index(wd)
-        return Handoff(_parse_time(parts[1]), weekday=index)
-    if not parts[0].isdigit() or not 1 <= int(parts[0]) <= 31:
-        raise ValueError(f"handoff: day of month must be 1..31, got {parts[0]!r}")
-    return Handoff(_parse_time(parts[1]), day=int(parts[0]))
-
-
-_POLICY_KEYS = frozenset(
-    {"timezone", "every", "handoff", "members", "start", "skip", "one_per_team", "teams"}
-    | {"lead", "lead_order", "skip_min_overlap"}
-)
-
-
-def _str_list(value: object, where: str) -> tuple[str, ...]:
-    if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
-        raise ValueError(f"{where}: expected a list of names")
-    return tuple(cast("Sequence[str]", value))
-
-
-def rotation_from_policy(name: str, table: Mapping[str, object]) -> RotationSpec:
-    """Build a spec from a ``[rotations.<name>]`` policy table; errors name the offending key."""
-    where = f"rotations.{name}"
-    try:
-        unknown = sorted(set(table) - _POLICY_KEYS)
-        if unknown:
-            raise ValueError(f"unknown key(s) {', '.join(unknown)}")
-        tz = table.get("timezone")
-        if not isinstance(tz, str):
-            raise ValueError("timezone: required, an IANA name such as America/Los_Angeles")
-        every = table.get("every", "week")
-        if not isinstance(every, str):
-            raise ValueError("every: expected a string")
-        unit, count = parse_every(every)
-        handoff = table.get("handoff")
-        if not isinstance(handoff, str):
-            raise ValueError("handoff: required, e.g. 'mon 10:00'")
-        start = table.get("start", DEFAULT_ANCHOR)
-        if isinstance(start, str):
-            try:
-                start = date.fromisoformat(start)
-            except ValueError:
-                raise ValueError(f"start: expected a date YYYY-MM-DD, got {start!r}") from None
-        if isinstance(start, datetime) or not isinstance(start, date):
-            raise ValueError("start: expected a date YYYY-MM-DD")
-        skip = table.get("skip", "swap-later")
-        if skip not in get_args(SkipRule):
-            raise ValueError(f'skip: expected "swap-later" or "next", got {skip!r}')
-        min_overlap = table.get("skip_min_overlap", _ZERO)
-        if isinstance(min_overlap, str):
-            try:
-                min_overlap = parse_span(min_overlap)
-            except ValueError as exc:
-                raise ValueError(f"skip_min_overlap: {exc}") from None
-        if not isinstance(min_overlap, timedelta):
-            raise ValueError('skip_min_overlap: expected a duration such as "4 hours"')
-        layers: list[Layer] = []
-        if table.get("one_per_team"):
-            if "members" in table:
-                raise ValueError("members: a one_per_team rotation takes `teams` instead")
-            teams = table.get("teams")
-            if not isinstance(teams, Mapping) or not teams:
-                raise ValueError("teams: required when one_per_team = true, {team = [names]}")
-            for team, members in cast("Mapping[str, object]", teams).items():
-                layers.append(Layer.of(team, _str_list(members, f"teams.{team}"), team=team))
-            lead = table.get("lead")
-            if lead is not None:
-                if lead != "rotate-teams":
-                    raise ValueError(f'lead: only "rotate-teams" is supported, got {lead!r}')
-                order = _str_list(table.get("lead_order", list(teams)), "lead_order")
-                layers.insert(0, Layer(LEAD, lead_of=order))
-            elif "lead_order" in table:
-                raise ValueError('lead_order: needs lead = "rotate-teams"')
-        else:
-            for key in ("teams", "lead", "lead_order"):
-                if key in table:
-                    raise ValueError(f"{key}: needs one_per_team = true")
-            layers.append(Layer.of(PRIMARY, _str_list(table.get("members"), "members")))
-        return RotationSpec(
-            name=name,
-            timezone=tz,
-            unit=unit,
-            count=count,
-            handoff=parse_handoff(unit, handoff),
-            layers=tuple(layers),
-            anchor=start,
-            skip=cast(SkipRule, skip),
-            skip_min_overlap=min_overlap,
-        )
-    except ScheduleError as exc:
-        raise ScheduleError(f"{where}: {e}" for e in exc.errors) from None
-    except ValueError as exc:
-        raise ScheduleError([f"{where}.{exc}"]) from None
-
-
-def _spec_errors(spec: RotationSpec) -> list[str]:
-    errors: list[str] = []
-    try:
-        ZoneInfo(spec.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        errors.append(f"unknown time zone {spec.timezone!r}")
-    if spec.unit not in get_args(Unit):
-        errors.append(f"unit must be day, week or month, got {spec.unit!r}")
-    if spec.count < 1:
-        errors.append(f"count must be at least 1, got {spec.count}")
-    h = spec.handoff
-    if h.at.tzinfo is not None:
-        errors.append("handoff time must be a local wall-clock time without tzinfo")
-    if spec.unit == "week" and (h.weekday is None or not 0 <= h.weekday <= 6):
-        errors.append("a weekly rotation needs a handoff weekday 0 (Monday) .. 6")
-    if spec.unit == "month" and (h.day is None or not 1 <= h.day <= 31):
-        errors.append("a monthly rotation needs a handoff day of month 1..31")
-    if spec.skip not in get_args(SkipRule):
-        errors.append(f'skip must be "swap-later" or "next", got {spec.skip!r}')
-    if spec.skip_min_overlap < _ZERO:
-        errors.append("skip_min_overlap must not be negative")
-    if not spec.layers:
-        errors.append("needs at least one layer")
-    names = [x.name for x in spec.layers]
-    for dup in sorted({n for n in names if names.count(n) > 1}):
-        errors.append(f"layer {dup!r} is declared twice")
-    plain = {x.name for x in spec.layers if not x.lead_of}
-    for layer in spec.layers:
-        if not layer.name:
-            errors.append("layer names must not be empty")
-        if layer.lead_of:
-            if layer.members:
-                errors.append(f"layer {layer.name!r} is derived (lead_of) and cannot have members")
-            for ref in layer.lead_of:
-                if ref not in plain:
-                    errors.append(f"layer {layer.name!r} takes its lead from unknown layer {ref!r}")
-            if len(set(layer.lead_of)) != len(layer.lead_of):
-                errors.append(f"layer {layer.name!r} lists a team twice in lead_of")
-        for ch in layer.members:
-            seen = [p for p in ch.members if ch.members.count(p) > 1]
-            if seen:
-                errors.append(f"layer {layer.name!r} lists {seen[0]!r} twice (from {ch.effective})")
-            if any(not p for p in ch.members):
-                errors.append(f"layer {layer.name!r} has an empty member name")
-    return errors
-
-
-# --------------------------------------------------------------------------------------------
-# Local time
-
-
-def _month_len(year: int, month: int) -> int:
-    return calendar.monthrange(year, month)[1]
-
-
-def local_to_utc(naive: datetime, zone: tzinfo) -> datetime:
-    """The UTC instant of a local wall-clock time, by the handoff rules of the module doc.
-
-    Ambiguous times take their first occurrence; times inside a gap take the instant the clocks
-    jump (the first valid instant after the gap).
-    """
-    naive = naive.replace(tzinfo=None)
-    utc = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    if utc.astimezone(zone).replace(tzinfo=None) == naive:
-        return utc
-    # In a gap: fold=1 reads it with the offset after the jump (an earlier instant), fold=0 with
-    # the offset before it; the transition lies between, found by bisection on whole seconds.
-    early = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    lo, hi = int(early.timestamp()), int(utc.timestamp())
-    if hi <= lo:
-        return utc
-    after = utc.astimezone(zone).utcoffset()
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if datetime.fromtimestamp(mid, zone).utcoffset() == after:
-            hi = mid
-        else:
-            lo = mid
-    return datetime.fromtimestamp(hi, UTC)
-
-
-def _utc(value: datetime, what: str) -> datetime:
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ScheduleError([f"{what} must be timezone-aware, got {value.isoformat()}"])
-    return value.astimezone(UTC)
-
-
-def _fmt(value: datetime, zone: tzinfo) -> str:
-    return value.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
-
-
-class _Clock:
-    """Shift index ↔ handoff instant, by local-calendar arithmetic so DST never drifts it."""
-
-    __slots__ = (
-        "_starts",
-        "at",
-        "count",
-        "dom",
-        "first_date",
-        "m0",
-        "origin",
-        "period",
-        "unit",
-        "zone",
-    )
-
-    def __init__(self, timezone: str, unit: Unit, count: int, handoff: Handoff, a: date) -> None:
-        self.zone = ZoneInfo(timezone)
-        self.unit = unit
-        self.count = count
-        self.at = handoff.at
-        self.dom = handoff.day or 1
-        self.period = count * (7 if unit == "week" else 1)
-        if unit == "week":
-            first = a + timedelta(days=((handoff.weekday or 0) - a.weekday()) % 7)
-        elif unit == "month":
-            first = date(a.year, a.month, min(self.dom, _month_len(a.year, a.month)))
-            if first < a:
-                y, m = divmod(a.year * 12 + a.month, 12)
-                first = date(y, m + 1, min(self.dom, _month_len(y, m + 1)))
-        else:
-            first = a
-        self.first_date = first
-        self.m0 = first.year * 12 + first.month - 1
-        self._starts: dict[int, datetime] = {}
-        self.origin = self.start(0)
-
-    def local_date(self, k: int) -> date:
-        if self.unit == "month":
-            y, m = divmod(self.m0 + k * self.count, 12)
-            return date(y, m + 1, min(self.dom, _month_len(y, m + 1)))
-        return self.first_date + timedelta(days=k * self.period)
-
-    def start(self, k: int) -> datetime:
-        """UTC start of shift ``k`` (memoised: a year of weekly shifts is 53 entries)."""
-        hit = self._starts.get(k)
-        if hit is None:
-            if len(self._starts) > 200_000:
-                self._starts.clear()
-            hit = local_to_utc(datetime.combine(self.local_date(k), self.at), self.zone)
-            self._starts[k] = hit
-        return hit
-
-    def index_at(self, t: datetime) -> int:
-        """The shift containing UTC instant ``t``; -1 before the first shift."""
-        if t < self.origin:
-            return -1
-        ld = t.astimezone(self.zone).date()
-        if self.unit == "month":
-            k = (ld.year * 12 + ld.month - 1 - self.m0) // self.count
-        else:
-            k = (ld - self.first_date).days // self.period
-        if t < self.start(k):
-            k -= 1
-        return k
-
-    def first_index_on_or_after(self, d: date) -> int:
-        """The first shift whose local start date is on or after ``d`` (0 at the earliest)."""
-        if d <= self.first_date:
-            return 0
-        if self.unit == "month":
-            k = (d.year * 12 + d.month - 1 - self.m0) // self.count
-        else:
-            k = (d - self.first_date).days // self.period
-        while self.local_date(k) < d:
-            k += 1
-        return k
-
-    def nominal(self) -> timedelta:
-        return timedelta(days=self.period if self.unit != "month" else 31 * self.count)
-
-
-@lru_cache(maxsize=512)
-def _clock_for(timezone: str, unit: Unit, count: int, handoff: Handoff, anchor: date) -> _Clock:
-    """Clocks are pure in these fields; sharing them lets every Schedule of a rotation (one per
-    request, typically) reuse the handoff instants already computed."""
-    return _Clock(timezone, unit, count, handoff, anchor)
-
-
 class _Absences:
     """Time off merged per person, searchable by bisection."""
 
     def __init__(self, items: Iterable[TimeOff]) -> None:
         per: dict[str, list[tuple[datetime, datetime]]] = {}
         for item in items:
-            s, e = _utc(item.start, "time off start"), _utc(item.end, "time off end")
+            s, e = aware_utc(item.start, "time off start"), aware_utc(item.end, "time off end")
             if e > s:
                 per.setdefault(item.person, []).append((s, e))
         self.starts: dict[str, list[datetime]] = {}
@@ -743,7 +300,7 @@ class Schedule:
     ) -> None:
         self.spec = spec
         self.zone = ZoneInfo(spec.timezone)
-        self._clock = _clock_for(spec.timezone, spec.unit, spec.count, spec.handoff, spec.anchor)
+        self._clock = handoff_clock(spec.timezone, spec.unit, spec.count, spec.handoff, spec.anchor)
         errors: list[str] = []
         time_off = tuple(time_off)
         for item in time_off:
@@ -769,7 +326,9 @@ class Schedule:
             if problems:
                 errors.extend(problems)
                 continue
-            by_layer.setdefault(ov.layer, []).append((_utc(ov.start, ""), _utc(ov.end, ""), ov))
+            by_layer.setdefault(ov.layer, []).append(
+                (aware_utc(ov.start, ""), aware_utc(ov.end, ""), ov)
+            )
         for name, items in by_layer.items():
             plan = self._plans[name]
             for s, e, ov in _paint(items):
@@ -784,8 +343,8 @@ class Schedule:
                 errors.extend(problems)
                 continue
             plan = self._plans[swap.layer]
-            plan.swaps[self._clock.index_at(_utc(swap.shift_a, ""))] = swap.person_b
-            plan.swaps[self._clock.index_at(_utc(swap.shift_b, ""))] = swap.person_a
+            plan.swaps[self._clock.index_at(aware_utc(swap.shift_a, ""))] = swap.person_b
+            plan.swaps[self._clock.index_at(aware_utc(swap.shift_b, ""))] = swap.person_a
         if errors:
             raise ScheduleError(errors)
 
@@ -959,7 +518,7 @@ class Schedule:
         for ts, te in clashes:
             warnings.append(
                 f"{person} is on call during their time off "
-                f"({_fmt(ts, self.zone)} – {_fmt(te, self.zone)})"
+                f"({fmt_instant(ts, self.zone)} – {fmt_instant(te, self.zone)})"
             )
         return Shift(
             start=s.astimezone(self.zone),
@@ -999,7 +558,7 @@ class Schedule:
 
     def on_call(self, at: datetime) -> dict[str, Shift]:
         """Who is on call at ``at``, per layer (layers in a gap are absent from the dict)."""
-        t = _utc(at, "at")
+        t = aware_utc(at, "at")
         k = self._clock.index_at(t)
         out: dict[str, Shift] = {}
         for plan in self._order:
@@ -1050,7 +609,7 @@ class Schedule:
         self, start: datetime, end: datetime, layers: Collection[str] | None = None
     ) -> list[Shift]:
         """Every shift overlapping [start, end), unclipped, sorted by (layer order, start)."""
-        s, e = _utc(start, "start"), _utc(end, "end")
+        s, e = aware_utc(start, "start"), aware_utc(end, "end")
         if e <= s:
             return []
         out: list[Shift] = []
@@ -1067,7 +626,7 @@ class Schedule:
         self, after: datetime, n: int, layers: Collection[str] | None = None
     ) -> list[Shift]:
         """Per layer, the next ``n`` shifts starting strictly after ``after`` (up to 20 years)."""
-        t = _utc(after, "after")
+        t = aware_utc(after, "after")
         names = [p.name for p in self._order if layers is None or p.name in layers]
         horizon = self._clock.nominal() * (n + 1)
         while True:
@@ -1086,7 +645,7 @@ class Schedule:
 
     def gaps(self, start: datetime, end: datetime) -> list[Gap]:
         """Maximal stretches of [start, end) where a layer has nobody, by layer order."""
-        s, e = _utc(start, "start"), _utc(end, "end")
+        s, e = aware_utc(start, "start"), aware_utc(end, "end")
         out: list[Gap] = []
         for plan in self._order:
             cursor = s
@@ -1100,7 +659,7 @@ class Schedule:
 
     def index_at(self, at: datetime) -> int:
         """The base shift number containing ``at``; -1 before the first shift."""
-        return self._clock.index_at(_utc(at, "at"))
+        return self._clock.index_at(aware_utc(at, "at"))
 
     def shift_bounds(self, index: int) -> tuple[datetime, datetime]:
         """Start and end (rotation zone) of base shift ``index``, e.g. to name it in a swap."""
@@ -1121,21 +680,21 @@ class Schedule:
         found: list[int] = []
         for person, when in ((swap.person_a, swap.shift_a), (swap.person_b, swap.shift_b)):
             try:
-                t = _utc(when, f"{label}: shift start")
+                t = aware_utc(when, f"{label}: shift start")
             except ScheduleError as exc:
                 errors.extend(exc.errors)
                 continue
             k = self._clock.index_at(t)
             if k < 0 or self._clock.start(k) != t:
                 errors.append(
-                    f"{label}: no {swap.layer} shift starts at {_fmt(t, self.zone)}"
+                    f"{label}: no {swap.layer} shift starts at {fmt_instant(t, self.zone)}"
                     " (name a shift by its handoff instant)"
                 )
                 continue
             holder = self._finals(plan, k, k)[0][0]
             if holder != person:
                 errors.append(
-                    f"{label}: the {swap.layer} shift starting {_fmt(t, self.zone)} belongs to "
+                    f"{label}: the {swap.layer} shift starting {fmt_instant(t, self.zone)} belongs to "
                     f"{holder or 'nobody'}, not {person}"
                 )
                 continue
@@ -1161,75 +720,6 @@ def _range_errors(kind: str, ident: str, start: datetime, end: datetime) -> list
 
 
 # --------------------------------------------------------------------------------------------
-# Module-level conveniences (build a Schedule for one question)
-
-
-def shifts(
-    spec: RotationSpec,
-    start: datetime,
-    end: datetime,
-    *,
-    overrides: Iterable[Override] = (),
-    swaps: Iterable[Swap] = (),
-    time_off: Iterable[TimeOff] = (),
-) -> list[Shift]:
-    """Every shift overlapping [start, end); see :meth:`Schedule.shifts`."""
-    return Schedule(spec, overrides, swaps, time_off).shifts(start, end)
-
-
-def on_call(
-    spec: RotationSpec,
-    at: datetime,
-    *,
-    overrides: Iterable[Override] = (),
-    swaps: Iterable[Swap] = (),
-    time_off: Iterable[TimeOff] = (),
-) -> dict[str, Shift]:
-    """Who is on call at ``at`` per layer; see :meth:`Schedule.on_call`."""
-    return Schedule(spec, overrides, swaps, time_off).on_call(at)
-
-
-def next_shifts(
-    spec: RotationSpec,
-    after: datetime,
-    n: int,
-    *,
-    overrides: Iterable[Override] = (),
-    swaps: Iterable[Swap] = (),
-    time_off: Iterable[TimeOff] = (),
-) -> list[Shift]:
-    """The next ``n`` shifts per layer; see :meth:`Schedule.next_shifts`."""
-    return Schedule(spec, overrides, swaps, time_off).next_shifts(after, n)
-
-
-def person_shifts(
-    spec: RotationSpec,
-    person: str,
-    start: datetime,
-    end: datetime,
-    *,
-    overrides: Iterable[Override] = (),
-    swaps: Iterable[Swap] = (),
-    time_off: Iterable[TimeOff] = (),
-) -> list[Shift]:
-    """One person's shifts overlapping [start, end)."""
-    return Schedule(spec, overrides, swaps, time_off).person_shifts(person, start, end)
-
-
-def gaps(
-    spec: RotationSpec,
-    start: datetime,
-    end: datetime,
-    *,
-    overrides: Iterable[Override] = (),
-    swaps: Iterable[Swap] = (),
-    time_off: Iterable[TimeOff] = (),
-) -> list[Gap]:
-    """Stretches with nobody on a layer; see :meth:`Schedule.gaps`."""
-    return Schedule(spec, overrides, swaps, time_off).gaps(start, end)
-
-
-# --------------------------------------------------------------------------------------------
 # Validation of user edits
 
 
@@ -1248,7 +738,7 @@ def validate_override(
     """Problems with adding ``override`` to ``schedule`` (built without it); empty if fine.
 
     Overlapping a stored override on the same layer is an error unless ``replace`` is set
-    (then :func:`apply_override` cuts the older ones). ``replaces`` must name someone who is on
+    (then the service cuts the older ones). ``replaces`` must name someone who is on
     that layer at some instant of the range.
     """
     label = f"override {override.id or override.person}".strip()
@@ -1269,49 +759,17 @@ def validate_override(
             if all(x.person != override.replaces for x in on):
                 errors.append(
                     f"{label}: {override.replaces} is not on call on {override.layer} between "
-                    f"{_fmt(override.start, schedule.zone)} and {_fmt(override.end, schedule.zone)}"
+                    f"{fmt_instant(override.start, schedule.zone)} and {fmt_instant(override.end, schedule.zone)}"
                 )
     if not replace and not errors:
         for other in existing:
             if other is not override and _overlaps(other, override):
                 errors.append(
                     f"{label}: overlaps override {other.id or other.person} ({other.person}, "
-                    f"{_fmt(other.start, schedule.zone)} – {_fmt(other.end, schedule.zone)}); "
+                    f"{fmt_instant(other.start, schedule.zone)} – {fmt_instant(other.end, schedule.zone)}); "
                     "pass replace=True to replace it"
                 )
     return errors
-
-
-def apply_override(
-    existing: Sequence[Override], new: Override, *, replace: bool = False
-) -> list[Override]:
-    """The stored overrides after adding ``new``: older overlapping ones are cut when ``replace``.
-
-    A cut override keeps its id; when ``new`` falls inside it, the tail piece gets the id
-    ``"{old.id}/{new.id}"`` so both pieces stay addressable.
-    """
-    errors = _range_errors("override", new.id, new.start, new.end)
-    if errors:
-        raise ScheduleError(errors)
-    clashing = [o for o in existing if _overlaps(o, new)]
-    if clashing and not replace:
-        raise OverrideConflictError(
-            f"override {new.id or new.person} overlaps override {o.id or o.person} ({o.person}, "
-            f"{o.start.isoformat()} – {o.end.isoformat()}); pass replace=True to replace it"
-            for o in clashing
-        )
-    out: list[Override] = []
-    for o in existing:
-        if not _overlaps(o, new):
-            out.append(o)
-            continue
-        head = o.start < new.start
-        if head:
-            out.append(_dc_replace(o, end=new.start))
-        if o.end > new.end:
-            out.append(_dc_replace(o, start=new.end, id=f"{o.id}/{new.id}" if head else o.id))
-    out.append(new)
-    return out
 
 
 def validate_swap(
@@ -1324,81 +782,3 @@ def validate_swap(
         f"{label}: unknown person {p!r}" for p in (swap.person_a, swap.person_b) if p not in known
     ]
     return errors + schedule.swap_errors(swap)
-
-
-def validate_time_off(item: TimeOff, *, known_people: Collection[str]) -> list[str]:
-    """Problems with a time-off entry (unknown person, naive or empty range)."""
-    errors = _range_errors("time off", item.id or item.person, item.start, item.end)
-    if item.person not in known_people:
-        errors.append(f"time off {item.id or item.person}: unknown person {item.person!r}")
-    return errors
-
-
-def check(
-    spec: RotationSpec,
-    overrides: Sequence[Override] = (),
-    swaps: Sequence[Swap] = (),
-    time_off: Sequence[TimeOff] = (),
-    *,
-    known_people: Collection[str] | None = None,
-) -> list[str]:
-    """Every problem with a stored set of edits, in one list (what ``dutydesk check`` prints)."""
-    known = spec.people if known_people is None else known_people
-    errors: list[str] = []
-    for item in time_off:
-        errors.extend(validate_time_off(item, known_people=known))
-    usable = [t for t in time_off if not _range_errors("", "", t.start, t.end)]
-    base = Schedule(spec, (), (), usable)
-    for i, ov in enumerate(overrides):
-        errors.extend(validate_override(base, ov, existing=overrides[:i], known_people=known))
-    compiled: list[Swap] = []
-    for swap in swaps:  # each swap is checked against the schedule with the earlier ones applied
-        problems = validate_swap(Schedule(spec, (), compiled, usable), swap, known_people=known)
-        errors.extend(problems)
-        if not problems:
-            compiled.append(swap)
-    return errors
-
-
-# --------------------------------------------------------------------------------------------
-# Fairness
-
-
-def fairness(
-    shifts: Iterable[Shift],
-    calendar_holidays: Collection[date],
-    start: datetime,
-    end: datetime,
-    tz: str | tzinfo,
-) -> dict[str, FairnessStats]:
-    """On-call load per person over [start, end), shifts clipped to it.
-
-    Weekend (Saturday/Sunday) and holiday hours are counted by local date in ``tz``; an hour on
-    a holiday that falls on a weekend counts in both. Shifts are summed as given: pass one
-    layer's shifts to compare members of that layer.
-    """
-    zone = ZoneInfo(tz) if isinstance(tz, str) else tz
-    s0, e0 = _utc(start, "start"), _utc(end, "end")
-    acc: dict[str, list[float]] = {}
-    hour = 3600.0
-    for shift in shifts:
-        s, e = max(shift.utc_start, s0), min(shift.utc_end, e0)
-        if e <= s:
-            continue
-        row = acc.setdefault(shift.person, [0.0, 0.0, 0.0, 0.0])
-        row[0] += (e - s).total_seconds() / hour
-        row[1] += 1
-        day = s.astimezone(zone).date()
-        cursor = s
-        while cursor < e:
-            nxt = min(e, local_to_utc(datetime.combine(day + timedelta(days=1), time()), zone))
-            part = (nxt - cursor).total_seconds() / hour
-            if day.weekday() >= 5:
-                row[2] += part
-            if day in calendar_holidays:
-                row[3] += part
-            cursor, day = nxt, day + timedelta(days=1)
-    return {
-        person: FairnessStats(hours=r[0], shifts=int(r[1]), weekend_hours=r[2], holiday_hours=r[3])
-        for person, r in sorted(acc.items())
-    }

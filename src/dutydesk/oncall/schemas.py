@@ -8,10 +8,15 @@ Times in responses always carry the offset of the rotation's zone.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from dutydesk.oncall.models import FeedToken, MembershipRow, OverrideRow, SwapRow, TimeOffRow
+from dutydesk.oncall.schedule import Shift
 
 
 def _when(value: Any) -> Any:
@@ -94,10 +99,6 @@ class ImportIn(In):
     skip_unknown: bool = Field(False, description="import the rest when some names are unknown")
 
 
-class FeedTokenIn(In):
-    pass
-
-
 # ----------------------------------------------------------------------------- out
 
 
@@ -110,6 +111,31 @@ class ShiftOut(BaseModel):
     source: str
     override_id: int | None = None
     warnings: list[str] = []
+
+    @classmethod
+    def of(cls, x: Shift) -> ShiftOut:
+        return cls(
+            start=x.start,
+            end=x.end,
+            person=x.person,
+            layer=x.layer,
+            team=x.team,
+            source=x.source,
+            override_id=int(x.override_id) if x.override_id and x.override_id.isdigit() else None,
+            warnings=list(x.warnings),
+        )
+
+
+class PersonShiftOut(ShiftOut):
+    rotation: str
+
+    @classmethod
+    def in_rotation(cls, rotation: str, x: Shift) -> PersonShiftOut:
+        return cls(rotation=rotation, **ShiftOut.of(x).model_dump())
+
+
+def _by(names: Mapping[int, str], user_id: int | None) -> str | None:
+    return names.get(user_id) if user_id else None
 
 
 class OnCallOut(BaseModel):
@@ -142,6 +168,31 @@ class OverrideOut(BaseModel):
     cancelled_by: str | None
     warnings: list[str] = []
 
+    @classmethod
+    def of(
+        cls,
+        row: OverrideRow,
+        names: Mapping[int, str],
+        zone: ZoneInfo,
+        warnings: Sequence[str] = (),
+    ) -> OverrideOut:
+        return cls(
+            id=row.id,
+            rotation=row.rotation,
+            layer=row.layer,
+            person=row.person,
+            replaces=row.replaces,
+            start=row.start_at.astimezone(zone),
+            end=row.end_at.astimezone(zone),
+            kind=row.kind,
+            note=row.note,
+            created_at=row.created_at,
+            created_by=_by(names, row.created_by_id),
+            cancelled_at=row.cancelled_at,
+            cancelled_by=_by(names, row.cancelled_by_id),
+            warnings=list(warnings),
+        )
+
 
 class SwapOut(BaseModel):
     id: int
@@ -157,6 +208,23 @@ class SwapOut(BaseModel):
     cancelled_at: datetime | None
     cancelled_by: str | None
 
+    @classmethod
+    def of(cls, row: SwapRow, names: Mapping[int, str], zone: ZoneInfo) -> SwapOut:
+        return cls(
+            id=row.id,
+            rotation=row.rotation,
+            layer=row.layer,
+            person_a=row.person_a,
+            shift_a=row.shift_a.astimezone(zone),
+            person_b=row.person_b,
+            shift_b=row.shift_b.astimezone(zone),
+            note=row.note,
+            created_at=row.created_at,
+            created_by=_by(names, row.created_by_id),
+            cancelled_at=row.cancelled_at,
+            cancelled_by=_by(names, row.cancelled_by_id),
+        )
+
 
 class TimeOffOut(BaseModel):
     id: int
@@ -170,6 +238,29 @@ class TimeOffOut(BaseModel):
     cancelled_by: str | None
     warnings: list[str] = []
     covered: list[ShiftOut] = Field([], description="the person's shifts others now cover")
+
+    @classmethod
+    def of(
+        cls,
+        row: TimeOffRow,
+        names: Mapping[int, str],
+        zone: ZoneInfo,
+        warnings: Sequence[str] = (),
+        covered: Sequence[Shift] = (),
+    ) -> TimeOffOut:
+        return cls(
+            id=row.id,
+            person=row.person,
+            start=row.start_at.astimezone(zone),
+            end=row.end_at.astimezone(zone),
+            reason=row.reason,
+            created_at=row.created_at,
+            created_by=_by(names, row.created_by_id),
+            cancelled_at=row.cancelled_at,
+            cancelled_by=_by(names, row.cancelled_by_id),
+            warnings=list(warnings),
+            covered=[ShiftOut.of(x) for x in covered],
+        )
 
 
 class MembershipOut(BaseModel):
@@ -186,13 +277,41 @@ class MembershipOut(BaseModel):
     cancelled_at: datetime | None
     warnings: list[str] = []
 
+    @classmethod
+    def of(
+        cls,
+        row: MembershipRow,
+        names: Mapping[int, str],
+        first_shift: datetime | None = None,
+        warnings: Sequence[str] = (),
+    ) -> MembershipOut:
+        return cls(
+            id=row.id,
+            rotation=row.rotation,
+            layer=row.layer,
+            person=row.person,
+            action=row.action,
+            position=row.position,
+            effective=row.effective,
+            first_shift=first_shift,
+            created_at=row.created_at,
+            created_by=_by(names, row.created_by_id),
+            cancelled_at=row.cancelled_at,
+            warnings=list(warnings),
+        )
+
+
+class MemberListOut(BaseModel):
+    effective: date | None = Field(description="from this local date on; null: from the start")
+    members: list[str]
+
 
 class LayerOut(BaseModel):
     name: str
     team: str | None
     lead_of: list[str]
     members: list[str] = Field(description="the list in force for the current shift")
-    changes: list[dict[str, Any]] = Field([], description="lists from a date on")
+    changes: list[MemberListOut] = Field([], description="lists from a date on")
 
 
 class RotationOut(BaseModel):
@@ -266,6 +385,18 @@ class FeedTokenOut(BaseModel):
     revoked_at: datetime | None
     token: str | None = Field(None, description="shown once, when created")
     url: str | None = None
+
+    @classmethod
+    def of(cls, row: FeedToken, names: Mapping[int, str]) -> FeedTokenOut:
+        return cls(
+            id=row.id,
+            kind=row.kind,
+            subject=row.subject,
+            prefix=row.prefix,
+            created_at=row.created_at,
+            created_by=_by(names, row.created_by_id),
+            revoked_at=row.revoked_at,
+        )
 
 
 class ImportOut(BaseModel):

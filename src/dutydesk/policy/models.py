@@ -23,6 +23,7 @@ from dutydesk.policy.notify import (
     StatusPostPolicy,
     notify_reference_errors,
 )
+from dutydesk.policy.rotations import ScheduleError, parse_every, rotation_from_policy
 
 ROLES = ("reporter", "responder", "lead", "admin")
 RESOLUTIONS = (
@@ -347,10 +348,10 @@ class RotationPolicy(Strict):
     @field_validator("every")
     @classmethod
     def _every(cls, value: str) -> str:
-        if not re.match(r"^(\d+\s+)?(day|week|month)s?$", value.strip()):
-            raise ValueError(
-                f"bad rotation length {value!r}; use 'day', 'week', 'month' or 'N weeks'"
-            )
+        try:
+            parse_every(value)  # the grammar the schedule is built from, reported on this key
+        except ValueError as exc:
+            raise ValueError(str(exc).removeprefix("every: ")) from None
         return value
 
     @model_validator(mode="after")
@@ -362,10 +363,8 @@ class RotationPolicy(Strict):
         for team in self.lead_order:
             if team not in self.teams:
                 raise ValueError(f"lead_order names team {team!r}, not one of {list(self.teams)}")
-        # The rotation arithmetic is the single judge of the rest (handoff format, lead rules):
+        # The rotation grammar is the single judge of the rest (handoff format, lead rules):
         # whatever passes here also builds a schedule.
-        from dutydesk.oncall.schedule import ScheduleError, rotation_from_policy
-
         try:
             rotation_from_policy("_", self.table())
         except ScheduleError as exc:

@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from dutydesk.http.deps import State
 from dutydesk.oncall import schedule as sched
-from dutydesk.oncall import service as oncall_service
+from dutydesk.oncall.loading import all_loaded_in
 from dutydesk.slo import service as slo_service
 from dutydesk.web import cards, present, reads, rotations
 from dutydesk.web.deps import PageRoute, PageViewer, render
@@ -25,7 +25,8 @@ def oncall(
     month: Annotated[str | None, Query(max_length=7)] = None,
 ) -> Response:
     now = state.now()
-    compiled = rotations.schedules_of(oncall_service.loaded_all(state))
+    with state.db.read() as s:
+        compiled = rotations.schedules_of(all_loaded_in(s, state.policy))
     desks = rotations.desk_rotations(state.policy, compiled, now)
     calendars = []
     for d in desks:
@@ -66,7 +67,8 @@ def me(request: Request, state: State, viewer: PageViewer) -> Response:
         for name, desk in state.policy.desks.items()
         if viewer.can("responder", name) and (not user.desks or name in user.desks)
     ]
-    compiled = rotations.schedules_of(oncall_service.loaded_all(state))
+    with state.db.read() as s:
+        compiled = rotations.schedules_of(all_loaded_in(s, state.policy))
     on_call = rotations.on_call_desks(state.policy, compiled, user.name, now)
     triage_desks = [(n, d) for n, d in my_desks if n in on_call] or my_desks
     with state.db.read() as s:

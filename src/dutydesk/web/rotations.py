@@ -1,7 +1,7 @@
 """The on-call page's questions, asked of compiled rotations (:mod:`dutydesk.oncall.schedule`).
 
 Routes get the schedules, with their stored overrides, swaps and time off, from
-:func:`dutydesk.oncall.service.loaded_all`; everything here is pure arithmetic on them.
+:func:`dutydesk.oncall.loading.all_loaded_in`; everything here is pure arithmetic on them.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from dutydesk.oncall import schedule as sched
 from dutydesk.policy.models import Policy
+from dutydesk.policy.rotations import LEAD, PRIMARY
 from dutydesk.web import present
 
 Schedules = Mapping[str, sched.Schedule | str]  # rotation -> schedule, or why it cannot be built
@@ -41,9 +42,9 @@ class Duty:
 
     @property
     def label(self) -> str:
-        if self.layer == sched.PRIMARY:
+        if self.layer == PRIMARY:
             return "on call"
-        if self.layer == sched.LEAD:
+        if self.layer == LEAD:
             return f"lead ({self.team})" if self.team else "lead"
         return self.layer
 
@@ -152,7 +153,7 @@ def month_days(
 def main_layer(schedule: sched.Schedule) -> str:
     """The layer a calendar shows: the lead of a one-per-team rotation, else the primary."""
     names = [layer.name for layer in schedule.spec.layers]
-    return sched.LEAD if sched.LEAD in names else names[0]
+    return LEAD if LEAD in names else names[0]
 
 
 def calendar_weeks(

@@ -1,0 +1,64 @@
+"""Who may do what to a rotation: people act for themselves, leads of its desks for anyone.
+
+Being on call needs the responder role on one of the rotation's desks (any desk when the
+rotation serves none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from dutydesk.auth.models import User
+from dutydesk.auth.service import has_role, require
+from dutydesk.errors import Forbidden, field_error
+from dutydesk.oncall.loading import Loaded
+
+
+def is_lead(actor: User, desks: Sequence[str]) -> bool:
+    return any(has_role(actor, "lead", d) for d in desks) if desks else has_role(actor, "lead")
+
+
+def require_lead(actor: User, desks: Sequence[str], action: str) -> None:
+    if not is_lead(actor, desks):
+        require(actor, "lead", desks[0] if desks else None, action)
+
+
+def require_self_or_lead(
+    actor: User, people: Collection[str | None], desks: Sequence[str], action: str
+) -> None:
+    """People act for themselves; a lead of one of the rotation's desks acts for anyone."""
+    if actor.name in people and may_be_on_call(actor, desks):
+        return
+    if is_lead(actor, desks):
+        return
+    who = " or ".join(sorted(p for p in people if p)) or "the people concerned"
+    where = f" of desk {', '.join(desks)}" if desks else ""
+    raise Forbidden(f"{actor.name} may not {action}: only {who}, or a lead{where}, may do that")
+
+
+def may_be_on_call(user: User, desks: Sequence[str]) -> bool:
+    if not user.active:
+        return False
+    return (
+        any(has_role(user, "responder", d) for d in desks) if desks else has_role(user, "responder")
+    )
+
+
+def eligible_people(session: Session, desks: Sequence[str]) -> dict[str, User]:
+    users = session.scalars(select(User).where(User.active.is_(True))).all()
+    return {u.name: u for u in users if may_be_on_call(u, desks)}
+
+
+def check_person(
+    session: Session, eligible: Mapping[str, User], name: str, fld: str, loaded: Loaded
+) -> None:
+    if name in eligible:
+        return
+    if session.scalar(select(User.id).where(User.name == name)) is None:
+        raise field_error(fld, f"no user named {name!r}; `dutydesk users` lists them")
+    desks = loaded.desks
+    where = f"the responder role on desk {' or '.join(desks)}" if desks else "the responder role"
+    raise field_error(fld, f"{name} cannot be on call for {loaded.name}: that needs {where}")
