@@ -18,6 +18,7 @@ from dutydesk.policy.loader import (
     PolicyError,
     Problem,
     find_line,
+    loc_to_path,
     read_policy,
     read_policy_file,
 )
@@ -25,6 +26,7 @@ from dutydesk.policy.models import CalendarPolicy, Policy
 from dutydesk.policy.rotations import ScheduleError, rotation_from_policy
 from dutydesk.slo.calendar import BusinessCalendar, holiday_dates
 from dutydesk.slo.policy import build_calendar, compile_rules
+from dutydesk.tickets.schemas import TicketFilter
 
 
 def load_checked_policy(path: Path) -> Policy:
@@ -40,6 +42,7 @@ def check_policy_text(text: str, filename: str = "dutydesk.toml") -> Policy:
     if reading.policy is not None:
         problems += _rotation_problems(reading.policy, text)
         problems += _slo_problems(reading.policy, calendars, text)
+        problems += _saved_filter_problems(reading.policy, text)
     if problems or reading.policy is None:
         raise PolicyError(filename, problems)
     return reading.policy
@@ -114,4 +117,17 @@ def _slo_problems(
         except ValueError as exc:
             where = f"desks.{name}.slo"
             problems.append(Problem(where, str(exc), find_line(text, where)))
+    return problems
+
+
+def _saved_filter_problems(policy: Policy, text: str) -> list[Problem]:
+    """Each declared saved filter must be a query the ticket filter grammar can run."""
+    problems: list[Problem] = []
+    for name, saved in policy.saved_filters.items():
+        try:
+            TicketFilter.model_validate(saved.query)
+        except ValidationError as exc:
+            for err in exc.errors():
+                where = f"saved_filters.{name}.query.{loc_to_path(err['loc'])}"
+                problems.append(Problem(where, err["msg"], find_line(text, where)))
     return problems

@@ -74,3 +74,15 @@ def test_reference_errors_are_reported_with_calendar_errors() -> None:
 def test_a_missing_file_is_a_problem_not_a_traceback(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="policy file not found"):
         load_checked_policy(tmp_path / "nope.toml")
+
+
+def test_a_saved_filter_the_ticket_filter_cannot_run_is_named_with_its_line() -> None:
+    text = EXAMPLE.read_text() + (
+        '\n[saved_filters.broken]\ndescription = "x"\nquery = { status = 5, nosuch = "y" }\n'
+    )
+    found = {(where, line) for where, _, line in problems(text)}
+    last = len(text.splitlines())
+    assert found == {
+        ("saved_filters.broken.query.status", last),
+        ("saved_filters.broken.query.nosuch", last),
+    }

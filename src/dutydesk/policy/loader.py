@@ -11,7 +11,6 @@ from typing import Any
 from pydantic import ValidationError
 
 from dutydesk.policy.models import Policy
-from dutydesk.tickets.schemas import TicketFilter
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,7 @@ _HINTS = {
 }
 
 
-def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+def loc_to_path(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
     for item in loc:
         if isinstance(item, int):
@@ -105,20 +104,13 @@ def read_policy(text: str) -> PolicyReading:
     except ValidationError as exc:
         problems = []
         for err in exc.errors():
-            path = _loc_to_path(err["loc"]) or "(top level)"
+            path = loc_to_path(err["loc"]) or "(top level)"
             msg = _HINTS.get(err["type"], err["msg"].removeprefix("Value error, "))
             if err["type"] == "extra_forbidden":
                 msg = f"unknown key {str(err['loc'][-1])!r}; remove it or check its spelling"
             problems.append(Problem(path, msg, find_line(text, path)))
         return PolicyReading(raw, None, problems)
     refs = policy.reference_errors()
-    for name, saved in policy.saved_filters.items():
-        try:
-            TicketFilter.model_validate(saved.query)
-        except ValidationError as exc:
-            for err in exc.errors():
-                where = f"saved_filters.{name}.query.{_loc_to_path(err['loc'])}"
-                refs.append((where, err["msg"]))
     return PolicyReading(
         raw, policy, [Problem(loc, msg, find_line(text, loc)) for loc, msg in refs]
     )
