@@ -32,6 +32,7 @@ from dutydesk.notify.models import (
     NotifyChange,
     NotifyPreference,
 )
+from dutydesk.notify.queued import QueuedChange
 from dutydesk.notify.rows import OutboxRow, desk_messages, message_payload, notice_row
 from dutydesk.oncall.lookup import oncall_people
 from dutydesk.policy.models import Policy
@@ -72,10 +73,10 @@ def _users(s: Session, ids: set[int], names: set[str]) -> dict[int, User]:
     return {uid: held[uid] for uid in wanted if uid in held}
 
 
-def queued_changes(s: Session, limit: int) -> list[tuple[int, dict[str, Any]]]:
-    """The oldest changes waiting to be fanned out: (queue id, payload)."""
+def queued_changes(s: Session, limit: int) -> list[tuple[int, QueuedChange]]:
+    """The oldest changes waiting to be fanned out: (queue id, change)."""
     stmt = select(NotifyChange.id, NotifyChange.payload).order_by(NotifyChange.id).limit(limit)
-    return [(i, p) for i, p in s.execute(stmt)]
+    return [(i, QueuedChange.from_json(p)) for i, p in s.execute(stmt)]
 
 
 def queued_count(s: Session) -> int:
@@ -88,43 +89,40 @@ def forget_changes(s: Session, ids: Sequence[int]) -> None:
         s.execute(delete(NotifyChange).where(NotifyChange.id.in_(ids)))
 
 
-def expand(s: Session, policy: Policy, payloads: Sequence[dict[str, Any]]) -> list[OutboxRow]:
+def expand(s: Session, policy: Policy, changes: Sequence[QueuedChange]) -> list[OutboxRow]:
     """The outbox rows (notices, desk posts) that queued changes cause, oldest first.
 
     Their dedupe keys name the ticket and the change's last event, so expanding a change
     twice (two workers, a crash before the queue row went) writes its rows once.
     """
     rows: list[OutboxRow] = []
-    for p in payloads:
-        rows += _rows_for_change(s, policy, p)
+    for change in changes:
+        rows += _rows_for_change(s, policy, change)
     return rows
 
 
-def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[OutboxRow]:
-    t = p["ticket"]
-    desk = policy.desks.get(t["desk"])
+def _rows_for_change(s: Session, policy: Policy, p: QueuedChange) -> list[OutboxRow]:
+    t = p.ticket
+    desk = policy.desks.get(t.desk)
     if desk is None:  # the desk left the policy since: nobody to tell
         return []
-    now = datetime.fromisoformat(p["at"])
-    actor_id, actor_name = p["actor"]
-    changes = [rules.Change(*c) for c in p["changes"]]
+    now, actor_id, actor_name, changes = p.at, p.actor_id, p.actor_name, list(p.changes)
     comments = {
-        int(cid): rules.CommentFacts(actor_name, body, public)
-        for cid, (body, public) in p["comments"].items()
+        cid: rules.CommentFacts(actor_name, c.body, c.public) for cid, c in p.comments.items()
     }
     mention_names: dict[str, tuple[int, str]] = {}
     for cid, c in comments.items():
         for name in rules.parse_mentions(c.body):
             mention_names.setdefault(name, (cid, rules.excerpt(c.body)))
     filed = any(c.type == "filed" for c in changes)
-    oncall_names = oncall_people(s, policy, t["desk"], now) if filed else []
+    oncall_names = oncall_people(s, policy, t.desk, now) if filed else []
 
-    watcher_ids = set(p["watchers"])
-    involved = watcher_ids | {t["reporter_id"], t["assignee_id"]}
+    watcher_ids = set(p.watchers)
+    involved = watcher_ids | {t.reporter_id, t.assignee_id}
     ids = {i for i in involved if i is not None}
     users = _users(s, ids, set(mention_names) | set(oncall_names))
     by_name = {u.name: u for u in users.values()}
-    insiders = frozenset(uid for uid, u in users.items() if has_role(u, "responder", t["desk"]))
+    insiders = frozenset(uid for uid, u in users.items() if has_role(u, "responder", t.desk))
 
     mentioned: dict[int, str] = {}
     for name, (cid, text) in mention_names.items():
@@ -133,15 +131,15 @@ def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[Outb
             continue
         if comments[cid].public or user.id in insiders:
             mentioned[user.id] = text
-    assignee = users.get(t["assignee_id"]) if t["assignee_id"] else None
+    assignee = users.get(t.assignee_id) if t.assignee_id else None
     facts = rules.TicketFacts(
-        key=t["key"],
-        desk=t["desk"],
-        title=t["title"],
-        priority=t["priority"],
-        status=t["status"],
-        reporter_id=t["reporter_id"],
-        assignee_id=t["assignee_id"],
+        key=t.key,
+        desk=t.desk,
+        title=t.title,
+        priority=t.priority,
+        status=t.status,
+        reporter_id=t.reporter_id,
+        assignee_id=t.assignee_id,
         assignee=assignee.name if assignee else None,
         watchers=frozenset(watcher_ids),
         insiders=insiders,
@@ -157,7 +155,7 @@ def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[Outb
         mentioned=mentioned,
         oncall=oncall_ids,
     )
-    seq = p["seq"]
+    seq = p.seq
     rows: list[OutboxRow] = []
     for n in notices:
         user = users[n.user_id]
@@ -168,31 +166,31 @@ def _rows_for_change(s: Session, policy: Policy, p: dict[str, Any]) -> list[Outb
                 policy,
                 user,
                 n.reason,
-                f"notice:{t['id']}:{seq}:{user.id}",
+                f"notice:{t.id}:{seq}:{user.id}",
                 n.lines,
                 now,
-                ticket=t["key"],
-                title=t["title"],
-                desk=t["desk"],
+                ticket=t.key,
+                title=t.title,
+                desk=t.desk,
                 urgent=n.urgent,
                 actor=actor_name,
             )
         )
     for post in posts:
-        text = _link_key(post.text, t["key"], policy.notify.base_url)
+        text = _link_key(post.text, t.key, policy.notify.base_url)
         rows += desk_messages(
             policy,
-            t["desk"],
+            t.desk,
             post.what,
-            f"post:{post.what}:{t['id']}:{seq}",
-            f"{t['key']}: {t['title']}",
+            f"post:{post.what}:{t.id}:{seq}",
+            f"{t.key}: {t.title}",
             text,
             now,
             data={
-                "ticket": t["key"],
-                "title": t["title"],
-                "priority": t["priority"],
-                "status": t["status"],
+                "ticket": t.key,
+                "title": t.title,
+                "priority": t.priority,
+                "status": t.status,
                 "event": post.what,
             },
         )

@@ -10,13 +10,14 @@ on-call lookups, preferences or rendering.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from sqlalchemy import insert, select
 
 from dutydesk.context import Ctx
 from dutydesk.db import Prepared
 from dutydesk.notify.models import NotifyChange
+from dutydesk.notify.queued import QueuedChange, QueuedComment, QueuedTicket
+from dutydesk.notify.rules import Change
 from dutydesk.tickets.models import Comment, Event, Ticket, Watcher
 
 # Built once: every ticket transaction writes one.
@@ -39,13 +40,13 @@ def record_change(
     if not events:
         return
     s = ctx.session
-    comments: dict[str, list[Any]] = {}
+    comments: dict[int, QueuedComment] = {}
     for e in events:
         data = e.data or {}
         if e.type == "commented" and data.get("comment_id") and data.get("kind") != "reference":
             comment = s.get(Comment, int(data["comment_id"]))
             if comment is not None:
-                comments[str(comment.id)] = [comment.body, comment.public]
+                comments[comment.id] = QueuedComment(comment.body, comment.public)
     # No autoflush: the use case's own writes are flushed once, at commit.
     with s.no_autoflush:
         if watcher_ids is None:
@@ -55,22 +56,24 @@ def record_change(
             watcher_ids |= {
                 w.user_id for w in s.new if isinstance(w, Watcher) and w.ticket_id == ticket.id
             }
-    payload = {
-        "ticket": {
-            "id": ticket.id,
-            "key": ticket.key,
-            "desk": ticket.desk,
-            "title": ticket.title,
-            "priority": ticket.priority,
-            "status": ticket.status,
-            "reporter_id": ticket.reporter_id,
-            "assignee_id": ticket.assignee_id,
-        },
-        "seq": max(e.seq for e in events),
-        "actor": [ctx.actor.id, ctx.actor.name],
-        "at": ctx.now.isoformat(),
-        "changes": [[e.type, e.field, e.before, e.after, e.data or {}] for e in events],
-        "comments": comments,
-        "watchers": sorted(watcher_ids),
-    }
+    queued = QueuedChange(
+        ticket=QueuedTicket(
+            id=ticket.id,
+            key=ticket.key,
+            desk=ticket.desk,
+            title=ticket.title,
+            priority=ticket.priority,
+            status=ticket.status,
+            reporter_id=ticket.reporter_id,
+            assignee_id=ticket.assignee_id,
+        ),
+        seq=max(e.seq for e in events),
+        actor_id=ctx.actor.id,
+        actor_name=ctx.actor.name,
+        at=ctx.now,
+        changes=tuple(Change(e.type, e.field, e.before, e.after, e.data or {}) for e in events),
+        comments=comments,
+        watchers=frozenset(watcher_ids),
+    )
+    payload = queued.to_json()
     _INSERT_CHANGE.execute(s.connection(), {"payload": payload, "created_at": ctx.now})
