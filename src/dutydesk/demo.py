@@ -24,7 +24,7 @@ from dutydesk.context import Ctx
 from dutydesk.db import Base, Database
 from dutydesk.errors import DomainError
 from dutydesk.policy.models import DeskPolicy, Policy
-from dutydesk.tickets import ordering, search, service
+from dutydesk.tickets import filing, ordering, search, service
 from dutydesk.tickets.models import (
     Comment,
     DeskCounter,
@@ -267,7 +267,7 @@ def _plan_ticket(
     customer = desk_name == "set" and (kind == "escalation" or rnd.random() < 0.3)
 
     def file(ctx: Ctx) -> Ticket:
-        t = service.file_ticket(
+        t = filing.file_ticket(
             ctx,
             desk_name,
             FileTicket(

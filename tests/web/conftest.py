@@ -19,7 +19,7 @@ from dutydesk.auth.service import open_session, user_by_name
 from dutydesk.context import Ctx
 from dutydesk.http.deps import SESSION_COOKIE
 from dutydesk.state import AppState
-from dutydesk.tickets import service
+from dutydesk.tickets import filing, recorder, service
 from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.schemas import FileTicket, TriageIn
 
@@ -78,7 +78,7 @@ class Web:
 
     def file(self, title: str, desk: str = "infra", who: str = "rita", **kw: Any) -> str:
         with self.ctx(who) as ctx:
-            return service.file_ticket(ctx, desk, FileTicket(title=title, **kw)).key
+            return filing.file_ticket(ctx, desk, FileTicket(title=title, **kw)).key
 
     def triage(self, key: str, who: str = "ana", **kw: Any) -> None:
         with self.ctx(who) as ctx:
@@ -86,7 +86,7 @@ class Web:
 
     def ticket(self, key: str) -> Ticket:
         with self.state.db.read() as s:
-            return service.get_ticket(s, key)
+            return recorder.get_ticket(s, key)
 
     def run(self, who: str, fn: Any) -> Any:
         with self.ctx(who) as ctx:

@@ -24,7 +24,7 @@ from dutydesk.db import Database
 from dutydesk.migrate import upgrade
 from dutydesk.policy import Policy, load_policy
 from dutydesk.state import AppState, sync_policy
-from dutydesk.tickets import service
+from dutydesk.tickets import filing, recorder, service
 from dutydesk.tickets.schemas import FileTicket, TriageIn
 from dutydesk.web.vendor import missing as vendor_missing
 
@@ -74,7 +74,7 @@ class Site:
 
     def file(self, title: str, desk: str = "infra", who: str = "rita", **kw: Any) -> str:
         with self.ctx(who) as ctx:
-            return service.file_ticket(ctx, desk, FileTicket(title=title, **kw)).key
+            return filing.file_ticket(ctx, desk, FileTicket(title=title, **kw)).key
 
     def triage(self, key: str, who: str = "ana", **kw: Any) -> None:
         with self.ctx(who) as ctx:
@@ -82,7 +82,7 @@ class Site:
 
     def ticket(self, key: str) -> Any:
         with self.state.db.read() as s:
-            return service.get_ticket(s, key)
+            return recorder.get_ticket(s, key)
 
 
 @pytest.fixture(scope="module")

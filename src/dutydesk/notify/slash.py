@@ -30,7 +30,7 @@ from dutydesk.notify.models import ChatAccount, ChatReplay
 from dutydesk.oncall.lookup import oncall
 from dutydesk.policy.models import Policy
 from dutydesk.state import AppState
-from dutydesk.tickets import queries, service
+from dutydesk.tickets import filing, queries, recorder
 from dutydesk.tickets.schemas import FileTicket
 
 USAGE = (
@@ -169,7 +169,7 @@ def handle(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str,
     try:
         if cmd.name == "show":
             with state.db.read() as s:
-                ticket = service.get_ticket(s, cmd.arg or "?")
+                ticket = recorder.get_ticket(s, cmd.arg or "?")
                 [t] = queries.present(s, policy, [ticket])
             lines = [
                 f"*{t.key}* {t.title}",
@@ -187,7 +187,7 @@ def handle(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str,
                     "Give the ticket a title: `/dutydesk file Add a builder for linux web`"
                 )
             with state.write(user) as ctx:
-                ticket = service.file_ticket(ctx, desk, FileTicket(title=cmd.arg))
+                ticket = filing.file_ticket(ctx, desk, FileTicket(title=cmd.arg))
                 key, title = ticket.key, ticket.title
             return reply(f"{user.name} filed *{key}*: {title}", public=True)
         if cmd.name == "oncall":

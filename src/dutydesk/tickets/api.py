@@ -16,7 +16,7 @@ from dutydesk.auth.service import has_role
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import NotFound
 from dutydesk.http.deps import Actor, IfMatch, ModelJSONResponse, NoBody, State, etag, write
-from dutydesk.tickets import queries, service
+from dutydesk.tickets import filing, queries, recorder, service
 from dutydesk.tickets.models import SavedFilter, Ticket
 from dutydesk.tickets.schemas import (
     AssignIn,
@@ -49,7 +49,7 @@ async def file_ticket(
     desk: str, body: FileTicket, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     def produce(ctx: Ctx) -> tuple[int, Any, int]:
-        filed = service.file(ctx, desk, body)
+        filed = filing.file(ctx, desk, body)
         return 201, queries.present_filed(ctx.policy, filed, ctx.now), filed.ticket.version
 
     return await write(
@@ -66,7 +66,7 @@ async def file_ticket(
 @router.get("/tickets/{key}", response_model=TicketOut)
 def get_ticket(key: str, state: State, actor: Actor) -> JSONResponse:
     with state.db.read() as s:
-        ticket = service.get_ticket(s, key)
+        ticket = recorder.get_ticket(s, key)
         [out] = queries.present(s, state.policy, [ticket], state.now())
     return ModelJSONResponse(out, headers={"ETag": etag(ticket.version)})
 
@@ -185,7 +185,7 @@ async def comment(
 @router.get("/tickets/{key}/comments", response_model=list[CommentOut])
 def list_comments(key: str, state: State, actor: Actor) -> list[CommentOut]:
     with state.db.read() as s:
-        ticket = service.get_ticket(s, key)
+        ticket = recorder.get_ticket(s, key)
         internal = has_role(actor, "responder", ticket.desk)
         return [
             CommentOut(

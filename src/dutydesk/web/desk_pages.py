@@ -20,7 +20,7 @@ from dutydesk.errors import DomainError
 from dutydesk.http.deps import State
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.schemas import ClockOut
-from dutydesk.tickets import service
+from dutydesk.tickets import filing
 from dutydesk.tickets.schemas import FileTicket
 from dutydesk.triage.service import SimilarTicket, similar_open_tickets
 from dutydesk.triage.titles import vague_title_hint
@@ -265,7 +265,7 @@ async def file_ticket(
     try:
         body = FileTicket.model_validate(data)
         key = await state.run(
-            viewer.user, lambda ctx: service.file_ticket(ctx, desk, body).key, batched=True
+            viewer.user, lambda ctx: filing.file_ticket(ctx, desk, body).key, batched=True
         )
     except ValidationError as exc:
         for e in exc.errors():

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from dutydesk.context import Ctx
 from dutydesk.errors import DomainError, Invalid
 from dutydesk.http.deps import State
-from dutydesk.tickets import queries, service
+from dutydesk.tickets import queries, recorder, service
 from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.schemas import TicketPatch, TriageIn
 from dutydesk.triage.service import SimilarTicket, similar_open_tickets
@@ -37,7 +37,7 @@ def _version(value: str) -> int | None:
 
 def ticket_context(state: State, key: str, viewer: Viewer) -> dict[str, Any]:
     with state.db.read() as s:
-        ticket = service.get_ticket(s, key)
+        ticket = recorder.get_ticket(s, key)
         desk = state.policy.desks[ticket.desk]
         [out] = queries.present(s, state.policy, [ticket], now=state.now())
         watching = reads.is_watching(s, ticket, viewer.user)
@@ -297,7 +297,7 @@ async def links(
     """Add or remove one pull-request link."""
 
     def run(ctx: Ctx) -> Ticket:
-        current = list(service.get_ticket(ctx.session, key).pr_links or [])
+        current = list(recorder.get_ticket(ctx.session, key).pr_links or [])
         if remove:
             wanted = [u for u in current if u != remove]
         elif url.strip():
