@@ -37,6 +37,7 @@ LAYER_TWO = (
     "dutydesk.oncall.schedule",
     "dutydesk.oncall.wallclock",
     "dutydesk.oncall.fairness",
+    "dutydesk.oncall.edit_rules",
     "dutydesk.oncall.rules",
     "dutydesk.notify.rules",
     "dutydesk.notify.rows",

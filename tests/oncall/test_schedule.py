@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import holidays
 import pytest
 
+from dutydesk.oncall.edit_rules import validate_override, validate_swap
 from dutydesk.oncall.fairness import FairnessStats, fairness
 from dutydesk.oncall.schedule import (
     Gap,
@@ -17,8 +18,6 @@ from dutydesk.oncall.schedule import (
     Shift,
     Swap,
     TimeOff,
-    validate_override,
-    validate_swap,
 )
 from dutydesk.oncall.wallclock import local_to_utc
 from dutydesk.policy.rotations import (

@@ -17,6 +17,7 @@ from dutydesk.auth.service import user_names
 from dutydesk.context import Ctx
 from dutydesk.errors import Conflict, Invalid, NotFound, field_error
 from dutydesk.oncall import rules
+from dutydesk.oncall.edit_rules import validate_override
 from dutydesk.oncall.loading import Loaded, loaded_in
 from dutydesk.oncall.models import OverrideRow
 from dutydesk.oncall.permissions import (
@@ -25,7 +26,7 @@ from dutydesk.oncall.permissions import (
     require_lead,
     require_self_or_lead,
 )
-from dutydesk.oncall.schedule import Override, Schedule, validate_override
+from dutydesk.oncall.schedule import Override, Schedule
 from dutydesk.oncall.schemas import OverrideChange, OverrideIn, OverrideOut, TakeIn
 from dutydesk.oncall.writing import (
     begin,

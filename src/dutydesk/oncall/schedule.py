@@ -60,7 +60,7 @@ One-per-team rotations
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -86,8 +86,6 @@ __all__ = [
     "Source",
     "Swap",
     "TimeOff",
-    "validate_override",
-    "validate_swap",
 ]
 
 Source = Literal["rotation", "override", "swap"]
@@ -304,7 +302,7 @@ class Schedule:
         errors: list[str] = []
         time_off = tuple(time_off)
         for item in time_off:
-            errors.extend(_range_errors("time off", item.id, item.start, item.end))
+            errors.extend(range_errors("time off", item.id, item.start, item.end))
         if errors:
             raise ScheduleError(errors)
         self._absent = _Absences(time_off)
@@ -320,7 +318,7 @@ class Schedule:
 
         by_layer: dict[str, list[tuple[datetime, datetime, Override]]] = {}
         for ov in overrides:
-            problems = _range_errors("override", ov.id, ov.start, ov.end)
+            problems = range_errors("override", ov.id, ov.start, ov.end)
             if ov.layer not in self._plans:
                 problems.append(f"override {ov.id or ov.person!r}: unknown layer {ov.layer!r}")
             if problems:
@@ -708,7 +706,7 @@ _NO_PLAN = _Plan("", None, ())
 _NO_INDEXES: frozenset[int] = frozenset()
 
 
-def _range_errors(kind: str, ident: str, start: datetime, end: datetime) -> list[str]:
+def range_errors(kind: str, ident: str, start: datetime, end: datetime) -> list[str]:
     label = f"{kind} {ident}".strip()
     errors = []
     for what, value in (("start", start), ("end", end)):
@@ -717,68 +715,3 @@ def _range_errors(kind: str, ident: str, start: datetime, end: datetime) -> list
     if not errors and end <= start:
         errors.append(f"{label}: end {end.isoformat()} is not after start {start.isoformat()}")
     return errors
-
-
-# --------------------------------------------------------------------------------------------
-# Validation of user edits
-
-
-def _overlaps(a: Override, b: Override) -> bool:
-    return a.layer == b.layer and a.start < b.end and b.start < a.end
-
-
-def validate_override(
-    schedule: Schedule,
-    override: Override,
-    *,
-    existing: Sequence[Override] = (),
-    replace: bool = False,
-    known_people: Collection[str] | None = None,
-) -> list[str]:
-    """Problems with adding ``override`` to ``schedule`` (built without it); empty if fine.
-
-    Overlapping a stored override on the same layer is an error unless ``replace`` is set
-    (then the service cuts the older ones). ``replaces`` must name someone who is on
-    that layer at some instant of the range.
-    """
-    label = f"override {override.id or override.person}".strip()
-    errors = _range_errors("override", override.id or override.person, override.start, override.end)
-    known = schedule.spec.people if known_people is None else known_people
-    plan = schedule._plans.get(override.layer)
-    if plan is None:
-        errors.append(f"{label}: unknown layer {override.layer!r}")
-    if override.person not in known:
-        errors.append(f"{label}: unknown person {override.person!r}")
-    if override.replaces is not None:
-        if override.replaces not in known:
-            errors.append(f"{label}: unknown person {override.replaces!r} in replaces")
-        elif override.replaces == override.person:
-            errors.append(f"{label}: {override.person} cannot cover for themselves")
-        elif plan is not None and not errors:
-            on = schedule.shifts(override.start, override.end, [override.layer])
-            if all(x.person != override.replaces for x in on):
-                errors.append(
-                    f"{label}: {override.replaces} is not on call on {override.layer} between "
-                    f"{fmt_instant(override.start, schedule.zone)} and {fmt_instant(override.end, schedule.zone)}"
-                )
-    if not replace and not errors:
-        for other in existing:
-            if other is not override and _overlaps(other, override):
-                errors.append(
-                    f"{label}: overlaps override {other.id or other.person} ({other.person}, "
-                    f"{fmt_instant(other.start, schedule.zone)} – {fmt_instant(other.end, schedule.zone)}); "
-                    "pass replace=True to replace it"
-                )
-    return errors
-
-
-def validate_swap(
-    schedule: Schedule, swap: Swap, *, known_people: Collection[str] | None = None
-) -> list[str]:
-    """Problems with ``swap`` against ``schedule`` (built without it); empty if fine."""
-    known = schedule.spec.people if known_people is None else known_people
-    label = f"swap {swap.id or f'{swap.person_a}/{swap.person_b}'}"
-    errors = [
-        f"{label}: unknown person {p!r}" for p in (swap.person_a, swap.person_b) if p not in known
-    ]
-    return errors + schedule.swap_errors(swap)
