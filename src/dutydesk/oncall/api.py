@@ -29,7 +29,6 @@ from dutydesk.oncall import (
 )
 from dutydesk.oncall.loading import declared_rotation
 from dutydesk.oncall.schemas import (
-    ChangeOut,
     FairnessOut,
     FeedTokenOut,
     GapsOut,
@@ -54,7 +53,6 @@ from dutydesk.oncall.schemas import (
 )
 
 router = APIRouter(prefix="/api/v1", tags=["on-call"])
-_ = ChangeOut  # documented through HistoryOut
 
 From = Annotated[str | None, Query(alias="from", description="default depends on the route")]
 To = Annotated[str | None, Query(alias="to")]
