@@ -25,7 +25,8 @@ from zoneinfo import ZoneInfo
 import businesstimedelta  # type: ignore[import-untyped]
 import pytz
 
-from dutydesk.slo.calendar import BusinessCalendar, holiday_dates
+from dutydesk.slo.calendar import BusinessCalendar
+from dutydesk.slo.holidays import holiday_dates
 
 ZONE = "America/Los_Angeles"
 CASES = 4000

@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 
-from dutydesk.oncall.schedule import Override, Schedule, Shift, TimeOff
+from dutydesk.oncall.schedule import Schedule
+from dutydesk.oncall.shifts import Override, Shift, TimeOff
 from dutydesk.oncall.wallclock import handoff_clock
 from dutydesk.policy.rotations import LEAD, Handoff, Layer, RotationSpec, Unit
 

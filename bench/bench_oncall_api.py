@@ -40,7 +40,7 @@ from dutydesk.migrate import upgrade
 from dutydesk.oncall import reads, rules
 from dutydesk.oncall.loading import loaded_in
 from dutydesk.oncall.models import OverrideRow, RotationState, TimeOffRow
-from dutydesk.oncall.schedule import Override
+from dutydesk.oncall.shifts import Override
 from dutydesk.policy import Policy
 from dutydesk.state import AppState
 

@@ -34,7 +34,10 @@ LAYER_TWO = (
     "dutydesk.tickets.results",
     "dutydesk.slo.calendar",
     "dutydesk.slo.clocks",
+    "dutydesk.slo.holidays",
     "dutydesk.oncall.schedule",
+    "dutydesk.oncall.shifts",
+    "dutydesk.oncall.layers",
     "dutydesk.oncall.wallclock",
     "dutydesk.oncall.fairness",
     "dutydesk.oncall.edit_rules",
@@ -78,7 +81,12 @@ def _under(name: str, prefix: str) -> bool:
 def layer(name: str) -> tuple[int, int]:
     """(layer, rank within the service order) of a module."""
     leaf = name.rsplit(".", 1)[-1]
-    if leaf == "api" or any(_under(name, p) for p in TOP):
+    if (
+        leaf == "api"
+        or leaf.startswith("api_")
+        or leaf.endswith("_api")
+        or any(_under(name, p) for p in TOP)
+    ):
         return (4, 0)
     if name == "dutydesk" or any(_under(name, p) for p in INFRASTRUCTURE[1:]):
         return (1, 0)

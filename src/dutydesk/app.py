@@ -17,6 +17,7 @@ from dutydesk.http.deps import Actor, State
 from dutydesk.http.limits import BodySizeLimit
 from dutydesk.notify.api import router as notify_router
 from dutydesk.oncall.api import router as oncall_router
+from dutydesk.oncall.feeds_api import router as oncall_feeds_router
 from dutydesk.reports.api import router as reports_router
 from dutydesk.slo.api import router as slo_router
 from dutydesk.state import AppState
@@ -51,6 +52,7 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app.include_router(tickets_router)
     app.include_router(slo_router)
     app.include_router(oncall_router)
+    app.include_router(oncall_feeds_router)
     app.include_router(notify_router)
     app.include_router(reports_router)
 

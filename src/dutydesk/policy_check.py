@@ -24,7 +24,8 @@ from dutydesk.policy.loader import (
 )
 from dutydesk.policy.models import CalendarPolicy, Policy
 from dutydesk.policy.rotations import ScheduleError, rotation_from_policy
-from dutydesk.slo.calendar import BusinessCalendar, holiday_dates
+from dutydesk.slo.calendar import BusinessCalendar
+from dutydesk.slo.holidays import holiday_dates
 from dutydesk.slo.policy import build_calendar, compile_rules
 from dutydesk.tickets.schemas import TicketFilter
 

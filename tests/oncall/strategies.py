@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from hypothesis import strategies as st
 
-from dutydesk.oncall.schedule import Override, Schedule, TimeOff
+from dutydesk.oncall.schedule import Schedule
+from dutydesk.oncall.shifts import Override, TimeOff
 from dutydesk.policy.rotations import (
     LEAD,
     PRIMARY,

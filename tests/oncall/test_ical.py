@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, given, settings
 from icalendar import Calendar
 
 from dutydesk.oncall.ical import ImportedShift, export_ics, import_ics, shift_uid
-from dutydesk.oncall.schedule import Schedule, Swap
+from dutydesk.oncall.schedule import Schedule
+from dutydesk.oncall.shifts import Swap
 from dutydesk.policy.rotations import LEAD
 
 from .rotations import infra, set_rotation, utc
@@ -77,7 +78,7 @@ def test_personal_feed_keeps_one_person() -> None:
 
 
 def test_export_describes_overrides_and_warnings() -> None:
-    from dutydesk.oncall.schedule import Override, TimeOff
+    from dutydesk.oncall.shifts import Override, TimeOff
 
     ov = Override(utc(2026, 2, 11), utc(2026, 2, 12), "dee", id="o1")
     off = TimeOff("dee", utc(2026, 2, 11, 6), utc(2026, 2, 11, 8))

@@ -8,7 +8,8 @@ from itertools import pairwise
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dutydesk.oncall.schedule import Override, Schedule, Shift, Swap, TimeOff
+from dutydesk.oncall.schedule import Schedule
+from dutydesk.oncall.shifts import Override, Shift, Swap, TimeOff
 from dutydesk.policy.rotations import PRIMARY, Handoff, Layer, RotationSpec, Unit
 
 from .strategies import NAMES, UNITS, ZONES, scenarios, specs

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dutydesk.oncall import rules
-from dutydesk.oncall.schedule import Override, Schedule, TimeOff
+from dutydesk.oncall.schedule import Schedule
+from dutydesk.oncall.shifts import Override, TimeOff
 from dutydesk.policy import PolicyError, load_policy
 from dutydesk.policy.loader import parse_policy
 from dutydesk.policy.rotations import PRIMARY, ScheduleError, rotation_from_policy

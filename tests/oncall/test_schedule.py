@@ -11,14 +11,8 @@ import pytest
 
 from dutydesk.oncall.edit_rules import validate_override, validate_swap
 from dutydesk.oncall.fairness import FairnessStats, fairness
-from dutydesk.oncall.schedule import (
-    Gap,
-    Override,
-    Schedule,
-    Shift,
-    Swap,
-    TimeOff,
-)
+from dutydesk.oncall.schedule import Schedule
+from dutydesk.oncall.shifts import Gap, Override, Shift, Swap, TimeOff
 from dutydesk.oncall.wallclock import local_to_utc
 from dutydesk.policy.rotations import (
     LEAD,

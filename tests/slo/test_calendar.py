@@ -11,9 +11,9 @@ import pytest
 from dutydesk.slo.calendar import (
     BusinessCalendar,
     CalendarError,
-    holiday_dates,
     triage_due,
 )
+from dutydesk.slo.holidays import holiday_dates
 
 from ._helpers import ALL_DAYS, WEEKDAYS, every_day, local, nine_to_five
 
@@ -428,7 +428,7 @@ class TestHolidayDates:
         assert_utc(cal.add(b(2026, 4, 2, 16), 2 * H), b(2026, 4, 7, 10))
 
     def test_lazy_provider(self) -> None:
-        from dutydesk.slo.calendar import country_holiday_provider
+        from dutydesk.slo.holidays import country_holiday_provider
 
         cal = BusinessCalendar(
             LA,
@@ -440,7 +440,7 @@ class TestHolidayDates:
         assert_utc(cal.add(local(LA, 2031, 11, 26, 16), 2 * H), local(LA, 2031, 12, 1, 10))
 
     def test_provider_rejects_unknown_country_early(self) -> None:
-        from dutydesk.slo.calendar import country_holiday_provider
+        from dutydesk.slo.holidays import country_holiday_provider
 
         with pytest.raises(ValueError, match="XX"):
             country_holiday_provider("XX")

@@ -167,14 +167,14 @@ def explain(
     json_out: JsonFlag = False,
 ) -> None:
     """Print each business interval that `--add` consumes from `--from`, and the due time."""
-    from dutydesk.slo import service
+    from dutydesk.slo import explain
     from dutydesk.slo.calendar import CalendarError
 
     opts.json = opts.json or json_out
     policy = local_policy()
     try:
-        start = service.parse_instant(from_, "--from") if from_ else datetime.now(ZoneInfo("UTC"))
-        result = service.explain(policy, name, start, add)
+        start = explain.parse_instant(from_, "--from") if from_ else datetime.now(ZoneInfo("UTC"))
+        result = explain.explain(policy, name, start, add)
     except DomainError as exc:
         raise fail(exc.detail) from exc
     except (CalendarError, OverflowError) as exc:

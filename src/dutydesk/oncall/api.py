@@ -6,31 +6,28 @@ in the rotation's zone), a date (local midnight) or ``now``.
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
-from typing import Annotated, Any, Literal
+from datetime import timedelta
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
 
 from dutydesk.context import Ctx, desk_policy
-from dutydesk.errors import Unauthorized, field_error
-from dutydesk.http.deps import Actor, NoBody, State, authenticate, write
+from dutydesk.errors import field_error
+from dutydesk.http.deps import Actor, NoBody, State, write
 from dutydesk.oncall import (
-    feeds,
     handoff,
     ical_import,
     membership,
     overrides,
     reads,
-    rules,
     swaps,
     time_off,
 )
-from dutydesk.oncall.loading import declared_rotation
+from dutydesk.oncall.api_params import At, From, To, parse_when, rotation_zone, time_span
 from dutydesk.oncall.schemas import (
     FairnessOut,
-    FeedTokenOut,
     GapsOut,
     HistoryOut,
     ImportIn,
@@ -54,47 +51,6 @@ from dutydesk.oncall.schemas import (
 
 router = APIRouter(prefix="/api/v1", tags=["on-call"])
 
-From = Annotated[str | None, Query(alias="from", description="default depends on the route")]
-To = Annotated[str | None, Query(alias="to")]
-At = Annotated[str | None, Query(description="default: now")]
-
-
-def parse_when(
-    state: State, text: str | None, zone: ZoneInfo, fld: str, default: datetime
-) -> datetime:
-    if text is None or not text.strip():
-        return default
-    raw = text.strip()
-    if raw.lower() == "now":
-        return state.now()
-    try:
-        value: datetime | date = (
-            date.fromisoformat(raw) if len(raw) == 10 else datetime.fromisoformat(raw)
-        )
-    except ValueError:
-        raise field_error(
-            fld, f"{raw!r} is not a time; write it like 2026-11-30T10:00-08:00, 2026-11-30 or now"
-        ) from None
-    return rules.to_utc(value, zone)
-
-
-def _zone(state: State, rotation: str) -> ZoneInfo:
-    """The rotation's zone, from policy alone (no database read on the hot path)."""
-    return ZoneInfo(declared_rotation(state.policy, rotation).timezone)
-
-
-def _span(
-    state: State,
-    zone: ZoneInfo,
-    start: str | None,
-    end: str | None,
-    before: timedelta,
-    after: timedelta,
-) -> tuple[datetime, datetime]:
-    """[from, to): by default ``before`` now to ``after`` now; a window that long from ``from``."""
-    s = parse_when(state, start, zone, "from", state.now() - before)
-    return s, parse_when(state, end, zone, "to", s + before + after)
-
 
 # ----------------------------------------------------------------------------- who is on call
 
@@ -111,12 +67,12 @@ def on_call(
     neither is given."""
     policy = state.policy
     if rotation is not None:
-        when = parse_when(state, at, _zone(state, rotation), "at", state.now())
+        when = parse_when(state, at, rotation_zone(state, rotation), "at", state.now())
         with state.db.read() as s:
             return reads.on_call(s, policy, rotation, when, desk)
     if desk is not None:
         rot = desk_policy(policy, desk).rotation
-        zone = _zone(state, rot) if rot else ZoneInfo("UTC")
+        zone = rotation_zone(state, rot) if rot else ZoneInfo("UTC")
         when = parse_when(state, at, zone, "at", state.now())
         with state.db.read() as s:
             return reads.on_call_desk(s, policy, desk, when)
@@ -149,7 +105,7 @@ def rotations(state: State, actor: Actor) -> list[RotationOut]:
 
 @router.get("/rotations/{name}", response_model=RotationOut)
 def rotation(name: str, state: State, actor: Actor, at: At = None) -> RotationOut:
-    when = parse_when(state, at, _zone(state, name), "at", state.now())
+    when = parse_when(state, at, rotation_zone(state, name), "at", state.now())
     with state.db.read() as s:
         return reads.rotation_out(s, state.policy, name, when)
 
@@ -166,7 +122,9 @@ def shifts(
 ) -> list[ShiftOut]:
     """Shifts overlapping [from, to) with overrides, swaps and time off applied (default: the
     next 28 days)."""
-    s, e = _span(state, _zone(state, name), start, end, timedelta(0), timedelta(days=28))
+    s, e = time_span(
+        state, rotation_zone(state, name), start, end, timedelta(0), timedelta(days=28)
+    )
     with state.db.read() as session:
         return reads.shifts(session, state.policy, name, s, e, layer, person)
 
@@ -181,7 +139,7 @@ def next_shifts(
     person: str | None = None,
 ) -> list[ShiftOut]:
     """The next ``n`` shifts per layer (or of one person) starting after ``after``."""
-    when = parse_when(state, after, _zone(state, name), "after", state.now())
+    when = parse_when(state, after, rotation_zone(state, name), "after", state.now())
     with state.db.read() as s:
         return reads.next_shifts(s, state.policy, name, when, n, person)
 
@@ -192,7 +150,7 @@ def person_shifts(
 ) -> list[PersonShiftOut]:
     """One person's shifts in every rotation (default: the next 90 days)."""
     zone = time_off.person_zone(state.policy, name)
-    s, e = _span(state, zone, start, end, timedelta(0), timedelta(days=90))
+    s, e = time_span(state, zone, start, end, timedelta(0), timedelta(days=90))
     with state.db.read() as session:
         return reads.person_shifts(session, state.policy, name, s, e)
 
@@ -210,7 +168,7 @@ def list_overrides(
     all: bool = False,
 ) -> list[OverrideOut]:
     """Stored overrides (``all=true`` adds undone ones and the pins that keep the past)."""
-    zone = _zone(state, name)
+    zone = rotation_zone(state, name)
     s = parse_when(state, start, zone, "from", state.now()) if start or not all else None
     e = parse_when(state, end, zone, "to", state.now()) if end else None
     with state.db.read() as session:
@@ -451,7 +409,7 @@ def fairness(
     layer: str | None = None,
 ) -> FairnessOut:
     """On-call hours, shifts, weekend and holiday hours per person (default: the past year)."""
-    zone = _zone(state, name)
+    zone = rotation_zone(state, name)
     now = state.now()
     s = parse_when(state, start, zone, "from", now - timedelta(days=365))
     e = parse_when(state, end, zone, "to", now if start is None else s + timedelta(days=365))
@@ -495,125 +453,3 @@ def desk_triage(desk: str, state: State, actor: Actor, at: At = None) -> dict[st
         zone = handoff.desk_rotation(s, state.policy, desk)[1].zone
         when = parse_when(state, at, zone, "at", state.now())
         return handoff.triage_view(s, state.policy, desk, when)
-
-
-# ----------------------------------------------------------------------------- calendars
-
-
-def _feed_auth(request: Request, state: State, token: str | None, kind: str, subject: str) -> None:
-    """Calendar clients send a secret ``?token=``; people and scripts may use their bearer."""
-    if token is not None:
-        with state.db.read() as s:
-            subject_of_token = feeds.feed_token_subject(s, token)
-        if subject_of_token != (kind, subject):
-            raise Unauthorized(
-                "the calendar token is unknown, revoked, or for another calendar; "
-                "create a new link with POST .../feed-tokens"
-            )
-        return
-    authenticate(request, state)
-
-
-def _ics(data: bytes, filename: str) -> Response:
-    return Response(
-        data,
-        media_type="text/calendar; charset=utf-8",
-        headers={
-            "Content-Disposition": f'inline; filename="{filename}.ics"',
-            "Cache-Control": "private, max-age=300",
-        },
-    )
-
-
-@router.get("/rotations/{name}/calendar.ics", response_class=Response)
-def rotation_calendar(
-    name: str,
-    request: Request,
-    state: State,
-    token: str | None = None,
-    start: From = None,
-    end: To = None,
-) -> Response:
-    """The whole team's shifts as iCalendar (default: 90 days back to a year ahead)."""
-    zone = _zone(state, name)
-    _feed_auth(request, state, token, "rotation", name)
-    s, e = _span(state, zone, start, end, feeds.FEED_PAST, feeds.FEED_FUTURE)
-    with state.db.read() as session:
-        data = feeds.rotation_ics(session, state.policy, name, s, e, state.now())
-    return _ics(data, name)
-
-
-@router.get("/people/{name}/calendar.ics", response_class=Response)
-def person_calendar(
-    name: str,
-    request: Request,
-    state: State,
-    token: str | None = None,
-    start: From = None,
-    end: To = None,
-) -> Response:
-    """One person's shifts in every rotation, as iCalendar."""
-    _feed_auth(request, state, token, "person", name)
-    zone = time_off.person_zone(state.policy, name)
-    s, e = _span(state, zone, start, end, feeds.FEED_PAST, feeds.FEED_FUTURE)
-    with state.db.read() as session:
-        data = feeds.person_ics(session, state.policy, name, s, e, state.now())
-    return _ics(data, f"oncall-{name}")
-
-
-@router.post(
-    "/rotations/{name}/feed-tokens",
-    status_code=201,
-    response_model=FeedTokenOut,
-    dependencies=[NoBody],
-)
-async def rotation_feed_token(
-    name: str, request: Request, state: State, actor: Actor
-) -> JSONResponse:
-    """A secret calendar link for the rotation (shown once; revoke with DELETE)."""
-    return await write(
-        state,
-        actor,
-        request,
-        "",
-        lambda ctx: (201, feeds.create_feed_token(ctx, "rotation", name), None),
-    )
-
-
-@router.post(
-    "/people/{name}/feed-tokens",
-    status_code=201,
-    response_model=FeedTokenOut,
-    dependencies=[NoBody],
-)
-async def person_feed_token(
-    name: str, request: Request, state: State, actor: Actor
-) -> JSONResponse:
-    """A secret calendar link for one person's shifts (theirs, or anyone's for a lead)."""
-    return await write(
-        state,
-        actor,
-        request,
-        "",
-        lambda ctx: (201, feeds.create_feed_token(ctx, "person", name), None),
-    )
-
-
-@router.get("/feed-tokens", response_model=list[FeedTokenOut])
-def feed_tokens(state: State, actor: Actor) -> list[FeedTokenOut]:
-    """Calendar links you created (an admin sees all); the secrets themselves are not kept."""
-    with state.db.read() as s:
-        return feeds.list_feed_tokens(s, actor)
-
-
-@router.delete("/feed-tokens/{token_id}", response_model=FeedTokenOut, dependencies=[NoBody])
-async def revoke_feed_token(
-    token_id: int, request: Request, state: State, actor: Actor
-) -> JSONResponse:
-    return await write(
-        state,
-        actor,
-        request,
-        "",
-        lambda ctx: (200, feeds.revoke_feed_token(ctx, token_id), None),
-    )

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
-from dutydesk.oncall.schedule import Override, Schedule, Swap, range_errors
-from dutydesk.oncall.wallclock import fmt_instant
+from dutydesk.oncall.schedule import Schedule
+from dutydesk.oncall.shifts import Override, Swap
+from dutydesk.oncall.wallclock import fmt_instant, range_errors
 
 
 def _overlaps(a: Override, b: Override) -> bool:

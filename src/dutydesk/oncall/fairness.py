@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
-from dutydesk.oncall.schedule import Shift
+from dutydesk.oncall.shifts import Shift
 from dutydesk.oncall.wallclock import aware_utc, local_to_utc
 
 

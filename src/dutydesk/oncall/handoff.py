@@ -30,8 +30,8 @@ from dutydesk.durations import format_span
 from dutydesk.errors import NotFound
 from dutydesk.oncall import rules
 from dutydesk.oncall.loading import Loaded, loaded_in
-from dutydesk.oncall.schedule import Shift
 from dutydesk.oncall.schemas import ShiftOut
+from dutydesk.oncall.shifts import Shift
 from dutydesk.policy.models import DeskPolicy, Policy
 from dutydesk.policy.rotations import LEAD, PRIMARY
 from dutydesk.slo.models import TicketClock

@@ -31,7 +31,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, NamedTuple
 from zoneinfo import ZoneInfo
 
-from dutydesk.oncall.schedule import Shift
+from dutydesk.oncall.shifts import Shift
 from dutydesk.oncall.wallclock import local_to_utc
 
 # icalendar (~40 ms) is imported where a feed is read or written: the app starts without it.

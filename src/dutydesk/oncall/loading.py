@@ -23,7 +23,8 @@ from dutydesk.db import pool_of
 from dutydesk.errors import NotFound
 from dutydesk.oncall import rules
 from dutydesk.oncall.models import MembershipRow, OverrideRow, RotationState, SwapRow, TimeOffRow
-from dutydesk.oncall.schedule import Override, Schedule, Swap, TimeOff
+from dutydesk.oncall.schedule import Schedule
+from dutydesk.oncall.shifts import Override, Swap, TimeOff
 from dutydesk.policy.models import Policy, RotationPolicy
 from dutydesk.policy.rotations import RotationSpec, ScheduleError
 

@@ -13,7 +13,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from dutydesk.oncall.loading import loaded_in
-from dutydesk.oncall.schedule import Schedule, Shift
+from dutydesk.oncall.schedule import Schedule
+from dutydesk.oncall.shifts import Shift
 from dutydesk.policy.models import Policy
 
 

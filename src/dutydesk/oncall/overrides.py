@@ -26,8 +26,9 @@ from dutydesk.oncall.permissions import (
     require_lead,
     require_self_or_lead,
 )
-from dutydesk.oncall.schedule import Override, Schedule
+from dutydesk.oncall.schedule import Schedule
 from dutydesk.oncall.schemas import OverrideChange, OverrideIn, OverrideOut, TakeIn
+from dutydesk.oncall.shifts import Override
 from dutydesk.oncall.writing import (
     begin,
     finish,

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from itertools import pairwise
 
-from dutydesk.oncall.schedule import Override, Schedule, Shift
+from dutydesk.oncall.schedule import Schedule
+from dutydesk.oncall.shifts import Override, Shift
 from dutydesk.oncall.wallclock import local_to_utc
 from dutydesk.policy.models import Policy, RotationPolicy
 from dutydesk.policy.rotations import RotationSpec, ScheduleError, rotation_from_policy

@@ -61,220 +61,24 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import Literal
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from dutydesk.oncall.layers import NO_PLAN, Absences, LayerPlan, Painted, continue_at, paint
+from dutydesk.oncall.shifts import Gap, Override, Shift, Source, Swap, TimeOff
 from dutydesk.oncall.wallclock import (
     aware_utc,
     fmt_instant,
     handoff_clock,
+    range_errors,
 )
 from dutydesk.policy.rotations import (
-    PRIMARY,
     Layer,
     RotationSpec,
     ScheduleError,
 )
 
-__all__ = [
-    "Gap",
-    "Override",
-    "Schedule",
-    "Shift",
-    "Source",
-    "Swap",
-    "TimeOff",
-]
-
-Source = Literal["rotation", "override", "swap"]
 _ZERO = timedelta(0)
-
-
-# --------------------------------------------------------------------------------------------
-# Values
-
-
-@dataclass(frozen=True, slots=True)
-class Override:
-    """``person`` covers ``layer`` over [start, end); ``replaces`` names who they cover, if anyone."""
-
-    start: datetime
-    end: datetime
-    person: str
-    layer: str = PRIMARY
-    replaces: str | None = None
-    id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Swap:
-    """``person_a`` and ``person_b`` exchange the whole shifts starting at the given instants."""
-
-    person_a: str
-    shift_a: datetime
-    person_b: str
-    shift_b: datetime
-    layer: str = PRIMARY
-    id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class TimeOff:
-    """Declared absence over [start, end); the rotation works around it."""
-
-    person: str
-    start: datetime
-    end: datetime
-    id: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Shift:
-    """A stretch of one layer with one person on call.
-
-    ``start``/``end`` are aware datetimes in the rotation's zone. Python compares and subtracts
-    datetimes sharing a tzinfo by wall clock, so use :attr:`duration` (or convert to UTC) for
-    elapsed time across DST changes.
-    """
-
-    start: datetime
-    end: datetime
-    person: str
-    layer: str
-    team: str | None
-    source: Source
-    warnings: tuple[str, ...] = ()
-    index: int | None = None  # rotation shift number; None for overrides
-    override_id: str | None = None
-
-    @property
-    def utc_start(self) -> datetime:
-        return self.start.astimezone(UTC)
-
-    @property
-    def utc_end(self) -> datetime:
-        return self.end.astimezone(UTC)
-
-    @property
-    def duration(self) -> timedelta:
-        return self.utc_end - self.utc_start
-
-
-@dataclass(frozen=True, slots=True)
-class Gap:
-    """Nobody is on call for ``layer`` over [start, end) (UTC)."""
-
-    layer: str
-    start: datetime
-    end: datetime
-
-
-class _Absences:
-    """Time off merged per person, searchable by bisection."""
-
-    def __init__(self, items: Iterable[TimeOff]) -> None:
-        per: dict[str, list[tuple[datetime, datetime]]] = {}
-        for item in items:
-            s, e = aware_utc(item.start, "time off start"), aware_utc(item.end, "time off end")
-            if e > s:
-                per.setdefault(item.person, []).append((s, e))
-        self.starts: dict[str, list[datetime]] = {}
-        self.ends: dict[str, list[datetime]] = {}
-        for person, spans in per.items():
-            spans.sort()
-            merged: list[list[datetime]] = []
-            for s, e in spans:
-                if merged and s <= merged[-1][1]:
-                    merged[-1][1] = max(merged[-1][1], e)
-                else:
-                    merged.append([s, e])
-            self.starts[person] = [m[0] for m in merged]
-            self.ends[person] = [m[1] for m in merged]
-
-    def spans(self, person: str, a: datetime, b: datetime) -> list[tuple[datetime, datetime]]:
-        ends = self.ends.get(person)
-        if not ends:
-            return []
-        starts = self.starts[person]
-        out = []
-        i = bisect_right(ends, a)
-        while i < len(starts) and starts[i] < b:
-            out.append((starts[i], ends[i]))
-            i += 1
-        return out
-
-    def hits(self, person: str, a: datetime, b: datetime) -> bool:
-        """Whether ``person`` has any time off overlapping [a, b)."""
-        ends = self.ends.get(person)
-        if not ends:
-            return False
-        i = bisect_right(ends, a)
-        return i < len(ends) and self.starts[person][i] < b
-
-    def overlap(self, person: str, a: datetime, b: datetime) -> timedelta:
-        total = _ZERO
-        for s, e in self.spans(person, a, b):
-            total += min(e, b) - max(s, a)
-        return total
-
-
-@dataclass(slots=True)
-class _Plan:
-    """A layer compiled for lookups: membership periods, swaps and disjoint override pieces."""
-
-    name: str
-    team: str | None
-    lead_of: tuple[str, ...]
-    firsts: list[int] = field(default_factory=list)
-    segments: list[tuple[int, tuple[str, ...], int]] = field(default_factory=list)
-    swaps: dict[int, str] = field(default_factory=dict)
-    ov_starts: list[datetime] = field(default_factory=list)
-    ov_ends: list[datetime] = field(default_factory=list)
-    ov: list[Override] = field(default_factory=list)
-    blocked: list[int] = field(default_factory=list)  # shifts where some member has time off
-
-
-# (person, team, note, source) for one shift index of one layer
-_Final = tuple[str | None, str | None, str | None, Source]
-
-
-def _continue_at(previous: tuple[str, ...], person: str | None, members: tuple[str, ...]) -> int:
-    """Where a new member list picks up after ``person`` served under ``previous``."""
-    if not members or person is None:
-        return 0
-    if person in members:
-        return (members.index(person) + 1) % len(members)
-    i = previous.index(person)
-    for step in range(1, len(previous)):
-        follower = previous[(i + step) % len(previous)]
-        if follower in members:
-            return members.index(follower)
-    return 0
-
-
-def _paint(
-    items: list[tuple[datetime, datetime, Override]],
-) -> list[tuple[datetime, datetime, Override]]:
-    """Disjoint pieces where a later override hides the overlapped part of earlier ones."""
-    ordered = sorted(items, key=lambda x: (x[0], x[1]))
-    if all(ordered[i][1] <= ordered[i + 1][0] for i in range(len(ordered) - 1)):
-        return ordered
-    pieces: list[tuple[datetime, datetime, Override]] = []
-    for s, e, ov in items:
-        kept: list[tuple[datetime, datetime, Override]] = []
-        for ps, pe, pov in pieces:
-            if pe <= s or ps >= e:
-                kept.append((ps, pe, pov))
-                continue
-            if ps < s:
-                kept.append((ps, s, pov))
-            if pe > e:
-                kept.append((e, pe, pov))
-        kept.append((s, e, ov))
-        pieces = kept
-    return sorted(pieces, key=lambda x: x[0])
 
 
 # --------------------------------------------------------------------------------------------
@@ -305,9 +109,9 @@ class Schedule:
             errors.extend(range_errors("time off", item.id, item.start, item.end))
         if errors:
             raise ScheduleError(errors)
-        self._absent = _Absences(time_off)
+        self._absent = Absences(time_off)
         self._blocked_at = self._compile_blocked()
-        self._plans: dict[str, _Plan] = {}
+        self._plans: dict[str, LayerPlan] = {}
         for layer in spec.layers:
             self._plans[layer.name] = self._compile_layer(layer)
         self._order = [self._plans[x.name] for x in spec.layers]
@@ -329,13 +133,13 @@ class Schedule:
             )
         for name, items in by_layer.items():
             plan = self._plans[name]
-            for s, e, ov in _paint(items):
+            for s, e, ov in paint(items):
                 plan.ov_starts.append(s)
                 plan.ov_ends.append(e)
                 plan.ov.append(ov)
 
         # Swaps on team layers first: a derived lead layer reads the swapped team engineer.
-        for swap in sorted(swaps, key=lambda w: bool(self._plans.get(w.layer, _NO_PLAN).lead_of)):
+        for swap in sorted(swaps, key=lambda w: bool(self._plans.get(w.layer, NO_PLAN).lead_of)):
             problems = self.swap_errors(swap)
             if problems:
                 errors.extend(problems)
@@ -348,8 +152,8 @@ class Schedule:
 
     # -- compilation ---------------------------------------------------------------------
 
-    def _compile_layer(self, layer: Layer) -> _Plan:
-        plan = _Plan(layer.name, layer.team, layer.lead_of)
+    def _compile_layer(self, layer: Layer) -> LayerPlan:
+        plan = LayerPlan(layer.name, layer.team, layer.lead_of)
         if layer.lead_of:
             return plan
         firsts: dict[int, tuple[str, ...]] = {}
@@ -367,7 +171,7 @@ class Schedule:
                     n = len(prev_members)
                     last_list = prev_members
                     last_person = prev_members[(prev_offset + first - 1 - prev_first) % n]
-            plan.segments.append((first, members, _continue_at(last_list, last_person, members)))
+            plan.segments.append((first, members, continue_at(last_list, last_person, members)))
             plan.firsts.append(first)
         return plan
 
@@ -402,7 +206,7 @@ class Schedule:
 
     def _resolve_segment(
         self,
-        plan: _Plan,
+        plan: LayerPlan,
         seg: tuple[int, tuple[str, ...], int],
         seg_end: int | None,
         a: int,
@@ -471,9 +275,9 @@ class Schedule:
                     notes[k] = nobody(p)
         return [(final.get(k, base(k)), notes.get(k)) for k in range(a, b + 1)]
 
-    def _finals(self, plan: _Plan, k_lo: int, k_hi: int) -> list[_Final]:
+    def _finals(self, plan: LayerPlan, k_lo: int, k_hi: int) -> list[Painted]:
         """Who holds shifts k_lo..k_hi (k_lo >= 0) of a layer after time off and swaps."""
-        out: list[_Final] = []
+        out: list[Painted] = []
         if plan.lead_of:
             teams = plan.lead_of
             span = range(k_lo, k_hi + 1)
@@ -501,7 +305,7 @@ class Schedule:
 
     def _shift(
         self,
-        plan: _Plan,
+        plan: LayerPlan,
         s: datetime,
         e: datetime,
         person: str,
@@ -530,7 +334,7 @@ class Schedule:
             override_id=override_id,
         )
 
-    def _override_shift(self, plan: _Plan, i: int) -> Shift:
+    def _override_shift(self, plan: LayerPlan, i: int) -> Shift:
         ov = plan.ov[i]
         team = None if plan.lead_of else plan.team
         s, e = plan.ov_starts[i], plan.ov_ends[i]
@@ -538,7 +342,7 @@ class Schedule:
 
     # -- questions -----------------------------------------------------------------------
 
-    def _layer_at(self, plan: _Plan, t: datetime, k: int) -> Shift | None:
+    def _layer_at(self, plan: LayerPlan, t: datetime, k: int) -> Shift | None:
         i = bisect_right(plan.ov_starts, t) - 1
         if i >= 0 and plan.ov_ends[i] > t:
             return self._override_shift(plan, i)
@@ -565,7 +369,7 @@ class Schedule:
                 out[plan.name] = shift
         return out
 
-    def _layer_shifts(self, plan: _Plan, start: datetime, end: datetime) -> list[Shift]:
+    def _layer_shifts(self, plan: LayerPlan, start: datetime, end: datetime) -> list[Shift]:
         clock = self._clock
         out: list[tuple[datetime, Shift]] = []
         i = bisect_right(plan.ov_ends, start)
@@ -702,16 +506,4 @@ class Schedule:
         return errors
 
 
-_NO_PLAN = _Plan("", None, ())
 _NO_INDEXES: frozenset[int] = frozenset()
-
-
-def range_errors(kind: str, ident: str, start: datetime, end: datetime) -> list[str]:
-    label = f"{kind} {ident}".strip()
-    errors = []
-    for what, value in (("start", start), ("end", end)):
-        if value.tzinfo is None or value.utcoffset() is None:
-            errors.append(f"{label}: {what} {value.isoformat()} has no time zone")
-    if not errors and end <= start:
-        errors.append(f"{label}: end {end.isoformat()} is not after start {start.isoformat()}")
-    return errors

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from dutydesk.oncall.models import FeedToken, MembershipRow, OverrideRow, SwapRow, TimeOffRow
-from dutydesk.oncall.schedule import Shift
+from dutydesk.oncall.shifts import Shift
 
 
 def _when(value: Any) -> Any:

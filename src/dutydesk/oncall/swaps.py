@@ -15,8 +15,9 @@ from dutydesk.oncall.edit_rules import validate_swap
 from dutydesk.oncall.loading import Loaded, loaded_in
 from dutydesk.oncall.models import SwapRow
 from dutydesk.oncall.permissions import check_person, eligible_people, require_self_or_lead
-from dutydesk.oncall.schedule import Schedule, Swap
+from dutydesk.oncall.schedule import Schedule
 from dutydesk.oncall.schemas import SwapIn, SwapOut, When
+from dutydesk.oncall.shifts import Swap
 from dutydesk.oncall.writing import begin, finish, layer_for, when
 from dutydesk.policy.models import Policy
 

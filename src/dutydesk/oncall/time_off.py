@@ -17,8 +17,8 @@ from dutydesk.oncall import rules
 from dutydesk.oncall.loading import Loaded, loaded_in
 from dutydesk.oncall.models import MembershipRow, TimeOffRow
 from dutydesk.oncall.permissions import is_lead
-from dutydesk.oncall.schedule import Shift
 from dutydesk.oncall.schemas import TimeOffIn, TimeOffOut
+from dutydesk.oncall.shifts import Shift
 from dutydesk.oncall.writing import MAX_RANGE, begin, finish, when
 from dutydesk.policy.models import Policy
 

@@ -146,3 +146,14 @@ def handoff_clock(
     """Clocks are pure in these fields; sharing them lets every Schedule of a rotation (one per
     request, typically) reuse the handoff instants already computed."""
     return HandoffClock(timezone, unit, count, handoff, anchor)
+
+
+def range_errors(kind: str, ident: str, start: datetime, end: datetime) -> list[str]:
+    label = f"{kind} {ident}".strip()
+    errors = []
+    for what, value in (("start", start), ("end", end)):
+        if value.tzinfo is None or value.utcoffset() is None:
+            errors.append(f"{label}: {what} {value.isoformat()} has no time zone")
+    if not errors and end <= start:
+        errors.append(f"{label}: end {end.isoformat()} is not after start {start.isoformat()}")
+    return errors

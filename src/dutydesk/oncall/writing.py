@@ -34,8 +34,8 @@ from dutydesk.errors import Conflict, field_error
 from dutydesk.oncall import rules
 from dutydesk.oncall.loading import Loaded, declared_rotation, load, load_for_write
 from dutydesk.oncall.models import OverrideRow, RotationState, ScheduleChange
-from dutydesk.oncall.schedule import Shift
 from dutydesk.oncall.schemas import ShiftOut, When
+from dutydesk.oncall.shifts import Shift
 
 GRACE = timedelta(minutes=2)
 MAX_RANGE = timedelta(days=3 * 366)

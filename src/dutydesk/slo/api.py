@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from dutydesk.auth.service import require
 from dutydesk.context import desk_policy
 from dutydesk.http.deps import Actor, NoBody, State
+from dutydesk.slo import attainment as attainment_reads
+from dutydesk.slo import explain as calendar_explain
 from dutydesk.slo import service
 from dutydesk.slo.schemas import AttainmentOut, DeskSloOut, ExplainOut, RecomputeOut
 from dutydesk.state import AppState
@@ -52,7 +54,7 @@ def attainment(desk: str, state: State, actor: Actor, weeks: int = 8) -> Attainm
     """Met / breached and median business hours per ISO week, priority and clock."""
     desk_policy(state.policy, desk)
     with state.db.read() as s:
-        return service.attainment(s, state.policy, desk, state.now(), weeks)
+        return attainment_reads.attainment(s, state.policy, desk, state.now(), weeks)
 
 
 @router.post("/desks/{desk}/slo/recompute", response_model=RecomputeOut, dependencies=[NoBody])
@@ -76,5 +78,5 @@ def explain(
     add: Annotated[str, Query(description="4h, 1h30m, 2d or '4 business hours'")] = "4h",
 ) -> ExplainOut:
     """Why a due time is what it is: each business interval that `add` consumes."""
-    start = service.parse_instant(from_) if from_ is not None else state.now()
-    return service.explain(state.policy, name, start, add)
+    start = calendar_explain.parse_instant(from_) if from_ is not None else state.now()
+    return calendar_explain.explain(state.policy, name, start, add)

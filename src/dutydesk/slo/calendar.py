@@ -32,8 +32,6 @@ __all__ = [
     "CalendarError",
     "HolidayProvider",
     "HoursSpec",
-    "country_holiday_provider",
-    "holiday_dates",
     "triage_due",
 ]
 
@@ -188,63 +186,7 @@ def _load_zone(timezone: str | ZoneInfo) -> ZoneInfo:
         raise ValueError(f"unknown timezone {timezone!r}") from exc
 
 
-# --------------------------------------------------------------------------- holidays
-
-
-def holiday_dates(
-    country: str | None,
-    subdivision: str | None,
-    extra: Iterable[date],
-    remove: Iterable[date],
-    years: Iterable[int],
-) -> set[date]:
-    """Public holidays of a country (and subdivision) in `years`, plus `extra`, minus `remove`.
-
-    `extra` dates are added whatever their year, so explicit closures are never lost.
-    """
-    result: set[date] = set()
-    if country:
-        import holidays as holidays_lib  # imported lazily: it is large and often unused
-
-        try:
-            table = holidays_lib.country_holidays(
-                country.strip().upper(), subdiv=subdivision or None, years=list(years)
-            )
-        except NotImplementedError as exc:
-            where = f"{country!r}" + (f" subdivision {subdivision!r}" if subdivision else "")
-            raise ValueError(f"no holiday data for {where}: {exc}") from exc
-        result.update(table.keys())
-    elif subdivision:
-        raise ValueError(f"holiday subdivision {subdivision!r} given without a country")
-    result.update(_as_date(d, "extra") for d in extra)
-    result.difference_update(_as_date(d, "remove") for d in remove)
-    return result
-
-
-def country_holiday_provider(
-    country: str,
-    subdivision: str | None = None,
-    extra: Iterable[date] = (),
-    remove: Iterable[date] = (),
-) -> HolidayProvider:
-    """A lazy per-year holiday source for `BusinessCalendar(holiday_provider=...)`.
-
-    Validates the country/subdivision now, so a typo fails at start-up, not on the first
-    ticket filed in a new year.
-    """
-    extra_dates = frozenset(_as_date(d, "extra") for d in extra)
-    removed = frozenset(_as_date(d, "remove") for d in remove)
-    holiday_dates(country, subdivision, (), (), ())
-
-    def provide(year: int) -> set[date]:
-        found = holiday_dates(country, subdivision, (), (), (year,))
-        found.update(d for d in extra_dates if d.year == year)
-        return found - removed
-
-    return provide
-
-
-def _as_date(value: object, name: str) -> date:
+def as_date(value: object, name: str) -> date:
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
@@ -308,7 +250,7 @@ class BusinessCalendar:
     ) -> None:
         self._zone = _load_zone(timezone)
         self._week = _parse_hours(hours)
-        self._holidays = frozenset(_as_date(d, "holidays") for d in holidays or ())
+        self._holidays = frozenset(as_date(d, "holidays") for d in holidays or ())
         self._provider = holiday_provider
         self._provided: dict[int, frozenset[date]] = {}
         self._years: dict[int, _Year] = {}
@@ -344,7 +286,7 @@ class BusinessCalendar:
             return False
         provided = self._provided.get(day.year)
         if provided is None:
-            provided = frozenset(_as_date(d, "holiday_provider") for d in self._provider(day.year))
+            provided = frozenset(as_date(d, "holiday_provider") for d in self._provider(day.year))
             self._provided[day.year] = provided
         return day in provided
 

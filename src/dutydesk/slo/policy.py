@@ -25,8 +25,9 @@ from dutydesk.policy.models import (
     Policy,
     SloPolicy,
 )
-from dutydesk.slo.calendar import BusinessCalendar, HolidayProvider, country_holiday_provider
+from dutydesk.slo.calendar import BusinessCalendar, HolidayProvider
 from dutydesk.slo.clocks import REAL_TIME, Rule, Timeline
+from dutydesk.slo.holidays import country_holiday_provider
 
 _MAX_POLICIES = 8
 log = logging.getLogger("dutydesk.slo")

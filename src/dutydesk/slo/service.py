@@ -9,11 +9,10 @@ tickets inserted in bulk; stopped clocks are history and are never touched.
 from __future__ import annotations
 
 import logging
-import statistics
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, case, func, insert, or_, select
@@ -28,23 +27,16 @@ from dutydesk.errors import field_error
 from dutydesk.policy.models import Policy
 from dutydesk.slo import clocks as rules
 from dutydesk.slo.bulk import BulkIO
-from dutydesk.slo.calendar import DAY_NAMES
 from dutydesk.slo.clocks import BREACHED, MET, PAUSED, RUNNING, STOPPED, Clock, Facts
 from dutydesk.slo.models import SloDeskState, TicketClock
-from dutydesk.slo.policy import DeskSlo, business_span, calendar, desk_slo, same_structure
+from dutydesk.slo.policy import DeskSlo, desk_slo, same_structure
 from dutydesk.slo.schemas import (
-    AttainmentOut,
-    AttainmentRow,
     ClockOut,
-    ClosedDay,
     DeskClockOut,
     DeskSloOut,
-    ExplainInterval,
-    ExplainOut,
     PauseOut,
     RecomputeOut,
     SloCounts,
-    WeekOut,
 )
 from dutydesk.tickets.models import Ticket
 
@@ -52,7 +44,6 @@ log = logging.getLogger("dutydesk.slo")
 _CLOCKS: Table = TicketClock.__table__  # type: ignore[assignment]
 
 MAX_LIST = 500
-MAX_WEEKS = 104
 
 # Stored columns that mirror Clock fields one to one (pauses and id are handled apart).
 _FIELDS = (
@@ -492,176 +483,4 @@ def desk_view(
         now=now,
         counts=counts,
         clocks=items,
-    )
-
-
-# ----------------------------------------------------------------------------- attainment
-
-
-def _week_of(t: datetime, tz: Any) -> str:
-    year, week, _ = t.astimezone(tz).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def attainment(
-    session: Session, policy: Policy, desk: str, now: datetime, weeks: int = 8
-) -> AttainmentOut:
-    """Met and breached clocks per ISO week (desk's time zone), priority and clock name.
-
-    A clock counts in the week its outcome was decided: a met clock when it stopped, a
-    breached one at its due instant — including clocks still running past due, so a week's
-    figures are final once the week is over.  The median is of business hours run by stopped
-    clocks (for the triage clock: time to triage).  Priority is the ticket's current one.
-    """
-    if not 1 <= weeks <= MAX_WEEKS:
-        raise field_error("weeks", f"use 1 to {MAX_WEEKS}")
-    slo = desk_slo(policy, desk)
-    tz: Any = slo.calendar.timezone if slo.calendar else UTC
-    today = now.astimezone(tz).date()
-    monday = today - timedelta(days=today.weekday())
-    first = monday - timedelta(weeks=weeks - 1)
-    since = datetime.combine(first, time(0), tzinfo=tz).astimezone(UTC)
-    week_list = [first + timedelta(weeks=i) for i in range(weeks)]
-    decided = session.execute(
-        select(
-            TicketClock.name,
-            TicketClock.outcome,
-            TicketClock.decided_at,
-            TicketClock.elapsed_seconds,
-            Ticket.priority,
-        )
-        .join(Ticket, Ticket.id == TicketClock.ticket_id)
-        .where(
-            TicketClock.desk == desk,
-            TicketClock.decided_at >= since,
-            TicketClock.outcome.in_([MET, BREACHED]),
-        )
-    ).all()
-    late = session.execute(
-        select(TicketClock.name, TicketClock.due_at, Ticket.priority)
-        .join(Ticket, Ticket.id == TicketClock.ticket_id)
-        .where(
-            TicketClock.desk == desk,
-            TicketClock.state.in_([RUNNING, PAUSED]),
-            TicketClock.due_at >= since,
-            TicketClock.due_at < now,
-        )
-    ).all()
-    cells: dict[tuple[str | None, str, str], dict[str, Any]] = {}
-
-    def cell(week: str | None, priority: str | None, name: str) -> dict[str, Any]:
-        key = (week, priority or "none", name)
-        found = cells.get(key)
-        if found is None:
-            found = cells[key] = {"met": 0, "breached": 0, "open": 0, "elapsed": []}
-        return found
-
-    for name, outcome, at, elapsed, priority in decided:
-        if at is None:  # excluded by the query; keeps the types honest
-            continue
-        for week in (_week_of(at, tz), None):
-            c = cell(week, priority, name)
-            c["met" if outcome == MET else "breached"] += 1
-            if elapsed is not None:
-                c["elapsed"].append(elapsed)
-    for name, due, priority in late:
-        if due is None:
-            continue
-        for week in (_week_of(due, tz), None):
-            c = cell(week, priority, name)
-            c["breached"] += 1
-            c["open"] += 1
-
-    def row(key: tuple[str | None, str, str], c: dict[str, Any]) -> AttainmentRow:
-        decided_n = c["met"] + c["breached"]
-        return AttainmentRow(
-            week=key[0],
-            priority=key[1],
-            clock=key[2],
-            met=c["met"],
-            breached=c["breached"],
-            still_open_breached=c["open"],
-            attainment=round(c["met"] / decided_n, 4) if decided_n else None,
-            median_business_hours=(
-                round(statistics.median(c["elapsed"]) / 3600, 2) if c["elapsed"] else None
-            ),
-        )
-
-    ordered = sorted(cells.items(), key=lambda kv: (kv[0][0] or "", kv[0][1], kv[0][2]))
-    return AttainmentOut(
-        desk=desk,
-        timezone=str(getattr(tz, "key", "UTC")),
-        weeks=[
-            WeekOut(week=f"{d.isocalendar()[0]}-W{d.isocalendar()[1]:02d}", starts=d)
-            for d in week_list
-        ],
-        rows=[row(k, c) for k, c in ordered if k[0] is not None],
-        totals=[row(k, c) for k, c in ordered if k[0] is None],
-    )
-
-
-# ----------------------------------------------------------------------------- explain
-
-
-def parse_instant(text: str, field: str = "from") -> datetime:
-    """ISO 8601 with a UTC offset; a naive time is ambiguous, so it is refused."""
-    try:
-        value = datetime.fromisoformat(text.strip())
-    except ValueError as exc:
-        raise field_error(
-            field, f"{text!r} is not an ISO 8601 time; write it like 2026-11-27T16:30-08:00"
-        ) from exc
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise field_error(
-            field,
-            f"{text!r} has no UTC offset; write it like {value.isoformat(timespec='minutes')}"
-            "-08:00 or with a Z for UTC",
-        )
-    return value
-
-
-def _local(t: datetime, tz: Any) -> str:
-    return t.astimezone(tz).strftime("%a %Y-%m-%d %H:%M %Z")
-
-
-def explain(policy: Policy, name: str, start: datetime, add: str) -> ExplainOut:
-    """Every business interval `add` consumes from `start`, and the resulting due instant."""
-    cal = calendar(policy, name)
-    span = business_span(add, cal)
-    tz = cal.timezone
-    used = cal.explain_add(start, span)
-    due = cal.add(start, span)
-    total = timedelta(0)
-    intervals = []
-    for a, b, took in used:
-        total += took
-        intervals.append(
-            ExplainInterval(
-                start=a,
-                end=b,
-                start_local=_local(a, tz),
-                end_local=_local(b, tz),
-                seconds=took.total_seconds(),
-                total_seconds=total.total_seconds(),
-            )
-        )
-    closed: list[ClosedDay] = []
-    day, last = start.astimezone(tz).date(), due.astimezone(tz).date()
-    while day <= last and len(closed) < 366:
-        if not cal.is_business_day(day):
-            reason = "holiday" if cal.is_holiday(day) else "no hours"
-            closed.append(ClosedDay(date=day, weekday=DAY_NAMES[day.weekday()], reason=reason))
-        day += timedelta(days=1)
-    return ExplainOut(
-        calendar=name,
-        timezone=tz.key,
-        start=start.astimezone(UTC),
-        start_local=_local(start, tz),
-        open_at_start=cal.is_open(start),
-        add=add,
-        add_seconds=span.total_seconds(),
-        due=due,
-        due_local=_local(due, tz),
-        intervals=intervals,
-        closed_days=closed,
     )

@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dutydesk.oncall import schedule as sched
+from dutydesk.oncall.shifts import Shift
 from dutydesk.policy.models import Policy
 from dutydesk.policy.rotations import LEAD, PRIMARY
 from dutydesk.web import present
@@ -49,7 +50,7 @@ class Duty:
         return self.layer
 
 
-def _duty(s: sched.Shift) -> Duty:
+def _duty(s: Shift) -> Duty:
     return Duty(s.layer, s.person, s.team, s.start, s.end, s.source)
 
 
