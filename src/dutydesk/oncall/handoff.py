@@ -27,9 +27,8 @@ from dutydesk.auth.models import User
 from dutydesk.auth.service import user_names
 from dutydesk.context import desk_policy
 from dutydesk.durations import format_span
-from dutydesk.errors import NotFound
 from dutydesk.oncall import rules
-from dutydesk.oncall.loading import Loaded, loaded_in
+from dutydesk.oncall.loading import Loaded, desk_rotation_name, loaded_in
 from dutydesk.oncall.schemas import ShiftOut
 from dutydesk.oncall.shifts import Shift
 from dutydesk.policy.models import DeskPolicy, Policy
@@ -120,10 +119,7 @@ def _count(session: Session, *conds: Any) -> int:
 
 
 def desk_rotation(session: Session, policy: Policy, desk: str) -> tuple[DeskPolicy, Loaded]:
-    spec = desk_policy(policy, desk)
-    if not spec.rotation:
-        raise NotFound(f"desk {desk} names no rotation; set `rotation` under [desks.{desk}]")
-    return spec, loaded_in(session, policy, spec.rotation)
+    return desk_policy(policy, desk), loaded_in(session, policy, desk_rotation_name(policy, desk))
 
 
 def _idle_items(

@@ -19,6 +19,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import Pool
 
+from dutydesk.context import desk_policy
 from dutydesk.db import pool_of
 from dutydesk.errors import NotFound
 from dutydesk.oncall import rules
@@ -63,6 +64,14 @@ def declared_rotation(policy: Policy, name: str) -> RotationPolicy:
         known = ", ".join(sorted(policy.rotations)) or "(none declared)"
         raise NotFound(f"no rotation named {name!r}; rotations are {known}")
     return rot
+
+
+def desk_rotation_name(policy: Policy, desk: str) -> str:
+    """The rotation a desk names, or a NotFound that says where to set it."""
+    rotation = desk_policy(policy, desk).rotation
+    if not rotation:
+        raise NotFound(f"desk {desk} names no rotation; set `rotation` under [desks.{desk}]")
+    return rotation
 
 
 def _build(

@@ -10,11 +10,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.service import user_names
-from dutydesk.context import desk_policy
-from dutydesk.errors import NotFound, field_error
+from dutydesk.errors import field_error
 from dutydesk.oncall import rules
 from dutydesk.oncall.fairness import fairness
-from dutydesk.oncall.loading import all_loaded_in, declared_rotation, loaded_in, rotation_desks
+from dutydesk.oncall.loading import (
+    all_loaded_in,
+    declared_rotation,
+    desk_rotation_name,
+    loaded_in,
+    rotation_desks,
+)
 from dutydesk.oncall.models import ScheduleChange
 from dutydesk.oncall.schemas import (
     ChangeOut,
@@ -59,10 +64,7 @@ def on_call(
 
 
 def on_call_desk(session: Session, policy: Policy, desk: str, at: datetime) -> OnCallOut:
-    rotation = desk_policy(policy, desk).rotation
-    if not rotation:
-        raise NotFound(f"desk {desk} names no rotation; set `rotation` under [desks.{desk}]")
-    return on_call(session, policy, rotation, at, desk)
+    return on_call(session, policy, desk_rotation_name(policy, desk), at, desk)
 
 
 def shifts(
