@@ -2,6 +2,8 @@
 
 from dutydesk.auth.models import ApiToken, User, WebSession
 from dutydesk.db import Base
+from dutydesk.github.models import GithubDelivery, GithubIssueLink
+from dutydesk.mailgate.models import MailAttachment, MailMessage
 from dutydesk.notify.models import (
     ChatAccount,
     ChatReplay,
@@ -40,7 +42,11 @@ __all__ = [
     "DeskCounter",
     "Event",
     "FeedToken",
+    "GithubDelivery",
+    "GithubIssueLink",
     "IdempotencyRecord",
+    "MailAttachment",
+    "MailMessage",
     "MembershipRow",
     "NotifyCursor",
     "NotifyPreference",

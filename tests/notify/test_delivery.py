@@ -121,7 +121,7 @@ def test_chat_webhook_signed_webhook_and_email_carry_the_delivery_id(
     assert mail["To"] == "bo@example.com"  # on call until Monday 10:00
     assert mail["Subject"] == f"New ticket to triage: {key} Devicelab bot 12 is offline (rita)"
     [delivery] = rows(state, channel="@email")
-    assert mail["Message-ID"] == f"<{delivery.delivery_id}@dutydesk>"
+    assert mail["Message-ID"] == f"<{delivery.delivery_id}@dutydesk.example.com>"
     assert "New ticket to triage" in mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert "<strong>" in mail.get_body(("html",)).get_content()  # type: ignore[union-attr]
 

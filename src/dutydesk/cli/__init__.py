@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from dutydesk.cli import admin, notify, oncall, slo, tickets
+from dutydesk.cli import admin, mail, notify, oncall, slo, tickets
 from dutydesk.cli.client import opts
 
 app = typer.Typer(
@@ -60,6 +60,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "comment": tickets.comment,
     "block": tickets.block,
     "rank": tickets.rank_,
+    "mailgate": mail.mailgate,
 }
 GROUPS = {
     "token": admin.token_app,

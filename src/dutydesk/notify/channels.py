@@ -29,6 +29,7 @@ import httpx
 
 from dutydesk import markdown as md
 from dutydesk.durations import parse_span
+from dutydesk.mailgate.threads import message_domain, ticket_root
 from dutydesk.notify.rules import to_slack
 from dutydesk.policy.models import Policy
 from dutydesk.policy.notify import ChannelPolicy
@@ -198,6 +199,8 @@ class EmailChannel:
     default_to: tuple[str, ...]
     timeout: float
     type: str = "email"
+    domain: str = "dutydesk.invalid"  # of our Message-IDs (policy ``[mail] domain``)
+    reply_to: Mapping[str, str] = field(default_factory=dict)  # desk → its inbound address
 
     def build(self, msg: Outgoing) -> EmailMessage:
         to = [msg.to] if msg.to else list(self.default_to)
@@ -208,13 +211,30 @@ class EmailChannel:
         em["To"] = ", ".join(to)
         em["Subject"] = msg.subject
         em["Date"] = formatdate(localtime=False)
-        em["Message-ID"] = f"<{msg.delivery_id}@dutydesk>"
+        em["Message-ID"] = f"<{msg.delivery_id}@{self.domain}>"
         em["X-Dutydesk-Delivery"] = msg.delivery_id
+        self._thread(em, msg)
         em["Auto-Submitted"] = "auto-generated"
         em.set_content(msg.markdown)
         html = md.render(msg.markdown)
         em.add_alternative(f"<!doctype html><html><body>{html}</body></html>", subtype="html")
         return em
+
+    def _thread(self, em: EmailMessage, msg: Outgoing) -> None:
+        """Mail about one ticket threads under it, and a reply goes to the desk's inbound
+        address, where ``dutydesk mailgate`` makes it a comment on that ticket."""
+        thread = msg.data.get("thread")
+        key = thread.get("ticket") if isinstance(thread, Mapping) else msg.data.get("ticket")
+        if isinstance(key, str) and key:
+            refs = [str(r) for r in (thread or {}).get("references", [])]
+            root = ticket_root(key, self.domain)
+            refs += [root] if root not in refs else []
+            em["In-Reply-To"] = f"<{refs[0]}>"
+            em["References"] = " ".join(f"<{r}>" for r in refs)
+            em["X-Dutydesk-Ticket"] = key
+        reply_to = self.reply_to.get(msg.desk or "")
+        if reply_to:
+            em["Reply-To"] = reply_to
 
     def send(self, msg: Outgoing) -> None:
         em = self.build(msg)
@@ -281,6 +301,7 @@ def _build(
     client: httpx.Client,
     sender: str,
     timeout: float,
+    mail_identity: dict[str, Any],
 ) -> Channel | NotConfigured:
     url = env.get(cp.url_env, "").strip()
     if not url:
@@ -298,7 +319,7 @@ def _build(
         target = SmtpTarget.parse(url)
     except ValueError as exc:
         return NotConfigured(name, f"{cp.url_env}: {exc}")
-    return EmailChannel(name, target, cp.sender or sender, tuple(cp.to), timeout)
+    return EmailChannel(name, target, cp.sender or sender, tuple(cp.to), timeout, **mail_identity)
 
 
 def load_channels(policy: Policy, env: Mapping[str, str]) -> ChannelSet:
@@ -313,8 +334,12 @@ def load_channels(policy: Policy, env: Mapping[str, str]) -> ChannelSet:
         follow_redirects=False,
     )
     channels: dict[str, Channel | NotConfigured] = {}
+    mail_identity: dict[str, Any] = {
+        "domain": message_domain(policy),
+        "reply_to": {d: desk.mail.address for d, desk in policy.desks.items() if desk.mail},
+    }
     for name, cp in n.channels.items():
-        channels[name] = _build(name, cp, env, client, n.email.sender, timeout)
+        channels[name] = _build(name, cp, env, client, n.email.sender, timeout, mail_identity)
     smtp_url = env.get(n.email.url_env, "").strip()
     if not smtp_url:
         channels[PERSONAL_EMAIL] = NotConfigured(
@@ -323,7 +348,12 @@ def load_channels(policy: Policy, env: Mapping[str, str]) -> ChannelSet:
     else:
         try:
             channels[PERSONAL_EMAIL] = EmailChannel(
-                PERSONAL_EMAIL, SmtpTarget.parse(smtp_url), n.email.sender, (), timeout
+                PERSONAL_EMAIL,
+                SmtpTarget.parse(smtp_url),
+                n.email.sender,
+                (),
+                timeout,
+                **mail_identity,
             )
         except ValueError as exc:
             channels[PERSONAL_EMAIL] = NotConfigured(PERSONAL_EMAIL, f"{n.email.url_env}: {exc}")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
 from dutydesk.db import pool_of
+from dutydesk.mailgate import threads as mail_threads
 from dutydesk.notify import outbox, rules
 from dutydesk.notify.channels import PERSONAL_EMAIL
 from dutydesk.notify.models import (
@@ -281,6 +282,13 @@ def fold(session: Session, policy: Policy, recipient: str, now: datetime) -> int
     rendered = rules.render_digest(
         user.display_name or user.name, [r.payload for r in fresh], policy.notify.base_url
     )
+    # A message about one ticket threads under it by e-mail (see ``mailgate.threads``).
+    about = {r.payload.get("ticket") for r in fresh}
+    thread = (
+        mail_threads.thread_of(session, policy, str(next(iter(about))))
+        if len(about) == 1 and None not in about
+        else None
+    )
     payload = message_payload(
         "digest",
         rendered.subject,
@@ -292,6 +300,11 @@ def fold(session: Session, policy: Policy, recipient: str, now: datetime) -> int
             "notices": [
                 {k: r.payload.get(k) for k in ("ticket", "reason", "lines")} for r in fresh
             ],
+            **(
+                {"thread": {"ticket": thread["ticket"], "references": thread["references"]}}
+                if thread
+                else {}
+            ),
         },
         expire=False,
     )
@@ -310,6 +323,17 @@ def fold(session: Session, policy: Policy, recipient: str, now: datetime) -> int
         for ch, to in dests
     ]
     outbox.insert_ignore(session, out)
+    if thread:
+        domain = mail_threads.message_domain(policy)
+        mailed = [r for r in out if _by_email(policy, r.channel)]
+        mail_threads.record_outgoing(
+            session, thread["ticket_id"], [f"{r.delivery_id}@{domain}" for r in mailed], now
+        )
     for r in fresh:
         r.state, r.delivered_at = DELIVERED, now
     return len(out)
+
+
+def _by_email(policy: Policy, channel: str | None) -> bool:
+    declared = policy.notify.channels.get(channel or "")
+    return channel == PERSONAL_EMAIL or (declared is not None and declared.type == "email")

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dutydesk.durations import parse_duration
+from dutydesk.policy.ingress import GithubDeskPolicy, MailDeskPolicy, MailPolicy
 from dutydesk.policy.notify import (
     DeskNotify,
     MeetingPolicy,
@@ -212,6 +213,8 @@ class DeskPolicy(Strict):
     notify: DeskNotify = DeskNotify()
     meetings: list[MeetingPolicy] = []
     status_post: StatusPostPolicy | None = None
+    github: GithubDeskPolicy | None = None
+    mail: MailDeskPolicy | None = None
 
     @field_validator("columns", "priorities", "kinds", "teams", "categories")
     @classmethod
@@ -257,6 +260,19 @@ class DeskPolicy(Strict):
                     raise ValueError(
                         f"slo {slo.name!r} applies to kind {k!r}, which is not in kinds {self.kinds}"
                     )
+        for reason, resolution in (self.github.resolutions if self.github else {}).items():
+            if resolution not in RESOLUTIONS:
+                raise ValueError(
+                    f"github state_reason {reason!r} maps to {resolution!r}, not one of "
+                    f"{', '.join(RESOLUTIONS)}"
+                )
+        for gh_label, target in (self.github.labels if self.github else {}).items():
+            field, _, choice = target.partition(":")
+            allowed = {"kind": self.kinds, "category": self.categories}.get(field)
+            if allowed is not None and choice not in allowed:
+                raise ValueError(
+                    f"github label {gh_label!r} maps to {field} {choice!r}, not one of {allowed}"
+                )
         for item in self.order:
             if isinstance(item, str) and item not in ("priority", "created", "rank"):
                 raise ValueError(
@@ -392,6 +408,7 @@ class PersonPolicy(Strict):
     password: str | None = None  # demo policies only; real installs set passwords by CLI
     notify: PersonNotify = PersonNotify()
     chat: dict[Literal["slack", "mattermost"], str] = {}  # chat user id or name per platform
+    github: str | None = None  # GitHub login: their issues and comments are theirs here
 
 
 class SavedFilterPolicy(Strict):
@@ -406,6 +423,7 @@ class Policy(Strict):
     people: dict[str, PersonPolicy] = {}
     saved_filters: dict[str, SavedFilterPolicy] = {}
     notify: NotifyPolicy = NotifyPolicy()
+    mail: MailPolicy = MailPolicy()
 
     @field_validator("desks", "people", "rotations", "calendars")
     @classmethod

@@ -1,0 +1,1 @@
+"""The GitHub bridge: signed webhook deliveries turned into tickets, comments and closings."""
