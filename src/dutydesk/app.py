@@ -12,6 +12,7 @@ from sqlalchemy import text
 from dutydesk import __version__
 from dutydesk.auth.api import router as auth_router
 from dutydesk.context import desk_policy
+from dutydesk.github.api import router as github_router
 from dutydesk.http import problems
 from dutydesk.http.deps import Actor, State
 from dutydesk.http.limits import BodySizeLimit
@@ -55,6 +56,7 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app.include_router(oncall_feeds_router)
     app.include_router(notify_router)
     app.include_router(reports_router)
+    app.include_router(github_router)
 
     @app.get("/api/v1/healthz", tags=["ops"])
     def healthz(state: State) -> dict[str, Any]:
