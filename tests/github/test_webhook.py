@@ -10,6 +10,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
@@ -28,7 +29,7 @@ from dutydesk.tickets import service
 from dutydesk.tickets.models import Event, Ticket, Watcher
 from dutydesk.tickets.recorder import get_ticket
 from tests.github import payloads as gh
-from tests.notify.receivers import free_port
+from tests.notify.receivers import Receiver, free_port
 
 SECRET = "It's a Secret to Everybody"
 
@@ -43,9 +44,9 @@ def policy(policy: Policy) -> Policy:
     return Policy.model_validate(raw)
 
 
-@pytest.fixture
-def server(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("DUTYDESK_GITHUB_WEBHOOK_SECRET", SECRET)
+@contextmanager
+def serving(state: AppState) -> Iterator[str]:
+    """A real uvicorn server on a free loopback port; yields the desk's webhook URL."""
     port = free_port()
     srv = uvicorn.Server(
         uvicorn.Config(
@@ -61,9 +62,18 @@ def server(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     while not srv.started:
         assert time.monotonic() < deadline, "uvicorn did not start within 15 s"
         time.sleep(0.02)
-    yield f"http://127.0.0.1:{port}/api/v1/desks/infra/github/webhook"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}/api/v1/desks/infra/github/webhook"
+    finally:
+        srv.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture
+def server(state: AppState, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    monkeypatch.setenv("DUTYDESK_GITHUB_WEBHOOK_SECRET", SECRET)
+    with serving(state) as url:
+        yield url
 
 
 def signature(body: bytes, secret: str = SECRET) -> str:
@@ -272,3 +282,26 @@ def test_a_desk_without_the_bridge_or_without_its_secret_refuses_clearly(
     monkeypatch.delenv("DUTYDESK_GITHUB_WEBHOOK_SECRET")
     r = send(server, "issues", gh.issues_event("opened"))
     assert r.status_code == 503 and "set DUTYDESK_GITHUB_WEBHOOK_SECRET" in r.json()["detail"]
+
+
+def test_write_back_is_off_by_default_and_comments_on_the_issue_when_turned_on(
+    state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    github_api = Receiver(status=201).start()  # stands in for api.github.com, on loopback
+    try:
+        raw = state.policy.model_dump(by_alias=True)
+        raw["desks"]["infra"]["github"].update(write_back=True, api_url=github_api.url)
+        writing = AppState(db=state.db, policy=Policy.model_validate(raw), clock=state.clock)
+        monkeypatch.setenv("DUTYDESK_GITHUB_WEBHOOK_SECRET", SECRET)
+        with serving(writing) as url:
+            # On, but without its token: nothing is sent.
+            assert send(url, "issues", gh.issues_event("opened")).status_code == 200
+            monkeypatch.setenv("DUTYDESK_GITHUB_TOKEN", "ghp_test_token")
+            assert send(url, "issues", gh.issues_event("opened", number=2)).status_code == 200
+            github_api.wait_for(1, timeout=10)
+        [posted] = github_api.requests
+        assert posted.path == "/repos/Codertocat/Hello-World/issues/2/comments"
+        assert posted.headers["authorization"] == "Bearer ghp_test_token"
+        assert json.loads(posted.body) == {"body": "Filed as INFRA-2 on the dutydesk 'infra' desk."}
+    finally:
+        github_api.stop()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 
 
-def raw(text: str) -> bytes:
-    return text.lstrip("\n").replace("\n", "\r\n").encode("ascii")
+def raw(text: str, encoding: str = "ascii") -> bytes:
+    return text.lstrip("\n").replace("\n", "\r\n").encode(encoding)
 
 
 PLAIN = raw("""
@@ -151,12 +151,16 @@ def reply(
     message_id: str = "<reply.1@mail.example.com>",
 ) -> bytes:
     threading = f"In-Reply-To: {in_reply_to}\nReferences: {in_reply_to}\n" if in_reply_to else ""
-    return raw(f"""
+    return raw(
+        f"""
 From: Someone <{sender}>
 To: infra@dutydesk.example.com
 Subject: {subject}
 Message-ID: {message_id}
 {threading}Content-Type: text/plain; charset=utf-8
+Content-Transfer-Encoding: 8bit
 
 {body}
-""")
+""",
+        "utf-8",
+    )
