@@ -305,3 +305,18 @@ def test_write_back_is_off_by_default_and_comments_on_the_issue_when_turned_on(
         assert json.loads(posted.body) == {"body": "Filed as INFRA-2 on the dutydesk 'infra' desk."}
     finally:
         github_api.stop()
+
+
+def test_a_desk_that_files_on_a_label_files_only_when_that_label_is_added(
+    state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = state.policy.model_dump(by_alias=True)
+    raw["desks"]["infra"]["github"].update(file_on=["labeled"], label="infra")
+    labelled = AppState(db=state.db, policy=Policy.model_validate(raw), clock=state.clock)
+    monkeypatch.setenv("DUTYDESK_GITHUB_WEBHOOK_SECRET", SECRET)
+    with serving(labelled) as url:
+        assert send(url, "issues", gh.issues_event("opened")).status_code == 202
+        assert send(url, "issues", gh.issues_event("labeled", label="bug")).status_code == 202
+        r = send(url, "issues", gh.issues_event("labeled", label="infra", labels=("bug", "infra")))
+        assert r.status_code == 200 and r.json()["ticket"] == "INFRA-1"
+    assert count(state, Ticket) == 1

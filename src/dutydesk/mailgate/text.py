@@ -69,7 +69,7 @@ def html_to_text(html: str) -> str:
 
 
 # Where the quoted original starts, in the forms the common mail programs write it.
-_WROTE = re.compile(r"(\bwrote|a écrit|schrieb|escribió)\s?:\s*$", re.IGNORECASE)
+_WROTE = re.compile(r"((\bwrote|a écrit|escribió)\s?|\bschrieb\b.{0,200}):\s*$", re.IGNORECASE)
 _SEPARATOR = re.compile(r"^(-{2,}\s*Original Message\s*-{2,}|_{20,})$", re.IGNORECASE)
 _HEADER_BLOCK = re.compile(r"^(Sent|Date|To|Subject|Cc):\s", re.IGNORECASE)
 _SENT_FROM = re.compile(r"^Sent from my \w+", re.IGNORECASE)

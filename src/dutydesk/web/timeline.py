@@ -86,6 +86,9 @@ def describe_event(e: Event) -> tuple[str, str | None]:
         return "reordered it", None
     if e.type == "converted":
         return f"converted it from {e.before} to {e.after}", None
+    if e.type == "github_not_mirrored":
+        did = f"{data.get('github_action')} the issue on GitHub as {data.get('by')}"
+        return f"{did}; not mirrored here: {data.get('reason')}", None
     if e.type == "duplicate_linked":
         return f"{e.after} was closed as a duplicate of this ticket", e.after
     if e.type == "changed":
