@@ -320,3 +320,18 @@ def test_a_desk_that_files_on_a_label_files_only_when_that_label_is_added(
         r = send(url, "issues", gh.issues_event("labeled", label="infra", labels=("bug", "infra")))
         assert r.status_code == 200 and r.json()["ticket"] == "INFRA-1"
     assert count(state, Ticket) == 1
+
+
+def test_copies_of_one_delivery_arriving_together_file_one_ticket(
+    server: str, state: AppState
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    payload = gh.issues_event("opened")
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(
+            pool.map(lambda _: send(server, "issues", payload, delivery="same-delivery"), range(4))
+        )
+    assert sorted(r.status_code for r in answers) == [200, 200, 200, 200]
+    assert sorted(r.json()["status"] for r in answers) == ["handled"] + ["redelivered"] * 3
+    assert count(state, Ticket) == 1 and count(state, GithubDelivery) == 1

@@ -249,3 +249,16 @@ def test_a_desk_without_mail_is_a_configuration_error(state: AppState) -> None:
     with pytest.raises(MailRefused) as refused:
         take(state, "set", m.PLAIN)
     assert refused.value.code == 78 and "[desks.set.mail]" in refused.value.message
+
+
+def test_headers_broken_in_the_usual_ways_still_file_readable_text(state: AppState) -> None:
+    raw = (
+        b"From: Rita <rita@example.com>\r\n"
+        b"Subject: Caf\xc3\xa9 builder =?utf-8?B?!!!?= down\r\n"  # raw UTF-8 and a bad encoded word
+        b"Content-Type: text/plain; charset=no-such-charset\r\n\r\n"
+        b"Le caf\xe9 est en panne.\r\n"
+    )
+    out = take(state, "infra", raw)
+    t = ticket(state, str(out.key))
+    assert t.title.startswith("Café builder") and t.title.endswith("down")
+    assert t.description == "Le café est en panne."  # undeclared Latin-1, read as Latin-1
