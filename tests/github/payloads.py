@@ -273,3 +273,43 @@ PING: dict[str, Any] = {
 
 def ping() -> dict[str, Any]:
     return copy.deepcopy(PING)
+
+
+def project_item_event(
+    content_type: str = "Issue",
+    project: str = "PVT_kwDOAWcTxs07Gw",
+    content_node_id: str = "I_kwDOAWcTxs5Ad7Bx",
+    action: str = "created",
+) -> dict[str, Any]:
+    """``projects_v2_item`` created, as GitHub's example (which adds a DraftIssue)."""
+    org = f"{API}/orgs/Octocoders"
+    return {
+        "action": action,
+        "projects_v2_item": {
+            "id": 5678510,
+            "node_id": "PVTI_lADOAWcTxs07G84AVqWu",
+            "project_node_id": project,
+            "content_node_id": content_node_id,
+            "content_type": content_type,
+            "creator": user(),
+            "created_at": "2022-06-08T20:34:26Z",
+            "updated_at": "2022-06-08T20:34:26Z",
+            "archived_at": None,
+        },
+        "organization": {
+            "login": "Octocoders",
+            "id": 38302899,
+            "node_id": "MDEyOk9yZ2FuaXphdGlvbjM4MzAyODk5",
+            "url": org,
+            "repos_url": f"{org}/repos",
+            "events_url": f"{org}/events",
+            "hooks_url": f"{org}/hooks",
+            "issues_url": f"{org}/issues",
+            "members_url": f"{org}/members{{/member}}",
+            "public_members_url": f"{org}/public_members{{/member}}",
+            "avatar_url": "https://avatars1.githubusercontent.com/u/38302899?v=4",
+            "description": "",
+        },
+        "sender": user(),
+        "installation": {"id": 1, "node_id": "MDIzOkludGVncmF0aW9uSW5zdGFsbGF0aW9uMQ=="},
+    }

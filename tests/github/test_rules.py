@@ -63,6 +63,7 @@ def _desk_with(github: dict[str, Any]) -> dict[str, Any]:
     ("github", "why"),
     [
         ({"file_on": ["labeled"]}, "needs label"),
+        ({"file_on": ["project"]}, "needs project"),
         ({"labels": {"bug": "priority:P0"}}, "write 'kind:X', 'category:X' or 'label:X'"),
         ({"labels": {"q": "kind:question"}}, "maps to kind 'question'"),
         ({"resolutions": {"completed": "done"}}, "maps to 'done'"),

@@ -11,7 +11,8 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -335,3 +336,71 @@ def test_copies_of_one_delivery_arriving_together_file_one_ticket(
     assert sorted(r.status_code for r in answers) == [200, 200, 200, 200]
     assert sorted(r.json()["status"] for r in answers) == ["handled"] + ["redelivered"] * 3
     assert count(state, Ticket) == 1 and count(state, GithubDelivery) == 1
+
+
+class _GraphQL(BaseHTTPRequestHandler):
+    """GitHub's GraphQL endpoint on loopback: answers the issue the bridge asks for."""
+
+    asked: ClassVar[list[dict[str, Any]]] = []
+
+    def do_POST(self) -> None:
+        query = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        _GraphQL.asked.append({"auth": self.headers["authorization"], **query})
+        answer = {
+            "data": {
+                "node": {
+                    "number": 7,
+                    "title": "Runner pool for web engine is out of capacity",
+                    "body": "Jobs wait 40 minutes for a runner.",
+                    "url": "https://github.com/Codertocat/Hello-World/issues/7",
+                    "state": "OPEN",
+                    "stateReason": None,
+                    "author": {"login": "Codertocat"},
+                    "labels": {"nodes": [{"name": "bug"}]},
+                    "repository": {"nameWithOwner": "Codertocat/Hello-World"},
+                }
+            }
+        }
+        body = json.dumps(answer).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_an_issue_added_to_the_desks_project_files_a_ticket(
+    state: AppState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    api = ThreadingHTTPServer(("127.0.0.1", 0), _GraphQL)
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    try:
+        raw = state.policy.model_dump(by_alias=True)
+        raw["desks"]["infra"]["github"].update(
+            file_on=["project"],
+            project="PVT_kwDOAWcTxs07Gw",
+            api_url=f"http://127.0.0.1:{api.server_address[1]}",
+        )
+        on_project = AppState(db=state.db, policy=Policy.model_validate(raw), clock=state.clock)
+        monkeypatch.setenv("DUTYDESK_GITHUB_WEBHOOK_SECRET", SECRET)
+        with serving(on_project) as url:
+            draft = gh.project_item_event(content_type="DraftIssue")
+            assert send(url, "projects_v2_item", draft).status_code == 202
+            other = gh.project_item_event(project="PVT_someone_else")
+            assert send(url, "projects_v2_item", other).status_code == 202
+            no_token = send(url, "projects_v2_item", gh.project_item_event())
+            assert no_token.status_code == 503 and "DUTYDESK_GITHUB_TOKEN" in no_token.text
+            monkeypatch.setenv("DUTYDESK_GITHUB_TOKEN", "ghp_test_token")
+            r = send(url, "projects_v2_item", gh.project_item_event())
+            assert r.status_code == 200 and r.json()["ticket"] == "INFRA-1"
+        [asked] = _GraphQL.asked
+        assert asked["auth"] == "Bearer ghp_test_token"
+        assert asked["variables"] == {"id": "I_kwDOAWcTxs5Ad7Bx"}
+        t = one_ticket(state)
+        assert (t.title, t.kind) == ("Runner pool for web engine is out of capacity", "bug")
+    finally:
+        api.shutdown()
+        api.server_close()

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dutydesk.context import desk_policy
 from dutydesk.errors import DomainError, NotFound, field_error
-from dutydesk.github import service
+from dutydesk.github import project_items, service
 from dutydesk.github.signature import NotConfigured, verify
 from dutydesk.github.writeback import write_back
 from dutydesk.http.deps import State
@@ -76,6 +76,19 @@ async def github_webhook(
         raise field_error("body", "the payload is a JSON object")
     if x_github_event == "ping":
         return JSONResponse({"status": "pong", "zen": payload.get("zen")})
+    if x_github_event == "projects_v2_item":
+        node = project_items.wanted(rules, payload)
+        if node is None:
+            return JSONResponse(
+                {"status": "ignored", "detail": "not an issue added to this desk's project"},
+                status_code=202,
+            )
+        token = os.environ.get(rules.token_env, "").strip()
+        if not token:
+            raise NotConfigured(
+                f"reading a project item's issue needs a token: set {rules.token_env}"
+            )
+        payload = await project_items.as_opened_issue(rules, token, node, payload.get("sender"))
     delivery = service.Delivery(x_github_delivery, x_github_event, payload)
     try:
         outcome = await state.run(

@@ -105,6 +105,10 @@ def _dispatch(
         if ev.action in ("closed", "reopened"):
             return _close_or_reopen(ctx, rules, ev)
         raise Ignored(f"issues.{ev.action} is not bridged")
+    if delivery.event == "projects_v2_item":  # read from GitHub as an opened issue
+        ev_p = read(IssuesEvent, delivery.payload)
+        _check_repository(rules, ev_p.repository.full_name)
+        return _file(ctx, desk, rules, ev_p)
     if delivery.event == "issue_comment":
         ev_c = read(IssueCommentEvent, delivery.payload)
         _check_repository(rules, ev_c.repository.full_name)

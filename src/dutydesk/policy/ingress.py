@@ -39,9 +39,11 @@ class GithubDeskPolicy(_Strict):
     # "owner/name" of each repository bridged to this desk; empty: any repository.
     repositories: list[str] = []
     secret_env: str = DEFAULT_GITHUB_SECRET_ENV
-    # What files a ticket: an issue opened, or labelled with ``label``.
-    file_on: list[Literal["opened", "labeled"]] = ["opened"]
+    # What files a ticket: an issue opened, labelled with ``label``, or added to the GitHub
+    # project whose node id is ``project`` (reading that issue needs the token).
+    file_on: list[Literal["opened", "labeled", "project"]] = ["opened"]
     label: str | None = None
+    project: str | None = None
     # GitHub label → a ticket field, written "kind:bug", "category:outage" or "label:x".
     labels: dict[str, str] = {}
     # GitHub's state_reason when an issue closes → this desk's resolution.
@@ -83,6 +85,10 @@ class GithubDeskPolicy(_Strict):
     def _label_needed(self) -> GithubDeskPolicy:
         if "labeled" in self.file_on and not self.label:
             raise ValueError('file_on = ["labeled"] needs label = "the label that files a ticket"')
+        if "project" in self.file_on and not self.project:
+            raise ValueError(
+                'file_on = ["project"] needs project = "PVT_…" (the project\'s node id)'
+            )
         return self
 
 
