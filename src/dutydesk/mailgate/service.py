@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import Literal
 
+from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -95,6 +96,8 @@ def take(state: AppState, desk: str, raw: bytes) -> MailOutcome:
             raise MailRefused(EX_NOPERM, exc.detail) from exc
         except DomainError as exc:
             raise MailRefused(EX_DATAERR, exc.detail) from exc
+        except ValidationError as exc:  # what the mail gave does not make a ticket
+            raise MailRefused(EX_DATAERR, str(exc.errors()[0].get("msg"))) from exc
 
 
 def _sender(s: Session, mail: ParsedMail, desk: str, rules: MailDeskPolicy, gate: Ctx) -> User:
