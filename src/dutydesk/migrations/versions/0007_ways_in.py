@@ -1,6 +1,6 @@
 """ways in: GitHub deliveries and issue links, mail Message-IDs and attachments
 
-Revision ID: 0010
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-05
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import dutydesk.db
 
-revision = "0010"
+revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
