@@ -1,6 +1,6 @@
 """Imports every table so ``Base.metadata`` is complete (for Alembic and tests)."""
 
-from dutydesk.auth.models import ApiToken, User, WebSession
+from dutydesk.auth.models import ApiToken, AuditEvent, LoginFailure, User, WebSession
 from dutydesk.db import Base
 from dutydesk.notify.models import (
     ChatAccount,
@@ -33,6 +33,7 @@ from dutydesk.tickets.models import (
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "Base",
     "ChatAccount",
     "ChatReplay",
@@ -41,6 +42,7 @@ __all__ = [
     "Event",
     "FeedToken",
     "IdempotencyRecord",
+    "LoginFailure",
     "MembershipRow",
     "NotifyCursor",
     "NotifyPreference",

@@ -100,7 +100,9 @@ def local_state(check_schema: bool = True) -> AppState:
             ensure_current(db.engine)
         except NotMigrated as exc:
             raise fail(str(exc)) from exc
-    return AppState(db=db, policy=policy)
+    from dutydesk.auth.throttle import AccessLimits
+
+    return AppState(db=db, policy=policy, limits=AccessLimits.from_settings(get_settings()))
 
 
 def api_client() -> httpx.Client:
