@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from dutydesk.cli import admin, notify, oncall, slo, tickets
+from dutydesk.cli import access, admin, notify, oncall, slo, tickets
 from dutydesk.cli.client import opts
 
 app = typer.Typer(
@@ -60,10 +60,12 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "comment": tickets.comment,
     "block": tickets.block,
     "rank": tickets.rank_,
+    "audit": access.audit,
 }
 GROUPS = {
     "token": admin.token_app,
     "users": admin.users_app,
+    "user": access.user_app,
     "db": admin.db_app,
     "slo": slo.slo_app,
     "calendar": slo.calendar_app,
@@ -72,6 +74,8 @@ GROUPS = {
     "notify": notify.notify_app,
     "chat": notify.chat_app,
 }
+admin.token_app.command("list")(access.token_list)
+admin.token_app.command("revoke")(access.token_revoke)
 for name, command in COMMANDS.items():
     app.command(name)(command)
 for name, group in GROUPS.items():
