@@ -45,9 +45,10 @@ def test_deactivation_stops_tokens_and_sessions_and_keeps_history(
 
     # Only admins may, and nobody may lock themselves out.
     assert problem(api.post("dee", "/api/v1/users/ana/deactivate", {}), 403)
-    assert "yourself" in problem(api.post("admin", "/api/v1/users/admin/deactivate", {}), 409)[
-        "detail"
-    ]
+    assert (
+        "yourself"
+        in problem(api.post("admin", "/api/v1/users/admin/deactivate", {}), 409)["detail"]
+    )
     done = api.post("admin", "/api/v1/users/ana/deactivate", {"reason": "left the company"})
     assert done.status_code == 200, done.text
     assert done.json()["active"] is False
@@ -96,9 +97,7 @@ def test_a_deactivated_admin_may_do_nothing(api: Api, state: AppState) -> None:
         assert not has_role(admin, "reporter")
 
 
-def test_tokens_listed_without_secrets_expire_and_are_revoked(
-    api: Api, clock: ManualClock
-) -> None:
+def test_tokens_listed_without_secrets_expire_and_are_revoked(api: Api, clock: ManualClock) -> None:
     made = api.post("ana", "/api/v1/tokens", {"name": "laptop", "expires_in": "1h"})
     assert made.status_code == 201, made.text
     token = made.json()

@@ -43,9 +43,7 @@ def test_an_account_is_throttled_after_repeated_failures(
     assert login(api.client, "rita", "dutydesk").status_code == 200
 
 
-def test_unknown_names_count_and_answer_as_wrong_passwords_do(
-    api: Api, state: AppState
-) -> None:
+def test_unknown_names_count_and_answer_as_wrong_passwords_do(api: Api, state: AppState) -> None:
     state.limits = replace(AccessLimits(), login_failures_per_account=2)
     unknown = login(api.client, "nobody", "guess")
     wrong = login(api.client, "rita", "guess")
