@@ -191,3 +191,11 @@ def test_leaving_the_policy_file_takes_access_away_and_coming_back_returns_it(
     sync_policy(state.db, policy, clock.advance(minutes=1))
     users = {u["name"]: u for u in api.req("bo", "GET", "/api/v1/users").json()}
     assert users["ana"]["active"] is False
+
+
+def test_calendar_links_die_with_their_maker(api: Api) -> None:
+    link = api.post("ana", "/api/v1/people/ana/feed-tokens").json()
+    path = f"/api/v1/people/ana/calendar.ics?token={link['token']}"
+    assert api.client.get(path).status_code == 200
+    api.post("admin", "/api/v1/users/ana/deactivate", {})
+    assert problem(api.client.get(path), 401)
