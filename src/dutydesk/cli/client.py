@@ -135,6 +135,8 @@ def api_client() -> httpx.Client:
             user = s.scalar(select(User).where(User.name == opts.as_user))
         if user is None:
             raise fail(f"no local user {opts.as_user!r}: pass --as NAME (see `dutydesk users`)")
+        if not user.active:
+            raise fail(f"{user.name} is deactivated (`dutydesk user reactivate {user.name}`)")
         api = create_app(state)
         api.dependency_overrides[get_actor] = lambda: user
         return TestClient(api, raise_server_exceptions=True)
