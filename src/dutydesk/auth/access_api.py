@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from dutydesk.auth import access, audit, tokens
@@ -20,6 +20,7 @@ from dutydesk.auth.schemas import (
 from dutydesk.http.deps import Actor, NoBody, State, write
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
+TokenId = Annotated[int, Path(ge=1, le=2**31 - 1)]  # an id both databases can hold
 
 
 @router.get("/tokens", response_model=list[TokenOut])
@@ -47,7 +48,9 @@ async def create_token(body: TokenIn, request: Request, state: State, actor: Act
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, dependencies=[NoBody])
-async def revoke_token(token_id: int, request: Request, state: State, actor: Actor) -> JSONResponse:
+async def revoke_token(
+    token_id: TokenId, request: Request, state: State, actor: Actor
+) -> JSONResponse:
     """Revoke a token; every replica refuses it within a second."""
     done = await write(
         state, actor, request, "", lambda ctx: (200, tokens.revoke(ctx, token_id), None)
@@ -58,7 +61,7 @@ async def revoke_token(token_id: int, request: Request, state: State, actor: Act
 
 @router.post("/tokens/{token_id}/revoke", response_model=TokenOut, dependencies=[NoBody])
 async def revoke_token_post(
-    token_id: int, request: Request, state: State, actor: Actor
+    token_id: TokenId, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     return await revoke_token(token_id, request, state, actor)
 

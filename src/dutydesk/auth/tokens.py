@@ -49,6 +49,8 @@ def parse_lifetime(text: str | None, field: str = "expires_in") -> timedelta | N
         span = parse_span(text)
     except ValueError as exc:
         raise field_error(field, str(exc)) from exc
+    except OverflowError as exc:  # "99999999999999999999d"
+        raise field_error(field, "give a lifetime between one second and five years") from exc
     if span <= timedelta(0) or span > MAX_LIFETIME:
         raise field_error(field, "give a lifetime between one second and five years")
     return span
