@@ -183,7 +183,7 @@ def test_cli_talks_to_a_running_server_with_a_token(home: Path) -> None:
         )
         assert filed["key"] in [t["key"] for t in queue["items"]]
         bad = run(home, "--url", base, "--token", "ddk_wrong", "queue", "infra", ok=False)
-        assert "unknown or revoked" in bad.stderr and "HTTP 401" in bad.stderr
+        assert "token is unknown" in bad.stderr and "HTTP 401" in bad.stderr
     finally:
         server.terminate()
         server.wait(10)

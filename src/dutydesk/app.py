@@ -10,12 +10,14 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from dutydesk import __version__
+from dutydesk.auth.access_api import router as access_router
 from dutydesk.auth.api import router as auth_router
 from dutydesk.context import desk_policy
 from dutydesk.github.api import router as github_router
 from dutydesk.http import problems
 from dutydesk.http.deps import Actor, State
 from dutydesk.http.limits import BodySizeLimit
+from dutydesk.http.rate_limit import ApiRateLimit
 from dutydesk.notify.api import router as notify_router
 from dutydesk.oncall.api import router as oncall_router
 from dutydesk.oncall.feeds_api import router as oncall_feeds_router
@@ -49,7 +51,9 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app.state.dutydesk = state
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(ApiRateLimit, limits=state.limits)  # outermost: refuses before any work
     app.include_router(auth_router)
+    app.include_router(access_router)
     app.include_router(tickets_router)
     app.include_router(slo_router)
     app.include_router(oncall_router)

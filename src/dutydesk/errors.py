@@ -61,5 +61,11 @@ class Forbidden(DomainError):
     status, slug, title = 403, "forbidden", "Not allowed for your role"
 
 
+class TooManyRequests(DomainError):
+    """Throttled; ``retry_after`` (seconds) becomes the ``Retry-After`` header."""
+
+    status, slug, title = 429, "too-many-requests", "Too many requests"
+
+
 def field_error(field: str, message: str) -> Invalid:
     return Invalid(f"{field}: {message}", errors=[{"field": field, "message": message}])

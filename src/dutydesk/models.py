@@ -1,6 +1,6 @@
 """Imports every table so ``Base.metadata`` is complete (for Alembic and tests)."""
 
-from dutydesk.auth.models import ApiToken, User, WebSession
+from dutydesk.auth.models import ApiToken, AuditEvent, LoginFailure, User, WebSession
 from dutydesk.db import Base
 from dutydesk.github.models import GithubDelivery, GithubIssueLink
 from dutydesk.mailgate.models import MailAttachment, MailMessage
@@ -35,6 +35,7 @@ from dutydesk.tickets.models import (
 
 __all__ = [
     "ApiToken",
+    "AuditEvent",
     "Base",
     "ChatAccount",
     "ChatReplay",
@@ -45,6 +46,7 @@ __all__ = [
     "GithubDelivery",
     "GithubIssueLink",
     "IdempotencyRecord",
+    "LoginFailure",
     "MailAttachment",
     "MailMessage",
     "MembershipRow",

@@ -16,6 +16,15 @@ class Settings(BaseSettings):
     # Secret for session cookies and CSRF tokens; the demo gets a stable one per database.
     secret_key: str = ""
     max_body_bytes: int = 256 * 1024
+    # Failed log-ins allowed per account and per client address in the window (all replicas).
+    login_failures_per_account: int = 10
+    login_failures_per_address: int = 100
+    login_window_seconds: int = 900
+    # API rate limits, per replica: requests per second sustained, and burst; 0 turns off.
+    api_rate_per_token: float = 1000.0
+    api_burst_per_token: int = 2000
+    api_rate_per_address: float = 2000.0
+    api_burst_per_address: int = 4000
 
 
 @lru_cache(maxsize=1)

@@ -14,9 +14,11 @@ from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dutydesk.auth.access import follow_policy, set_roles
 from dutydesk.auth.cache import TokenCache
 from dutydesk.auth.models import User
 from dutydesk.auth.service import create_user, hash_password
+from dutydesk.auth.throttle import AccessLimits
 from dutydesk.clock import Clock, system_clock
 from dutydesk.context import Ctx
 from dutydesk.db import Database
@@ -35,6 +37,7 @@ class AppState:
     policy: Policy
     clock: Clock = system_clock
     tokens: TokenCache = field(default_factory=TokenCache)
+    limits: AccessLimits = field(default_factory=AccessLimits)
     # SQLite only: the short, frequent use cases share commits (see ``group_commit``).
     group_commit: GroupCommit | None = field(init=False, default=None)
 
@@ -111,11 +114,12 @@ def sync_policy(db: Database, policy: Policy, now: datetime) -> None:
                     now=now,
                 )
                 continue
-            user.roles, user.desks = list(person.roles), list(person.desks)
+            set_roles(s, user, list(person.roles), list(person.desks), now)
             user.team, user.email = person.team, person.email
             user.display_name = person.name or name
             if person.password and not user.password_hash:
                 user.password_hash = hash_password(person.password)
+        follow_policy(s, set(policy.people), now)
         for fname, declared in policy.saved_filters.items():
             saved_filter(declared.query)  # refuse a policy filter that cannot run
             row = s.scalar(select(SavedFilter).where(SavedFilter.name == fname))

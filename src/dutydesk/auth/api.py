@@ -9,8 +9,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from dutydesk.auth.models import User
-from dutydesk.auth.service import close_session, open_session, require, verify_password
-from dutydesk.errors import Unauthorized
+from dutydesk.auth.service import close_session, require
+from dutydesk.auth.throttle import log_in
 from dutydesk.http.deps import SESSION_COOKIE, Actor, NoBody, State
 
 router = APIRouter(prefix="/api/v1", tags=["auth"])
@@ -30,19 +30,18 @@ def user_out(user: User) -> dict[str, Any]:
         "roles": user.roles,
         "desks": user.desks,
         "team": user.team,
+        "active": user.active,
     }
 
 
 @router.post("/auth/login")
 def login(body: LoginIn, request: Request, response: Response, state: State) -> dict[str, Any]:
-    with state.db.write() as s:
-        user = s.scalar(select(User).where(User.name == body.username))
-        if user is None or not user.active or not verify_password(user, body.password):
-            raise Unauthorized("unknown user or wrong password")
-        cookie, csrf = open_session(s, user, state.now())
+    address = request.client.host if request.client else ""
+    done = log_in(state.db, state.limits, body.username, body.password, address, state.now())
+    user, csrf = done.user, done.csrf
     response.set_cookie(
         SESSION_COOKIE,
-        cookie,
+        done.cookie,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dutydesk.db import Base, UTCDateTime
@@ -21,6 +22,10 @@ class User(Base):
     team: Mapped[str | None] = mapped_column(String(60))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # Declared under [people]: leaving the policy file deactivates them at the next start.
+    managed_by_policy: Mapped[bool] = mapped_column(Boolean, default=False)
+    deactivated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    deactivated_reason: Mapped[str | None] = mapped_column(String(200))
 
 
 class ApiToken(Base):
@@ -35,6 +40,8 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(12))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WebSession(Base):
@@ -48,3 +55,35 @@ class WebSession(Base):
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class AuditEvent(Base):
+    """Who changed whose access, and when: role changes, tokens, (de)activation.
+
+    Ticket history lives in ``events``; these rows are about people, not tickets. ``actor_id``
+    is empty when the policy file or the server's command line made the change."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    action: Mapped[str] = mapped_column(String(40))
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class LoginFailure(Base):
+    """A failed log-in, counted per account and per address across every replica."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (
+        Index("ix_login_failures_username_at", "username", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    username: Mapped[str] = mapped_column(String(40))
+    address: Mapped[str] = mapped_column(String(64))

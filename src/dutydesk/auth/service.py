@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -13,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import ApiToken, User, WebSession
-from dutydesk.errors import Conflict, Forbidden, Invalid, NotFound
+from dutydesk.errors import Conflict, Forbidden, Invalid, NotFound, Unauthorized
 from dutydesk.policy.models import ROLES
 
 _hasher = PasswordHasher()
@@ -26,10 +28,13 @@ def highest_role(user: User) -> str:
 
 
 def has_role(user: User, role: str, desk: str | None = None) -> bool:
-    """Admins may do anything; others need the role (or a higher one) on the desk."""
+    """Admins may do anything; others need the role (or a higher one) on the desk. Nobody
+    deactivated may do anything."""
+    if not user.active:
+        return False
     if "admin" in user.roles:
         return True
-    if not user.active or RANK[highest_role(user)] < RANK[role]:
+    if RANK[highest_role(user)] < RANK[role]:
         return False
     if role == "reporter" or desk is None:
         return True
@@ -54,11 +59,17 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def verify_password(user: User, password: str) -> bool:
-    if not user.password_hash:
-        return False
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return _hasher.hash(secrets.token_urlsafe(16))
+
+
+def verify_password(user: User | None, password: str) -> bool:
+    """Checks the password; with no user or no password set, a dummy hash is checked all the
+    same, so an unknown name takes as long to refuse as a wrong password."""
+    stored = user.password_hash if user is not None else None
     try:
-        return _hasher.verify(user.password_hash, password)
+        return _hasher.verify(stored or _dummy_hash(), password) and stored is not None
     except (VerificationError, InvalidHashError):
         return False
 
@@ -115,27 +126,70 @@ def create_user(
     return user
 
 
-def create_token(session: Session, user: User, now: datetime, name: str = "") -> str:
+def create_token(
+    session: Session,
+    user: User,
+    now: datetime,
+    name: str = "",
+    expires_at: datetime | None = None,
+) -> str:
     """Returns the token once; only its hash is kept."""
+    return issue_token(session, user, now, name, expires_at)[1]
+
+
+def issue_token(
+    session: Session,
+    user: User,
+    now: datetime,
+    name: str = "",
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """The stored row and the secret, which is shown once and never kept."""
     token = "ddk_" + secrets.token_urlsafe(32)
-    session.add(
-        ApiToken(
-            user_id=user.id, name=name, token_hash=sha256(token), prefix=token[:8], created_at=now
-        )
+    row = ApiToken(
+        user_id=user.id,
+        name=name,
+        token_hash=sha256(token),
+        prefix=token[:8],
+        created_at=now,
+        expires_at=expires_at,
     )
+    session.add(row)
     session.flush()
-    return token
+    return row, token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+@dataclass(frozen=True)
+class TokenHolder:
+    """Who a valid bearer token acts for, and what a cache of it must respect."""
+
+    user: User
+    token_id: int
+    expires_at: datetime | None
+    last_used_at: datetime | None
+
+
+def token_holder(session: Session, token: str, now: datetime) -> TokenHolder:
+    """The holder of a usable token; an unknown, revoked or expired token, or one whose user
+    is deactivated, is refused with the reason."""
     row = session.execute(
-        select(User, ApiToken.revoked_at)
+        select(User, ApiToken)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == sha256(token))
     ).first()
-    if row is None or row[1] is not None or not row[0].active:
-        return None
-    return row[0]
+    if row is None:
+        raise Unauthorized("the token is unknown; `dutydesk token create` makes one")
+    user, api_token = row
+    if api_token.revoked_at is not None:
+        raise Unauthorized("the token was revoked; create a new one", reason="token-revoked")
+    if api_token.expires_at is not None and api_token.expires_at <= now:
+        raise Unauthorized(
+            f"the token expired at {api_token.expires_at:%Y-%m-%d %H:%M} UTC; create a new one",
+            reason="token-expired",
+        )
+    if not user.active:
+        raise Unauthorized(f"{user.name} is deactivated", reason="user-deactivated")
+    return TokenHolder(user, api_token.id, api_token.expires_at, api_token.last_used_at)
 
 
 def open_session(session: Session, user: User, now: datetime) -> tuple[str, str]:

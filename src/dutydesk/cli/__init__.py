@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from dutydesk.cli import admin, mail, notify, oncall, slo, tickets
+from dutydesk.cli import access, admin, mail, notify, oncall, slo, tickets
 from dutydesk.cli.client import opts
 
 app = typer.Typer(
@@ -61,10 +61,12 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "block": tickets.block,
     "rank": tickets.rank_,
     "mailgate": mail.mailgate,
+    "audit": access.audit,
 }
 GROUPS = {
     "token": admin.token_app,
     "users": admin.users_app,
+    "user": access.user_app,
     "db": admin.db_app,
     "slo": slo.slo_app,
     "calendar": slo.calendar_app,
@@ -73,6 +75,8 @@ GROUPS = {
     "notify": notify.notify_app,
     "chat": notify.chat_app,
 }
+admin.token_app.command("list")(access.token_list)
+admin.token_app.command("revoke")(access.token_revoke)
 for name, command in COMMANDS.items():
     app.command(name)(command)
 for name, group in GROUPS.items():

@@ -20,6 +20,7 @@ import typer
 from rich.table import Table
 
 from dutydesk.cli.client import (
+    call,
     emit,
     err,
     fail,
@@ -195,17 +196,28 @@ def reorder(
 def token_create(
     user: Annotated[str, typer.Argument(help="user the token acts as")],
     name: Annotated[str, typer.Option(help="a note on what the token is for")] = "",
+    expires: Annotated[
+        str | None, typer.Option(help="lifetime, e.g. 90d or 12h (default: no expiry)")
+    ] = None,
 ) -> None:
-    """Create an API token; it is printed once, on stdout, and only its hash is kept."""
-    from dutydesk.auth.service import create_token, user_by_name
+    """Create an API token; it is printed once, on stdout, and only its hash is kept.
+
+    Locally (no --url) it needs no token, so it is how the first one is made."""
+    if opts.url:
+        body = {"name": name, "expires_in": expires, "user": user}
+        sys.stdout.write(call("POST", "/api/v1/tokens", json=body)["token"] + "\n")
+        return
+    from dutydesk.auth.service import user_by_name
+    from dutydesk.auth.tokens import create_for, parse_lifetime
 
     state = local_state()
     try:
         with state.db.write() as s:
-            token = create_token(s, user_by_name(s, user), state.now(), name)
+            lifetime = parse_lifetime(expires, "--expires")
+            made = create_for(s, state.now(), None, user_by_name(s, user), name, lifetime)
     except DomainError as exc:
         raise fail(exc.detail) from exc
-    sys.stdout.write(token + "\n")
+    sys.stdout.write(made.token + "\n")
 
 
 @users_app.callback()
@@ -224,7 +236,7 @@ def users_list(ctx: typer.Context) -> None:
 
     def render(rows: list[dict[str, Any]]) -> None:
         table = Table()
-        for col in ("name", "display name", "roles", "desks", "team"):
+        for col in ("name", "display name", "roles", "desks", "team", "active"):
             table.add_column(col)
         for u in rows:
             table.add_row(
@@ -233,6 +245,7 @@ def users_list(ctx: typer.Context) -> None:
                 ", ".join(u["roles"]),
                 ", ".join(u["desks"]) or "(all)",
                 u["team"] or "-",
+                "yes" if u["active"] else "deactivated",
             )
         out.print(table)
 

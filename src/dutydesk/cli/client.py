@@ -100,7 +100,9 @@ def local_state(check_schema: bool = True) -> AppState:
             ensure_current(db.engine)
         except NotMigrated as exc:
             raise fail(str(exc)) from exc
-    return AppState(db=db, policy=policy)
+    from dutydesk.auth.throttle import AccessLimits
+
+    return AppState(db=db, policy=policy, limits=AccessLimits.from_settings(get_settings()))
 
 
 def api_client() -> httpx.Client:
@@ -133,6 +135,8 @@ def api_client() -> httpx.Client:
             user = s.scalar(select(User).where(User.name == opts.as_user))
         if user is None:
             raise fail(f"no local user {opts.as_user!r}: pass --as NAME (see `dutydesk users`)")
+        if not user.active:
+            raise fail(f"{user.name} is deactivated (`dutydesk user reactivate {user.name}`)")
         api = create_app(state)
         api.dependency_overrides[get_actor] = lambda: user
         return TestClient(api, raise_server_exceptions=True)

@@ -15,7 +15,8 @@ from sqlalchemy.exc import IntegrityError
 from starlette.concurrency import run_in_threadpool
 
 from dutydesk.auth.models import User
-from dutydesk.auth.service import session_user, sha256, user_for_token
+from dutydesk.auth.service import session_user, sha256, token_holder
+from dutydesk.auth.tokens import note_token_use
 from dutydesk.context import Ctx
 from dutydesk.errors import Invalid, Unauthorized, field_error
 from dutydesk.state import AppState
@@ -45,7 +46,7 @@ async def get_actor(request: Request, state: State) -> User:
     if auth:
         scheme, _, token = auth.partition(" ")
         if scheme.lower() == "bearer" and token:
-            user = state.tokens.get(sha256(token.strip()))
+            user = state.tokens.get(sha256(token.strip()), state.now())
             if user is not None:
                 return user
     return await run_in_threadpool(authenticate, request, state)
@@ -58,14 +59,14 @@ def authenticate(request: Request, state: AppState) -> User:
         scheme, _, token = auth.partition(" ")
         if scheme.lower() != "bearer" or not token:
             raise Unauthorized("use 'Authorization: Bearer TOKEN' (`dutydesk token create`)")
-        key = sha256(token.strip())
-        user = state.tokens.get(key)
+        key, now = sha256(token.strip()), state.now()
+        user = state.tokens.get(key, now)
         if user is None:
             with state.db.read() as s:
-                user = user_for_token(s, token.strip())
-            if user is None:
-                raise Unauthorized("the token is unknown or revoked")
-            state.tokens.put(key, user)
+                holder = token_holder(s, token.strip(), now)
+            note_token_use(state.db, holder, now)
+            user = holder.user
+            state.tokens.put(key, user, holder.expires_at)
         return user
     with state.db.read() as s:
         cookie = request.cookies.get(SESSION_COOKIE)
@@ -198,7 +199,11 @@ class ModelJSONResponse(JSONResponse):
 
 
 def _jsonable(body: Any) -> Any:
-    return body.model_dump(mode="json") if isinstance(body, BaseModel) else body
+    """What a replay returns; a model's ``replay_exclude`` fields (a secret shown once) are
+    not kept."""
+    if isinstance(body, BaseModel):
+        return body.model_dump(mode="json", exclude=getattr(body, "replay_exclude", None))
+    return body
 
 
 def _replay(rec: IdempotencyRecord, digest: str) -> JSONResponse:

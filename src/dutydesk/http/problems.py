@@ -38,6 +38,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(_: Request, exc: DomainError) -> JSONResponse:
         headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        if exc.status == 429:
+            headers = {"Retry-After": str(exc.extra.get("retry_after", 1))}
         return problem_response(exc.problem(), headers)
 
     @app.exception_handler(RequestValidationError)

@@ -112,8 +112,13 @@ def revoke_feed_token(ctx: Ctx, token_id: int) -> FeedTokenOut:
 
 
 def feed_token_subject(session: Session, token: str) -> tuple[str, str] | None:
-    """(kind, subject) of a live feed token, or None."""
-    row = session.scalar(select(FeedToken).where(FeedToken.token_hash == sha256(token.strip())))
-    if row is None or row.revoked_at is not None:
+    """(kind, subject) of a live feed token, or None; a link made by someone since
+    deactivated is dead with the rest of their access."""
+    found = session.execute(
+        select(FeedToken, User.active)
+        .outerjoin(User, User.id == FeedToken.created_by_id)
+        .where(FeedToken.token_hash == sha256(token.strip()))
+    ).first()
+    if found is None or found[0].revoked_at is not None or found[1] is False:
         return None
-    return row.kind, row.subject
+    return found[0].kind, found[0].subject

@@ -57,8 +57,11 @@ def check_person(
 ) -> None:
     if name in eligible:
         return
-    if session.scalar(select(User.id).where(User.name == name)) is None:
+    active = session.scalar(select(User.active).where(User.name == name))
+    if active is None:
         raise field_error(fld, f"no user named {name!r}; `dutydesk users` lists them")
+    if not active:
+        raise field_error(fld, f"{name} is deactivated and cannot be put on call")
     desks = loaded.desks
     where = f"the responder role on desk {' or '.join(desks)}" if desks else "the responder role"
     raise field_error(fld, f"{name} cannot be on call for {loaded.name}: that needs {where}")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
@@ -376,6 +376,7 @@ class HistoryOut(BaseModel):
 
 
 class FeedTokenOut(BaseModel):
+    replay_exclude: ClassVar[set[str]] = {"token", "url"}  # a retry never repeats the secret
     id: int
     kind: str
     subject: str

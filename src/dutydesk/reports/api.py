@@ -6,15 +6,16 @@ from datetime import date, timedelta
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
 from dutydesk.auth.models import User
-from dutydesk.auth.service import require
 from dutydesk.context import desk_policy
-from dutydesk.http.deps import Actor, State
+from dutydesk.http.deps import Actor, State, write
 from dutydesk.reports import agenda as agendas
+from dutydesk.reports import notes
 from dutydesk.reports.meetings import meetings_of, occurrences
 from dutydesk.reports.models import StatusNote
 from dutydesk.reports.status_post import WINDOW, post_instant, status_post
@@ -41,26 +42,18 @@ class NoteIn(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
-def _note_out(n: StatusNote, author: str | None) -> dict[str, Any]:
-    return {
-        "id": n.id,
-        "desk": n.desk,
-        "text": n.text,
-        "author": author,
-        "created_at": n.created_at.isoformat(),
-    }
-
-
 @router.post("/desks/{desk}/status-notes", status_code=201)
-def add_note(desk: str, body: NoteIn, state: State, actor: Actor) -> dict[str, Any]:
+async def add_note(
+    desk: str, body: NoteIn, request: Request, state: State, actor: Actor
+) -> JSONResponse:
     """A note for this week's status post (leads)."""
-    desk_policy(state.policy, desk)
-    require(actor, "lead", desk, "add status notes")
-    with state.db.write() as s:
-        note = StatusNote(desk=desk, text=body.text, author_id=actor.id, created_at=state.now())
-        s.add(note)
-        s.flush()
-        return _note_out(note, actor.name)
+    return await write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        lambda ctx: (201, notes.add_note(ctx, desk, body.text), None),
+    )
 
 
 @router.get("/desks/{desk}/status-notes")
@@ -75,7 +68,7 @@ def list_notes(desk: str, state: State, actor: Actor) -> list[dict[str, Any]]:
             .where(StatusNote.desk == desk, StatusNote.created_at > since)
             .order_by(StatusNote.created_at)
         ).all()
-        return [_note_out(n, name) for n, name in rows]
+        return [notes.note_out(n, name) for n, name in rows]
 
 
 # ----------------------------------------------------------------------------- agendas

@@ -114,7 +114,9 @@ def assignable(ctx: Ctx, desk_name: str, name: str | None) -> User | None:
         user = user_by_name(ctx.session, name)
     except NotFound as exc:
         raise field_error("assignee", f"no user named {name!r}") from exc
-    if not user.active or not has_role(user, "responder", desk_name):
+    if not user.active:
+        raise field_error("assignee", f"{name} is deactivated; assign someone else")
+    if not has_role(user, "responder", desk_name):
         raise field_error(
             "assignee", f"{name!r} cannot work on desk {desk_name!r}: assign a responder or lead"
         )

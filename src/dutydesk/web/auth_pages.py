@@ -12,10 +12,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
-from sqlalchemy import select
 
-from dutydesk.auth.models import User
-from dutydesk.auth.service import close_session, open_session, verify_password
+from dutydesk.auth.service import close_session
+from dutydesk.auth.throttle import log_in
+from dutydesk.errors import TooManyRequests, Unauthorized
 from dutydesk.http.deps import SESSION_COOKIE, State
 from dutydesk.web import present
 from dutydesk.web.deps import PageRoute, WriteViewer, render, session_viewer
@@ -34,7 +34,12 @@ def _demo_people(state: State) -> list[tuple[str, str]]:
 
 
 def _login_form(
-    request: Request, state: State, next_url: str, error: str | None, username: str = ""
+    request: Request,
+    state: State,
+    next_url: str,
+    error: str | None,
+    username: str = "",
+    status_code: int = 401,
 ) -> Response:
     token = secrets.token_urlsafe(24)
     response = render(
@@ -47,7 +52,7 @@ def _login_form(
             "login_token": token,
             "demo_people": _demo_people(state),
         },
-        status_code=401 if error else 200,
+        status_code=status_code if error else 200,
     )
     response.set_cookie(
         LOGIN_COOKIE,
@@ -83,18 +88,19 @@ def login(
         return _login_form(
             request, state, target, "The log-in form expired; please try again.", username
         )
-    with state.db.write() as s:
-        user = s.scalar(select(User).where(User.name == username.strip()))
-        if user is None or not user.active or not verify_password(user, password):
-            user = None
-        else:
-            cookie, _csrf = open_session(s, user, state.now())
-    if user is None:
+    address = request.client.host if request.client else ""
+    try:
+        done = log_in(state.db, state.limits, username, password, address, state.now())
+    except TooManyRequests as exc:
+        response = _login_form(request, state, target, exc.detail, username, status_code=429)
+        response.headers["Retry-After"] = str(exc.extra["retry_after"])
+        return response
+    except Unauthorized:
         return _login_form(request, state, target, "Unknown user or wrong password.", username)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
         SESSION_COOKIE,
-        cookie,
+        done.cookie,
         httponly=True,
         samesite="lax",
         secure=request.url.scheme == "https",

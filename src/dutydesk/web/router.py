@@ -10,7 +10,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match
 from starlette.types import Scope
 
-from dutydesk.web import auth_pages, desk_pages, people_pages, ticket_pages
+from dutydesk.web import auth_pages, desk_pages, people_pages, ticket_pages, token_pages
 from dutydesk.web.deps import PageRoute, error_page
 
 STATIC = Path(__file__).parent / "static"
@@ -18,7 +18,13 @@ STATIC = Path(__file__).parent / "static"
 # Each page router goes straight onto the app: FastAPI builds an included route's handler once
 # per inclusion, and one more router around these built every page's handler in create_app,
 # only for the app to build them again on the first request.
-PAGES = (auth_pages.router, desk_pages.router, ticket_pages.router, people_pages.router)
+PAGES = (
+    auth_pages.router,
+    desk_pages.router,
+    ticket_pages.router,
+    people_pages.router,
+    token_pages.router,
+)
 
 
 class _FallbackRoute(PageRoute):

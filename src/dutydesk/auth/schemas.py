@@ -1,0 +1,61 @@
+"""What the access routes take and give: tokens (never their secrets, but once), audit
+events, and a person's standing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field("", max_length=80, description="what the token is for")
+    expires_in: str | None = Field(
+        None, max_length=40, description="lifetime such as '90d' or '12h' (default: none)"
+    )
+    user: str | None = Field(
+        None, max_length=40, description="whose token (admins only; default: yours)"
+    )
+
+
+class TokenOut(BaseModel):
+    id: int
+    user: str
+    name: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    expires_at: datetime | None
+    revoked_at: datetime | None
+    state: Literal["active", "expired", "revoked"]
+
+
+class TokenCreated(TokenOut):
+    """A new token: ``token`` is the secret, shown this once. A retried request (same
+    Idempotency-Key) gets the record without it."""
+
+    replay_exclude: ClassVar[set[str]] = {"token"}
+    token: str
+
+
+class AuditOut(BaseModel):
+    id: int
+    at: datetime
+    actor: str | None = Field(description="who acted; empty for the policy file or the server")
+    action: str
+    subject: str | None
+    detail: dict[str, Any]
+
+
+class DeactivateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    reason: str = Field("", max_length=200)
+
+
+class StandingOut(BaseModel):
+    name: str
+    active: bool
+    deactivated_at: datetime | None
+    deactivated_reason: str | None
