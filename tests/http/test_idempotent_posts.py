@@ -133,6 +133,7 @@ OWN_RULES = {
     "/api/v1/auth/logout": "ends the session; a retry finds it ended",
     "/api/v1/chat/slack/command": "chat retries are deduplicated by the platform's trigger id",
     "/api/v1/chat/mattermost/command": "chat retries are deduplicated by the platform's ids",
+    "/api/v1/desks/{desk}/github/webhook": "redeliveries are deduplicated by X-GitHub-Delivery",
 }
 
 
