@@ -12,8 +12,9 @@ from sqlalchemy import text
 from dutydesk import __version__
 from dutydesk.auth.api import router as auth_router
 from dutydesk.context import desk_policy
-from dutydesk.http import problems
+from dutydesk.http import openapi, problems
 from dutydesk.http.deps import Actor, State
+from dutydesk.http.inputs import RefuseNul
 from dutydesk.http.limits import BodySizeLimit
 from dutydesk.notify.api import router as notify_router
 from dutydesk.oncall.api import router as oncall_router
@@ -47,6 +48,8 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     )
     app.state.dutydesk = state
     problems.install(app)
+    openapi.install(app)  # declares the problem documents the handlers answer
+    app.add_middleware(RefuseNul)  # inside the size limit, which counts a body first
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.include_router(auth_router)
     app.include_router(tickets_router)

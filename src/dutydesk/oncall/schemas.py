@@ -13,8 +13,9 @@ from datetime import date, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
+from dutydesk.inputs import Input
 from dutydesk.oncall.models import FeedToken, MembershipRow, OverrideRow, SwapRow, TimeOffRow
 from dutydesk.oncall.shifts import Shift
 
@@ -37,8 +38,8 @@ When = Annotated[datetime | date, BeforeValidator(_when)]
 Name = Field(min_length=1, max_length=40)
 
 
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class In(Input):
+    """Unknown fields are errors; text is stripped; dates stay inside the calendar."""
 
 
 class OverrideIn(In):

@@ -1,0 +1,95 @@
+"""Refuse NUL characters anywhere in a request (path, query, form or JSON body) at the door.
+
+PostgreSQL cannot store NUL in text and SQLite truncates at it in places, so no route may pass
+one on; checking here, before routing, covers every route (pages and chat commands too) and
+names the field: the query parameter, the form field or the JSON path.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dutydesk.http.problems import send_problem
+from dutydesk.inputs import NUL, NUL_MESSAGE, nul_path
+
+_CHECKED_BODIES = (b"application/json", b"application/x-www-form-urlencoded")
+
+
+def _query_field(query: bytes) -> str | None:
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if NUL in name or NUL in value:
+            return name or "(query)"
+    return None
+
+
+def _body_field(content_type: bytes, body: bytes) -> str | None:
+    if content_type.startswith(b"application/x-www-form-urlencoded"):
+        return _query_field(body)
+    if b"\\u0000" not in body:  # JSON writes NUL only as an escape; a raw NUL is not JSON
+        return None
+    try:
+        found = nul_path(json.loads(body))
+    except ValueError:
+        return None  # not JSON: the route's own parsing refuses it with a better message
+    if found is None:
+        return None
+    return ".".join(str(p) for p in found) or "(body)"
+
+
+class RefuseNul:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        field = "path" if NUL in scope.get("path", "") else _query_field(scope["query_string"])
+        if field is not None:
+            await _refuse(send, field)
+            return
+        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
+        if not content_type.startswith(_CHECKED_BODIES):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        field = _body_field(content_type, body)
+        if field is not None:
+            await _refuse(send, field)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _refuse(send: Send, field: str) -> None:
+    await send_problem(
+        send,
+        {
+            "type": "/problems/invalid",
+            "title": "The request is not valid",
+            "status": 422,
+            "detail": f"{field}: {NUL_MESSAGE}",
+            "errors": [{"field": field, "message": NUL_MESSAGE}],
+        },
+    )
