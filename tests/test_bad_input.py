@@ -69,7 +69,8 @@ HOSTILE_TEXT = [
 ]
 # What only a JSON body can carry, beside the strings above.
 HOSTILE_JSON: list[Any] = [2**70, -(2**70), 1e308, -1, [], {}, None, True, ["\x00"], {"\x00": 1}]
-FILLER = {"string": "abc", "integer": 1, "number": 1, "boolean": False, "array": [], "object": {}}
+FORMATS = {"date": "2026-12-07", "date-time": "2026-12-07T10:00:00-08:00"}
+FILLER = {"string": "ana", "integer": 1, "number": 1, "boolean": False, "array": [], "object": {}}
 SKIPPED = ("/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/oauth2-redirect", "/static")
 
 
@@ -114,10 +115,17 @@ def routes(server: LiveServer) -> list[tuple[str, APIRoute]]:
 
 
 def _filler(schema: dict[str, Any]) -> Any:
-    kind = schema.get("type") or next(
-        (s.get("type") for s in schema.get("anyOf", []) if s.get("type") != "null"), "string"
-    )
-    return FILLER.get(kind, "abc")
+    """A plain valid-looking value for a field, so a hostile neighbour reaches the rules."""
+    options = [schema, *schema.get("anyOf", [])]
+    for option in options:
+        if "enum" in option:
+            return option["enum"][0]
+        if "const" in option:
+            return option["const"]
+        if option.get("format") in FORMATS:
+            return FORMATS[option["format"]]
+    kind = next((o["type"] for o in options if o.get("type") not in (None, "null")), "string")
+    return FILLER.get(kind, "ana")
 
 
 def _json_fields(route: APIRoute) -> tuple[list[str], dict[str, Any]]:
@@ -317,6 +325,13 @@ CLASSES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ),
     ("GET", "/api/v1/tickets", {"params": {"q": "disk\x00"}}, 422, "q"),
     ("GET", "/api/v1/people/ana%00/shifts", {}, 422, "path"),
+    (
+        "POST",
+        "/api/v1/rotations/infra-oncall/members",
+        {"json": {"person": "ana", "action": "join", "effective": "2026-12-07", "position": 2**70}},
+        422,
+        "position",
+    ),
 ]
 
 

@@ -51,6 +51,7 @@ class RefuseNul:
             return
         field = "path" if NUL in scope.get("path", "") else _query_field(scope["query_string"])
         if field is not None:
+            await _drain(receive)  # read the body anyway, so the connection stays usable
             await _refuse(send, field)
             return
         content_type = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
@@ -80,6 +81,13 @@ class RefuseNul:
             return {"type": "http.request", "body": body, "more_body": False}
 
         await self.app(scope, replay, send)
+
+
+async def _drain(receive: Receive) -> None:
+    more = True
+    while more:
+        message = await receive()
+        more = message["type"] == "http.request" and message.get("more_body", False)
 
 
 async def _refuse(send: Send, field: str) -> None:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, Field
 
-from dutydesk.inputs import Input
+from dutydesk.inputs import MAX_ID, Input
 from dutydesk.oncall.models import FeedToken, MembershipRow, OverrideRow, SwapRow, TimeOffRow
 from dutydesk.oncall.shifts import Shift
 
@@ -88,7 +88,7 @@ class MembershipIn(In):
     action: Literal["join", "leave"]
     effective: date = Field(description="from shifts starting on this local date")
     layer: str | None = Field(None, max_length=60, description="default: the person's team")
-    position: int | None = Field(None, ge=0, description="join: place in the list")
+    position: int | None = Field(None, ge=0, le=MAX_ID, description="join: place in the list")
 
 
 class ImportIn(In):

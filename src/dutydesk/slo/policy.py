@@ -290,8 +290,10 @@ def business_span(text: str, cal: BusinessCalendar) -> timedelta:
     try:
         found = bounded(parse_duration(text), text)
     except ValueError as exc:
-        reason = str(exc) if isinstance(exc, SpanTooLong) else (
-            f"{text!r} is not a duration; write e.g. 4h, 1h30m, 2d or '4 business hours'"
+        reason = (
+            str(exc)
+            if isinstance(exc, SpanTooLong)
+            else (f"{text!r} is not a duration; write e.g. 4h, 1h30m, 2d or '4 business hours'")
         )
         raise field_error("add", reason) from exc
     return found.sized(day_length(cal), week_length(cal))
