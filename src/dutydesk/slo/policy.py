@@ -289,11 +289,10 @@ def business_span(text: str, cal: BusinessCalendar) -> timedelta:
     time: a day is the calendar's business day however it is spelled."""
     try:
         found = bounded(parse_duration(text), text)
+    except SpanTooLong as exc:
+        raise field_error("add", str(exc)) from exc
     except ValueError as exc:
-        reason = (
-            str(exc)
-            if isinstance(exc, SpanTooLong)
-            else (f"{text!r} is not a duration; write e.g. 4h, 1h30m, 2d or '4 business hours'")
-        )
-        raise field_error("add", reason) from exc
+        raise field_error(
+            "add", f"{text!r} is not a duration; write e.g. 4h, 1h30m, 2d or '4 business hours'"
+        ) from exc
     return found.sized(day_length(cal), week_length(cal))
