@@ -92,7 +92,7 @@ def parse_duration(text: str) -> Duration:
 def bounded(found: Duration, text: str) -> Duration:
     """Refuse a span a request may not ask for: longer than :data:`MAX_SPAN` (a day counted
     as 24 h), so no request can ask for years of calendar arithmetic."""
-    if found.clock.days + found.days + found.weeks * 7 > MAX_SPAN.days:
+    if found.clock / timedelta(days=1) + found.days + found.weeks * 7 > MAX_SPAN.days:
         raise SpanTooLong(f"{text!r} is too long: a span may cover at most {MAX_SPAN.days} days")
     return found
 
