@@ -327,6 +327,13 @@ CLASSES: list[tuple[str, str, dict[str, Any], int, str | None]] = [
     ("GET", "/api/v1/people/ana%00/shifts", {}, 422, "path"),
     (
         "POST",
+        "/api/v1/desks/infra/tickets",
+        {"content": b'{"title": "no content type \\u0000"}'},
+        422,
+        "title",
+    ),
+    (
+        "POST",
         "/api/v1/rotations/infra-oncall/members",
         {"json": {"person": "ana", "action": "join", "effective": "2026-12-07", "position": 2**70}},
         422,

@@ -15,7 +15,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from dutydesk.http.problems import send_problem
 from dutydesk.inputs import NUL, NUL_MESSAGE, nul_path
 
-_CHECKED_BODIES = (b"application/json", b"application/x-www-form-urlencoded")
+FORM = b"application/x-www-form-urlencoded"
+
+
+def _checked(content_type: bytes) -> bool:
+    """Bodies a route reads as text: forms, and JSON, which FastAPI also assumes when no
+    content type is given (and for any ``application/*+json``)."""
+    media = content_type.split(b";")[0].strip()
+    return not media or media == FORM or media == b"application/json" or media.endswith(b"+json")
 
 
 def _query_field(query: bytes) -> str | None:
@@ -28,7 +35,7 @@ def _query_field(query: bytes) -> str | None:
 
 
 def _body_field(content_type: bytes, body: bytes) -> str | None:
-    if content_type.startswith(b"application/x-www-form-urlencoded"):
+    if content_type.startswith(FORM):
         return _query_field(body)
     if b"\\u0000" not in body:  # JSON writes NUL only as an escape; a raw NUL is not JSON
         return None
@@ -54,8 +61,10 @@ class RefuseNul:
             await _drain(receive)  # read the body anyway, so the connection stays usable
             await _refuse(send, field)
             return
-        content_type = dict(scope.get("headers", [])).get(b"content-type", b"").lower()
-        if not content_type.startswith(_CHECKED_BODIES):
+        headers = dict(scope.get("headers", []))
+        content_type = headers.get(b"content-type", b"").lower()
+        has_body = b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0"
+        if not (has_body and _checked(content_type)):
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []
