@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
 
-from dutydesk.inputs import MAX_SPAN
-
 _UNITS: dict[str, tuple[str, float]] = {}
 for _names, _part, _size in (
     (("ms", "millisecond", "milliseconds"), "clock", 0.001),
@@ -35,12 +33,14 @@ _TERM = re.compile(
     + "|".join(sorted(_UNITS, key=len, reverse=True))
     + r")(?![a-z])\s*"
 )
+# The widest span a request may ask to add or to list: wider ones would mean minutes of work.
+MAX_SPAN = timedelta(days=3 * 366)
 _LONGEST_SECONDS = 1000 * 366 * 86400  # past this a span overflows the dates it is added to
 _EXAMPLES = "e.g. '4 business hours', '1 business day', '30 minutes', '500 ms', '7d' or '1h30m'"
 
 
 class SpanTooLong(ValueError):
-    """A span over the bound every request keeps (:data:`dutydesk.inputs.MAX_SPAN`)."""
+    """A span over the bound every request keeps (:data:`MAX_SPAN`)."""
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ Each bound is the narrower of what SQLite and PostgreSQL accept, so an input mea
 both and a value the database cannot hold is a 4xx naming the field, never an error from the
 driver: ids fit PostgreSQL's ``integer``, text holds no NUL (PostgreSQL refuses it), instants
 stay far enough from year 1 and 9999 that a time-zone shift or a span added cannot overflow.
+Spans are bounded where they are parsed (``durations.MAX_SPAN``), which the CLI shares.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import base64
 import json
 import math
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from annotated_types import Ge, Le
@@ -25,8 +26,6 @@ MAX_PAGE = 200  # rows a list returns at most per page
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 LATEST = datetime(2999, 12, 31, tzinfo=UTC)
-# The widest span a request may ask to add or to list: wider ones would mean minutes of work.
-MAX_SPAN = timedelta(days=3 * 366)
 
 RowId = Annotated[int, Ge(1), Le(MAX_ID)]
 """A row id in a path, query or body: out of range is a 422 naming the field."""
