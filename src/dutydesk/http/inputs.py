@@ -49,6 +49,8 @@ def _body_field(content_type: bytes, body: bytes) -> str | None:
 
 
 class RefuseNul:
+    """Answers 422 naming the field that holds a NUL; a body it reads is handed on whole."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
