@@ -20,6 +20,7 @@ INFRASTRUCTURE = (
     "dutydesk.errors",
     "dutydesk.db",
     "dutydesk.group_commit",
+    "dutydesk.inputs",
     "dutydesk.durations",
     "dutydesk.markdown",
     "dutydesk.policy",

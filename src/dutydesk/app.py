@@ -14,8 +14,9 @@ from dutydesk.auth.access_api import router as access_router
 from dutydesk.auth.api import router as auth_router
 from dutydesk.context import desk_policy
 from dutydesk.github.api import router as github_router
-from dutydesk.http import problems
+from dutydesk.http import openapi, problems
 from dutydesk.http.deps import Actor, State
+from dutydesk.http.inputs import RefuseNul
 from dutydesk.http.limits import BodySizeLimit
 from dutydesk.http.rate_limit import ApiRateLimit
 from dutydesk.notify.api import router as notify_router
@@ -50,6 +51,8 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     )
     app.state.dutydesk = state
     problems.install(app)
+    openapi.install(app)  # declares the problem documents the handlers answer
+    app.add_middleware(RefuseNul)  # inside the size limit, which counts a body first
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(ApiRateLimit, limits=state.limits)  # outermost: refuses before any work
     app.include_router(auth_router)

@@ -33,7 +33,14 @@ _TERM = re.compile(
     + "|".join(sorted(_UNITS, key=len, reverse=True))
     + r")(?![a-z])\s*"
 )
+# The widest span a request may ask to add or to list: wider ones would mean minutes of work.
+MAX_SPAN = timedelta(days=3 * 366)
+_LONGEST_SECONDS = 1000 * 366 * 86400  # past this a span overflows the dates it is added to
 _EXAMPLES = "e.g. '4 business hours', '1 business day', '30 minutes', '500 ms', '7d' or '1h30m'"
+
+
+class SpanTooLong(ValueError):
+    """A span over the bound every request keeps (:data:`MAX_SPAN`)."""
 
 
 @dataclass(frozen=True)
@@ -75,9 +82,19 @@ def parse_duration(text: str) -> Duration:
         raise ValueError(
             f"bad duration {text!r}: say 'business' for every part or for none of them"
         )
+    if parts["clock"] + (parts["days"] + parts["weeks"] * 7) * 86400 > _LONGEST_SECONDS:
+        raise SpanTooLong(f"{text!r} is too long: no span reaches a thousand years")
     return Duration(
         timedelta(seconds=parts["clock"]), parts["days"], parts["weeks"], business.pop()
     )
+
+
+def bounded(found: Duration, text: str) -> Duration:
+    """Refuse a span a request may not ask for: longer than :data:`MAX_SPAN` (a day counted
+    as 24 h), so no request can ask for years of calendar arithmetic."""
+    if found.clock / timedelta(days=1) + found.days + found.weeks * 7 > MAX_SPAN.days:
+        raise SpanTooLong(f"{text!r} is too long: a span may cover at most {MAX_SPAN.days} days")
+    return found
 
 
 def parse_span(text: str) -> timedelta:

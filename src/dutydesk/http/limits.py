@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dutydesk.http.problems import send_problem
 
 
 class BodyTooLarge(Exception):
@@ -12,7 +12,12 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    """Checks Content-Length up front and counts streamed bytes for chunked bodies."""
+    """Checks Content-Length up front and counts streamed bytes for chunked bodies.
+
+    A chunked body answers 413 the moment it crosses the limit: the refusal is sent from
+    here, and whatever the application answers after its read failed is dropped, so a
+    route that turns read errors into a 400 cannot hide the 413.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -32,19 +37,24 @@ class BodySizeLimit:
                     await self._refuse(send)
                     return
         seen = 0
-        started = False
+        started = refused = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, refused
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    if not started and not refused:
+                        refused = True
+                        await self._refuse(send)
                     raise BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if refused:
+                return  # the 413 already went out
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -52,26 +62,16 @@ class BodySizeLimit:
         try:
             await self.app(scope, counted, tracking_send)
         except BodyTooLarge:
-            if not started:
+            if not started and not refused:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
+        await send_problem(
+            send,
             {
                 "type": "/problems/too-large",
                 "title": "Request too large",
                 "status": 413,
                 "detail": f"the request body exceeds {self.max_bytes} bytes",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
+            },
         )
-        await send({"type": "http.response.body", "body": body})

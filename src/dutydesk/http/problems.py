@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Send
 
 from dutydesk.errors import DomainError
 
@@ -70,3 +72,19 @@ def install(app: FastAPI) -> None:
             },
             dict(exc.headers or {}),
         )
+
+
+async def send_problem(send: Send, body: dict[str, Any]) -> None:
+    """Answer with a problem document from ASGI middleware, below FastAPI's handlers."""
+    raw = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": body["status"],
+            "headers": [
+                (b"content-type", PROBLEM.encode()),
+                (b"content-length", str(len(raw)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": raw})

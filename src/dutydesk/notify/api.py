@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from dutydesk.auth.service import require
 from dutydesk.errors import field_error
 from dutydesk.http.deps import Actor, NoBody, State
+from dutydesk.inputs import PageLimit, RowId
 from dutydesk.notify import outbox, service, slash
 from dutydesk.notify.channels import load_channels
 from dutydesk.notify.models import NotifyPreference, OutboxMessage
@@ -99,8 +100,8 @@ def list_outbox(
     actor: Actor,
     state_: Annotated[str | None, Query(alias="state")] = None,
     kind: str | None = None,
-    limit: int = 50,
-    cursor: int | None = None,
+    limit: PageLimit = 50,
+    cursor: RowId | None = None,
 ) -> dict[str, Any]:
     """The outbox, newest first: ``state=dead`` is the dead-letter list, ``parked`` waits
     for a channel to be configured."""
@@ -119,7 +120,7 @@ def list_outbox(
 
 class RetryIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    ids: list[int] = Field(default_factory=list, max_length=1000)
+    ids: list[RowId] = Field(default_factory=list, max_length=1000)
     state: Literal["dead", "parked"] | None = None
     channel: str | None = None
 
@@ -136,7 +137,7 @@ def retry_outbox(body: RetryIn, state: State, actor: Actor) -> dict[str, Any]:
 
 
 @router.post("/admin/outbox/{message_id}/retry", tags=["admin"], dependencies=[NoBody])
-def retry_one(message_id: int, state: State, actor: Actor) -> dict[str, Any]:
+def retry_one(message_id: RowId, state: State, actor: Actor) -> dict[str, Any]:
     require(actor, "admin", None, "retry deliveries")
     with state.db.write() as s:
         n = outbox.retry(s, state.now(), ids=[message_id])

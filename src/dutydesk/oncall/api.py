@@ -16,6 +16,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import field_error
 from dutydesk.http.deps import Actor, NoBody, State, write
+from dutydesk.inputs import PageLimit, RowId
 from dutydesk.oncall import (
     handoff,
     ical_import,
@@ -192,7 +193,7 @@ async def create_override(
 @router.patch("/rotations/{name}/overrides/{override_id}", response_model=OverrideOut)
 async def change_override(
     name: str,
-    override_id: int,
+    override_id: RowId,
     body: OverrideChange,
     request: Request,
     state: State,
@@ -211,7 +212,7 @@ async def change_override(
     "/rotations/{name}/overrides/{override_id}", response_model=OverrideOut, dependencies=[NoBody]
 )
 async def undo_override(
-    name: str, override_id: int, request: Request, state: State, actor: Actor
+    name: str, override_id: RowId, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     """Undo an override: cancelled if it has not started, cut at now if it is under way."""
     return await write(
@@ -229,7 +230,7 @@ async def undo_override(
     dependencies=[NoBody],
 )
 async def undo_override_post(
-    name: str, override_id: int, request: Request, state: State, actor: Actor
+    name: str, override_id: RowId, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     return await undo_override(name, override_id, request, state, actor)
 
@@ -273,7 +274,7 @@ async def create_swap(
 
 @router.delete("/rotations/{name}/swaps/{swap_id}", response_model=SwapOut, dependencies=[NoBody])
 async def undo_swap(
-    name: str, swap_id: int, request: Request, state: State, actor: Actor
+    name: str, swap_id: RowId, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     return await write(
         state, actor, request, "", lambda ctx: (200, swaps.undo_swap(ctx, name, swap_id), None)
@@ -284,7 +285,7 @@ async def undo_swap(
     "/rotations/{name}/swaps/{swap_id}/undo", response_model=SwapOut, dependencies=[NoBody]
 )
 async def undo_swap_post(
-    name: str, swap_id: int, request: Request, state: State, actor: Actor
+    name: str, swap_id: RowId, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     return await undo_swap(name, swap_id, request, state, actor)
 
@@ -324,7 +325,7 @@ async def add_time_off(
 
 @router.delete("/time-off/{time_off_id}", response_model=TimeOffOut, dependencies=[NoBody])
 async def cancel_time_off(
-    time_off_id: int, request: Request, state: State, actor: Actor
+    time_off_id: RowId, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     return await write(
         state,
@@ -337,7 +338,7 @@ async def cancel_time_off(
 
 @router.post("/time-off/{time_off_id}/cancel", response_model=TimeOffOut, dependencies=[NoBody])
 async def cancel_time_off_post(
-    time_off_id: int, request: Request, state: State, actor: Actor
+    time_off_id: RowId, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     return await cancel_time_off(time_off_id, request, state, actor)
 
@@ -370,7 +371,7 @@ async def change_membership(
     "/rotations/{name}/members/{membership_id}", response_model=MembershipOut, dependencies=[NoBody]
 )
 async def cancel_membership(
-    name: str, membership_id: int, request: Request, state: State, actor: Actor
+    name: str, membership_id: RowId, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     return await write(
         state,
@@ -419,14 +420,19 @@ def fairness(
 
 @router.get("/rotations/{name}/history", response_model=HistoryOut)
 def history(
-    name: str, state: State, actor: Actor, limit: int = 50, cursor: str | None = None
+    name: str, state: State, actor: Actor, limit: PageLimit = 50, cursor: str | None = None
 ) -> HistoryOut:
     """Every change to the schedule, newest first: who, when, and the shifts it moved."""
     with state.db.read() as s:
         return reads.history(s, state.policy, name, limit, cursor)
 
 
-@router.get("/desks/{desk}/handoff", tags=["desks"], response_model=None)
+@router.get(
+    "/desks/{desk}/handoff",
+    tags=["desks"],
+    response_model=None,
+    responses={200: {"content": {"text/markdown": {"schema": {"type": "string"}}}}},
+)
 def desk_handoff(
     desk: str,
     state: State,

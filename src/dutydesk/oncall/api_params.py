@@ -12,6 +12,7 @@ from fastapi import Query
 
 from dutydesk.errors import field_error
 from dutydesk.http.deps import State
+from dutydesk.inputs import in_calendar
 from dutydesk.oncall import rules
 from dutydesk.oncall.loading import declared_rotation
 
@@ -36,6 +37,10 @@ def parse_when(
         raise field_error(
             fld, f"{raw!r} is not a time; write it like 2026-11-30T10:00-08:00, 2026-11-30 or now"
         ) from None
+    try:
+        in_calendar(value)
+    except ValueError as exc:
+        raise field_error(fld, str(exc)) from None
     return rules.to_utc(value, zone)
 
 

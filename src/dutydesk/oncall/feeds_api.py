@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse, Response
 
 from dutydesk.errors import Unauthorized
 from dutydesk.http.deps import Actor, NoBody, State, authenticate, write
+from dutydesk.inputs import RowId
 from dutydesk.oncall import feeds, time_off
 from dutydesk.oncall.api_params import From, To, rotation_zone, time_span
 from dutydesk.oncall.schemas import FeedTokenOut
@@ -123,7 +124,7 @@ def feed_tokens(state: State, actor: Actor) -> list[FeedTokenOut]:
 
 @router.delete("/feed-tokens/{token_id}", response_model=FeedTokenOut, dependencies=[NoBody])
 async def revoke_feed_token(
-    token_id: int, request: Request, state: State, actor: Actor
+    token_id: RowId, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
     return await write(
         state,

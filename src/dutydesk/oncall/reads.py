@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from dutydesk.auth.service import user_names
 from dutydesk.errors import field_error
+from dutydesk.inputs import MAX_ID
 from dutydesk.oncall import rules
 from dutydesk.oncall.fairness import fairness
 from dutydesk.oncall.loading import (
@@ -241,7 +242,7 @@ def history(
         raise field_error("limit", "use 1 to 200")
     stmt = select(ScheduleChange).where(ScheduleChange.rotation == rotation)
     if cursor:
-        if not cursor.isdigit():
+        if not (cursor.isascii() and cursor.isdigit() and int(cursor) <= MAX_ID):
             raise field_error("cursor", "not a cursor from this API; start again without it")
         stmt = stmt.where(ScheduleChange.id < int(cursor))
     rows = list(session.scalars(stmt.order_by(ScheduleChange.id.desc()).limit(limit + 1)))

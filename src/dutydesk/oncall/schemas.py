@@ -13,8 +13,9 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, Field
 
+from dutydesk.inputs import MAX_ID, Input
 from dutydesk.oncall.models import FeedToken, MembershipRow, OverrideRow, SwapRow, TimeOffRow
 from dutydesk.oncall.shifts import Shift
 
@@ -37,8 +38,8 @@ When = Annotated[datetime | date, BeforeValidator(_when)]
 Name = Field(min_length=1, max_length=40)
 
 
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class In(Input):
+    """Unknown fields are errors; text is stripped; dates stay inside the calendar."""
 
 
 class OverrideIn(In):
@@ -87,7 +88,7 @@ class MembershipIn(In):
     action: Literal["join", "leave"]
     effective: date = Field(description="from shifts starting on this local date")
     layer: str | None = Field(None, max_length=60, description="default: the person's team")
-    position: int | None = Field(None, ge=0, description="join: place in the list")
+    position: int | None = Field(None, ge=0, le=MAX_ID, description="join: place in the list")
 
 
 class ImportIn(In):

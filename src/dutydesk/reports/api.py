@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 from sqlalchemy import select
 
 from dutydesk.auth.models import User
 from dutydesk.context import desk_policy
 from dutydesk.http.deps import Actor, State, write
+from dutydesk.inputs import Day, Input
 from dutydesk.reports import agenda as agendas
 from dutydesk.reports import notes
 from dutydesk.reports.meetings import meetings_of, occurrences
@@ -26,7 +27,7 @@ router = APIRouter(prefix="/api/v1", tags=["reports"])
 
 @router.get("/desks/{desk}/status-post")
 def get_status_post(
-    desk: str, state: State, actor: Actor, date_: Annotated[date | None, Query(alias="date")] = None
+    desk: str, state: State, actor: Actor, date_: Annotated[Day | None, Query(alias="date")] = None
 ) -> dict[str, Any]:
     """The weekly status post as of ``date`` (its post time: the end of the status meeting),
     or as of now; ``text`` is exactly the DESIGN.md §6 template."""
@@ -37,8 +38,7 @@ def get_status_post(
         return status_post(s, state.policy, desk, end, date_).as_json()
 
 
-class NoteIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class NoteIn(Input):
     text: str = Field(min_length=1, max_length=2000)
 
 
@@ -79,7 +79,7 @@ def agenda(
     desk: str,
     state: State,
     actor: Actor,
-    date_: Annotated[date | None, Query(alias="date")] = None,
+    date_: Annotated[Day | None, Query(alias="date")] = None,
     meeting: str | None = None,
 ) -> dict[str, Any]:
     """The agenda of the desk's meeting on ``date`` (default: its next meeting)."""

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dutydesk.errors import field_error
+from dutydesk.inputs import in_calendar
 from dutydesk.policy.models import Policy
 from dutydesk.slo.calendar import DAY_NAMES
 from dutydesk.slo.policy import business_span, calendar
@@ -24,6 +25,10 @@ def parse_instant(text: str, field: str = "from") -> datetime:
         raise field_error(
             field, f"{text!r} is not an ISO 8601 time; write it like 2026-11-27T16:30-08:00"
         ) from exc
+    try:
+        in_calendar(value)
+    except ValueError as exc:
+        raise field_error(field, str(exc)) from None
     if value.tzinfo is None or value.utcoffset() is None:
         raise field_error(
             field,

@@ -17,7 +17,7 @@ from datetime import date, datetime, timedelta
 from threading import Lock
 from zoneinfo import ZoneInfo
 
-from dutydesk.durations import parse_duration
+from dutydesk.durations import SpanTooLong, bounded, parse_duration
 from dutydesk.errors import NotFound, field_error
 from dutydesk.policy.models import (
     CalendarPolicy,
@@ -288,7 +288,9 @@ def business_span(text: str, cal: BusinessCalendar) -> timedelta:
     """`--add` for explain: '4h', '1h30m', '90m', '2d' or '4 business hours', all business
     time: a day is the calendar's business day however it is spelled."""
     try:
-        found = parse_duration(text)
+        found = bounded(parse_duration(text), text)
+    except SpanTooLong as exc:
+        raise field_error("add", str(exc)) from exc
     except ValueError as exc:
         raise field_error(
             "add", f"{text!r} is not a duration; write e.g. 4h, 1h30m, 2d or '4 business hours'"

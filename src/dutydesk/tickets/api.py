@@ -16,6 +16,7 @@ from dutydesk.auth.service import has_role
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import NotFound
 from dutydesk.http.deps import Actor, IfMatch, ModelJSONResponse, NoBody, State, etag, write
+from dutydesk.inputs import PageLimit
 from dutydesk.tickets import filing, queries, recorder, service
 from dutydesk.tickets.models import SavedFilter, Ticket
 from dutydesk.tickets.schemas import (
@@ -261,7 +262,7 @@ def _page(state: State, tickets: list[Ticket], nxt: str | None, s: Session) -> J
 
 @router.get("/tickets", response_model=TicketPage)
 def list_tickets(
-    state: State, actor: Actor, f: Filter, limit: int = 50, cursor: str | None = None
+    state: State, actor: Actor, f: Filter, limit: PageLimit = 50, cursor: str | None = None
 ) -> JSONResponse:
     with state.db.read() as s:
         tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor)
@@ -273,7 +274,7 @@ def desk_queue(
     desk: str,
     state: State,
     actor: Actor,
-    limit: int = 50,
+    limit: PageLimit = 50,
     cursor: str | None = None,
     backlog: bool = False,
 ) -> JSONResponse:
@@ -303,7 +304,7 @@ def saved_filters(state: State, actor: Actor) -> list[dict[str, Any]]:
 
 @router.get("/saved-filters/{name}/tickets", response_model=TicketPage, tags=["saved filters"])
 def saved_filter_tickets(
-    name: str, state: State, actor: Actor, limit: int = 50, cursor: str | None = None
+    name: str, state: State, actor: Actor, limit: PageLimit = 50, cursor: str | None = None
 ) -> JSONResponse:
     with state.db.read() as s:
         row = s.scalar(select(SavedFilter).where(SavedFilter.name == name))

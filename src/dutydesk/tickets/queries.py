@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +13,7 @@ from dutydesk.auth.models import User
 from dutydesk.auth.service import user_names
 from dutydesk.durations import parse_span
 from dutydesk.errors import field_error
+from dutydesk.inputs import MAX_PAGE, decode_cursor, encode_cursor
 from dutydesk.policy.models import Policy
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.policy import desk_slo
@@ -24,22 +23,9 @@ from dutydesk.tickets.ordering import class_of
 from dutydesk.tickets.results import Filed
 from dutydesk.tickets.schemas import TicketFilter, TicketOut
 
-MAX_LIMIT = 200
-
-
-def encode_cursor(values: Sequence[Any]) -> str:
-    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, size: int) -> list[Any]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-    except (ValueError, json.JSONDecodeError) as exc:
-        raise field_error("cursor", "not a cursor from this API; start again without it") from exc
-    if not isinstance(values, list) or len(values) != size:
-        raise field_error("cursor", "not a cursor for this list; start again without it")
-    return values
+MAX_LIMIT = MAX_PAGE
+# What the queue's keyset cursor holds: the order key and the ticket id.
+QUEUE_CURSOR = (str, int)
 
 
 def _user_id(session: Session, name: str, field: str) -> int:
@@ -133,7 +119,7 @@ def list_tickets(
         if sort == "-resolved":
             stmt = stmt.where(Ticket.resolved_at.is_not(None))
     if cursor:
-        values = decode_cursor(cursor, len(cols))
+        values = decode_cursor(cursor, [_cursor_kind(c) for c, _ in cols])
         stmt = stmt.where(_after(cols, values))
     stmt = stmt.order_by(*[c.desc() if d else c.asc() for c, d in cols]).limit(limit + 1)
     rows = session.execute(stmt).all()
@@ -156,16 +142,16 @@ def _cursor_value(row: Any, col: Any, i: int) -> Any:
     return row[1]  # the score column
 
 
+def _cursor_kind(col: Any) -> type:
+    """The type a sort column's cursor value holds: ids, instants, else the search score."""
+    if col is Ticket.id:
+        return int
+    return datetime if col in (Ticket.updated_at, Ticket.resolved_at) else float
+
+
 def _after(cols: list[tuple[Any, bool]], values: list[Any]) -> Any:
     """Keyset condition: rows strictly after the cursor in the (col, desc) order."""
-    parsed = []
-    for (col, _), v in zip(cols, values, strict=True):
-        if col in (Ticket.updated_at, Ticket.resolved_at):
-            try:
-                v = datetime.fromisoformat(v)
-            except (TypeError, ValueError) as exc:
-                raise field_error("cursor", "not a cursor from this API") from exc
-        parsed.append(v)
+    parsed = values
     ors = []
     for i, (col, desc) in enumerate(cols):
         eqs = [c == parsed[j] for j, (c, _) in enumerate(cols[:i])]
@@ -183,7 +169,7 @@ def queue(
     if backlog:
         stmt = stmt.where(Ticket.is_open.is_(True))
     if cursor:
-        key, tid = decode_cursor(cursor, 2)
+        key, tid = decode_cursor(cursor, QUEUE_CURSOR)
         stmt = stmt.where(
             or_(Ticket.order_key > key, and_(Ticket.order_key == key, Ticket.id > tid))
         )

@@ -21,6 +21,7 @@ from dutydesk.auth.service import has_role, user_by_name
 from dutydesk.context import Ctx
 from dutydesk.db import Prepared
 from dutydesk.errors import NotFound, StaleVersion, field_error
+from dutydesk.inputs import MAX_ID
 from dutydesk.policy.models import DeskPolicy
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.clocks import Facts
@@ -38,8 +39,10 @@ _INSERT_EVENTS = Prepared(insert(_EVENTS), _EVENT_COLUMNS)
 
 def parse_key(key: str) -> tuple[str, int]:
     desk, sep, number = key.strip().rpartition("-")
-    if not sep or not desk or not number.isdigit():
+    if not sep or not desk or not (number.isascii() and number.isdigit()):
         raise NotFound(f"{key!r} is not a ticket key; keys look like INFRA-42")
+    if int(number) > MAX_ID:  # no such ticket, and a number the database could not compare
+        raise NotFound(f"no ticket {key.strip().upper()}")
     return desk.lower(), int(number)
 
 

@@ -7,7 +7,6 @@ from typing import Any, Literal
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     HttpUrl,
     ValidationError,
@@ -15,14 +14,15 @@ from pydantic import (
     model_validator,
 )
 
-from dutydesk.durations import parse_span
+from dutydesk.durations import bounded, parse_duration, parse_span
 from dutydesk.errors import Invalid
+from dutydesk.inputs import Input
 
 Label = Field(min_length=1, max_length=60, pattern=r"^[\w .:/-]+$")
 
 
-class In(BaseModel):
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+class In(Input):
+    """Unknown fields are errors; text is stripped; dates stay inside the calendar."""
 
 
 class FileTicket(In):
@@ -95,8 +95,8 @@ class BlockIn(In):
 
 
 class RankIn(In):
-    before: str | None = None
-    after: str | None = None
+    before: str | None = Field(None, min_length=1, max_length=40, description="a ticket key")
+    after: str | None = Field(None, min_length=1, max_length=40, description="a ticket key")
 
     @model_validator(mode="after")
     def _one(self) -> RankIn:
@@ -206,6 +206,7 @@ class TicketFilter(In):
     @classmethod
     def _span(cls, value: str | None) -> str | None:
         if value is not None:
+            bounded(parse_duration(value), value)
             parse_span(value)
         return value
 

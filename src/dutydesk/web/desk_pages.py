@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from dutydesk.context import desk_policy
 from dutydesk.errors import DomainError
 from dutydesk.http.deps import State
+from dutydesk.inputs import MAX_ID
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.schemas import ClockOut
 from dutydesk.tickets import filing
@@ -29,6 +30,9 @@ from dutydesk.web.deps import PageRoute, PageViewer, Viewer, WriteViewer, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 QUEUE_PAGE = 50
+
+# The last event id the page saw (-1: none yet); ids beyond MAX_ID do not exist.
+Since = Annotated[int, Query(ge=-1, le=MAX_ID)]
 
 
 # ----------------------------------------------------------------------------- board
@@ -70,7 +74,7 @@ def board(desk: str, request: Request, state: State, viewer: PageViewer) -> Resp
 
 @router.get("/desks/{desk}/board/live")
 def board_live(
-    desk: str, request: Request, state: State, viewer: PageViewer, since: int = -1
+    desk: str, request: Request, state: State, viewer: PageViewer, since: Since = -1
 ) -> Response:
     """The board's cards again, but only when a ticket of this desk changed after ``since``."""
     desk_policy(state.policy, desk)
@@ -155,7 +159,7 @@ def queue(
 
 @router.get("/desks/{desk}/queue/live")
 def queue_live(
-    desk: str, request: Request, state: State, viewer: PageViewer, since: int = -1
+    desk: str, request: Request, state: State, viewer: PageViewer, since: Since = -1
 ) -> Response:
     """The first page of rows again, only when a ticket of this desk changed after ``since``."""
     desk_policy(state.policy, desk)

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
+from dutydesk.inputs import decode_cursor, encode_cursor
 from dutydesk.policy.models import DeskPolicy
 from dutydesk.tickets import queries
 from dutydesk.tickets.models import Event, SavedFilter, Ticket, Watcher
@@ -179,7 +180,7 @@ def queue_page(
             Ticket.in_queue.is_(query.view == "queue"), Ticket.is_open.is_(True)
         )
         if cursor:
-            key, tid = queries.decode_cursor(cursor, 2)
+            key, tid = decode_cursor(cursor, queries.QUEUE_CURSOR)
             stmt = stmt.where(
                 or_(Ticket.order_key > key, and_(Ticket.order_key == key, Ticket.id > tid))
             )
@@ -187,7 +188,7 @@ def queue_page(
         nxt = None
         if len(rows) > limit:
             rows = rows[:limit]
-            nxt = queries.encode_cursor([rows[-1].order_key, rows[-1].id])
+            nxt = encode_cursor([rows[-1].order_key, rows[-1].id])
         return rows, nxt
     if query.view == "queue":
         fields["in_queue"] = True

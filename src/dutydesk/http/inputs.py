@@ -1,0 +1,114 @@
+"""Refuse NUL characters anywhere in a request (path, query, form or JSON body) at the door.
+
+PostgreSQL cannot store NUL in text and SQLite truncates at it in places, so no route may pass
+one on; checking here, before routing, covers every route (pages and chat commands too) and
+names the field: the query parameter, the form field or the JSON path.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qsl
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dutydesk.http.problems import send_problem
+from dutydesk.inputs import NUL, NUL_MESSAGE, nul_path
+
+FORM = b"application/x-www-form-urlencoded"
+
+
+def _checked(content_type: bytes) -> bool:
+    """Bodies a route reads as text: forms, and JSON, which FastAPI also assumes when no
+    content type is given (and for any ``application/*+json``)."""
+    media = content_type.split(b";")[0].strip()
+    return not media or media == FORM or media == b"application/json" or media.endswith(b"+json")
+
+
+def _query_field(query: bytes) -> str | None:
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if NUL in name or NUL in value:
+            return name or "(query)"
+    return None
+
+
+def _body_field(content_type: bytes, body: bytes) -> str | None:
+    if content_type.startswith(FORM):
+        return _query_field(body)
+    if b"\\u0000" not in body:  # JSON writes NUL only as an escape; a raw NUL is not JSON
+        return None
+    try:
+        found = nul_path(json.loads(body))
+    except ValueError:
+        return None  # not JSON: the route's own parsing refuses it with a better message
+    if found is None:
+        return None
+    return ".".join(str(p) for p in found) or "(body)"
+
+
+class RefuseNul:
+    """Answers 422 naming the field that holds a NUL; a body it reads is handed on whole."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        field = "path" if NUL in scope.get("path", "") else _query_field(scope["query_string"])
+        if field is not None:
+            await _drain(receive)  # read the body anyway, so the connection stays usable
+            await _refuse(send, field)
+            return
+        headers = dict(scope.get("headers", []))
+        content_type = headers.get(b"content-type", b"").lower()
+        has_body = b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0"
+        if not (has_body and _checked(content_type)):
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] != "http.request":  # the client went away
+                return
+            chunks.append(message.get("body", b""))
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        field = _body_field(content_type, body)
+        if field is not None:
+            await _refuse(send, field)
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        await self.app(scope, replay, send)
+
+
+async def _drain(receive: Receive) -> None:
+    more = True
+    while more:
+        message = await receive()
+        more = message["type"] == "http.request" and message.get("more_body", False)
+
+
+async def _refuse(send: Send, field: str) -> None:
+    await send_problem(
+        send,
+        {
+            "type": "/problems/invalid",
+            "title": "The request is not valid",
+            "status": 422,
+            "detail": f"{field}: {NUL_MESSAGE}",
+            "errors": [{"field": field, "message": NUL_MESSAGE}],
+        },
+    )
