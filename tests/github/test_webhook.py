@@ -282,7 +282,7 @@ def test_a_desk_without_the_bridge_or_without_its_secret_refuses_clearly(
     assert r.status_code == 404 and "[desks.set.github]" in r.json()["detail"]
     monkeypatch.delenv("DUTYDESK_GITHUB_WEBHOOK_SECRET")
     r = send(server, "issues", gh.issues_event("opened"))
-    assert r.status_code == 503 and "set DUTYDESK_GITHUB_WEBHOOK_SECRET" in r.json()["detail"]
+    assert r.status_code == 404 and "set DUTYDESK_GITHUB_WEBHOOK_SECRET" in r.json()["detail"]
 
 
 def test_write_back_is_off_by_default_and_comments_on_the_issue_when_turned_on(

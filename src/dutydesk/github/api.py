@@ -59,7 +59,10 @@ async def github_webhook(
         raise NotFound(f"desk {desk!r} takes no GitHub webhooks: add [desks.{desk}.github]")
     secret = os.environ.get(rules.secret_env, "")
     if not secret:
-        raise NotConfigured(f"the webhook secret is not configured: set {rules.secret_env}")
+        # Without its secret the bridge is off: the endpoint does not exist for callers.
+        raise NotFound(
+            f"desk {desk!r} takes no GitHub webhooks on this server: set {rules.secret_env}"
+        )
     body = await request.body()
     verify(secret, x_hub_signature_256, body)
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
