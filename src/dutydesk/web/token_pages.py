@@ -12,6 +12,7 @@ from dutydesk.auth import tokens
 from dutydesk.auth.schemas import TokenCreated
 from dutydesk.errors import DomainError
 from dutydesk.http.deps import State
+from dutydesk.inputs import RowId
 from dutydesk.web.deps import PageRoute, PageViewer, Viewer, WriteViewer, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -63,7 +64,7 @@ async def create_token(
 
 @router.post("/me/tokens/{token_id}/revoke")
 async def revoke_token(
-    token_id: int, request: Request, state: State, viewer: WriteViewer
+    token_id: RowId, request: Request, state: State, viewer: WriteViewer
 ) -> Response:
     try:
         await state.run(viewer.user, lambda ctx: tokens.revoke(ctx, token_id))
