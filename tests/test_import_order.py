@@ -22,6 +22,8 @@ INFRASTRUCTURE = (
     "dutydesk.group_commit",
     "dutydesk.durations",
     "dutydesk.markdown",
+    "dutydesk.logs",
+    "dutydesk.telemetry",
     "dutydesk.policy",
 )
 # Layer 2: every domain's tables and schemas, and the pure rules any service may use.

@@ -12,9 +12,10 @@ from sqlalchemy import text
 from dutydesk import __version__
 from dutydesk.auth.api import router as auth_router
 from dutydesk.context import desk_policy
-from dutydesk.http import problems
+from dutydesk.http import ops_api, problems
 from dutydesk.http.deps import Actor, State
 from dutydesk.http.limits import BodySizeLimit
+from dutydesk.http.observe import Observe
 from dutydesk.notify.api import router as notify_router
 from dutydesk.oncall.api import router as oncall_router
 from dutydesk.oncall.feeds_api import router as oncall_feeds_router
@@ -35,7 +36,9 @@ async def _finish_handed_off_writes(app: FastAPI) -> AsyncIterator[None]:
         state.group_commit.stop()
 
 
-def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
+def create_app(
+    state: AppState, max_body_bytes: int = 256 * 1024, *, metrics_token: str = ""
+) -> FastAPI:
     app = FastAPI(
         title="dutydesk",
         version=__version__,
@@ -48,6 +51,7 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app.state.dutydesk = state
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(Observe)  # outermost: request ids, access log, latency, last-resort 500
     app.include_router(auth_router)
     app.include_router(tickets_router)
     app.include_router(slo_router)
@@ -55,6 +59,7 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app.include_router(oncall_feeds_router)
     app.include_router(notify_router)
     app.include_router(reports_router)
+    ops_api.install(app, state, metrics_token)
 
     @app.get("/api/v1/healthz", tags=["ops"])
     def healthz(state: State) -> dict[str, Any]:

@@ -16,6 +16,13 @@ class Settings(BaseSettings):
     # Secret for session cookies and CSRF tokens; the demo gets a stable one per database.
     secret_key: str = ""
     max_body_bytes: int = 256 * 1024
+    # One JSON object per log line (production); otherwise readable text.
+    log_json: bool = False
+    # One log line per request (``dutydesk.access``).
+    access_log: bool = True
+    # /metrics: with a token, for ``Authorization: Bearer <token>`` from anywhere; without
+    # one, only for loopback clients that did not come through a proxy.
+    metrics_token: str = ""
 
 
 @lru_cache(maxsize=1)
