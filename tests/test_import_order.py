@@ -62,6 +62,7 @@ SERVICES = (
     "dutydesk.policy_check",
     "dutydesk.reports",
     "dutydesk.notify",
+    "dutydesk.backup",
 )
 # On top: routers (every domain's ``api``), pages, the CLI, migrations and the app.
 TOP = (

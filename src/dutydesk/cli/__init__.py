@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from dutydesk.cli import admin, notify, oncall, slo, tickets
+from dutydesk.cli import admin, backup, notify, oncall, slo, tickets
 from dutydesk.cli.client import opts
 
 app = typer.Typer(
@@ -60,6 +60,9 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "comment": tickets.comment,
     "block": tickets.block,
     "rank": tickets.rank_,
+    "backup": backup.backup,
+    "restore": backup.restore,
+    "export": backup.export,
 }
 GROUPS = {
     "token": admin.token_app,
@@ -74,5 +77,6 @@ GROUPS = {
 }
 for name, command in COMMANDS.items():
     app.command(name)(command)
+admin.db_app.command("copy")(backup.db_copy)
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
