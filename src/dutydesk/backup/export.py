@@ -37,7 +37,7 @@ def _value(v: Any) -> Any:
 
 
 def ticket_lines(conn: Connection, chunk: int = 500) -> Iterator[dict[str, Any]]:
-    users = dict(conn.execute(select(User.id, User.name)).tuples().all())
+    users = {uid: name for uid, name in conn.execute(select(User.id, User.name))}
     keys: dict[int, str] = {}
     desks = conn.execute(select(Ticket.desk).distinct().order_by(Ticket.desk)).scalars().all()
     t = Ticket.__table__

@@ -17,6 +17,7 @@ the two formats apart and refuses to write over a database that holds any row un
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -97,7 +98,17 @@ def _sqlite_backup(source: Path, dest: Path) -> str:
     return "sqlite"
 
 
+def schema_of(url: str) -> str | None:
+    """The schema a URL's ``options=-csearch_path=NAME`` puts dutydesk in, if any."""
+    options = make_url(url).query.get("options")
+    given = options if isinstance(options, str) else " ".join(options or ())
+    found = re.search(r"-c\s*search_path=([A-Za-z_][\w$]*)", given)
+    return found.group(1) if found else None
+
+
 def _pg_dump(url: str, dest: Path) -> str:
+    # A dutydesk kept in its own schema (search_path) is backed up alone, with that schema.
+    schema = schema_of(url)
     done = subprocess.run(
         [
             "pg_dump",
@@ -105,6 +116,7 @@ def _pg_dump(url: str, dest: Path) -> str:
             "--no-owner",
             "--no-privileges",
             f"--file={dest}",
+            *([f"--schema={schema}"] if schema else []),
             f"--dbname={libpq_url(url)}",
         ],
         capture_output=True,
