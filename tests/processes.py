@@ -83,6 +83,11 @@ class Server:
         return self.log.read()
 
 
+# uvicorn finishes the requests in flight on SIGTERM, then ends by the same signal (so a
+# supervisor sees the exit it asked for): that is a clean stop.
+CLEAN_STOP = (0, -signal.SIGTERM)
+
+
 def start(command: str, env: dict[str, str], log_dir: Path, *args: str) -> Server:
     """``dutydesk serve`` (waits until ready) or ``dutydesk worker``, logging to a file."""
     port = free_port()
