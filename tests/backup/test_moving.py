@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,7 +76,7 @@ def test_backup_then_restore_gives_the_same_export(
 ) -> None:
     busy_desk(api)
     snap = backup(state.db.url, tmp_path / "dutydesk.backup")
-    assert snap.format == ("pg_dump" if PG_URL else "sqlite")
+    assert snap.format == ("pg_dump" if PG_URL and shutil.which("pg_dump") else "sqlite")
     assert not list(tmp_path.glob(".*partial"))
     with empty_target(tmp_path) as target:
         if PG_URL:  # the dump carries its schema; read it back through the same search_path
@@ -141,3 +142,17 @@ def test_a_verified_copy_notices_a_difference(api: Api, state: AppState, tmp_pat
                 verify(src, engine)
         finally:
             engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="the fallback for a PostgreSQL without pg_dump")
+def test_without_pg_dump_a_postgresql_backup_is_a_verified_sqlite_file(
+    api: Api, state: AppState, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    busy_desk(api)
+    monkeypatch.setenv("PATH", "")  # no pg_dump to be found
+    snap = backup(state.db.url, tmp_path / "dutydesk.backup")
+    assert snap.format == "sqlite"
+    assert exported(f"sqlite:///{snap.path}") == exported(state.db.url)
+    with fresh_postgres(PG_URL) as target:  # and back into PostgreSQL, by the verified copy
+        assert restore(snap.path, target) == "sqlite"
+        assert exported(target) == exported(state.db.url)
