@@ -62,7 +62,6 @@ SERVICES = (
     "dutydesk.policy_check",
     "dutydesk.reports",
     "dutydesk.notify",
-    "dutydesk.backup",
 )
 # On top: routers (every domain's ``api``), pages, the CLI, migrations and the app.
 TOP = (
@@ -72,6 +71,7 @@ TOP = (
     "dutydesk.demo",
     "dutydesk.migrate",
     "dutydesk.migrations",
+    "dutydesk.backup",
     "dutydesk.app",
     "dutydesk.__main__",
 )
