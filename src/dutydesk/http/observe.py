@@ -65,7 +65,7 @@ def internal_error(request_id: str) -> bytes:
 class Observe:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self._samples: dict[tuple[str, str], Any] = {}
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -114,12 +114,15 @@ class Observe:
 
     def _record(self, scope: Scope, rid: str, status: int, seconds: float) -> None:
         method, route = scope.get("method", ""), route_of(scope)
-        key = (method, route)
-        sample = self._samples.get(key)
-        if sample is None:
-            sample = self._samples[key] = telemetry.REQUEST_SECONDS.labels(method, route)
-        sample.observe(seconds)
-        telemetry.REQUESTS.labels(method, route, str(status)).inc()
+        key = (method, route, status)
+        series = self._series.get(key)
+        if series is None:  # labels() takes a lock and builds a key: once per series
+            series = self._series[key] = (
+                telemetry.REQUEST_SECONDS.labels(method, route),
+                telemetry.REQUESTS.labels(method, route, str(status)),
+            )
+        series[0].observe(seconds)
+        series[1].inc()
         if access_log.isEnabledFor(logging.INFO):
             access_log.info(
                 "%s %s %d %.1f ms",
