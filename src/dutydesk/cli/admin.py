@@ -35,7 +35,9 @@ from dutydesk.errors import DomainError
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
 users_app = typer.Typer(help="People who use dutydesk.", invoke_without_command=True)
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+db_app = typer.Typer(
+    no_args_is_help=True, help="Database schema (upgrade) and moving house (copy)."
+)
 
 EXAMPLE_POLICY = Path(__file__).parents[1] / "examples" / "dutydesk.toml"
 # On SIGTERM, requests in flight get this long to finish before their connections are closed.
