@@ -23,6 +23,8 @@ INFRASTRUCTURE = (
     "dutydesk.inputs",
     "dutydesk.durations",
     "dutydesk.markdown",
+    "dutydesk.logs",
+    "dutydesk.telemetry",
     "dutydesk.policy",
 )
 # Layer 2: every domain's tables and schemas, and the pure rules any service may use.
@@ -72,6 +74,7 @@ TOP = (
     "dutydesk.demo",
     "dutydesk.migrate",
     "dutydesk.migrations",
+    "dutydesk.backup",
     "dutydesk.app",
     "dutydesk.__main__",
 )

@@ -14,10 +14,11 @@ from dutydesk.auth.access_api import router as access_router
 from dutydesk.auth.api import router as auth_router
 from dutydesk.context import desk_policy
 from dutydesk.github.api import router as github_router
-from dutydesk.http import openapi, problems
+from dutydesk.http import openapi, ops_api, problems
 from dutydesk.http.deps import Actor, State
 from dutydesk.http.inputs import RefuseNul
 from dutydesk.http.limits import BodySizeLimit
+from dutydesk.http.observe import Observe
 from dutydesk.http.rate_limit import ApiRateLimit
 from dutydesk.notify.api import router as notify_router
 from dutydesk.oncall.api import router as oncall_router
@@ -39,7 +40,9 @@ async def _finish_handed_off_writes(app: FastAPI) -> AsyncIterator[None]:
         state.group_commit.stop()
 
 
-def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
+def create_app(
+    state: AppState, max_body_bytes: int = 256 * 1024, *, metrics_token: str = ""
+) -> FastAPI:
     app = FastAPI(
         title="dutydesk",
         version=__version__,
@@ -54,7 +57,8 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     openapi.install(app)  # declares the problem documents the handlers answer
     app.add_middleware(RefuseNul)  # inside the size limit, which counts a body first
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    app.add_middleware(ApiRateLimit, limits=state.limits)  # outermost: refuses before any work
+    app.add_middleware(ApiRateLimit, limits=state.limits)  # refuses before any work
+    app.add_middleware(Observe)  # outermost: request ids, access log, latency, last-resort 500
     app.include_router(auth_router)
     app.include_router(access_router)
     app.include_router(tickets_router)
@@ -64,6 +68,7 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app.include_router(notify_router)
     app.include_router(reports_router)
     app.include_router(github_router)
+    ops_api.install(app, state, metrics_token)
 
     @app.get("/api/v1/healthz", tags=["ops"])
     def healthz(state: State) -> dict[str, Any]:

@@ -25,6 +25,13 @@ class Settings(BaseSettings):
     api_burst_per_token: int = 2000
     api_rate_per_address: float = 2000.0
     api_burst_per_address: int = 4000
+    # One JSON object per log line (production); otherwise readable text.
+    log_json: bool = False
+    # One log line per request (``dutydesk.access``).
+    access_log: bool = True
+    # /metrics: with a token, for ``Authorization: Bearer <token>`` from anywhere; without
+    # one, only for loopback clients that did not come through a proxy.
+    metrics_token: str = ""
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from dutydesk.cli import access, admin, mail, notify, oncall, slo, tickets
+from dutydesk.cli import access, admin, backup, mail, notify, oncall, slo, tickets
 from dutydesk.cli.client import opts
 
 app = typer.Typer(
@@ -62,6 +62,9 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "rank": tickets.rank_,
     "mailgate": mail.mailgate,
     "audit": access.audit,
+    "backup": backup.backup,
+    "restore": backup.restore,
+    "export": backup.export,
 }
 GROUPS = {
     "token": admin.token_app,
@@ -79,5 +82,6 @@ admin.token_app.command("list")(access.token_list)
 admin.token_app.command("revoke")(access.token_revoke)
 for name, command in COMMANDS.items():
     app.command(name)(command)
+admin.db_app.command("copy")(backup.db_copy)
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)

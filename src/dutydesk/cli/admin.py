@@ -36,9 +36,13 @@ from dutydesk.errors import DomainError
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens.")
 users_app = typer.Typer(help="People who use dutydesk.", invoke_without_command=True)
-db_app = typer.Typer(no_args_is_help=True, help="Database schema.")
+db_app = typer.Typer(
+    no_args_is_help=True, help="Database schema (upgrade) and moving house (copy)."
+)
 
 EXAMPLE_POLICY = Path(__file__).parents[1] / "examples" / "dutydesk.toml"
+# On SIGTERM, requests in flight get this long to finish before their connections are closed.
+GRACEFUL_SECONDS = 30
 
 
 def check(
@@ -109,13 +113,18 @@ def serve(
         from uvicorn.config import STARTUP_FAILURE
 
         from dutydesk.app import create_app
+        from dutydesk.logs import configure as configure_logging
         from dutydesk.slo.policy import load_holidays
         from dutydesk.state import sync_policy
 
+        settings = get_settings()
+        configure_logging(json_lines=settings.log_json, access=settings.access_log)
         state = local_state()
         state.db.checkpoint_in_background()  # SQLite: commits stop copying the WAL back
         sync_policy(state.db, state.policy, state.now())
-        api = create_app(state, max_body_bytes=get_settings().max_body_bytes)
+        api = create_app(
+            state, max_body_bytes=settings.max_body_bytes, metrics_token=settings.metrics_token
+        )
         people = [n for n, p in state.policy.people.items() if p.password]
         out.print(f"dutydesk serving on [bold]http://{host}:{port}[/bold]  (API: /api/v1/docs)")
         if people:
@@ -137,7 +146,15 @@ def serve(
 
     # What uvicorn.run(api, ...) does for one process without reload.
     server = Server(
-        uvicorn.Config(api, host=host, port=port, log_level="warning", access_log=False)
+        uvicorn.Config(
+            api,
+            host=host,
+            port=port,
+            log_level="warning",
+            access_log=False,  # dutydesk.access writes one line per request, with its id
+            log_config=None,  # keep the handlers configured above
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        )
     )
     with suppress(KeyboardInterrupt):
         server.run()

@@ -49,15 +49,14 @@ def worker(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="log warnings only")] = False,
 ) -> None:
     """Deliver notifications: periodic posts, reminders, SLO timers, retries (Ctrl-C stops)."""
+    from dutydesk.logs import configure as configure_logging
     from dutydesk.notify.worker import Worker
+    from dutydesk.settings import get_settings
     from dutydesk.state import sync_policy
 
-    logging.basicConfig(
-        level=logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
+    configure_logging(
+        json_lines=get_settings().log_json, level=logging.WARNING if quiet else logging.INFO
     )
-    logging.getLogger("dutydesk").setLevel(logging.WARNING if quiet else logging.INFO)
     start = _instant(now) if now else None
     state = local_state()
     if start is not None and once:

@@ -18,6 +18,7 @@ from dutydesk.db import Prepared
 from dutydesk.notify.models import NotifyChange
 from dutydesk.notify.queued import QueuedChange, QueuedComment, QueuedTicket
 from dutydesk.notify.rules import Change
+from dutydesk.telemetry import count_on_commit
 from dutydesk.tickets.models import Comment, Event, Ticket, Watcher
 
 # Built once: every ticket transaction writes one.
@@ -40,6 +41,11 @@ def record_change(
     if not events:
         return
     s = ctx.session
+    for e in events:  # the /metrics counters, applied when this transaction commits
+        if e.type in ("filed", "triaged"):
+            count_on_commit(s, e.type, ticket.desk)
+        elif e.field == "resolution" and e.after is not None:
+            count_on_commit(s, "resolved", ticket.desk)
     comments: dict[int, QueuedComment] = {}
     for e in events:
         data = e.data or {}
