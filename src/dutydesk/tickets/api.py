@@ -16,7 +16,7 @@ from dutydesk.auth.service import has_role
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import NotFound
 from dutydesk.http.deps import Actor, IfMatch, ModelJSONResponse, NoBody, State, etag, write
-from dutydesk.tickets import filing, queries, recorder, service
+from dutydesk.tickets import filing, queries, recorder, search, service
 from dutydesk.tickets.models import SavedFilter, Ticket
 from dutydesk.tickets.schemas import (
     AssignIn,
@@ -264,7 +264,8 @@ def list_tickets(
     state: State, actor: Actor, f: Filter, limit: int = 50, cursor: str | None = None
 ) -> JSONResponse:
     with state.db.read() as s:
-        tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor)
+        who = search.readers(actor, state.policy.desks)
+        tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor, who)
         return _page(state, tickets, nxt, s)
 
 
@@ -310,5 +311,6 @@ def saved_filter_tickets(
         if row is None or not (row.shared or row.owner_id == actor.id):
             raise NotFound(f"no saved filter named {name!r}; GET /api/v1/saved-filters lists them")
         f = saved_filter(row.query)
-        tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor)
+        who = search.readers(actor, state.policy.desks)
+        tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor, who)
         return _page(state, tickets, nxt, s)

@@ -1,0 +1,78 @@
+"""full-text search respects comment visibility: internal comments in their own document
+
+Revision ID: 0008
+Revises: 0006
+Create Date: 2026-12-05
+"""
+
+from __future__ import annotations
+
+from alembic import op
+
+revision = "0008"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+# The text of a ticket's comments of one visibility, one per line, oldest first.
+_SQLITE_COMMENTS = (
+    "coalesce((SELECT group_concat(body, char(10)) FROM "
+    "(SELECT body FROM comments WHERE ticket_id = t.id AND public = {flag} ORDER BY id)), '')"
+)
+_PG_COMMENTS = (
+    "coalesce((SELECT string_agg(body, E'\\n' ORDER BY id) FROM comments"
+    " WHERE ticket_id = t.id AND public = {flag}), '')"
+)
+
+
+def upgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        # FTS5 tables take no new column: rebuild with public and internal text apart.
+        op.execute("DROP TABLE tickets_fts")
+        op.execute(
+            "CREATE VIRTUAL TABLE tickets_fts USING fts5("
+            "title, body, internal, tokenize='porter unicode61')"
+        )
+        op.execute(
+            "INSERT INTO tickets_fts(rowid, title, body, internal) SELECT t.id, t.title, "
+            "t.description || char(10) || "
+            + _SQLITE_COMMENTS.format(flag=1)
+            + ", "
+            + _SQLITE_COMMENTS.format(flag=0)
+            + " FROM tickets t"
+        )
+        return
+    # search_vector: public text only; search_vector_all: everything, set only on tickets
+    # with internal comments (NULL elsewhere, so filing writes one vector as before).
+    op.execute("ALTER TABLE tickets ADD COLUMN search_vector_all tsvector")
+    public = (
+        "setweight(to_tsvector('english', t.title), 'A') || setweight(to_tsvector('english', "
+        "t.description || E'\\n' || " + _PG_COMMENTS.format(flag="true") + "), 'B')"
+    )
+    internal = "setweight(to_tsvector('english', " + _PG_COMMENTS.format(flag="false") + "), 'B')"
+    op.execute(
+        f"UPDATE tickets AS t SET search_vector = {public}, search_vector_all = {public}"
+        f" || {internal} WHERE EXISTS"
+        " (SELECT 1 FROM comments c WHERE c.ticket_id = t.id AND NOT c.public)"
+    )
+    op.execute("CREATE INDEX ix_tickets_search_all ON tickets USING GIN (search_vector_all)")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("DROP TABLE tickets_fts")
+        op.execute(
+            "CREATE VIRTUAL TABLE tickets_fts USING fts5(title, body, tokenize='porter unicode61')"
+        )
+        op.execute(
+            "INSERT INTO tickets_fts(rowid, title, body) SELECT t.id, t.title, "
+            "t.description || char(10) || "
+            + _SQLITE_COMMENTS.format(flag="public")
+            + " FROM tickets t"
+        )
+        return
+    op.execute(
+        "UPDATE tickets SET search_vector = search_vector_all WHERE search_vector_all IS NOT NULL"
+    )
+    op.execute("DROP INDEX ix_tickets_search_all")
+    op.execute("ALTER TABLE tickets DROP COLUMN search_vector_all")
