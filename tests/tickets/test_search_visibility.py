@@ -101,8 +101,18 @@ def test_the_migration_splits_internal_text_out_of_existing_documents(
 
     from dutydesk.migrate import alembic_config, upgrade
 
+    from sqlalchemy import text
+
+    pixel = "![x](https://evil.example/p.png)"
+    r = noted.post("ana", "/api/v1/tickets/INFRA-1/comments", {"body": pixel})
+    assert r.status_code == 201 and "<img" not in r.json()["body_html"]
     state.db.engine.dispose()
     command.downgrade(alembic_config(state.db.url), "0006")
+    with state.db.engine.begin() as conn:  # HTML as rendered before images were held back
+        conn.execute(
+            text("UPDATE comments SET body_html = :h WHERE body = :b"),
+            {"h": '<p><img src="https://evil.example/p.png" alt="x"></p>', "b": pixel},
+        )
     state.db.engine.dispose()
     upgrade(state.db.url)
     state.db.engine.dispose()
@@ -110,3 +120,6 @@ def test_the_migration_splits_internal_text_out_of_existing_documents(
     assert _found(noted, "rita", OPEN_WORD) == ["SET-1", "INFRA-1"]
     assert _found(noted, "ana", SECRET) == ["INFRA-1"]
     assert sorted(_found(noted, "admin", f"{OPEN_WORD} {SECRET}")) == ["INFRA-1", "SET-1"]
+    comments = noted.req("ana", "GET", "/api/v1/tickets/INFRA-1/comments").json()
+    [html] = [c["body_html"] for c in comments if c["body"] == pixel]
+    assert "<img" not in html and 'href="https://evil.example/p.png"' in html

@@ -1,4 +1,5 @@
-"""full-text search respects comment visibility: internal comments in their own document
+"""full-text search respects comment visibility: internal comments in their own document;
+stored HTML with images or links rendered again (no image from elsewhere, honest link text)
 
 Revision ID: 0008
 Revises: 0006
@@ -7,6 +8,7 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
@@ -25,7 +27,30 @@ _PG_COMMENTS = (
 )
 
 
+def _render_again() -> None:
+    """Only HTML holding an image or a link can render differently now."""
+    from dutydesk.markdown import render
+
+    conn = op.get_bind()
+    for table, source, target in (
+        ("tickets", "description", "description_html"),
+        ("comments", "body", "body_html"),
+    ):
+        rows = conn.execute(
+            sa.text(
+                f"SELECT id, {source} FROM {table} "
+                f"WHERE {target} LIKE '%<img%' OR {target} LIKE '%<a %'"
+            )
+        ).all()
+        for row_id, text in rows:
+            conn.execute(
+                sa.text(f"UPDATE {table} SET {target} = :html WHERE id = :id"),
+                {"html": render(text or ""), "id": row_id},
+            )
+
+
 def upgrade() -> None:
+    _render_again()
     if op.get_bind().dialect.name == "sqlite":
         # FTS5 tables take no new column: rebuild with public and internal text apart.
         op.execute("DROP TABLE tickets_fts")
