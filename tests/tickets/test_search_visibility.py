@@ -98,10 +98,9 @@ def test_the_migration_splits_internal_text_out_of_existing_documents(
 ) -> None:
     """Down to the one-document layout (internal text mixed in, as before) and up again."""
     from alembic import command
+    from sqlalchemy import text
 
     from dutydesk.migrate import alembic_config, upgrade
-
-    from sqlalchemy import text
 
     pixel = "![x](https://evil.example/p.png)"
     r = noted.post("ana", "/api/v1/tickets/INFRA-1/comments", {"body": pixel})
