@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 import re
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
@@ -29,7 +29,7 @@ def same_origin(url: str) -> bool:
 
 
 def _normalized(url: str) -> str:
-    url = url.strip().lower()
+    url = unquote(url.strip()).lower()
     url = re.sub(r"^(?:[a-z][a-z0-9+.-]*:)?(?://)?(?:www\.)?", "", url)
     return url.rstrip("/")
 

@@ -29,7 +29,7 @@ import httpx
 
 from dutydesk import markdown as md
 from dutydesk.durations import parse_span
-from dutydesk.notify.rules import to_slack
+from dutydesk.notify.chat_text import to_mattermost, to_slack
 from dutydesk.policy.models import Policy
 from dutydesk.policy.notify import ChannelPolicy
 
@@ -118,7 +118,7 @@ class ChatWebhook:
     client: httpx.Client
 
     def send(self, msg: Outgoing) -> None:
-        text = to_slack(msg.markdown) if self.type == "slack" else msg.markdown
+        text = to_slack(msg.markdown) if self.type == "slack" else to_mattermost(msg.markdown)
         body: dict[str, Any] = {"text": text}
         if msg.to:  # a direct message: "@handle" (Mattermost; legacy Slack webhooks)
             body["channel"] = msg.to
