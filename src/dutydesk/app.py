@@ -12,7 +12,7 @@ from sqlalchemy import text
 from dutydesk import __version__
 from dutydesk.auth.api import router as auth_router
 from dutydesk.context import desk_policy
-from dutydesk.http import problems
+from dutydesk.http import problems, security
 from dutydesk.http.deps import Actor, State
 from dutydesk.http.limits import BodySizeLimit
 from dutydesk.notify.api import router as notify_router
@@ -48,6 +48,7 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app.state.dutydesk = state
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    security.install(app)  # outermost: errors and 413s get the headers too
     app.include_router(auth_router)
     app.include_router(tickets_router)
     app.include_router(slo_router)
