@@ -89,3 +89,27 @@ def test_raw_html_and_script_urls_are_inert(text: str) -> None:
     assert not re.search(r"<(script|iframe|img)\b", out), out
     assert not re.search(r"href=\"(?i:javascript|data):", out), out
     assert not re.search(r"<[^>]*\son\w+=", out), out  # no handler attribute inside a tag
+
+
+def test_an_allow_list_lets_https_images_of_named_hosts_show() -> None:
+    hosts = ["images.example.com"]
+    shown = markdown.render("![chart](https://images.example.com/c.png)", hosts)
+    assert '<img src="https://images.example.com/c.png" alt="chart">' in shown
+    for url in (
+        "http://images.example.com/c.png",  # not https
+        "https://images.example.com.evil.example/c.png",
+        "https://evil.example/?https://images.example.com/c.png",
+    ):
+        assert not IMG.search(markdown.render(f"![chart]({url})", hosts)), url
+    assert not IMG.search(markdown.render("![chart](https://images.example.com/c.png)"))
+
+
+def test_the_policy_names_hosts_not_urls() -> None:
+    from pydantic import ValidationError
+
+    from dutydesk.policy.models import WebPolicy
+
+    assert WebPolicy(image_hosts=["images.example.com"]).image_hosts == ["images.example.com"]
+    for bad in ("https://images.example.com", "*.example.com", "localhost", "a b.com"):
+        with pytest.raises(ValidationError, match="host name"):
+            WebPolicy(image_hosts=[bad])

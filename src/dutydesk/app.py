@@ -48,7 +48,8 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app.state.dutydesk = state
     problems.install(app)
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
-    security.install(app)  # outermost: errors and 413s get the headers too
+    # Outermost: errors and 413s get the headers too.
+    security.install(app, lambda: state.policy.web.image_hosts)
     app.include_router(auth_router)
     app.include_router(tickets_router)
     app.include_router(slo_router)

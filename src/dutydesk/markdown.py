@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Collection
 from urllib.parse import unquote, urlsplit
 
 import nh3
@@ -28,6 +29,14 @@ def same_origin(url: str) -> bool:
     return not parts.scheme and not parts.netloc and not url.strip().startswith("//")
 
 
+def image_allowed(url: str, hosts: Collection[str] = ()) -> bool:
+    """This server's images, and https images of the allowed hosts (policy ``web``)."""
+    if same_origin(url):
+        return True
+    parts = urlsplit(url.strip())
+    return parts.scheme == "https" and (parts.hostname or "") in hosts
+
+
 def _normalized(url: str) -> str:
     url = unquote(url.strip()).lower()
     url = re.sub(r"^(?:[a-z][a-z0-9+.-]*:)?(?://)?(?:www\.)?", "", url)
@@ -39,10 +48,10 @@ def honest_label(label: str, target: str) -> bool:
     return not _LOOKS_LIKE_URL.search(label) or _normalized(label) == _normalized(target)
 
 
-def _rewrite(children: list[Token]) -> list[Token]:
+def _rewrite(children: list[Token], image_hosts: Collection[str]) -> list[Token]:
     out: list[Token] = []
     for tok in children:
-        if tok.type == "image" and not same_origin(str(tok.attrGet("src") or "")):
+        if tok.type == "image" and not image_allowed(str(tok.attrGet("src") or ""), image_hosts):
             src = str(tok.attrGet("src") or "")
             link = Token("link_open", "a", 1, attrs={"href": src})
             out += [link, Token("text", "", 0, content=tok.content or src)]
@@ -69,7 +78,7 @@ def _rewrite(children: list[Token]) -> list[Token]:
 def _honest_links(state: StateCore) -> None:
     for token in state.tokens:
         if token.type == "inline" and token.children:
-            token.children = _rewrite(token.children)
+            token.children = _rewrite(token.children, state.env.get("image_hosts", ()))
 
 
 _md = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
@@ -122,8 +131,12 @@ _PLAIN_CHARS = re.compile(r"[A-Za-z0-9 ,.;:'\"?!/()%\n-]*")
 _BLOCK_LINE = re.compile(r"^(?: |-|\d+[.)])|[ ]$", re.M)
 
 
-def render(text: str) -> str:
-    return _cleaner.clean(_plain(text) or _md.render(text))
+def render(text: str, image_hosts: Collection[str] = ()) -> str:
+    """Safe HTML; images only from this server and ``image_hosts`` (https)."""
+    plain = _plain(text)
+    if plain is not None:
+        return _cleaner.clean(plain)
+    return _cleaner.clean(_md.render(text, {"image_hosts": frozenset(image_hosts)}))
 
 
 def _plain(text: str) -> str | None:

@@ -81,3 +81,20 @@ def test_the_api_docs_allow_their_inline_script_by_hash_only(web: Web) -> None:
     for script in re.findall(r"<script>(.*?)</script>", r.text, re.S):
         digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
+
+
+def test_allowed_image_hosts_join_the_page_policy_and_the_rendering(state: AppState) -> None:
+    from dutydesk.policy import Policy
+
+    raw = state.policy.model_dump(by_alias=True)
+    raw["web"] = {"image_hosts": ["images.example.com"]}
+    state.policy = Policy.model_validate(raw)
+    web = Web(state)
+    key = web.file("Chart attached", description="![c](https://images.example.com/c.png)")
+    r = web.as_("ana").get(f"/tickets/{key}")
+    assert (
+        "img-src 'self' data: https://images.example.com;" in r.headers["content-security-policy"]
+    )
+    assert '<img src="https://images.example.com/c.png"' in r.text
+    for client in web.clients:
+        client.close()

@@ -15,12 +15,19 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 
 from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-PAGE_POLICY = "; ".join(
+
+def page_policy(image_hosts: Iterable[str] = ()) -> str:
+    """The pages' policy; images also from the hosts policy ``web.image_hosts`` allows."""
+    images = " ".join(["'self'", "data:", *(f"https://{h}" for h in image_hosts)])
+    return _PAGE_POLICY.replace("img-src 'self' data:", f"img-src {images}")
+
+
+_PAGE_POLICY = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
@@ -34,9 +41,11 @@ PAGE_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+PAGE_POLICY = page_policy()
 OTHER_POLICY = "default-src 'none'; frame-ancestors 'none'"
 DOCS_CDN = "https://cdn.jsdelivr.net"
 
+_OTHER = OTHER_POLICY.encode()
 COMMON = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -61,9 +70,23 @@ def docs_policy(html: bytes) -> str:
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, docs_path: str | None = None) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        docs_path: str | None = None,
+        image_hosts: Callable[[], Sequence[str]] = tuple,
+    ) -> None:
         self.app = app
         self.docs_path = docs_path
+        self.image_hosts = image_hosts
+        self._pages: dict[tuple[str, ...], bytes] = {}
+
+    def _page_policy(self) -> bytes:
+        hosts = tuple(self.image_hosts())  # read per request: the policy may be reloaded
+        found = self._pages.get(hosts)
+        if found is None:
+            found = self._pages[hosts] = page_policy(hosts).encode()
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -77,8 +100,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = _without_ours(message.get("headers", []))
                 ctype = _content_type(headers)
-                policy = PAGE_POLICY if ctype.startswith(b"text/html") else OTHER_POLICY
-                headers += [*COMMON, (b"content-security-policy", policy.encode())]
+                html = ctype.startswith(b"text/html")
+                policy = self._page_policy() if html else _OTHER
+                headers += [*COMMON, (b"content-security-policy", policy)]
                 message = {**message, "headers": headers}
             await send(message)
 
@@ -118,11 +142,11 @@ def _content_type(headers: list[tuple[bytes, bytes]]) -> bytes:
     return next((v.lower() for k, v in headers if k.lower() == b"content-type"), b"")
 
 
-def install(app: FastAPI) -> None:
+def install(app: FastAPI, image_hosts: Callable[[], Sequence[str]] = tuple) -> None:
     """Wrap the whole middleware stack, Starlette's error handling included."""
     build: Callable[[], ASGIApp] = app.build_middleware_stack
 
     def hardened() -> ASGIApp:
-        return SecurityHeaders(build(), docs_path=app.docs_url)
+        return SecurityHeaders(build(), docs_path=app.docs_url, image_hosts=image_hosts)
 
     app.build_middleware_stack = hardened  # type: ignore[method-assign]

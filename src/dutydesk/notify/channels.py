@@ -198,6 +198,7 @@ class EmailChannel:
     default_to: tuple[str, ...]
     timeout: float
     type: str = "email"
+    image_hosts: tuple[str, ...] = ()  # policy web.image_hosts: other images become links
 
     def build(self, msg: Outgoing) -> EmailMessage:
         to = [msg.to] if msg.to else list(self.default_to)
@@ -212,7 +213,7 @@ class EmailChannel:
         em["X-Dutydesk-Delivery"] = msg.delivery_id
         em["Auto-Submitted"] = "auto-generated"
         em.set_content(msg.markdown)
-        html = md.render(msg.markdown)
+        html = md.render(msg.markdown, self.image_hosts)
         em.add_alternative(f"<!doctype html><html><body>{html}</body></html>", subtype="html")
         return em
 
@@ -281,6 +282,7 @@ def _build(
     client: httpx.Client,
     sender: str,
     timeout: float,
+    image_hosts: tuple[str, ...] = (),
 ) -> Channel | NotConfigured:
     url = env.get(cp.url_env, "").strip()
     if not url:
@@ -298,7 +300,9 @@ def _build(
         target = SmtpTarget.parse(url)
     except ValueError as exc:
         return NotConfigured(name, f"{cp.url_env}: {exc}")
-    return EmailChannel(name, target, cp.sender or sender, tuple(cp.to), timeout)
+    return EmailChannel(
+        name, target, cp.sender or sender, tuple(cp.to), timeout, image_hosts=image_hosts
+    )
 
 
 def load_channels(policy: Policy, env: Mapping[str, str]) -> ChannelSet:
@@ -312,9 +316,10 @@ def load_channels(policy: Policy, env: Mapping[str, str]) -> ChannelSet:
         ),
         follow_redirects=False,
     )
+    image_hosts = tuple(policy.web.image_hosts)
     channels: dict[str, Channel | NotConfigured] = {}
     for name, cp in n.channels.items():
-        channels[name] = _build(name, cp, env, client, n.email.sender, timeout)
+        channels[name] = _build(name, cp, env, client, n.email.sender, timeout, image_hosts)
     smtp_url = env.get(n.email.url_env, "").strip()
     if not smtp_url:
         channels[PERSONAL_EMAIL] = NotConfigured(
@@ -323,7 +328,12 @@ def load_channels(policy: Policy, env: Mapping[str, str]) -> ChannelSet:
     else:
         try:
             channels[PERSONAL_EMAIL] = EmailChannel(
-                PERSONAL_EMAIL, SmtpTarget.parse(smtp_url), n.email.sender, (), timeout
+                PERSONAL_EMAIL,
+                SmtpTarget.parse(smtp_url),
+                n.email.sender,
+                (),
+                timeout,
+                image_hosts=image_hosts,
             )
         except ValueError as exc:
             channels[PERSONAL_EMAIL] = NotConfigured(PERSONAL_EMAIL, f"{n.email.url_env}: {exc}")
