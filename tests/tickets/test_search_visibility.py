@@ -122,3 +122,13 @@ def test_the_migration_splits_internal_text_out_of_existing_documents(
     comments = noted.req("ana", "GET", "/api/v1/tickets/INFRA-1/comments").json()
     [html] = [c["body_html"] for c in comments if c["body"] == pixel]
     assert "<img" not in html and 'href="https://evil.example/p.png"' in html
+
+
+def test_internal_text_never_changes_the_order_of_results(api: Api) -> None:
+    """Ranking uses public text alone: the order cannot hint at what a note says."""
+    first = api.file(title="Gadget rack is down")["key"]
+    second = api.file(title="Gadget rack is down")["key"]
+    note = {"body": "gadget gadget gadget gadget", "public": False}
+    assert api.post("ana", f"/api/v1/tickets/{first}/comments", note).status_code == 201
+    for user in ("rita", "ana"):
+        assert _found(api, user, "gadget", desk="infra") == [second, first]

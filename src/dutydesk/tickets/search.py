@@ -14,7 +14,6 @@ from sqlalchemy import (
     Select,
     and_,
     bindparam,
-    case,
     column,
     func,
     literal,
@@ -150,18 +149,21 @@ def apply_match(
         return None
     desks = sorted(who.internal_desks)
     if _sqlite(session):
-        every = " ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*'
-        public = f"{{title body}} : ({every.strip()})"
-        sql = _FTS_MATCH.format(fts=":public")
-        if desks:
-            sql = (
-                f"SELECT id, min(score) AS score FROM ({sql} UNION ALL "
-                f"{_FTS_MATCH.format(fts=':every')} AND rowid IN "
-                "(SELECT id FROM tickets WHERE desk IN :desks)) GROUP BY id"
-            )
-        found = text(sql).bindparams(public=public)
-        if desks:
-            found = found.bindparams(bindparam("desks", desks, expanding=True), every=every.strip())
+        every = (" ".join(f'"{w}"' for w in words[:-1]) + f' "{words[-1]}"*').strip()
+        public = f"{{title body}} : ({every})"
+        if not desks:
+            found = text(_FTS_MATCH.format(fts=":public")).bindparams(public=public)
+        else:
+            # Every column's matches, kept on the reader's desks or where the public text
+            # matches too. Both matches are materialized: a desk filter inside the MATCH
+            # query would run the full-text search once per ticket of the desk.
+            found = text(
+                f"WITH public AS MATERIALIZED ({_FTS_MATCH.format(fts=':public')}), "
+                f"every AS MATERIALIZED ({_FTS_MATCH.format(fts=':every')}) "
+                "SELECT every.id AS id, every.score AS score FROM every "
+                "JOIN tickets AS t ON t.id = every.id "
+                "WHERE t.desk IN :desks OR every.id IN (SELECT id FROM public)"
+            ).bindparams(bindparam("desks", desks, expanding=True), public=public, every=every)
         matched = found.columns(column("id", Integer), column("score", Float)).subquery("fts")
         return stmt.join(matched, matched.c.id == Ticket.id), matched.c.score
     tsq = " & ".join([*words[:-1], words[-1] + ":*"])
@@ -173,11 +175,13 @@ def apply_match(
     insider = Ticket.desk.in_(desks)
     # Two GIN lookups OR-ed; search_vector_all is NULL where there is no internal text.
     cond = or_(vec.op("@@")(query), and_(insider, everything.op("@@")(query)))
-    ranked = case((insider, func.coalesce(everything, vec)), else_=vec)
-    return stmt.where(cond), -func.ts_rank_cd(ranked, query)
+    # Ranked by public text alone, as on SQLite: internal-only matches come last.
+    return stmt.where(cond), -func.ts_rank_cd(vec, query)
 
 
+# Ranked by title and public text only (the internal column weighs nothing), so the order of
+# results never hints at what an internal comment says; internal-only matches come last.
 _FTS_MATCH = (
-    "SELECT rowid AS id, bm25(tickets_fts, 10.0, 1.0, 1.0) AS score FROM tickets_fts "
+    "SELECT rowid AS id, bm25(tickets_fts, 10.0, 1.0, 0.0) AS score FROM tickets_fts "
     "WHERE tickets_fts MATCH {fts}"
 )
