@@ -46,6 +46,7 @@ LAYER_TWO = (
     "dutydesk.oncall.edit_rules",
     "dutydesk.oncall.rules",
     "dutydesk.notify.rules",
+    "dutydesk.notify.chat_text",
     "dutydesk.notify.rows",
     "dutydesk.notify.queued",
     "dutydesk.triage.titles",

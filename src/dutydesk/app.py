@@ -14,7 +14,7 @@ from dutydesk.auth.access_api import router as access_router
 from dutydesk.auth.api import router as auth_router
 from dutydesk.context import desk_policy
 from dutydesk.github.api import router as github_router
-from dutydesk.http import openapi, ops_api, problems
+from dutydesk.http import openapi, ops_api, problems, security
 from dutydesk.http.deps import Actor, State
 from dutydesk.http.inputs import RefuseNul
 from dutydesk.http.limits import BodySizeLimit
@@ -58,7 +58,9 @@ def create_app(
     app.add_middleware(RefuseNul)  # inside the size limit, which counts a body first
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_middleware(ApiRateLimit, limits=state.limits)  # refuses before any work
-    app.add_middleware(Observe)  # outermost: request ids, access log, latency, last-resort 500
+    app.add_middleware(Observe)  # request ids, access log, latency, last-resort 500
+    # Outermost: errors, 413s and last-resort 500s get the headers too.
+    security.install(app, lambda: state.policy.web.image_hosts)
     app.include_router(auth_router)
     app.include_router(access_router)
     app.include_router(tickets_router)

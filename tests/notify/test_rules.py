@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dutydesk.durations import parse_span
+from dutydesk.notify.chat_text import to_slack
 from dutydesk.notify.rules import (
     DIGEST_TICKETS,
     Change,
@@ -16,7 +17,6 @@ from dutydesk.notify.rules import (
     parse_mentions,
     render_digest,
     retry_delay,
-    to_slack,
     who_hears,
 )
 

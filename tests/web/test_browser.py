@@ -130,6 +130,12 @@ class Tab:
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+        # Every page must work under its Content-Security-Policy: Chromium reports each
+        # refused script, style, image or connection on the console.
+        self.page.on(
+            "console",
+            lambda m: self.errors.append(m.text) if "Content Security Policy" in m.text else None,
+        )
         self.page.goto(site.url + "/login")
         self.page.get_by_label("Username").fill(who)
         self.page.get_by_label("Password").fill("dutydesk")
@@ -165,7 +171,7 @@ class Tab:
         mouse.up()
 
     def close(self) -> None:
-        assert not self.errors, f"JavaScript errors: {self.errors}"
+        assert not self.errors, f"JavaScript errors or CSP violations: {self.errors}"
         self.context.close()
 
 

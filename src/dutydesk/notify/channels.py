@@ -30,7 +30,7 @@ import httpx
 from dutydesk import markdown as md
 from dutydesk.durations import parse_span
 from dutydesk.mailgate.threads import message_domain, ticket_root
-from dutydesk.notify.rules import to_slack
+from dutydesk.notify.chat_text import to_mattermost, to_slack
 from dutydesk.policy.models import Policy
 from dutydesk.policy.notify import ChannelPolicy
 
@@ -119,7 +119,7 @@ class ChatWebhook:
     client: httpx.Client
 
     def send(self, msg: Outgoing) -> None:
-        text = to_slack(msg.markdown) if self.type == "slack" else msg.markdown
+        text = to_slack(msg.markdown) if self.type == "slack" else to_mattermost(msg.markdown)
         body: dict[str, Any] = {"text": text}
         if msg.to:  # a direct message: "@handle" (Mattermost; legacy Slack webhooks)
             body["channel"] = msg.to
@@ -201,6 +201,7 @@ class EmailChannel:
     type: str = "email"
     domain: str = "dutydesk.invalid"  # of our Message-IDs (policy ``[mail] domain``)
     reply_to: Mapping[str, str] = field(default_factory=dict)  # desk → its inbound address
+    image_hosts: tuple[str, ...] = ()  # policy web.image_hosts: other images become links
 
     def build(self, msg: Outgoing) -> EmailMessage:
         to = [msg.to] if msg.to else list(self.default_to)
@@ -216,7 +217,7 @@ class EmailChannel:
         self._thread(em, msg)
         em["Auto-Submitted"] = "auto-generated"
         em.set_content(msg.markdown)
-        html = md.render(msg.markdown)
+        html = md.render(msg.markdown, self.image_hosts)
         em.add_alternative(f"<!doctype html><html><body>{html}</body></html>", subtype="html")
         return em
 
@@ -302,6 +303,7 @@ def _build(
     sender: str,
     timeout: float,
     mail_identity: dict[str, Any],
+    image_hosts: tuple[str, ...] = (),
 ) -> Channel | NotConfigured:
     url = env.get(cp.url_env, "").strip()
     if not url:
@@ -319,7 +321,15 @@ def _build(
         target = SmtpTarget.parse(url)
     except ValueError as exc:
         return NotConfigured(name, f"{cp.url_env}: {exc}")
-    return EmailChannel(name, target, cp.sender or sender, tuple(cp.to), timeout, **mail_identity)
+    return EmailChannel(
+        name,
+        target,
+        cp.sender or sender,
+        tuple(cp.to),
+        timeout,
+        image_hosts=image_hosts,
+        **mail_identity,
+    )
 
 
 def load_channels(policy: Policy, env: Mapping[str, str]) -> ChannelSet:
@@ -333,13 +343,16 @@ def load_channels(policy: Policy, env: Mapping[str, str]) -> ChannelSet:
         ),
         follow_redirects=False,
     )
+    image_hosts = tuple(policy.web.image_hosts)
     channels: dict[str, Channel | NotConfigured] = {}
     mail_identity: dict[str, Any] = {
         "domain": message_domain(policy),
         "reply_to": {d: desk.mail.address for d, desk in policy.desks.items() if desk.mail},
     }
     for name, cp in n.channels.items():
-        channels[name] = _build(name, cp, env, client, n.email.sender, timeout, mail_identity)
+        channels[name] = _build(
+            name, cp, env, client, n.email.sender, timeout, mail_identity, image_hosts
+        )
     smtp_url = env.get(n.email.url_env, "").strip()
     if not smtp_url:
         channels[PERSONAL_EMAIL] = NotConfigured(
@@ -353,6 +366,7 @@ def load_channels(policy: Policy, env: Mapping[str, str]) -> ChannelSet:
                 n.email.sender,
                 (),
                 timeout,
+                image_hosts=image_hosts,
                 **mail_identity,
             )
         except ValueError as exc:

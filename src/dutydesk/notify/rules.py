@@ -331,9 +331,3 @@ def retry_delay(attempt: int, first: timedelta, cap: timedelta, factor: float = 
         return first
     seconds = first.total_seconds() * factor ** (attempt - 1)
     return min(timedelta(seconds=seconds), cap)
-
-
-def to_slack(markdown: str) -> str:
-    """Slack's mrkdwn: ``<url|text>`` links and single-star bold."""
-    text = re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", r"<\2|\1>", markdown)
-    return re.sub(r"\*\*([^*]+)\*\*", r"*\1*", text)

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.models import User
 from dutydesk.durations import parse_span
 from dutydesk.errors import DomainError, Unauthorized
+from dutydesk.notify.chat_text import slack_escape, to_mattermost
 from dutydesk.notify.models import ChatAccount, ChatReplay
 from dutydesk.oncall.lookup import oncall
 from dutydesk.policy.models import Policy
@@ -152,7 +153,17 @@ def _desk(policy: Policy, cmd: Command, form: Mapping[str, str]) -> str | None:
 
 
 def handle(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str, Any]:
-    """Run one verified command; answers are chat replies (errors too: the chat shows them)."""
+    """Run one verified command; answers are chat replies (errors too: the chat shows them).
+
+    Answers quote titles and reasons: escaped for the platform, they ping nobody.
+    """
+    out = _answer(state, platform, form)
+    text = str(out["text"])
+    out["text"] = slack_escape(text) if platform == "slack" else to_mattermost(text)
+    return out
+
+
+def _answer(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str, Any]:
     policy = state.policy
     cmd = parse(form.get("text", ""), set(policy.desks))
     with state.db.read() as s:

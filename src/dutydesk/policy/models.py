@@ -416,6 +416,23 @@ class SavedFilterPolicy(Strict):
     query: dict[str, Any]
 
 
+class WebPolicy(Strict):
+    """Pages: hosts whose https images rendered markdown may show (default: this server's only;
+    an image from anywhere else becomes a link, so no tracking pixel loads)."""
+
+    image_hosts: list[str] = []
+
+    @field_validator("image_hosts")
+    @classmethod
+    def _hosts(cls, value: list[str]) -> list[str]:
+        for host in value:
+            if not re.fullmatch(
+                r"[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+", host
+            ):
+                raise ValueError(f"{host!r} is not a host name like images.example.com")
+        return value
+
+
 class Policy(Strict):
     calendars: dict[str, CalendarPolicy] = {}
     desks: dict[str, DeskPolicy]
@@ -424,6 +441,7 @@ class Policy(Strict):
     saved_filters: dict[str, SavedFilterPolicy] = {}
     notify: NotifyPolicy = NotifyPolicy()
     mail: MailPolicy = MailPolicy()
+    web: WebPolicy = WebPolicy()
 
     @field_validator("desks", "people", "rotations", "calendars")
     @classmethod

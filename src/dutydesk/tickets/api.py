@@ -17,7 +17,7 @@ from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import NotFound
 from dutydesk.http.deps import Actor, IfMatch, ModelJSONResponse, NoBody, State, etag, write
 from dutydesk.inputs import PageLimit
-from dutydesk.tickets import filing, queries, recorder, service
+from dutydesk.tickets import filing, queries, recorder, search, service
 from dutydesk.tickets.models import SavedFilter, Ticket
 from dutydesk.tickets.schemas import (
     AssignIn,
@@ -265,7 +265,8 @@ def list_tickets(
     state: State, actor: Actor, f: Filter, limit: PageLimit = 50, cursor: str | None = None
 ) -> JSONResponse:
     with state.db.read() as s:
-        tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor)
+        who = search.readers(actor, state.policy.desks)
+        tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor, who)
         return _page(state, tickets, nxt, s)
 
 
@@ -311,5 +312,6 @@ def saved_filter_tickets(
         if row is None or not (row.shared or row.owner_id == actor.id):
             raise NotFound(f"no saved filter named {name!r}; GET /api/v1/saved-filters lists them")
         f = saved_filter(row.query)
-        tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor)
+        who = search.readers(actor, state.policy.desks)
+        tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor, who)
         return _page(state, tickets, nxt, s)

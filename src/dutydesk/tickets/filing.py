@@ -83,7 +83,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
         "number": number,
         "title": data.title,
         "description": data.description,
-        "description_html": markdown.render(data.description),
+        "description_html": markdown.render(data.description, ctx.policy.web.image_hosts),
         "kind": kind,
         "category": data.category,
         "priority": data.priority,

@@ -90,14 +90,20 @@ def filtered(session: Session, f: TicketFilter, now: datetime) -> Select[Ticket]
 
 
 def list_tickets(
-    session: Session, f: TicketFilter, now: datetime, limit: int, cursor: str | None
+    session: Session,
+    f: TicketFilter,
+    now: datetime,
+    limit: int,
+    cursor: str | None,
+    who: search.Readers = search.PUBLIC,
 ) -> tuple[list[Ticket], str | None]:
+    """A filtered page; a text query matches internal comments only where ``who`` reads them."""
     if not 1 <= limit <= MAX_LIMIT:
         raise field_error("limit", f"use 1 to {MAX_LIMIT}")
     stmt: Select[Any] = filtered(session, f, now)
     sort = f.sort or ("relevance" if f.q else "-created")
     if f.q:
-        matched = search.apply_match(session, stmt, f.q)
+        matched = search.apply_match(session, stmt, f.q, who)
         if matched is None:
             return [], None
         stmt, score = matched

@@ -60,7 +60,7 @@ def patch_ticket(ctx: Ctx, key: str, patch: TicketPatch, if_version: int | None)
         and patch.description is not None
         and change.set("description", patch.description)
     ):
-        ticket.description_html = markdown.render(patch.description)
+        ticket.description_html = markdown.render(patch.description, ctx.policy.web.image_hosts)
     if "kind" in fields:
         if patch.kind is None:
             raise field_error("kind", "a ticket always has a kind")
@@ -390,7 +390,7 @@ def _comment(
         "ticket_id": change.ticket.id,
         "author_id": ctx.actor.id,
         "body": body,
-        "body_html": markdown.render(body),
+        "body_html": markdown.render(body, ctx.policy.web.image_hosts),
         "public": public,
         "created_at": ctx.now,
     }
@@ -400,7 +400,7 @@ def _comment(
     make_transient_to_detached(c)
     ctx.session.add(c)
     change.event("commented", None, None, None, comment_id=c.id, kind=kind, public=public)
-    search.index_comment(ctx.session, change.ticket.id, body)
+    search.index_comment(ctx.session, change.ticket.id, body, public=public)
     return c
 
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dutydesk.tickets import queries
+from dutydesk.tickets import queries, search
 from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.schemas import TicketFilter
 from dutydesk.triage.ranking import rank_candidates
@@ -35,13 +35,20 @@ def similar_open_tickets(
     now: datetime,
     exclude: int | None = None,
     limit: int = 5,
+    who: search.Readers = search.PUBLIC,
 ) -> list[SimilarTicket]:
     """Open tickets of the desk whose text shares the most significant words with ``title``:
-    one full-text query per word, tickets found by more words first."""
+    one full-text query per word, tickets found by more words first. Internal comments count
+    only for someone who may read them (``who``), so a suggestion reveals nothing."""
     hits: dict[str, list[int]] = {}
     for word in significant_words(title):
         found, _ = queries.list_tickets(
-            session, TicketFilter(desk=desk_name, open=True, q=word), now, SEARCH_DEPTH, None
+            session,
+            TicketFilter(desk=desk_name, open=True, q=word),
+            now,
+            SEARCH_DEPTH,
+            None,
+            who,
         )
         hits[word] = [t.id for t in found if t.id != exclude]
     ids = rank_candidates(hits, limit)

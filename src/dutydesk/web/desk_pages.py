@@ -21,7 +21,7 @@ from dutydesk.http.deps import State
 from dutydesk.inputs import MAX_ID
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.schemas import ClockOut
-from dutydesk.tickets import filing
+from dutydesk.tickets import filing, search
 from dutydesk.tickets.schemas import FileTicket
 from dutydesk.triage.service import SimilarTicket, similar_open_tickets
 from dutydesk.triage.titles import vague_title_hint
@@ -114,7 +114,8 @@ def _queue_context(
                 merged = {**params, **{k: v for k, v in request.query_params.items() if v}}
                 query = queue_query.QueueQuery.parse(merged)
         try:
-            rows, nxt = reads.queue_page(s, desk, query, extra, now, QUEUE_PAGE, cursor)
+            who = search.readers(viewer.user, state.policy.desks)
+            rows, nxt = reads.queue_page(s, desk, query, extra, now, QUEUE_PAGE, cursor, who)
         except DomainError as exc:
             rows, nxt, error = [], None, exc.detail
         except ValidationError as exc:
@@ -213,7 +214,9 @@ def title_hint(
     dupes: list[SimilarTicket] = []
     if len(title.strip()) >= 4:
         with state.db.read() as s:
-            dupes = similar_open_tickets(s, desk, title, state.now())
+            dupes = similar_open_tickets(
+                s, desk, title, state.now(), who=search.readers(viewer.user, state.policy.desks)
+            )
     return render(
         request,
         "desks/_title_hint.html",

@@ -17,7 +17,7 @@ from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
 from dutydesk.inputs import decode_cursor, encode_cursor
 from dutydesk.policy.models import DeskPolicy
-from dutydesk.tickets import queries
+from dutydesk.tickets import queries, search
 from dutydesk.tickets.models import Event, SavedFilter, Ticket, Watcher
 from dutydesk.tickets.schemas import TicketFilter
 from dutydesk.web import cards, queue_query
@@ -167,6 +167,7 @@ def queue_page(
     now: datetime,
     limit: int,
     cursor: str | None,
+    who: search.Readers = search.PUBLIC,
 ) -> tuple[list[Ticket], str | None]:
     """The queue page's rows: the desk's order for the queue and backlog views, else newest first.
 
@@ -200,7 +201,8 @@ def queue_page(
         fields["open"] = False
         if not query.q:
             fields.setdefault("sort", "-resolved")
-    return queries.list_tickets(session, TicketFilter.model_validate(fields), now, limit, cursor)
+    f = TicketFilter.model_validate(fields)
+    return queries.list_tickets(session, f, now, limit, cursor, who)
 
 
 def saved_filters(session: Session, desk_name: str) -> list[SavedFilter]:

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from dutydesk.context import Ctx
 from dutydesk.errors import DomainError, Invalid
 from dutydesk.http.deps import State
-from dutydesk.tickets import queries, recorder, service
+from dutydesk.tickets import queries, recorder, search, service
 from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.schemas import TicketPatch, TriageIn
 from dutydesk.triage.service import SimilarTicket, similar_open_tickets
@@ -48,7 +48,10 @@ def ticket_context(state: State, key: str, viewer: Viewer) -> dict[str, Any]:
         people = [u.name for u in reads.assignable(s, ticket.desk)] if can.respond else []
         dupes: list[SimilarTicket] = []
         if can.respond and ticket.is_open:
-            dupes = similar_open_tickets(s, ticket.desk, ticket.title, state.now(), ticket.id)
+            who = search.readers(viewer.user, state.policy.desks)
+            dupes = similar_open_tickets(
+                s, ticket.desk, ticket.title, state.now(), ticket.id, who=who
+            )
     return {
         "t": out,
         "ticket": ticket,

@@ -277,6 +277,25 @@
     if (some) some.hidden = !any;
   });
 
+  // Behaviour once written inline, here so the Content-Security-Policy needs no inline script.
+  // Live polling (hx-trigger "every 3s" on [data-live]) skips a beat while someone is busy.
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var elt = e.detail && e.detail.elt;
+    if (window.dutydeskBusy && elt && elt.hasAttribute && elt.hasAttribute("data-live")) {
+      e.preventDefault();
+    }
+  });
+  document.addEventListener("focusin", function (e) {
+    if (e.target.matches && e.target.matches("[data-select-on-focus]")) e.target.select();
+  });
+  document.addEventListener("click", function (e) {
+    var back = e.target.closest && e.target.closest("a[data-back]");
+    if (back && window.history.length > 1) {
+      e.preventDefault();
+      window.history.back();
+    }
+  });
+
   function start() {
     if (window.htmx) {
       window.htmx.onLoad(initBoard);
