@@ -175,6 +175,8 @@ def test_cli_talks_to_a_running_server_with_a_token(home: Path) -> None:
                 "file",
                 "infra",
                 "Emulator pool almost out of quota",
+                "--criterion",
+                "Imminent incident (e.g. almost out of quota)",
             ).stdout
         )
         assert filed["reporter"] == "ana"

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dutydesk.cli.client import call, emit, fail, out
@@ -51,6 +52,7 @@ def _ticket_detail(t: dict[str, Any]) -> None:
         "fix_target",
         "blocked_reason",
         "in_queue",
+        "admission",
         "queue_class",
         "created_at",
         "triaged_at",
@@ -91,7 +93,13 @@ def file_(
     if category:
         body["category"] = category
     t = call("POST", f"/api/v1/desks/{desk}/tickets", json=body)
-    emit(t, lambda t: out.print(f"filed [bold]{t['key']}[/bold]: {t['title']}"))
+    emit(t, _filed)
+
+
+def _filed(t: dict[str, Any]) -> None:
+    out.print(f"filed [bold]{t['key']}[/bold]: {escape(t['title'])}")
+    if t.get("admission"):
+        out.print(f"  [yellow]weekly triage backlog:[/yellow] {escape(t['admission'])}")
 
 
 def list_(

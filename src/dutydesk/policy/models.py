@@ -8,6 +8,7 @@ Cross-references (a desk naming a calendar, a person naming a desk) are checked 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -196,6 +197,9 @@ class DeskPolicy(Strict):
     columns: list[str] = Field(min_length=2)
     priorities: list[str] = ["P0", "P1", "P2", "P3"]
     admit: list[str] | None = None
+    # With `admit` and `criteria`: an untriaged ticket enters the urgent queue only when its
+    # reporter ticked a criterion; otherwise it waits in the backlog for the weekly triage.
+    criteria_required: bool = True
     # Priorities that must be kept moving: end-of-day nudges, the handoff's "Open P0/P1".
     urgent: list[str] | None = None
     criteria: list[str] = []
@@ -313,8 +317,20 @@ class DeskPolicy(Strict):
         back = [self.columns[i - 1]] if i > 0 else []
         return back + self.columns[i + 1 :]
 
-    def admits(self, priority: str | None) -> bool:
-        return priority is None or self.admit is None or priority in self.admit
+    def admits(self, priority: str | None, criteria: Sequence[str]) -> bool:
+        """Whether a ticket belongs in the urgent queue (else the weekly-triage backlog).
+
+        A priority decides once set (triage); before that, on a desk that admits by
+        criteria, whether the reporter ticked one.
+        """
+        if priority is not None:
+            return self.admit is None or priority in self.admit
+        return not self.admits_by_criteria or bool(criteria)
+
+    @property
+    def admits_by_criteria(self) -> bool:
+        """Untriaged tickets need a ticked criterion to enter the queue."""
+        return bool(self.admit and self.criteria and self.criteria_required)
 
 
 _CONDITION = re.compile(r"^(label|kind|fix_target|priority|team|category):[\w .-]+$")

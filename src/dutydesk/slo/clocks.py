@@ -96,6 +96,8 @@ class Facts:
     last_update_at: datetime | None = None
     blocked: bool = False
     blocked_at: datetime | None = None
+    # In the desk's urgent queue; an untriaged backlog ticket waits for the weekly triage.
+    in_queue: bool = True
 
     def at(self, fact: Fact) -> datetime | None:
         """When `fact` (last) happened, or None if it has not."""
@@ -371,6 +373,7 @@ def reconcile(
     now: datetime,
     *,
     recompute: bool = False,
+    before: Facts | None = None,
 ) -> list[Clock]:
     """Bring a ticket's clocks in line with its facts; mutates `clocks`, returns new ones.
 
@@ -378,6 +381,11 @@ def reconcile(
     (so a met triage clock is not started again).  On a change (``recompute=False``) a clock
     whose governing rule changed (P0 → P1) is cancelled and a new cycle starts now; on a
     policy or calendar recompute it adopts the new rule and keeps its start.
+
+    An untriaged ticket in the backlog runs no triage clock. `before` (the facts before a
+    live change) tells a deadline that must start again now: the untriaged ticket just
+    entered the queue, or the fact that stopped it was undone (a triaged ticket moved back
+    to the intake column).
     """
     new: list[Clock] = []
     for c in [c for c in clocks if c.active]:
@@ -386,6 +394,9 @@ def reconcile(
             stop(c, tl, facts.resolved_at or now, "resolved")
             continue
         rule = applicable(rules, c.name, facts)
+        if rule is not None and _waits_in_backlog(rule, facts):
+            stop(c, tl, now, "backlog", cancel=True)
+            continue
         if rule is None:
             stop(c, tl, now, "rule-ended", cancel=True)
             continue
@@ -414,9 +425,12 @@ def reconcile(
         if name in running:
             continue
         rule = applicable(rules, name, facts)
-        if rule is None:
+        if rule is None or _waits_in_backlog(rule, facts):
             continue
-        at = _start_instant(rule, facts, clocks, now, recompute)
+        if _starts_afresh(rule, facts, before):
+            at: datetime | None = now
+        else:
+            at = _start_instant(rule, facts, clocks, now, recompute)
         if at is None:
             continue
         cycles = [c.cycle for c in [*clocks, *new] if c.name == name]
@@ -429,6 +443,21 @@ def _restart(rule: Rule, tl: Timeline, facts: Facts, at: datetime, cycle: int) -
     if rule.pause_when_blocked and facts.blocked:
         paused_from = max(facts.blocked_at or at, at)
     return start_clock(rule, tl, at, cycle=cycle, paused_from=paused_from)
+
+
+def _waits_in_backlog(rule: Rule, facts: Facts) -> bool:
+    """An untriaged ticket in the backlog waits for the weekly triage: no triage clock runs."""
+    return not facts.in_queue and rule.stops == "triaged" and facts.triaged_at is None
+
+
+def _starts_afresh(rule: Rule, facts: Facts, before: Facts | None) -> bool:
+    """A live change that puts a deadline's wait back at its beginning."""
+    if before is None or rule.cadence or facts.at(rule.starts) is None:
+        return False
+    if facts.at(rule.stops) is not None:
+        return False
+    entered_queue = not before.in_queue and facts.in_queue and rule.stops == "triaged"
+    return entered_queue or before.at(rule.stops) is not None
 
 
 def _start_instant(

@@ -93,7 +93,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
         "blocked_by_id": None,
         "rank": rank,
         "order_key": "",
-        "in_queue": desk.admits(data.priority),
+        "in_queue": desk.admits(data.priority, data.criteria),
         "is_open": True,
         "created_at": ctx.now,
         "updated_at": ctx.now,

@@ -18,7 +18,7 @@ from dutydesk.errors import field_error
 from dutydesk.policy.models import Policy
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.policy import desk_slo
-from dutydesk.tickets import search
+from dutydesk.tickets import search, workflow
 from dutydesk.tickets.models import Ticket, TicketLabel, Watcher, ticket_key
 from dutydesk.tickets.ordering import class_of
 from dutydesk.tickets.results import Filed
@@ -301,6 +301,11 @@ def _ticket_out(
         blocked_by=names.get(t.blocked_by_id) if t.blocked_by_id else None,
         rank=t.rank,
         in_queue=t.in_queue,
+        admission=workflow.admission_note(
+            desk, is_open=t.is_open, in_queue=t.in_queue, priority=t.priority
+        )
+        if desk
+        else None,
         queue_class=class_of(desk, t.orderable())[2] if desk else None,
         open=t.is_open,
         created_at=t.created_at,

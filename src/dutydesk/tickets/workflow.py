@@ -78,6 +78,8 @@ class TicketFacts:
     assigned: bool = False
     is_open: bool = True
     blocked: bool = False
+    priority: str | None = None
+    triaged: bool = False
 
 
 # ----------------------------------------------------------------------------- moves
@@ -106,6 +108,14 @@ def move_refusal(
             f"{ticket.key} cannot move from {ticket.status!r} to {to!r}; "
             f"allowed moves: {', '.join(allowed) or 'none'}",
             allowed,
+        )
+    if to == desk.triaged_column and not ticket.triaged and ticket.priority is None:
+        return RuleRefused(
+            "triage-needs-priority",
+            f"{ticket.key} has no priority yet: moving it to {to!r} is its triage, so triage "
+            f"it with a priority (the Triage panel, `dutydesk triage {ticket.key} --priority "
+            f"{desk.priorities[0]} --assignee NAME`, or POST /api/v1/tickets/{ticket.key}/triage)",
+            tuple(c for c in allowed if c != to),
         )
     if to in desk.assignee_columns and not ticket.assigned:
         return RuleRefused(
@@ -199,6 +209,28 @@ def triage_refusal(desk: DeskPolicy, ticket: TicketFacts) -> Refusal | None:
     return None
 
 
+def priority_clear_refusal(desk: DeskPolicy, ticket: TicketFacts) -> Refusal | None:
+    """A ticket past triage keeps a priority; re-triage starts from the intake column."""
+    if desk.triaged_column and ticket.triaged and ticket.status != desk.intake_column:
+        return InputRefused(
+            "triaged-keeps-priority",
+            "priority",
+            f"{ticket.key} is triaged and keeps a priority; move it back to "
+            f"{desk.intake_column!r} to triage it again",
+        )
+    return None
+
+
+def returns_to_intake(desk: DeskPolicy, ticket: TicketFacts, to: str) -> bool:
+    """Moving back to the intake column undoes the triage (stamp and owner) on a desk whose
+    triage has its own column: the ticket waits to be triaged again, under the triage SLO."""
+    return (
+        desk.triaged_column is not None
+        and to == desk.intake_column
+        and ticket.status != desk.intake_column
+    )
+
+
 def block_refusal(ticket: TicketFacts) -> Refusal | None:
     if not ticket.is_open:
         return RuleRefused(
@@ -211,6 +243,28 @@ def unblock_refusal(ticket: TicketFacts) -> Refusal | None:
     if not ticket.blocked:
         return RuleRefused("not-blocked", f"{ticket.key} is not blocked")
     return None
+
+
+# ----------------------------------------------------------------------------- admission
+
+
+def admission_note(
+    desk: DeskPolicy, *, is_open: bool, in_queue: bool, priority: str | None
+) -> str | None:
+    """What a reporter is told about an open ticket that is not in the urgent queue."""
+    if not is_open or in_queue:
+        return None
+    admit = "/".join(desk.admit or [])
+    if priority is None:
+        return (
+            f"no queue criterion ticked, so this ticket waits in the weekly triage backlog "
+            f"instead of the urgent queue ({admit} only); it will be seen at the weekly "
+            f"triage, and on-call can pull it into the queue by triaging it {admit}"
+        )
+    return (
+        f"triaged {priority}, so this ticket waits in the weekly triage backlog "
+        f"instead of the urgent queue ({admit} only)"
+    )
 
 
 # ----------------------------------------------------------------------------- reporters

@@ -67,6 +67,11 @@ def priority_class(priority: str | None) -> str:
     return f"prio-{priority.lower()}" if re.fullmatch(r"P[0-3]", priority) else "prio-other"
 
 
+def priority_label(priority: str | None, triaged: bool) -> str:
+    """A priority badge's words: "untriaged" only for a ticket that is not triaged."""
+    return priority or ("no priority" if triaged else "untriaged")
+
+
 # ----------------------------------------------------------------------------- abilities
 
 

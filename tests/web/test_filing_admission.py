@@ -1,0 +1,23 @@
+"""The filing form tells the reporter whether the ticket joined the queue or the backlog."""
+
+from __future__ import annotations
+
+from tests.conftest import URGENT
+from tests.web.conftest import Web
+
+
+def test_web_form_tells_the_reporter_where_the_ticket_went(web: Web) -> None:
+    rita = web.as_("rita")
+    r = rita.post("/desks/infra/new", {"title": "Add a LUCI builder for linux web engine"})
+    assert r.status_code == 303
+    page = rita.get(r.headers["location"])
+    assert "Your request is filed to the weekly triage backlog: no queue criterion ticked" in (
+        page.text
+    )
+    assert not web.ticket("INFRA-1").in_queue
+    ticked = rita.post(
+        "/desks/infra/new", {"title": "Builders slow to start", "criteria": [URGENT]}
+    )
+    page = rita.get(ticked.headers["location"])
+    assert "Your request is filed. On-call triages" in page.text
+    assert web.ticket("INFRA-2").in_queue
