@@ -30,8 +30,10 @@ __all__ = [
     "TRIAGE_WINDOW",
     "BusinessCalendar",
     "CalendarError",
+    "Deadline",
     "HolidayProvider",
     "HoursSpec",
+    "deadline",
     "triage_due",
 ]
 
@@ -300,6 +302,27 @@ class BusinessCalendar:
             raise ValueError(f"{day.isoformat()} is not a business day")
         return _from_us(self._wall_us(day, self._week[day.weekday()][-1][1]))
 
+    def opening_time(self, day: date) -> datetime | None:
+        """The instant business day `day` (a local date) first opens; None if it does not."""
+        spans = self._day_intervals(day)
+        return _from_us(spans[0][0]) if spans else None
+
+    def first_day_opening_after(self, t: datetime) -> date:
+        """The first business day (a local date) whose opening instant is after `t`.
+
+        A day that opened before `t` does not count, even if it is still open or opens again
+        after a mid-day break: a ticket filed in a lunch break gets the next business day.
+        """
+        x = _to_us(t, "t")
+        self._require_hours()
+        day = _from_us(x).astimezone(self._zone).date() - _ONE_DAY
+        for _ in range(366 * _MAX_EMPTY_YEARS):
+            spans = self._day_intervals(day)
+            if spans and spans[0][0] > x:
+                return day
+            day += _ONE_DAY
+        raise self._dead_end(x)
+
     def business_day_at(self, t: datetime) -> date | None:
         """The local date whose opening interval contains `t`, or None when closed."""
         x = _to_us(t, "t")
@@ -560,17 +583,36 @@ class BusinessCalendar:
         return _Year(starts, ends, before, after, total)
 
 
-def triage_due(cal: BusinessCalendar, created: datetime) -> datetime:
-    """When a ticket filed at `created` must be triaged.
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A deadline in business time and the rule that set it.
 
-    Filed while open: four business hours later.  Filed while closed: by the close of the
-    business day on which the calendar next opens, so overnight tickets get that whole day.
+    ``rule`` is "open" (filed while open: the target of business time later) or "closed"
+    (filed while closed: the close of ``day``, the first business day whose opening,
+    ``opens``, is after the filing instant).
     """
+
+    due: datetime
+    rule: str
+    day: date | None = None
+    opens: datetime | None = None
+
+
+def deadline(
+    cal: BusinessCalendar, created: datetime, target: timedelta, *, outside_hours: bool = True
+) -> Deadline:
+    """When something filed at `created` is due: `target` of business time later while open;
+    while closed (and `outside_hours`), by the close of the first business day whose opening
+    is after `created`. SLO clocks and ``calendar explain`` both ask this one function."""
     _to_us(created, "created")  # name the caller's argument if it is naive
-    if cal.is_open(created):
-        return cal.add(created, TRIAGE_WINDOW)
-    opens = cal.next_open(created)
-    day = cal.business_day_at(opens)
-    if day is None:  # cannot happen: next_open always lands inside an interval
-        raise CalendarError(f"no business day contains {opens.isoformat()}")
-    return cal.closing_time(day)
+    if not outside_hours or cal.is_open(created):
+        return Deadline(cal.add(created, target), "open")
+    day = cal.first_day_opening_after(created)
+    return Deadline(cal.closing_time(day), "closed", day, cal.opening_time(day))
+
+
+def triage_due(cal: BusinessCalendar, created: datetime) -> datetime:
+    """When a ticket filed at `created` must be triaged (see :func:`deadline`): filed while
+    open, four business hours later; filed while closed, by the close of the first business
+    day that opens after it (filed in a lunch break: the close of the next business day)."""
+    return deadline(cal, created, TRIAGE_WINDOW).due

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from dutydesk.slo.calendar import BusinessCalendar, CalendarError
+from dutydesk.slo.calendar import BusinessCalendar, deadline
 
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 MET, BREACHED, CANCELLED = "met", "breached", "cancelled"
@@ -231,19 +231,15 @@ def consumed(tl: Timeline, start: datetime, pauses: Sequence[Pause], at: datetim
 def effective_target(rule: Rule, tl: Timeline, start: datetime) -> timedelta:
     """The rule's target, or for "end of next business day" outside hours, up to that close.
 
-    Same rule as :func:`dutydesk.slo.calendar.triage_due` (the tests hold the two together): a
-    clock that starts while the calendar is closed is due when the first business day that
-    opens after it closes.
+    The due instant comes from :func:`dutydesk.slo.calendar.deadline`, the one rule that
+    ``calendar explain`` also shows.
     """
     if rule.outside_hours != "end of next business day" or not isinstance(tl, BusinessCalendar):
         return rule.target
-    if tl.is_open(start):
+    found = deadline(tl, start, rule.target)
+    if found.rule == "open":
         return rule.target
-    opens = tl.next_open(start)
-    day = tl.business_day_at(opens)
-    if day is None:  # cannot happen: next_open lands inside an interval
-        raise CalendarError(f"no business day contains {opens.isoformat()}")
-    return tl.between(start, tl.closing_time(day))
+    return tl.between(start, found.due)
 
 
 def schedule(c: Clock, tl: Timeline) -> None:
