@@ -132,3 +132,20 @@ def _saved_filter_problems(policy: Policy, text: str) -> list[Problem]:
                 where = f"saved_filters.{name}.query.{loc_to_path(err['loc'])}"
                 problems.append(Problem(where, err["msg"], find_line(text, where)))
     return problems
+
+
+def column_role_warnings(policy: Policy) -> list[str]:
+    """Desks whose columns between intake and done play no role: nothing there needs an
+    assignee. Legal, but worth a word, since the roles come from column names by default."""
+    out: list[str] = []
+    for name, desk in policy.desks.items():
+        middle = [c for c in desk.columns[1:] if c != desk.done_column]
+        if desk.assignee_columns or not middle or desk.workflow.requires_assignee is not None:
+            continue
+        roleless = [c for c in middle if c != desk.triaged_column]
+        if roleless:
+            out.append(
+                f"desks.{name}: no column needs an assignee (none is called 'In progress'); "
+                f"to require one, declare it: [desks.{name}.workflow] started = {roleless[0]!r}"
+            )
+    return out

@@ -38,6 +38,7 @@ class PolicyError(Exception):
         return "\n".join(lines)
 
 
+_AT_KEY = re.compile(r"^at (\w+): (.*)$")
 _HINTS = {
     "extra_forbidden": "unknown key; remove it or check its spelling",
     "missing": "required key is missing; add it",
@@ -108,12 +109,45 @@ def read_policy(text: str) -> PolicyReading:
             msg = _HINTS.get(err["type"], err["msg"].removeprefix("Value error, "))
             if err["type"] == "extra_forbidden":
                 msg = f"unknown key {str(err['loc'][-1])!r}; remove it or check its spelling"
-            problems.append(Problem(path, msg, find_line(text, path)))
-        return PolicyReading(raw, None, problems)
+            for line in msg.split("\n"):  # a table's validator lists each of its errors
+                at = _AT_KEY.match(line)
+                where = f"{path}.{at[1]}" if at else path
+                line = at[2] if at else line
+                problems.append(Problem(where, line, find_line(text, where)))
+        return PolicyReading(raw, None, problems + _beyond_broken_tables(raw, exc, text))
     refs = policy.reference_errors()
     return PolicyReading(
         raw, policy, [Problem(loc, msg, find_line(text, loc)) for loc, msg in refs]
     )
+
+
+def _beyond_broken_tables(raw: dict[str, Any], exc: ValidationError, text: str) -> list[Problem]:
+    """The cross-reference problems of the tables that did validate, so one round of
+    ``check`` reports them too: the broken tables are left out (and so is any problem that
+    names one of them, which would only repeat the first)."""
+    dropped: dict[str, set[str]] = {}
+    for err in exc.errors():
+        loc = err["loc"]
+        if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], str):
+            dropped.setdefault(loc[0], set()).add(loc[1])
+        else:
+            return []  # a broken top level: nothing sound to look further into
+    partial = {
+        key: {k: v for k, v in value.items() if k not in dropped.get(key, set())}
+        if isinstance(value, dict) and key in dropped
+        else value
+        for key, value in raw.items()
+    }
+    try:
+        policy = Policy.model_validate(partial)
+    except ValidationError:
+        return []
+    names = {name for section in dropped.values() for name in section}
+    return [
+        Problem(loc, msg, find_line(text, loc))
+        for loc, msg in policy.reference_errors()
+        if not any(f"'{n}'" in msg or f".{n}" in loc for n in names)
+    ]
 
 
 def parse_policy(text: str, filename: str = "dutydesk.toml") -> Policy:

@@ -7,6 +7,7 @@ Cross-references (a desk naming a calendar, a person naming a desk) are checked 
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Sequence
 from datetime import date, time
@@ -233,43 +234,50 @@ class DeskPolicy(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> DeskPolicy:
+        # Every inconsistency at once, so one run of `dutydesk check` lists them all.
+        errors: list[str] = []
         for p in self.admit or []:
             if p not in self.priorities:
-                raise ValueError(f"admit names {p!r}, which is not in priorities {self.priorities}")
+                errors.append(f"admit names {p!r}, which is not in priorities {self.priorities}")
         for p in self.urgent or []:
             if p not in self.priorities:
-                raise ValueError(
-                    f"urgent names {p!r}, which is not in priorities {self.priorities}"
-                )
+                errors.append(f"urgent names {p!r}, which is not in priorities {self.priorities}")
         wf = self.workflow
         for name in [wf.triaged, wf.started, wf.done, *(wf.requires_assignee or [])]:
             if name is not None and name not in self.columns:
-                raise ValueError(f"workflow names column {name!r}, not one of {self.columns}")
+                errors.append(f"workflow names column {name!r}, not one of {self.columns}")
         for src, dests in (wf.transitions or {}).items():
             for name in [src, *dests]:
                 if name not in self.columns:
-                    raise ValueError(f"transitions name column {name!r}, not one of {self.columns}")
+                    errors.append(f"transitions name column {name!r}, not one of {self.columns}")
+        errors.extend(column_role_errors(self.columns, wf))
         for slo in self.slo:
             for p in slo.applies_to.priority:
                 if p not in self.priorities:
-                    raise ValueError(
+                    errors.append(
                         f"slo {slo.name!r} applies to priority {p!r}, "
                         f"which is not in priorities {self.priorities}"
                     )
             for k in slo.applies_to.kind:
                 if k not in self.kinds:
-                    raise ValueError(
+                    errors.append(
                         f"slo {slo.name!r} applies to kind {k!r}, which is not in kinds {self.kinds}"
                     )
         for item in self.order:
             if isinstance(item, str) and item not in ("priority", "created", "rank"):
-                raise ValueError(
+                errors.append(
                     f"order item {item!r} is unknown; use 'priority', 'created', 'rank' "
                     "or a table { class = ..., when = ... }"
                 )
             if isinstance(item, OrderRule):
                 for cond in [item.when, *item.then]:
-                    check_condition(cond)
+                    try:
+                        check_condition(cond)
+                    except ValueError as exc:
+                        errors.append(str(exc))
+        if errors:
+            # One problem per line; "at KEY: " names the key within the desk (policy.loader).
+            raise ValueError("\n".join(errors))
         return self
 
     @property
@@ -331,6 +339,31 @@ class DeskPolicy(Strict):
     def admits_by_criteria(self) -> bool:
         """Untriaged tickets need a ticked criterion to enter the queue."""
         return bool(self.admit and self.criteria and self.criteria_required)
+
+
+# The column names whose role the workflow infers when [desks.X.workflow] does not declare it.
+ROLE_NAMES = {
+    "triaged": ("Triaged", "the triaged column: moving there is the triage"),
+    "started": ("In progress", "the first working column: it and the ones after need an assignee"),
+}
+
+
+def column_role_errors(columns: Sequence[str], wf: Workflow) -> list[str]:
+    """A column that looks like a role's name but is not spelled like it would silently lose
+    that role (and its rule, such as the assignee requirement): refuse it with the fix."""
+    errors: list[str] = []
+    for role, (name, meaning) in ROLE_NAMES.items():
+        if getattr(wf, role) is not None or name in columns:
+            continue
+        for column in columns:
+            near = difflib.SequenceMatcher(None, column.casefold(), name.casefold()).ratio()
+            if column.casefold() == name.casefold() or near >= 0.8:
+                errors.append(
+                    f"at columns: column {column!r} looks like a misspelling of {name!r}, {meaning}; "
+                    f"spell it {name!r}, or declare the role under the desk's [workflow] "
+                    f"table: {role} = {column!r}"
+                )
+    return errors
 
 
 _CONDITION = re.compile(r"^(label|kind|fix_target|priority|team|category):[\w .-]+$")
