@@ -58,7 +58,6 @@ def check(
         raise typer.Exit(1) from exc
     out.print(f"{path}: ok — {len(policy.desks)} desk(s): {', '.join(policy.desks)}")
     from dutydesk.oncall.rules import policy_warnings  # rotation gaps in the next 90 days
-
     from dutydesk.policy_check import column_role_warnings
 
     for warning in [*column_role_warnings(policy), *policy_warnings(policy, datetime.now(UTC))]:
