@@ -501,6 +501,8 @@ def test_me_lists_my_requests_assignments_and_triage_work(web: Web) -> None:
     waiting = ana.split('id="waiting-h"')[1].split('id="assigned-h"')[0]
     assigned = ana.split('id="assigned-h"')[1].split('id="requests-h"')[0]
     assert mine in waiting and other not in waiting
+    assert f'href="/tickets/{mine}#triage-h">Triage: priority and owner' in waiting
+    assert "/assign" not in waiting
     assert other in assigned
 
 
