@@ -50,7 +50,7 @@ def test_triage_pulls_a_backlog_ticket_into_the_queue(api: Api, clock: ManualClo
     t = r.json()
     assert t["in_queue"] and t["admission"] is None and t["status"] == "Triaged"
     assert "triage" not in [c["name"] for c in t["clocks"]]  # it never waited in the queue
-    events = api.req("ana", "GET", f"/api/v1/tickets/{key}/events").json()
+    events = api.req("ana", "GET", f"/api/v1/tickets/{key}/events").json()["items"]
     moved = [e for e in events if e["type"] == "admission"]
     assert moved[-1]["data"]["to"] == "queue"
 

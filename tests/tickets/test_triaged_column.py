@@ -41,7 +41,9 @@ def test_with_a_priority_the_move_is_the_triage(api: Api, clock: ManualClock) ->
     assert t["triaged_at"] is not None and t["triaged_by"] == "ana"
     [triage] = _clocks(t, "triage")
     assert (triage["state"], triage["stopped_by"]) == ("met", "triaged")
-    events = [e["type"] for e in api.req("ana", "GET", f"/api/v1/tickets/{key}/events").json()]
+    events = [
+        e["type"] for e in api.req("ana", "GET", f"/api/v1/tickets/{key}/events").json()["items"]
+    ]
     assert "triaged" in events  # the reporter hears of it like any triage
 
 

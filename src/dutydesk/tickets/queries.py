@@ -174,7 +174,12 @@ def _after(cols: list[tuple[Any, bool]], values: list[Any]) -> Any:
 
 
 def queue(
-    session: Session, desk: str, limit: int, cursor: str | None, backlog: bool = False
+    session: Session,
+    desk: str,
+    limit: int,
+    cursor: str | None,
+    backlog: bool = False,
+    category: str | None = None,
 ) -> tuple[list[Ticket], str | None]:
     """Open tickets in the desk's order; one range scan on (desk, in_queue, order_key)."""
     if not 1 <= limit <= MAX_LIMIT:
@@ -182,6 +187,8 @@ def queue(
     stmt = select(Ticket).where(Ticket.desk == desk, Ticket.in_queue.is_(not backlog))
     if backlog:
         stmt = stmt.where(Ticket.is_open.is_(True))
+    if category is not None:
+        stmt = stmt.where(Ticket.category == category)
     if cursor:
         key, tid = decode_cursor(cursor, 2)
         stmt = stmt.where(

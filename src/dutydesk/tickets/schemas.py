@@ -178,6 +178,16 @@ class CommentOut(BaseModel):
     created_at: datetime
 
 
+class EventPage(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class CommentPage(BaseModel):
+    items: list[CommentOut]
+    next_cursor: str | None
+
+
 class TicketFilter(In):
     """Filters for lists and saved filters; every field is optional and combined with AND."""
 

@@ -1,4 +1,5 @@
-"""The filing form tells the reporter whether the ticket joined the queue or the backlog."""
+"""The filing form tells the reporter whether the ticket joined the queue or the backlog;
+the queue page filters by category."""
 
 from __future__ import annotations
 
@@ -21,3 +22,10 @@ def test_web_form_tells_the_reporter_where_the_ticket_went(web: Web) -> None:
     page = rita.get(ticked.headers["location"])
     assert "Your request is filed. On-call triages" in page.text
     assert web.ticket("INFRA-2").in_queue
+
+
+def test_web_queue_filters_by_category(web: Web) -> None:
+    outage = web.file("Dashboard is down", category="outage")
+    help_ = web.file("How do I debug a devicelab test", category="help")
+    page = web.as_("ana").get("/desks/infra/queue", params={"category": "outage"}).text
+    assert 'id="f-category"' in page and outage in page and help_ not in page
