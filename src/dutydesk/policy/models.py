@@ -192,6 +192,14 @@ class Workflow(Strict):
     transitions: dict[str, list[str]] | None = None
 
 
+class Prompt(Strict):
+    """One section of a desk's description template, e.g. "Why": what is blocked, since when."""
+
+    heading: str = Field(min_length=1, max_length=40)
+    hint: str = ""
+    required: bool = False  # filing without this section (and some text in it) is refused
+
+
 class DeskPolicy(Strict):
     title: str = ""
     calendar: str | None = None
@@ -214,6 +222,9 @@ class DeskPolicy(Strict):
     triage_meetings: TriageMeetings | None = None
     idle_after: str = "3 business days"
     workflow: Workflow = Workflow()
+    # The filing form's description template, and an example of a good title for this desk.
+    prompts: list[Prompt] = []
+    title_example: str | None = None
     notify: DeskNotify = DeskNotify()
     meetings: list[MeetingPolicy] = []
     status_post: StatusPostPolicy | None = None

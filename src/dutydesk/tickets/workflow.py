@@ -10,6 +10,7 @@ one step, and from the done column only back to the intake column (or the policy
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -264,6 +265,54 @@ def admission_note(
     return (
         f"triaged {priority}, so this ticket waits in the weekly triage backlog "
         f"instead of the urgent queue ({admit} only)"
+    )
+
+
+# ----------------------------------------------------------------------------- the template
+
+
+def template_sections(desk: DeskPolicy, description: str) -> dict[str, str]:
+    """The text under each of the desk's prompt headings in a description.
+
+    A section starts at a line that begins with its heading, written as ``Why:``, ``## Why``
+    or ``**Why**``, and runs to the next such heading.
+    """
+    headings = [p.heading for p in desk.prompts]
+    if not headings:
+        return {}
+    alternatives = "|".join(re.escape(h) for h in sorted(headings, key=len, reverse=True))
+    start = re.compile(
+        rf"^[ \t]*(?:#{{1,6}}[ \t]*)?(?:\*\*)?({alternatives})(?!\w)(?:\*\*)?[ \t]*:?(?:\*\*)?",
+        re.IGNORECASE | re.MULTILINE,
+    )
+    found: dict[str, str] = {}
+    marks = list(start.finditer(description))
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(description)
+        name = next(h for h in headings if h.casefold() == m[1].casefold())
+        text = description[m.end() : end].strip().strip("…").strip()
+        found[name] = (found.get(name, "") + " " + text).strip()
+    return found
+
+
+def missing_sections(desk: DeskPolicy, description: str) -> list[str]:
+    """The desk's required prompt headings that have no text in ``description``."""
+    found = template_sections(desk, description)
+    return [p.heading for p in desk.prompts if p.required and not found.get(p.heading)]
+
+
+def template_refusal(desk: DeskPolicy, description: str) -> Refusal | None:
+    """A desk may require sections of its description template at filing."""
+    missing = missing_sections(desk, description)
+    if not missing:
+        return None
+    example = "\n".join(f"{h}: …" for h in missing)
+    return InputRefused(
+        "template-required",
+        "description",
+        f"this desk needs the section{'s' if len(missing) > 1 else ''} "
+        f"{', '.join(repr(h) for h in missing)} in the description, each with some text, "
+        f"e.g.\n{example}",
     )
 
 

@@ -1,5 +1,5 @@
 """How pages show things (pure): instants in a desk's zone, navigation, what a viewer may do,
-the filing form's prompts, resolution labels and the on-call month grid."""
+the filing form's notes, resolution labels and the on-call month grid."""
 
 from __future__ import annotations
 
@@ -93,14 +93,6 @@ def abilities(
 
 
 # ----------------------------------------------------------------------------- filing form
-
-DESCRIPTION_PROMPTS = (
-    ("Why", "what is blocked or at risk, and since when"),
-    ("What exactly", "the change, commands or access you need"),
-    ("Where", "which bots, builders, services, versions or links"),
-    ("How to verify", "how you and on-call will know it is done"),
-)
-
 
 def admission_note(desk: DeskPolicy) -> str | None:
     """What the criteria checkboxes mean for a desk whose queue admits only some priorities."""
