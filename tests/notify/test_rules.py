@@ -264,3 +264,24 @@ def test_slack_flavour_and_spans() -> None:
     assert parse_span("2 minutes") == timedelta(minutes=2)
     with pytest.raises(ValueError, match="bad duration"):
         parse_span("soon")
+
+
+@pytest.mark.parametrize(
+    ("markdown", "slack", "plain"),
+    [
+        ("## Handoff: infra", "*Handoff: infra*", "Handoff: infra\n--------------"),
+        ("### **Open** P0 (2)", "*Open P0 (2)*", "Open P0 (2)\n-----------"),
+        (
+            "* [INFRA-1](http://h/t/1) **P0**",
+            "• <http://h/t/1|INFRA-1> *P0*",
+            "- INFRA-1 (http://h/t/1) P0",
+        ),
+        ("  - run `make test`", "  • run `make test`", "  - run make test"),
+        ("#hashtag stays", "#hashtag stays", "#hashtag stays"),
+    ],
+)
+def test_chat_and_mail_text(markdown: str, slack: str, plain: str) -> None:
+    from dutydesk.notify.rules import to_plain_text, to_slack
+
+    assert to_slack(markdown) == slack
+    assert to_plain_text(markdown) == plain

@@ -151,7 +151,7 @@ def test_queue_show_oncall_and_help(api: Api, clock: ManualClock) -> None:
     assert s.startswith("*INFRA-1* Almost out of quota\nNew · untriaged")
     clock.advance(seconds=1)
     o = slack(api, clock, "oncall").json()["text"]
-    assert o.startswith("On call for infra:\n• now (primary): bo until Mon 11-23 10:00")
+    assert o.startswith("On call for infra:\n• now (primary): bo until Mon 11-23 10:00 PST")
     clock.advance(seconds=1)
     assert slack(api, clock, "what").json()["text"].startswith("Usage: `/dutydesk file")
     clock.advance(seconds=1)

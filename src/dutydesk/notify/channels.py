@@ -29,7 +29,7 @@ import httpx
 
 from dutydesk import markdown as md
 from dutydesk.durations import parse_span
-from dutydesk.notify.rules import to_slack
+from dutydesk.notify.rules import to_plain_text, to_slack
 from dutydesk.policy.models import Policy
 from dutydesk.policy.notify import ChannelPolicy
 
@@ -190,7 +190,7 @@ class SmtpTarget:
 
 @dataclass
 class EmailChannel:
-    """SMTP with stdlib smtplib: text/plain (the markdown) plus text/html (rendered)."""
+    """SMTP with stdlib smtplib: text/plain (the markdown as plain text) plus text/html."""
 
     name: str
     target: SmtpTarget
@@ -211,7 +211,7 @@ class EmailChannel:
         em["Message-ID"] = f"<{msg.delivery_id}@dutydesk>"
         em["X-Dutydesk-Delivery"] = msg.delivery_id
         em["Auto-Submitted"] = "auto-generated"
-        em.set_content(msg.markdown)
+        em.set_content(to_plain_text(msg.markdown))
         html = md.render(msg.markdown)
         em.add_alternative(f"<!doctype html><html><body>{html}</body></html>", subtype="html")
         return em

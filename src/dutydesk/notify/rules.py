@@ -333,7 +333,31 @@ def retry_delay(attempt: int, first: timedelta, cap: timedelta, factor: float = 
     return min(timedelta(seconds=seconds), cap)
 
 
+_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_BULLET = re.compile(r"^([ \t]*)[*-][ \t]+", re.MULTILINE)
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
 def to_slack(markdown: str) -> str:
-    """Slack's mrkdwn: ``<url|text>`` links and single-star bold."""
-    text = re.sub(r"\[([^\]]+)\]\(([^)\s]+)\)", r"<\2|\1>", markdown)
-    return re.sub(r"\*\*([^*]+)\*\*", r"*\1*", text)
+    """Slack's mrkdwn: headings as bold lines (Slack shows ``##`` raw), single-star bold,
+    ``<url|text>`` links and • bullets."""
+    text = _HEADING.sub(lambda m: "**" + _BOLD.sub(r"\1", m[1]) + "**", markdown)
+    text = _BULLET.sub(r"\1• ", text)
+    text = _LINK.sub(r"<\2|\1>", text)
+    return _BOLD.sub(r"*\1*", text)
+
+
+def to_plain_text(markdown: str) -> str:
+    """What a plain-text e-mail shows: headings underlined, no stars or backticks, links
+    written out as ``text (url)``."""
+
+    def heading(m: re.Match[str]) -> str:
+        title = _BOLD.sub(r"\1", m[1])
+        return f"{title}\n{'-' * len(title)}"
+
+    text = _HEADING.sub(heading, markdown)
+    text = _BULLET.sub(r"\1- ", text)
+    text = _LINK.sub(lambda m: m[1] if m[1] == m[2] else f"{m[1]} ({m[2]})", text)
+    text = _BOLD.sub(r"\1", text)
+    return re.sub(r"`([^`]+)`", r"\1", text)

@@ -58,7 +58,7 @@ def run_eod(session: Session, policy: Policy, job: Job, now: datetime) -> Sequen
         return []
     opened = cal.next_open(datetime.combine(day, time(0)).replace(tzinfo=cal.timezone))
     close = cal.closing_time(day)
-    closes = close.astimezone(cal.timezone).strftime("%H:%M")
+    closes = close.astimezone(cal.timezone).strftime("%H:%M %Z")
     # The running or paused update cadence of each ticket (a paused one has no due instant).
     cadence = (
         select(

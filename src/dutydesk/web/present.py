@@ -94,6 +94,7 @@ def abilities(
 
 # ----------------------------------------------------------------------------- filing form
 
+
 def admission_note(desk: DeskPolicy) -> str | None:
     """What the criteria checkboxes mean for a desk whose queue admits only some priorities."""
     if not desk.admit or not desk.criteria:
