@@ -4,6 +4,7 @@ the one filing service refuses a ticket without them, whichever way it comes in.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -16,6 +17,7 @@ from dutydesk.state import AppState, sync_policy
 from dutydesk.tickets import workflow
 from tests.conftest import Api, ManualClock
 from tests.notify.test_slash import SECRET, slack
+from tests.test_cli import run
 
 DESK = parse_policy(
     """
@@ -81,3 +83,21 @@ def test_chat_filing_obeys_the_template_too(
     r = slack(strict, clock, "file Builders slow to start")
     assert r.status_code == 200
     assert r.json()["text"].startswith("Sorry: description: this desk needs the sections 'Why'")
+
+
+def test_cli_filing_obeys_the_template(tmp_path: Path) -> None:
+    run(tmp_path, "init")
+    policy = tmp_path / "dutydesk.toml"
+    policy.write_text(
+        policy.read_text().replace(
+            '{ heading = "Why", hint = "what is blocked or at risk, and since when" }',
+            '{ heading = "Why", hint = "what is blocked or at risk, and since when", '
+            "required = true }",
+        )
+    )
+    refused = run(tmp_path, "--as", "rita", "file", "infra", "Builders slow to start", ok=False)
+    assert refused.returncode == 1 and "this desk needs the section 'Why'" in refused.stderr
+    filed = run(
+        tmp_path, "--as", "rita", "file", "infra", "Builders slow to start", "-d", "Why: a release"
+    )
+    assert "filed INFRA-1" in filed.stdout

@@ -297,6 +297,8 @@ def template_sections(desk: DeskPolicy, description: str) -> dict[str, str]:
 
 def missing_sections(desk: DeskPolicy, description: str) -> list[str]:
     """The desk's required prompt headings that have no text in ``description``."""
+    if not any(p.required for p in desk.prompts):
+        return []  # the common case, on the filing hot path: nothing to parse
     found = template_sections(desk, description)
     return [p.heading for p in desk.prompts if p.required and not found.get(p.heading)]
 
