@@ -40,10 +40,12 @@ def check_policy_text(text: str, filename: str = "dutydesk.toml") -> Policy:
     problems = list(reading.problems)
     calendars, built = _build_calendars(reading.raw, text)
     problems += built
-    if reading.policy is not None:
-        problems += _rotation_problems(reading.policy, text)
-        problems += _slo_problems(reading.policy, calendars, text)
-        problems += _saved_filter_problems(reading.policy, text)
+    # With broken tables, what did validate is still checked: every problem in one round.
+    sound = reading.policy or reading.partial
+    if sound is not None:
+        problems += _rotation_problems(sound, text)
+        problems += _slo_problems(sound, calendars, text)
+        problems += _saved_filter_problems(sound, text)
     if problems or reading.policy is None:
         raise PolicyError(filename, problems)
     return reading.policy

@@ -146,3 +146,15 @@ def test_a_desk_without_an_assignee_column_is_warned_about() -> None:
         "declare it: [desks.q.workflow] started = 'Doing'"
     ]
     assert column_role_warnings(load_checked_policy(EXAMPLE)) == []
+
+
+def test_the_tables_that_validate_are_still_checked_in_the_same_round() -> None:
+    text = (
+        '[desks.infra]\ncolumns = ["New", "In progess", "Done"]\n'
+        '[desks.ops]\ncolumns = ["New", "Done"]\n'
+        '[saved_filters.x]\nquery = { desk = "ops", bogus = 1 }\n'
+    )
+    assert [loc for loc, _, _ in problems(text)] == [
+        "desks.infra.columns",
+        "saved_filters.x.query.bogus",
+    ]
