@@ -18,12 +18,12 @@ Business time is the union of the resulting half-open intervals ``[open, close)`
 from __future__ import annotations
 
 import bisect
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dutydesk.slo.hours import DAY_NAMES, HoursSpec, format_clock, parse_hours
 
 __all__ = [
     "DAY_NAMES",
@@ -37,11 +37,7 @@ __all__ = [
     "triage_due",
 ]
 
-DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TRIAGE_WINDOW = timedelta(hours=4)
-
-HoursSpec = Mapping[str, Iterable[tuple[str | time, str | time]] | None]
-"""Weekly hours: day name → (start, end) pairs of "HH:MM" strings or times; absent = closed."""
 
 HolidayProvider = Callable[[int], Iterable[date]]
 """Returns the holiday dates of one calendar year; called lazily, once per year."""
@@ -49,15 +45,12 @@ HolidayProvider = Callable[[int], Iterable[date]]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
-_US_PER_MINUTE = 60_000_000
 _US_PER_DAY = 86_400_000_000
 _US_PER_AVG_YEAR = 31_556_952_000_000  # 365.2425 days: good enough to guess a year
 _FAR = 1 << 62  # beyond any instant a datetime can represent
 # How long a search may find no business time at all before declaring the calendar dead:
 # stops a calendar whose configured days are all holidays from spinning forever.
 _MAX_EMPTY_YEARS = 10
-
-_CLOCK_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
 class CalendarError(ValueError):
@@ -90,89 +83,6 @@ def _delta_us(delta: timedelta, name: str = "delta") -> int:
     if value < 0:
         raise ValueError(f"{name} must not be negative, got {delta}")
     return value
-
-
-def _parse_clock(value: object, *, day: str, end: bool) -> int:
-    """Microseconds after local midnight for "HH:MM" (or a time); "24:00" only as an end."""
-    what = "end" if end else "start"
-    if isinstance(value, time):
-        if value.tzinfo is not None:
-            raise ValueError(f"hours[{day!r}]: {what} time {value} must not carry a tzinfo")
-        return (
-            (value.hour * 60 + value.minute) * _US_PER_MINUTE
-            + value.second * 1_000_000
-            + value.microsecond
-        )
-    if not isinstance(value, str):
-        raise ValueError(
-            f"hours[{day!r}]: {what} must be an 'HH:MM' string or datetime.time, got {value!r}"
-        )
-    match = _CLOCK_RE.fullmatch(value.strip())
-    if match is None:
-        raise ValueError(f"hours[{day!r}]: {what} {value!r} is not a time of the form 'HH:MM'")
-    hour, minute = int(match[1]), int(match[2])
-    second = int(match[3] or 0)
-    if minute > 59 or second > 59 or hour > 24 or (hour == 24 and (minute or second)):
-        raise ValueError(f"hours[{day!r}]: {what} {value!r} is not a valid time of day")
-    if hour == 24 and not end:
-        raise ValueError(f"hours[{day!r}]: an interval cannot start at {value!r}")
-    return (hour * 60 + minute) * _US_PER_MINUTE + second * 1_000_000
-
-
-def _format_clock(micros: int) -> str:
-    seconds, rest = divmod(micros, 1_000_000)
-    minutes, sec = divmod(seconds, 60)
-    text = f"{minutes // 60:02d}:{minutes % 60:02d}"
-    if sec or rest:
-        text += f":{sec:02d}"
-    if rest:
-        text += f".{rest:06d}"
-    return text
-
-
-def _parse_hours(hours: HoursSpec) -> tuple[tuple[tuple[int, int], ...], ...]:
-    """Validate the weekly hours; returns, per weekday (Monday first), sorted intervals."""
-    if not isinstance(hours, Mapping):
-        raise ValueError(f"hours must be a mapping of day name to intervals, got {hours!r}")
-    week: list[tuple[tuple[int, int], ...]] = [()] * 7
-    seen: set[int] = set()
-    for key, value in hours.items():
-        name = key.strip().lower() if isinstance(key, str) else key
-        if name not in DAY_NAMES:
-            raise ValueError(f"hours: unknown day {key!r}; use one of {', '.join(DAY_NAMES)}")
-        index = DAY_NAMES.index(name)
-        if index in seen:
-            raise ValueError(f"hours: day {key!r} is given more than once")
-        seen.add(index)
-        if value is None:
-            continue
-        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-            raise ValueError(f"hours[{key!r}] must be a list of (start, end) pairs, got {value!r}")
-        parsed: list[tuple[int, int]] = []
-        for pair in value:
-            if isinstance(pair, str | bytes) or not isinstance(pair, Iterable):
-                raise ValueError(f"hours[{key!r}]: {pair!r} is not a (start, end) pair")
-            items = list(pair)
-            if len(items) != 2:
-                raise ValueError(f"hours[{key!r}]: {pair!r} is not a (start, end) pair")
-            start = _parse_clock(items[0], day=name, end=False)
-            stop = _parse_clock(items[1], day=name, end=True)
-            if stop <= start:
-                raise ValueError(
-                    f"hours[{key!r}]: interval {items[0]}-{items[1]} ends at or before it starts "
-                    "(write an overnight shift as two intervals, e.g. 22:00-24:00 and "
-                    "00:00-06:00 the next day)"
-                )
-            parsed.append((start, stop))
-        parsed.sort()
-        for (s1, e1), (s2, e2) in pairwise(parsed):
-            if s2 < e1:
-                raise ValueError(
-                    f"hours[{key!r}]: intervals {_format_clock(s1)}-{_format_clock(e1)} and "
-                    f"{_format_clock(s2)}-{_format_clock(e2)} overlap"
-                )
-        week[index] = tuple(parsed)
-    return tuple(week)
 
 
 def _load_zone(timezone: str | ZoneInfo) -> ZoneInfo:
@@ -251,7 +161,7 @@ class BusinessCalendar:
         holiday_provider: HolidayProvider | None = None,
     ) -> None:
         self._zone = _load_zone(timezone)
-        self._week = _parse_hours(hours)
+        self._week = parse_hours(hours)
         self._holidays = frozenset(as_date(d, "holidays") for d in holidays or ())
         self._provider = holiday_provider
         self._provided: dict[int, frozenset[date]] = {}
@@ -269,7 +179,7 @@ class BusinessCalendar:
     def hours(self) -> dict[str, list[tuple[str, str]]]:
         """The normalised weekly hours, e.g. ``{"mon": [("09:00", "17:00")], ...}``."""
         return {
-            DAY_NAMES[i]: [(_format_clock(s), _format_clock(e)) for s, e in spans]
+            DAY_NAMES[i]: [(format_clock(s), format_clock(e)) for s, e in spans]
             for i, spans in enumerate(self._week)
             if spans
         }
