@@ -68,7 +68,9 @@ def measure(folder: Path, url: str, n: int) -> tuple[float, float, float]:
                 for j in range(BATCH):
                     ctx = Ctx(s, policy, admin, datetime.now(UTC))
                     body = FileTicket(
-                        title=f"Builder {i}-{j} slow to start", description="Why: release blocked."
+                        title=f"Builder {i}-{j} slow to start",
+                        description="Why: release blocked.",
+                        criteria=["Degraded service"],  # the urgent queue, with a triage clock
                     )
                     queries.present_filed(policy, filing.file(ctx, "infra", body), ctx.now)
 

@@ -175,6 +175,8 @@ def test_cli_talks_to_a_running_server_with_a_token(home: Path) -> None:
                 "file",
                 "infra",
                 "Emulator pool almost out of quota",
+                "--criterion",
+                "Imminent incident (e.g. almost out of quota)",
             ).stdout
         )
         assert filed["reporter"] == "ana"
@@ -203,3 +205,16 @@ def test_check_builds_every_calendar_and_serve_refuses_what_check_refuses(
     assert explained.returncode == served.returncode == 1
     assert "Traceback" not in explained.stderr + served.stderr
     assert served.stderr.strip() == explained.stderr.strip() == checked.stderr.strip()
+
+
+def test_check_hints_keep_their_brackets(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[calendars.pacific]\ntimezone = "UTC"\nhours = { mon = "09:00-17:00" }\n'
+        '[desks.ops]\ncalendar = "pacifc"\ncolumns = ["New", "In progess", "Done"]\n'
+        '[desks.web]\ncalendar = "pacifc"\ncolumns = ["New", "Done"]\n'
+    )
+    proc = run(tmp_path, "check", str(bad), ok=False)
+    assert "declare [calendars.pacifc]" in proc.stderr  # rich markup must not eat it
+    assert "the desk's [workflow] table: started = 'In progess'" in proc.stderr
+    assert "2 problem(s)" in proc.stderr

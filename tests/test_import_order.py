@@ -36,6 +36,7 @@ LAYER_TWO = (
     "dutydesk.tickets.workflow",
     "dutydesk.tickets.results",
     "dutydesk.slo.calendar",
+    "dutydesk.slo.hours",
     "dutydesk.slo.clocks",
     "dutydesk.slo.holidays",
     "dutydesk.oncall.schedule",

@@ -446,7 +446,9 @@ def bulk_tickets(
                         fix_target=fix_target,
                         customer_reported=customer,
                     )
-                    in_queue = not closed and desk.admits(priority)
+                    # Untriaged bulk tickets tick the desk's first criterion, so they wait in the queue.
+                    criteria = desk.criteria[:1] if priority is None else []
+                    in_queue = not closed and desk.admits(priority, criteria)
                     tickets.append(
                         {
                             "id": tid,
@@ -463,7 +465,7 @@ def bulk_tickets(
                             "assignee_id": assignee,
                             "team": rnd.choice(desk.teams) if desk.teams else None,
                             "labels": label,
-                            "criteria": [],
+                            "criteria": criteria,
                             "reporter_id": rnd.choice(reporters),
                             "customer_reported": customer,
                             "fix_target": fix_target,

@@ -40,10 +40,12 @@ def check_policy_text(text: str, filename: str = "dutydesk.toml") -> Policy:
     problems = list(reading.problems)
     calendars, built = _build_calendars(reading.raw, text)
     problems += built
-    if reading.policy is not None:
-        problems += _rotation_problems(reading.policy, text)
-        problems += _slo_problems(reading.policy, calendars, text)
-        problems += _saved_filter_problems(reading.policy, text)
+    # With broken tables, what did validate is still checked: every problem in one round.
+    sound = reading.policy or reading.partial
+    if sound is not None:
+        problems += _rotation_problems(sound, text)
+        problems += _slo_problems(sound, calendars, text)
+        problems += _saved_filter_problems(sound, text)
     if problems or reading.policy is None:
         raise PolicyError(filename, problems)
     return reading.policy
@@ -132,3 +134,20 @@ def _saved_filter_problems(policy: Policy, text: str) -> list[Problem]:
                 where = f"saved_filters.{name}.query.{loc_to_path(err['loc'])}"
                 problems.append(Problem(where, err["msg"], find_line(text, where)))
     return problems
+
+
+def column_role_warnings(policy: Policy) -> list[str]:
+    """Desks whose columns between intake and done play no role: nothing there needs an
+    assignee. Legal, but worth a word, since the roles come from column names by default."""
+    out: list[str] = []
+    for name, desk in policy.desks.items():
+        middle = [c for c in desk.columns[1:] if c != desk.done_column]
+        if desk.assignee_columns or not middle or desk.workflow.requires_assignee is not None:
+            continue
+        roleless = [c for c in middle if c != desk.triaged_column]
+        if roleless:
+            out.append(
+                f"desks.{name}: no column needs an assignee (none is called 'In progress'); "
+                f"to require one, declare it: [desks.{name}.workflow] started = {roleless[0]!r}"
+            )
+    return out

@@ -157,7 +157,8 @@ def test_changes_within_the_window_reach_a_person_as_one_message(
     [mail] = [m for m in smtp.messages if m["To"] == "rita@example.com"]
     body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert mail["Subject"] == f"{key} has been triaged: priority P1, owner ana"
-    assert body.count("\n* ") == 3
+    assert body.count("\n- ") == 3  # plain text: no markdown bullets, links or stars
+    assert "**" not in body and "](" not in body
     assert f"{key} has been triaged: priority P1, owner ana" in body
     assert "comment by ana: Looking now, need the bot id" in body
     assert f"{key} is blocked: waiting on the bot id" in body

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dutydesk.durations import parse_span
-from dutydesk.notify.chat_text import to_slack
+from dutydesk.notify.chat_text import to_plain_text, to_slack
 from dutydesk.notify.rules import (
     DIGEST_TICKETS,
     Change,
@@ -264,3 +264,22 @@ def test_slack_flavour_and_spans() -> None:
     assert parse_span("2 minutes") == timedelta(minutes=2)
     with pytest.raises(ValueError, match="bad duration"):
         parse_span("soon")
+
+
+@pytest.mark.parametrize(
+    ("markdown", "slack", "plain"),
+    [
+        ("## Handoff: infra", "*Handoff: infra*", "Handoff: infra\n--------------"),
+        ("### **Open** P0 (2)", "*Open P0 (2)*", "Open P0 (2)\n-----------"),
+        (
+            "* [INFRA-1](http://h/t/1) **P0**",
+            "• <http://h/t/1|INFRA-1> *P0*",
+            "- INFRA-1 (http://h/t/1) P0",
+        ),
+        ("  - run `make test`", "  • run `make test`", "  - run make test"),
+        ("#hashtag stays", "#hashtag stays", "#hashtag stays"),
+    ],
+)
+def test_chat_and_mail_text(markdown: str, slack: str, plain: str) -> None:
+    assert to_slack(markdown) == slack
+    assert to_plain_text(markdown) == plain

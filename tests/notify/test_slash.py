@@ -78,12 +78,15 @@ def test_a_signed_slack_command_files_a_ticket_through_the_service(
 ) -> None:
     r = slack(api, clock, "file Devicelab bot 7 is offline")
     assert r.status_code == 200, r.text
-    assert r.json() == {
-        "response_type": "in_channel",
-        "text": "rita filed *INFRA-1*: Devicelab bot 7 is offline",
-    }
+    reply = r.json()
+    assert reply["response_type"] == "in_channel"
+    # No queue criterion can be ticked from chat: the reporter is told where it waits.
+    first, note = reply["text"].split("\n")
+    assert first == "rita filed *INFRA-1*: Devicelab bot 7 is offline"
+    assert note.startswith("Weekly triage backlog: no queue criterion ticked")
     t = api.req("admin", "GET", "/api/v1/tickets/INFRA-1").json()
     assert (t["reporter"], t["status"], t["priority"]) == ("rita", "New", None)
+    assert (t["in_queue"], t["clocks"]) == (False, [])
     fan_out(state.db, state.policy)
     outbox = api.req("admin", "GET", "/api/v1/admin/outbox", params={"kind": "message"}).json()[
         "items"
@@ -137,7 +140,7 @@ def test_mattermost_token_channel_desk_and_user_mapping(api: Api) -> None:
 
 
 def test_queue_show_oncall_and_help(api: Api, clock: ManualClock) -> None:
-    slack(api, clock, "file infra: Almost out of quota")
+    api.file(title="Almost out of quota")  # with a queue criterion ticked: in the queue
     clock.advance(seconds=1)
     q = slack(api, clock, "queue").json()["text"]
     assert (
@@ -148,7 +151,7 @@ def test_queue_show_oncall_and_help(api: Api, clock: ManualClock) -> None:
     assert s.startswith("*INFRA-1* Almost out of quota\nNew · untriaged")
     clock.advance(seconds=1)
     o = slack(api, clock, "oncall").json()["text"]
-    assert o.startswith("On call for infra:\n• now (primary): bo until Mon 11-23 10:00")
+    assert o.startswith("On call for infra:\n• now (primary): bo until Mon 11-23 10:00 PST")
     clock.advance(seconds=1)
     assert slack(api, clock, "what").json()["text"].startswith("Usage: `/dutydesk file")
     clock.advance(seconds=1)

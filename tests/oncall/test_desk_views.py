@@ -89,6 +89,10 @@ def test_triage_view_finds_claimed_but_idle_tickets(api: Api, clock: ManualClock
     view = api.req("bo", "GET", "/api/v1/desks/infra/triage").json()
     assert [t["key"] for t in view["new"]] == [key]
     assert view["triager"] == "bo" and view["idle_after"] == "3 business days"
+    # A new ticket is triaged (priority and owner at once), never merely assigned.
+    step = view["new"][0]["suggested"]
+    assert step["action"] == "triage" and step["href"] == f"/api/v1/tickets/{key}/triage"
+    assert step["command"] == f"dutydesk triage {key} --priority … --assignee bo"
     triage(api, "bo", key, priority="P1")
     view = api.req("bo", "GET", "/api/v1/desks/infra/triage").json()
     assert view["new"] == [] and [t["key"] for t in view["awaiting_owner"]] == [key]
@@ -109,6 +113,7 @@ def test_triage_view_finds_claimed_but_idle_tickets(api: Api, clock: ManualClock
     item = view["idle"][0]
     assert item["assignee"] == "ana" and item["idle_for"] == "4d 1h"
     assert item["reassign"]["body"] == {"assignee": "chen"}  # the on-call this week
+    assert item["suggested"]["command"] == f"dutydesk assign {key} chen"
     done = api.post("chen", item["reassign"]["href"], item["reassign"]["body"])  # one click
     assert done.status_code == 200 and done.json()["assignee"] == "chen"
     assert idle_at(la(27, 11)) == []

@@ -11,9 +11,42 @@ def test_example_policy_loads_both_reference_desks() -> None:
     policy = load_policy(EXAMPLE)
     assert set(policy.desks) == {"infra", "set"}
     infra = policy.desks["infra"]
-    assert infra.admits("P1") and not infra.admits("P2")
+    assert infra.admits("P1", []) and not infra.admits("P2", ["Degraded service"])
+    assert infra.admits_by_criteria and not policy.desks["set"].admits_by_criteria
     assert infra.assignee_columns == ["In progress"]
     assert policy.desks["set"].assignee_columns == ["In progress", "Submitted"]
+
+
+ADMISSION = """
+[desks.q]
+columns = ["New", "Triaged", "Done"]
+admit = ["P0", "P1"]
+criteria = ["Build break"]
+"""
+
+
+@pytest.mark.parametrize(
+    ("extra", "priority", "criteria", "admitted"),
+    [
+        ("", None, ["Build break"], True),  # a ticked criterion: the urgent queue
+        ("", None, [], False),  # none: the weekly-triage backlog
+        ("", "P1", [], True),  # triage decides once it sets a priority
+        ("", "P2", ["Build break"], False),
+        ("criteria_required = false", None, [], True),  # the opt-out
+        ("criteria_required = false", "P3", [], False),
+    ],
+)
+def test_admission_by_criteria_then_priority(
+    extra: str, priority: str | None, criteria: list[str], admitted: bool
+) -> None:
+    desk = parse_policy(ADMISSION + extra).desks["q"]
+    assert desk.admits(priority, criteria) is admitted
+
+
+def test_a_desk_without_admit_or_criteria_admits_everything() -> None:
+    desk = parse_policy(MINIMAL).desks["ops"]
+    assert desk.admits(None, []) and desk.admits("P3", [])
+    assert not desk.admits_by_criteria
 
 
 MINIMAL = """

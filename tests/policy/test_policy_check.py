@@ -86,3 +86,75 @@ def test_a_saved_filter_the_ticket_filter_cannot_run_is_named_with_its_line() ->
         ("saved_filters.broken.query.status", last),
         ("saved_filters.broken.query.nosuch", last),
     }
+
+
+ROLES = """
+[calendars.pacific]
+timezone = "America/Los_Angeles"
+hours = { mon = "09:00-17:00" }
+
+[desks.infra]
+calendar = "pacifc"
+columns = ["New", "Triagd", "In progess", "Done"]
+admit = ["P0", "P7"]
+
+[desks.ops]
+calendar = "pacifc"
+columns = ["New", "Doing", "Done"]
+"""
+
+
+def test_column_role_typos_and_every_other_error_in_one_round() -> None:
+    got = problems(ROLES)
+    assert [(loc, line) for loc, _, line in got] == [
+        ("desks.infra", 6),
+        ("desks.infra.columns", 8),
+        ("desks.infra.columns", 8),
+        ("desks.ops.calendar", 12),
+    ]
+    messages = [m for _, m, _ in got]
+    assert "admit names 'P7'" in messages[0]
+    assert messages[1].startswith("column 'Triagd' looks like a misspelling of 'Triaged'")
+    assert messages[2].startswith("column 'In progess' looks like a misspelling of 'In progress'")
+    assert "need an assignee" in messages[2] and "started = 'In progess'" in messages[2]
+    assert "declare [calendars.pacifc]" in messages[3]
+
+
+@pytest.mark.parametrize(
+    ("columns", "workflow", "ok"),
+    [
+        ('["New", "Triaged", "In progress", "Done"]', "", True),
+        ('["New", "Triaged", "In Progress", "Done"]', "", False),  # case counts too
+        ('["New", "Triaged", "In progess", "Done"]', 'started = "In progess"', True),  # declared
+        ('["To do", "Doing", "Done"]', "", True),  # no look-alike: a warning, not an error
+    ],
+)
+def test_column_roles_declared_or_spelled(columns: str, workflow: str, ok: bool) -> None:
+    text = f"[desks.q]\ncolumns = {columns}\n[desks.q.workflow]\n{workflow}\n"
+    if ok:
+        check_policy_text(text)
+    else:
+        assert problems(text)[0][0] == "desks.q.columns"
+
+
+def test_a_desk_without_an_assignee_column_is_warned_about() -> None:
+    from dutydesk.policy_check import column_role_warnings
+
+    policy = check_policy_text('[desks.q]\ncolumns = ["To do", "Doing", "Done"]\n')
+    assert column_role_warnings(policy) == [
+        "desks.q: no column needs an assignee (none is called 'In progress'); to require one, "
+        "declare it: [desks.q.workflow] started = 'Doing'"
+    ]
+    assert column_role_warnings(load_checked_policy(EXAMPLE)) == []
+
+
+def test_the_tables_that_validate_are_still_checked_in_the_same_round() -> None:
+    text = (
+        '[desks.infra]\ncolumns = ["New", "In progess", "Done"]\n'
+        '[desks.ops]\ncolumns = ["New", "Done"]\n'
+        '[saved_filters.x]\nquery = { desk = "ops", bogus = 1 }\n'
+    )
+    assert [loc for loc, _, _ in problems(text)] == [
+        "desks.infra.columns",
+        "saved_filters.x.query.bogus",
+    ]

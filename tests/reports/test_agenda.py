@@ -67,11 +67,16 @@ def test_status_agenda_groups_members_work_and_blockers() -> None:
 
 
 def test_weekly_triage_shows_queue_and_backlog_and_renders_markdown() -> None:
-    rows = [row("INFRA-1", status="New"), row("INFRA-2", priority="P3", in_queue=False)]
+    rows = [
+        row("INFRA-1", status="New"),
+        row("INFRA-2", priority="P3", in_queue=False),
+        row("INFRA-3", priority=None, triaged=False, in_queue=False, status="New"),
+    ]
     sections = select_weekly_triage(rows, NOW)
-    assert [s.title for s in sections] == [
-        "Queue (1)",
-        "Backlog (below the queue's admission priorities) (1)",
+    assert [(s.title, [i.split()[0] for i in s.items]) for s in sections] == [
+        ("Queue (1)", ["INFRA-1"]),
+        ("Awaiting triage in the backlog (no queue criterion ticked) (1)", ["INFRA-3"]),
+        ("Backlog (below the queue's admission priorities) (1)", ["INFRA-2"]),
     ]
     text = render("Infra: weekly-triage meeting", sections)
     assert text.startswith(

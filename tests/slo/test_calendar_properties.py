@@ -176,12 +176,24 @@ class Reference:
     def triage(self, k: int) -> int | None:
         if self.open[k]:
             return self.add(k, 240)
-        j = self.next_open(k)
-        if j is None:
-            return None
-        owner = self.owner[j]
-        assert owner is not None
-        return self.close_of(owner)
+        # Closed: the close of the first business day whose opening is after minute k.
+        day = self.walls[k].date() - timedelta(days=1)
+        while day <= self.reach[-1].date() + timedelta(days=1):
+            opening = self.opening(day)
+            if opening is not None and opening > k:
+                return self.close_of(day) if opening < WINDOW_MINUTES else None
+            day += timedelta(days=1)
+        return None
+
+    def opening(self, day: date) -> int | None:
+        """The first minute of `day`'s business time (beyond the window: WINDOW_MINUTES)."""
+        for s, e in self.spans(day):
+            if s < self.walls[0]:
+                return -1  # opened before the window, so before any minute of it
+            first, end = self.first_reading(s), self.first_reading(e)
+            if first < end or first >= WINDOW_MINUTES:
+                return first
+        return None
 
 
 def _clock(text: str) -> timedelta:
@@ -378,10 +390,24 @@ def test_day_level_answers(c: tuple[BusinessCalendar, datetime, datetime]) -> No
     if cal.is_open(t):
         assert due == cal.add(t, timedelta(hours=4))
     else:
-        day = cal.business_day_at(cal.next_open(t))
-        assert day is not None
+        day = cal.first_day_opening_after(t)
+        opens = cal.opening_time(day)
+        assert opens is not None and opens > t
         assert due == cal.closing_time(day)
         assert cal.is_open(due - US)
+        # No business day between: every day that opens in (t, opens) is none.
+        assert cal.business_day_at(cal.next_open(t)) in (day, *_days_opened_before(cal, t))
+
+
+def _days_opened_before(cal: BusinessCalendar, t: datetime) -> list[date]:
+    """Days still open (or open again after a break) after `t` that opened at or before it."""
+    local = t.astimezone(cal.timezone).date()
+    out = []
+    for day in (local - timedelta(days=1), local):
+        opens = cal.opening_time(day)
+        if opens is not None and opens <= t:
+            out.append(day)
+    return out
 
 
 def test_reference_sanity() -> None:

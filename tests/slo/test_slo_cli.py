@@ -14,7 +14,16 @@ from tests.test_cli import run
 def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
     cwd = tmp_path_factory.mktemp("slo-cli")
     run(cwd, "init")
-    run(cwd, "--as", "rita", "file", "infra", "Builders out of quota")
+    run(
+        cwd,
+        "--as",
+        "rita",
+        "file",
+        "infra",
+        "Builders out of quota",
+        "--criterion",
+        "Imminent incident (e.g. almost out of quota)",
+    )
     return cwd
 
 
@@ -62,3 +71,30 @@ def test_calendar_explain_errors_are_one_line(home: Path) -> None:
         assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
     proc = run(home, "calendar", "explain", "mars", ok=False)
     assert proc.returncode == 1 and "no calendar named 'mars'" in proc.stderr
+
+
+def test_calendar_explain_triage_due_if_filed(home: Path) -> None:
+    out = run(home, "calendar", "explain", "pacific", "--filed", "2026-11-28T10:00-08:00").stdout
+    assert out.splitlines() == [
+        "pacific (America/Los_Angeles): triage due if filed at Sat 2026-11-28 10:00 PST "
+        "(desk infra: 4 business hours, outside hours end of next business day)",
+        "  rule: filed while closed: the close of the first business day that opens after "
+        "filing, Mon 2026-11-30",
+        "  that day opens Mon 2026-11-30 09:00 PST",
+        "  closed Sat 2026-11-28 (no hours)",
+        "  closed Sun 2026-11-29 (no hours)",
+        "  Mon 2026-11-30 09:00 PST → Mon 2026-11-30 17:00 PST    8h 0m  (8h 0m so far)",
+        "due Mon 2026-11-30 17:00 PST (2026-12-01T01:00:00Z)",
+    ]
+    both = run(
+        home,
+        "calendar",
+        "explain",
+        "pacific",
+        "--filed",
+        "2026-11-28T10:00-08:00",
+        "--from",
+        "2026-11-28T10:00-08:00",
+        ok=False,
+    )
+    assert both.returncode == 1 and "either --from" in both.stderr

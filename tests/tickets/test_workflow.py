@@ -18,7 +18,7 @@ def test_file_ticket_gets_desk_key_version_and_filed_event(api: Api) -> None:
     assert "<script>" not in t["description_html"] and "<em>release</em>" in t["description_html"]
     t2 = api.file(desk="set", title="Crash when opening a channel", kind="bug")
     assert t2["key"] == "SET-1"
-    events = api.req("rita", "GET", "/api/v1/tickets/INFRA-1/events").json()
+    events = api.req("rita", "GET", "/api/v1/tickets/INFRA-1/events").json()["items"]
     assert [e["type"] for e in events] == ["filed"] and events[0]["actor"] == "rita"
 
 
@@ -92,7 +92,7 @@ def test_unassigning_in_progress_sends_ticket_back_to_first_column(api: Api) -> 
     r = api.post("bo", "/api/v1/tickets/INFRA-1/assign", {"assignee": None})
     assert r.status_code == 200
     assert r.json()["status"] == "New" and r.json()["assignee"] is None
-    events = api.req("bo", "GET", "/api/v1/tickets/INFRA-1/events").json()
+    events = api.req("bo", "GET", "/api/v1/tickets/INFRA-1/events").json()["items"]
     assert any(e["type"] == "returned" for e in events)
 
 
@@ -127,8 +127,8 @@ def test_duplicate_requires_an_existing_other_ticket_and_links_both(api: Api) ->
         {"to": "Done", "resolution": "duplicate", "duplicate_of": "infra-1"},
     )
     assert r.status_code == 200 and r.json()["duplicate_of"] == "INFRA-1"
-    original = api.req("ana", "GET", "/api/v1/tickets/INFRA-1/comments").json()
-    dup = api.req("ana", "GET", "/api/v1/tickets/INFRA-2/comments").json()
+    original = api.req("ana", "GET", "/api/v1/tickets/INFRA-1/comments").json()["items"]
+    dup = api.req("ana", "GET", "/api/v1/tickets/INFRA-2/comments").json()["items"]
     assert "INFRA-2" in original[0]["body"] and "INFRA-1" in dup[0]["body"]
     # A cycle is refused: INFRA-1 cannot become a duplicate of its own duplicate.
     r = api.post(
@@ -147,7 +147,7 @@ def test_block_needs_reason_and_unblock_records_who(api: Api) -> None:
     assert r.json()["blocked"] and r.json()["blocked_by"] == "ana"
     r = api.post("bo", "/api/v1/tickets/INFRA-1/unblock")
     assert r.status_code == 200 and not r.json()["blocked"]
-    events = api.req("bo", "GET", "/api/v1/tickets/INFRA-1/events").json()
+    events = api.req("bo", "GET", "/api/v1/tickets/INFRA-1/events").json()["items"]
     unblocked = next(e for e in events if e["type"] == "unblocked")
     assert unblocked["actor"] == "bo" and unblocked["data"]["reason"] == "waiting on quota"
     assert api.post("bo", "/api/v1/tickets/INFRA-1/unblock").status_code == 409
@@ -201,7 +201,7 @@ def test_triage_below_admission_moves_to_backlog_not_lost(api: Api) -> None:
     assert [t["key"] for t in backlog] == ["INFRA-1"]
     found = api.req("ana", "GET", "/api/v1/tickets?desk=infra&in_queue=false&open=true").json()
     assert [t["key"] for t in found["items"]] == ["INFRA-1"]
-    events = api.req("ana", "GET", "/api/v1/tickets/INFRA-1/events").json()
+    events = api.req("ana", "GET", "/api/v1/tickets/INFRA-1/events").json()["items"]
     admission = [e for e in events if e["type"] == "admission"]
     assert admission and admission[0]["data"]["to"] == "backlog"
 
@@ -215,7 +215,9 @@ def test_set_triage_routes_and_converts_non_bugs(api: Api) -> None:
     )
     assert r.status_code == 200 and r.json()["kind"] == "feature-request"
     assert r.json()["status"] == "To do"  # SET has no Triaged column
-    types = [e["type"] for e in api.req("eva", "GET", "/api/v1/tickets/SET-1/events").json()]
+    types = [
+        e["type"] for e in api.req("eva", "GET", "/api/v1/tickets/SET-1/events").json()["items"]
+    ]
     assert "converted" in types
 
 
@@ -224,7 +226,7 @@ def test_every_change_writes_events_with_gapless_sequence(api: Api, state: objec
     api.post("ana", "/api/v1/tickets/INFRA-1/triage", {"priority": "P0", "assignee": "bo"})
     api.post("bo", "/api/v1/tickets/INFRA-1/comments", {"body": "Looking"})
     api.post("bo", "/api/v1/tickets/INFRA-1/move", {"to": "In progress"})
-    events = api.req("bo", "GET", "/api/v1/tickets/INFRA-1/events").json()
+    events = api.req("bo", "GET", "/api/v1/tickets/INFRA-1/events").json()["items"]
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     fields = {e["field"] for e in events if e["type"] == "changed"}
     assert {"priority", "assignee", "status", "triaged_at"} <= fields

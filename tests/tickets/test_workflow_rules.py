@@ -28,6 +28,7 @@ POLICY = load_policy(EXAMPLE)
 INFRA, SET = POLICY.desks["infra"], POLICY.desks["set"]
 NEW = TicketFacts(key="INFRA-1", desk="infra", status="New")
 DONE = replace(NEW, status="Done", is_open=False)
+PRIORITISED = replace(NEW, priority="P1")
 
 
 def test_moves_go_forward_anywhere_back_one_step_and_done_reopens_to_intake() -> None:
@@ -47,8 +48,8 @@ MOVES: list[tuple[TicketFacts, str, str | None, str | None, str | None]] = [
     (DONE, "Triaged", None, None, "column-order"),
     (NEW, "In progress", None, None, "assignee-required"),
     (replace(NEW, assigned=True), "In progress", None, None, None),
-    (NEW, "Triaged", "fixed", None, "resolution-only-when-done"),
-    (NEW, "Triaged", None, "INFRA-2", "resolution-only-when-done"),
+    (PRIORITISED, "Triaged", "fixed", None, "resolution-only-when-done"),
+    (PRIORITISED, "Triaged", None, "INFRA-2", "resolution-only-when-done"),
     (NEW, "Done", None, None, "resolution-required"),
     (NEW, "Done", "solved", None, "unknown-resolution"),
     (NEW, "Done", "duplicate", None, "duplicate-needs-original"),
@@ -56,7 +57,10 @@ MOVES: list[tuple[TicketFacts, str, str | None, str | None, str | None]] = [
     (NEW, "Done", "duplicate", "INFRA-2", None),
     (NEW, "Done", "wont-fix", None, None),
     (DONE, "New", None, None, None),
-    (NEW, "Triaged", None, None, None),
+    # Triaged means triaged: the move is the triage, so it needs a priority.
+    (NEW, "Triaged", None, None, "triage-needs-priority"),
+    (PRIORITISED, "Triaged", None, None, None),
+    (replace(NEW, status="In progress", assigned=True, triaged=True), "Triaged", None, None, None),
 ]
 
 
@@ -65,6 +69,41 @@ def test_move_rules(
     ticket: TicketFacts, to: str, resolution: str | None, duplicate_of: str | None, rule: str
 ) -> None:
     refusal = workflow.move_refusal(INFRA, ticket, to, resolution, duplicate_of)
+    assert (refusal.rule if refusal else None) == rule
+
+
+def test_a_move_to_triaged_without_priority_points_to_the_triage_action() -> None:
+    refusal = workflow.move_refusal(INFRA, NEW, "Triaged", None, None)
+    assert isinstance(refusal, RuleRefused) and "Triaged" not in refusal.allowed
+    assert "dutydesk triage INFRA-1 --priority P0" in refusal.message
+    assert "/api/v1/tickets/INFRA-1/triage" in refusal.message
+
+
+@pytest.mark.parametrize(
+    ("ticket", "to", "returns"),
+    [
+        (replace(NEW, status="Triaged", triaged=True), "New", True),
+        (replace(DONE, triaged=True), "New", True),  # reopened: triaged again
+        (replace(NEW, status="Triaged", triaged=True), "In progress", False),
+        (NEW, "New", False),
+    ],
+)
+def test_a_return_to_the_intake_column_undoes_the_triage(
+    ticket: TicketFacts, to: str, returns: bool
+) -> None:
+    assert workflow.returns_to_intake(INFRA, ticket, to) is returns
+    assert not workflow.returns_to_intake(SET, replace(ticket, status="In progress"), "To do")
+
+
+@pytest.mark.parametrize(
+    ("ticket", "rule"),
+    [
+        (replace(NEW, status="Triaged", triaged=True, priority="P1"), "triaged-keeps-priority"),
+        (replace(NEW, priority="P1"), None),
+    ],
+)
+def test_a_triaged_ticket_keeps_its_priority(ticket: TicketFacts, rule: str | None) -> None:
+    refusal = workflow.priority_clear_refusal(INFRA, ticket)
     assert (refusal.rule if refusal else None) == rule
 
 

@@ -25,8 +25,9 @@ from dutydesk.migrate import upgrade
 from dutydesk.policy import Policy, load_policy
 from dutydesk.state import AppState, sync_policy
 from dutydesk.tickets import filing, recorder, service
-from dutydesk.tickets.schemas import FileTicket, TriageIn
+from dutydesk.tickets.schemas import FileTicket, TicketPatch, TriageIn
 from dutydesk.web.vendor import missing as vendor_missing
+from tests.conftest import URGENT
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).parents[2] / "test-artifacts"
@@ -74,6 +75,8 @@ class Site:
 
     def file(self, title: str, desk: str = "infra", who: str = "rita", **kw: Any) -> str:
         with self.ctx(who) as ctx:
+            if desk == "infra":  # an urgent request; without a criterion it waits in the backlog
+                kw.setdefault("criteria", [URGENT])
             return filing.file_ticket(ctx, desk, FileTicket(title=title, **kw)).key
 
     def triage(self, key: str, who: str = "ana", **kw: Any) -> None:
@@ -277,6 +280,8 @@ def test_a_refused_move_snaps_back_with_the_rule(tabs: Any, site: Site) -> None:
 
 def test_keyboard_move_and_live_update(tabs: Any, site: Site) -> None:
     key = site.file("Increase the disk quota for the mac release builders")
+    with site.ctx("ana") as ctx:  # a priority set: the move to Triaged is then its triage
+        service.patch_ticket(ctx, key, TicketPatch(priority="P1"), None)
     ana = tabs("ana")
     page = ana.go("/desks/infra/board")
     page.locator(f"#mv-{key}").focus()

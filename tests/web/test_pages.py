@@ -7,6 +7,7 @@ import re
 import pytest
 
 from dutydesk.tickets import service
+from dutydesk.tickets.schemas import TicketPatch
 from tests.conftest import ManualClock
 from tests.web.conftest import Web
 
@@ -247,9 +248,15 @@ def test_board_json_moves_obey_the_workflow_rules(web: Web) -> None:
     assert refused.status_code == 409
     assert "requires an assignee" in refused.json()["detail"]
     assert refused.json()["rule"] == "assignee-required"
-    ok = ana.post_json(f"/tickets/{key}/move", {"to": "Triaged", "version": "1"})
+    # Dropped on Triaged without a priority: refused, pointing to the triage action.
+    untriaged = ana.post_json(f"/tickets/{key}/move", {"to": "Triaged"})
+    assert untriaged.status_code == 409 and untriaged.json()["rule"] == "triage-needs-priority"
+    assert f"dutydesk triage {key} --priority" in untriaged.json()["detail"]
+    web.run("ana", lambda ctx: service.patch_ticket(ctx, key, TicketPatch(priority="P1"), None))
+    ok = ana.post_json(f"/tickets/{key}/move", {"to": "Triaged", "version": "2"})
     assert ok.status_code == 200 and ok.json()["status"] == "Triaged"
-    stale = ana.post_json(f"/tickets/{key}/move", {"to": "New", "version": "1"})
+    assert web.ticket(key).triaged_at is not None  # with a priority, the move is the triage
+    stale = ana.post_json(f"/tickets/{key}/move", {"to": "New", "version": "2"})
     assert stale.status_code == 412
     done = ana.post_json(f"/tickets/{key}/move", {"to": "Done"})
     assert done.status_code == 409 and "requires a resolution" in done.json()["detail"]
@@ -494,6 +501,8 @@ def test_me_lists_my_requests_assignments_and_triage_work(web: Web) -> None:
     waiting = ana.split('id="waiting-h"')[1].split('id="assigned-h"')[0]
     assigned = ana.split('id="assigned-h"')[1].split('id="requests-h"')[0]
     assert mine in waiting and other not in waiting
+    assert f'href="/tickets/{mine}#triage-h">Triage: priority and owner' in waiting
+    assert "/assign" not in waiting
     assert other in assigned
 
 

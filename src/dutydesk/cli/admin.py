@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dutydesk.cli.client import (
@@ -58,13 +59,14 @@ def check(
     try:
         policy = load_checked_policy(path)
     except PolicyError as exc:
-        err.print(exc.render(), highlight=False, soft_wrap=True)
+        err.print(exc.render(), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
     out.print(f"{path}: ok — {len(policy.desks)} desk(s): {', '.join(policy.desks)}")
     from dutydesk.oncall.rules import policy_warnings  # rotation gaps in the next 90 days
+    from dutydesk.policy_check import column_role_warnings
 
-    for warning in policy_warnings(policy, datetime.now(UTC)):
-        err.print(f"[yellow]warning:[/yellow] {warning}", highlight=False, soft_wrap=True)
+    for warning in [*column_role_warnings(policy), *policy_warnings(policy, datetime.now(UTC))]:
+        err.print(f"[yellow]warning:[/yellow] {escape(warning)}", highlight=False, soft_wrap=True)
 
 
 @db_app.command("upgrade")

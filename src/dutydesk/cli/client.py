@@ -83,7 +83,7 @@ def local_policy() -> Policy:
     try:
         return load_checked_policy(path)
     except PolicyError as exc:
-        err.print(exc.render(), highlight=False, soft_wrap=True)
+        err.print(exc.render(), markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from exc
 
 

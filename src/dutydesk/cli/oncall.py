@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dutydesk.cli.client import api_client, call, emit, err, fail, opts, out
@@ -211,12 +212,12 @@ def triage(desk: Annotated[str, typer.Argument(help="desk")]) -> None:
             items = d[key]
             out.print(f"\n[bold]{title}[/bold] ({len(items)})")
             for t in items:
-                hint = t["reassign"]["body"]["assignee"]
+                step = t.get("suggested")
                 extra = f" — idle {t['idle_for']}" if key == "idle" else ""
                 out.print(
-                    f"  {t['key']:10} {t['priority'] or '-':3} {t['title']}"
+                    f"  {t['key']:10} {t['priority'] or '-':3} {escape(t['title'])}"
                     f" [{t['assignee'] or 'unassigned'}]{extra}"
-                    + (f"  → `dutydesk assign {t['key']} {hint}`" if hint else ""),
+                    + (f"  → `{escape(step['command'])}`" if step else ""),
                     highlight=False,
                 )
         for note in d["notes"]:

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
 
@@ -164,29 +165,66 @@ def explain(
         typer.Option("--from", help="ISO 8601 with offset, e.g. 2026-11-27T16:30-08:00"),
     ] = None,
     add: Annotated[str, typer.Option(help="4h, 1h30m, 2d or '4 business hours'")] = "4h",
+    filed: Annotated[
+        str | None,
+        typer.Option(help="triage due if filed at this ISO 8601 instant (the clock's rule)"),
+    ] = None,
+    desk: Annotated[
+        str | None,
+        typer.Option(help="with --filed: whose triage SLO (default: the calendar's desk)"),
+    ] = None,
     json_out: JsonFlag = False,
 ) -> None:
-    """Print each business interval that `--add` consumes from `--from`, and the due time."""
+    """Print each business interval that `--add` consumes from `--from`, and the due time;
+    with `--filed`, when a ticket filed then must be triaged and which rule applied."""
     from dutydesk.slo import explain
     from dutydesk.slo.calendar import CalendarError
 
     opts.json = opts.json or json_out
     policy = local_policy()
+    if filed and from_:
+        raise fail("give either --from (with --add) or --filed, not both")
     try:
-        start = explain.parse_instant(from_, "--from") if from_ else datetime.now(ZoneInfo("UTC"))
-        result = explain.explain(policy, name, start, add)
+        if filed:
+            at = explain.parse_instant(filed, "--filed")
+            result = explain.explain_triage(policy, name, at, desk)
+        else:
+            start = (
+                explain.parse_instant(from_, "--from") if from_ else datetime.now(ZoneInfo("UTC"))
+            )
+            result = explain.explain(policy, name, start, add)
     except DomainError as exc:
         raise fail(exc.detail) from exc
     except (CalendarError, OverflowError) as exc:
         raise fail(str(exc)) from exc
 
     def render(d: dict[str, Any]) -> None:
-        out.print(
-            f"[bold]{d['calendar']}[/bold] ({d['timezone']}): {d['add']} of business time "
-            f"from {d['start_local']}"
-            + ("" if d["open_at_start"] else " [dim](closed then)[/dim]"),
-            highlight=False,
-        )
+        triage = d.get("triage")
+        if triage:
+            whose = f"desk {triage['desk']}" if triage["desk"] else "the default rule"
+            out.print(
+                f"[bold]{d['calendar']}[/bold] ({d['timezone']}): triage due if filed at "
+                f"{triage['filed_local']} ({whose}: {triage['within']}"
+                + (f", outside hours {triage['outside_hours']}" if triage["outside_hours"] else "")
+                + ")",
+                highlight=False,
+            )
+            out.print(f"  rule: {escape(triage['reason'])}", highlight=False)
+            if triage["opens_local"]:
+                out.print(f"  that day opens {triage['opens_local']}", highlight=False)
+        else:
+            out.print(
+                f"[bold]{d['calendar']}[/bold] ({d['timezone']}): {d['add']} of business time "
+                f"from {d['start_local']}"
+                + ("" if d["open_at_start"] else " [dim](closed then)[/dim]"),
+                highlight=False,
+            )
+            if not d["open_at_start"]:
+                out.print(
+                    "  [dim]a triage clock started while closed follows its own rule: "
+                    "see --filed[/dim]",
+                    highlight=False,
+                )
         lines: list[tuple[str, str]] = []
         for c in d["closed_days"]:
             lines.append(

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from dutydesk.cli.client import call, emit, fail, out
@@ -51,6 +52,7 @@ def _ticket_detail(t: dict[str, Any]) -> None:
         "fix_target",
         "blocked_reason",
         "in_queue",
+        "admission",
         "queue_class",
         "created_at",
         "triaged_at",
@@ -91,7 +93,13 @@ def file_(
     if category:
         body["category"] = category
     t = call("POST", f"/api/v1/desks/{desk}/tickets", json=body)
-    emit(t, lambda t: out.print(f"filed [bold]{t['key']}[/bold]: {t['title']}"))
+    emit(t, _filed)
+
+
+def _filed(t: dict[str, Any]) -> None:
+    out.print(f"filed [bold]{t['key']}[/bold]: {escape(t['title'])}")
+    if t.get("admission"):
+        out.print(f"  [yellow]weekly triage backlog:[/yellow] {escape(t['admission'])}")
 
 
 def list_(
@@ -101,6 +109,7 @@ def list_(
     assignee: Annotated[str | None, typer.Option(help="user name, or 'none'")] = None,
     team: Annotated[str | None, typer.Option(help="team")] = None,
     kind: Annotated[list[str] | None, typer.Option(help="kind (repeatable)")] = None,
+    category: Annotated[str | None, typer.Option(help="category (toil kind)")] = None,
     label: Annotated[str | None, typer.Option(help="label")] = None,
     open_: Annotated[
         bool | None, typer.Option("--open/--closed", help="open or closed only")
@@ -120,6 +129,7 @@ def list_(
             "assignee": assignee,
             "team": team,
             "kind": kind,
+            "category": category,
             "label": label,
             "open": open_,
             "q": q,
@@ -135,9 +145,13 @@ def queue(
     desk: Annotated[str, typer.Argument(help="desk")],
     limit: Annotated[int, typer.Option(help="how many")] = 30,
     backlog: Annotated[bool, typer.Option(help="show the backlog below admission")] = False,
+    category: Annotated[str | None, typer.Option(help="only this category")] = None,
 ) -> None:
     """The desk's ordered queue, top first."""
-    page = call("GET", f"/api/v1/desks/{desk}/queue", params={"limit": limit, "backlog": backlog})
+    params: dict[str, Any] = {"limit": limit, "backlog": backlog}
+    if category:
+        params["category"] = category
+    page = call("GET", f"/api/v1/desks/{desk}/queue", params=params)
     emit(page, lambda p: _ticket_table(p["items"], f"{desk} {'backlog' if backlog else 'queue'}"))
 
 
@@ -148,7 +162,7 @@ def show(
     """Show one ticket."""
     t = call("GET", f"/api/v1/tickets/{key}")
     if history:
-        t["events"] = call("GET", f"/api/v1/tickets/{key}/events")
+        t["events"] = _all_pages(f"/api/v1/tickets/{key}/events")
 
     def render(t: dict[str, Any]) -> None:
         _ticket_detail(t)
@@ -160,6 +174,19 @@ def show(
             )
 
     emit(t, render)
+
+
+def _all_pages(path: str, limit: int = 200) -> list[dict[str, Any]]:
+    """Every item of a paginated list, following ``next_cursor`` (a bounded number of pages)."""
+    items: list[dict[str, Any]] = []
+    params: dict[str, Any] = {"limit": limit}
+    for _ in range(1000):
+        page = call("GET", path, params=params)
+        items.extend(page["items"])
+        if not page["next_cursor"]:
+            break
+        params["cursor"] = page["next_cursor"]
+    return items
 
 
 def _action(key: str, action: str, body: dict[str, Any], verb: str) -> None:

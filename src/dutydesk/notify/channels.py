@@ -30,7 +30,7 @@ import httpx
 from dutydesk import markdown as md
 from dutydesk.durations import parse_span
 from dutydesk.mailgate.threads import message_domain, ticket_root
-from dutydesk.notify.chat_text import to_mattermost, to_slack
+from dutydesk.notify.chat_text import to_mattermost, to_plain_text, to_slack
 from dutydesk.policy.models import Policy
 from dutydesk.policy.notify import ChannelPolicy
 
@@ -191,7 +191,7 @@ class SmtpTarget:
 
 @dataclass
 class EmailChannel:
-    """SMTP with stdlib smtplib: text/plain (the markdown) plus text/html (rendered)."""
+    """SMTP with stdlib smtplib: text/plain (the markdown as plain text) plus text/html."""
 
     name: str
     target: SmtpTarget
@@ -216,7 +216,7 @@ class EmailChannel:
         em["X-Dutydesk-Delivery"] = msg.delivery_id
         self._thread(em, msg)
         em["Auto-Submitted"] = "auto-generated"
-        em.set_content(msg.markdown)
+        em.set_content(to_plain_text(msg.markdown))
         html = md.render(msg.markdown, self.image_hosts)
         em.add_alternative(f"<!doctype html><html><body>{html}</body></html>", subtype="html")
         return em

@@ -39,9 +39,17 @@ def slack_escape(text: str) -> str:
     return neutralise_mentions(escaped)
 
 
+_HEADING = re.compile(r"^[ \t]*#{1,6}[ \t]+(.+?)[ \t]*#*[ \t]*$", re.MULTILINE)
+_BULLET = re.compile(r"^([ \t]*)[*-][ \t]+", re.MULTILINE)
+_BOLD = re.compile(r"\*\*([^*]+)\*\*")
+
+
 def to_slack(markdown: str) -> str:
-    """Our markdown as Slack mrkdwn: escaped text, ``<url|text>`` links, single-star bold."""
-    text = slack_escape(markdown)
+    """Our markdown as Slack mrkdwn: escaped text, headings as bold lines (Slack shows ``##``
+    raw), • bullets, ``<url|text>`` links, single-star bold."""
+    text = _HEADING.sub(lambda m: "**" + _BOLD.sub(r"\1", m[1]) + "**", markdown)
+    text = _BULLET.sub(r"\1• ", text)
+    text = slack_escape(text)
 
     def link(m: re.Match[str]) -> str:
         label, url = m.group(2), m.group(3).replace("|", "%7C")
@@ -50,7 +58,28 @@ def to_slack(markdown: str) -> str:
         return f"<{url}|{label}>"
 
     text = _LINK.sub(link, text)
-    return re.sub(r"\*\*([^*]+)\*\*", r"*\1*", text)
+    return _BOLD.sub(r"*\1*", text)
+
+
+def to_plain_text(markdown: str) -> str:
+    """What a plain-text e-mail shows: headings underlined, no stars or backticks, links
+    written out as ``text (url)`` (an image or a lying label as its address alone)."""
+
+    def heading(m: re.Match[str]) -> str:
+        title = _BOLD.sub(r"\1", m[1])
+        return f"{title}\n{'-' * len(title)}"
+
+    def link(m: re.Match[str]) -> str:
+        label, url = m.group(2), m.group(3)
+        if m.group(1) or not label or label == url or not honest_label(label, url):
+            return url
+        return f"{label} ({url})"
+
+    text = _HEADING.sub(heading, markdown)
+    text = _BULLET.sub(r"\1- ", text)
+    text = _LINK.sub(link, text)
+    text = _BOLD.sub(r"\1", text)
+    return re.sub(r"`([^`]+)`", r"\1", text)
 
 
 def to_mattermost(markdown: str) -> str:

@@ -33,6 +33,7 @@ from dutydesk.policy.models import Policy
 from dutydesk.state import AppState
 from dutydesk.tickets import filing, queries, recorder
 from dutydesk.tickets.schemas import FileTicket
+from dutydesk.tickets.workflow import admission_note
 
 USAGE = (
     "Usage: `/dutydesk file [desk:] <title>` · `/dutydesk oncall [desk]` · "
@@ -184,7 +185,7 @@ def _answer(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str
                 [t] = queries.present(s, policy, [ticket])
             lines = [
                 f"*{t.key}* {t.title}",
-                f"{t.status} · {t.priority or 'untriaged'} · assignee {t.assignee or '-'} · "
+                f"{t.status} · {t.priority or ('no priority' if t.triaged_at else 'untriaged')} · assignee {t.assignee or '-'} · "
                 f"reporter {t.reporter}" + (f" · blocked: {t.blocked_reason}" if t.blocked else ""),
             ]
             return reply("\n".join(lines))
@@ -200,7 +201,14 @@ def _answer(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str
             with state.write(user) as ctx:
                 ticket = filing.file_ticket(ctx, desk, FileTicket(title=cmd.arg))
                 key, title = ticket.key, ticket.title
-            return reply(f"{user.name} filed *{key}*: {title}", public=True)
+                admission = admission_note(
+                    policy.desks[desk],
+                    is_open=ticket.is_open,
+                    in_queue=ticket.in_queue,
+                    priority=ticket.priority,
+                )
+            note = f"\nWeekly triage backlog: {admission}." if admission else ""
+            return reply(f"{user.name} filed *{key}*: {title}{note}", public=True)
         if cmd.name == "oncall":
             with state.db.read() as s:
                 found = oncall(s, policy, desk, state.now())

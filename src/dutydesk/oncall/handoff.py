@@ -82,7 +82,31 @@ def _item(
             "href": f"/api/v1/tickets/{t.key}/assign",
             "body": {"assignee": suggestion},
         },
+        "suggested": next_step(t.key, t.triaged_at is not None, suggestion),
         **extra,
+    }
+
+
+def next_step(key: str, triaged: bool, assignee: str | None) -> dict[str, Any] | None:
+    """What the on-call does next: an untriaged ticket is triaged (priority and owner in one
+    step, which stops its triage clock), a triaged one is assigned."""
+    who = assignee or "NAME"
+    if not triaged:
+        return {
+            "action": "triage",
+            "method": "POST",
+            "href": f"/api/v1/tickets/{key}/triage",
+            "body": {"priority": None, "assignee": assignee},
+            "command": f"dutydesk triage {key} --priority … --assignee {who}",
+        }
+    if assignee is None:
+        return None
+    return {
+        "action": "assign",
+        "method": "POST",
+        "href": f"/api/v1/tickets/{key}/assign",
+        "body": {"assignee": assignee},
+        "command": f"dutydesk assign {key} {assignee}",
     }
 
 

@@ -54,8 +54,14 @@ def plan_summaries(policy: Policy, start: datetime, end: datetime) -> list[Plann
             continue
         weekdays, at = parse_weekly(spec)
         zone = desk_zone(policy, name)
+        # "daily" means each business day unless the policy says every day; named days
+        # are the policy's own choice.
+        business_only = len(weekdays) == 7 and desk.notify.daily_posts == "business-days"
+        cal = desk_calendar(policy, name) if business_only else None
         for d in local_days(start, end, zone):
             when = datetime.combine(d, at).replace(tzinfo=zone)
+            if business_only and not is_business_day(cal, d):
+                continue
             if d.weekday() in weekdays and in_window(start, end, when):
                 out.append(
                     Planned(

@@ -30,11 +30,11 @@ class OnCall:
     def lines(self) -> list[str]:
         """One line per layer: who holds it now and until when, then who comes next."""
         out = [
-            f"now ({layer}): {shift.person} until {shift.end:%a %m-%d %H:%M}"
+            f"now ({layer}): {shift.person} until {shift.end:%a %m-%d %H:%M %Z}"
             for layer, shift in self.now.items()
         ]
         out += [
-            f"next ({layer}): {shift.person} from {shift.start:%a %m-%d %H:%M}"
+            f"next ({layer}): {shift.person} from {shift.start:%a %m-%d %H:%M %Z}"
             for layer, shift in self.next.items()
         ]
         return out

@@ -38,6 +38,7 @@ class PolicyError(Exception):
         return "\n".join(lines)
 
 
+_AT_KEY = re.compile(r"^at (\w+): (.*)$")
 _HINTS = {
     "extra_forbidden": "unknown key; remove it or check its spelling",
     "missing": "required key is missing; add it",
@@ -91,6 +92,8 @@ class PolicyReading:
     raw: dict[str, Any]
     policy: Policy | None
     problems: list[Problem]
+    # When the policy cannot be built: the tables that did validate, for further checks.
+    partial: Policy | None = None
 
 
 def read_policy(text: str) -> PolicyReading:
@@ -108,12 +111,60 @@ def read_policy(text: str) -> PolicyReading:
             msg = _HINTS.get(err["type"], err["msg"].removeprefix("Value error, "))
             if err["type"] == "extra_forbidden":
                 msg = f"unknown key {str(err['loc'][-1])!r}; remove it or check its spelling"
-            problems.append(Problem(path, msg, find_line(text, path)))
-        return PolicyReading(raw, None, problems)
+            for line in msg.split("\n"):  # a table's validator lists each of its errors
+                at = _AT_KEY.match(line)
+                where = f"{path}.{at[1]}" if at else path
+                line = at[2] if at else line
+                problems.append(Problem(where, line, find_line(text, where)))
+        partial = _without_broken_tables(raw, exc)
+        return PolicyReading(raw, None, problems + _reference_problems(partial, exc, text), partial)
     refs = policy.reference_errors()
     return PolicyReading(
         raw, policy, [Problem(loc, msg, find_line(text, loc)) for loc, msg in refs]
     )
+
+
+def _without_broken_tables(raw: dict[str, Any], exc: ValidationError) -> Policy | None:
+    """The policy without the tables that failed validation, so one round of ``check`` goes
+    on to look at the rest (None when nothing sound is left)."""
+    dropped = _broken_tables(exc)
+    if dropped is None:
+        return None
+    partial = {
+        key: {k: v for k, v in value.items() if k not in dropped.get(key, set())}
+        if isinstance(value, dict) and key in dropped
+        else value
+        for key, value in raw.items()
+    }
+    try:
+        return Policy.model_validate(partial)
+    except ValidationError:
+        return None
+
+
+def _broken_tables(exc: ValidationError) -> dict[str, set[str]] | None:
+    """Section → names of the tables with errors; None for an error above any table."""
+    dropped: dict[str, set[str]] = {}
+    for err in exc.errors():
+        loc = err["loc"]
+        if len(loc) >= 2 and isinstance(loc[0], str) and isinstance(loc[1], str):
+            dropped.setdefault(loc[0], set()).add(loc[1])
+        else:
+            return None
+    return dropped
+
+
+def _reference_problems(partial: Policy | None, exc: ValidationError, text: str) -> list[Problem]:
+    """Cross-references of the tables that validated, leaving out any that names a broken
+    table (it would only repeat the first problem)."""
+    if partial is None:
+        return []
+    names = {name for section in (_broken_tables(exc) or {}).values() for name in section}
+    return [
+        Problem(loc, msg, find_line(text, loc))
+        for loc, msg in partial.reference_errors()
+        if not any(f"'{n}'" in msg or f".{n}" in loc for n in names)
+    ]
 
 
 def parse_policy(text: str, filename: str = "dutydesk.toml") -> Policy:

@@ -7,7 +7,9 @@ Cross-references (a desk naming a calendar, a person naming a desk) are checked 
 
 from __future__ import annotations
 
+import difflib
 import re
+from collections.abc import Sequence
 from datetime import date, time
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -191,12 +193,23 @@ class Workflow(Strict):
     transitions: dict[str, list[str]] | None = None
 
 
+class Prompt(Strict):
+    """One section of a desk's description template, e.g. "Why": what is blocked, since when."""
+
+    heading: str = Field(min_length=1, max_length=40)
+    hint: str = ""
+    required: bool = False  # filing without this section (and some text in it) is refused
+
+
 class DeskPolicy(Strict):
     title: str = ""
     calendar: str | None = None
     columns: list[str] = Field(min_length=2)
     priorities: list[str] = ["P0", "P1", "P2", "P3"]
     admit: list[str] | None = None
+    # With `admit` and `criteria`: an untriaged ticket enters the urgent queue only when its
+    # reporter ticked a criterion; otherwise it waits in the backlog for the weekly triage.
+    criteria_required: bool = True
     # Priorities that must be kept moving: end-of-day nudges, the handoff's "Open P0/P1".
     urgent: list[str] | None = None
     criteria: list[str] = []
@@ -210,6 +223,9 @@ class DeskPolicy(Strict):
     triage_meetings: TriageMeetings | None = None
     idle_after: str = "3 business days"
     workflow: Workflow = Workflow()
+    # The filing form's description template, and an example of a good title for this desk.
+    prompts: list[Prompt] = []
+    title_example: str | None = None
     notify: DeskNotify = DeskNotify()
     meetings: list[MeetingPolicy] = []
     status_post: StatusPostPolicy | None = None
@@ -232,32 +248,33 @@ class DeskPolicy(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> DeskPolicy:
+        # Every inconsistency at once, so one run of `dutydesk check` lists them all.
+        errors: list[str] = []
         for p in self.admit or []:
             if p not in self.priorities:
-                raise ValueError(f"admit names {p!r}, which is not in priorities {self.priorities}")
+                errors.append(f"admit names {p!r}, which is not in priorities {self.priorities}")
         for p in self.urgent or []:
             if p not in self.priorities:
-                raise ValueError(
-                    f"urgent names {p!r}, which is not in priorities {self.priorities}"
-                )
+                errors.append(f"urgent names {p!r}, which is not in priorities {self.priorities}")
         wf = self.workflow
         for name in [wf.triaged, wf.started, wf.done, *(wf.requires_assignee or [])]:
             if name is not None and name not in self.columns:
-                raise ValueError(f"workflow names column {name!r}, not one of {self.columns}")
+                errors.append(f"workflow names column {name!r}, not one of {self.columns}")
         for src, dests in (wf.transitions or {}).items():
             for name in [src, *dests]:
                 if name not in self.columns:
-                    raise ValueError(f"transitions name column {name!r}, not one of {self.columns}")
+                    errors.append(f"transitions name column {name!r}, not one of {self.columns}")
+        errors.extend(column_role_errors(self.columns, wf))
         for slo in self.slo:
             for p in slo.applies_to.priority:
                 if p not in self.priorities:
-                    raise ValueError(
+                    errors.append(
                         f"slo {slo.name!r} applies to priority {p!r}, "
                         f"which is not in priorities {self.priorities}"
                     )
             for k in slo.applies_to.kind:
                 if k not in self.kinds:
-                    raise ValueError(
+                    errors.append(
                         f"slo {slo.name!r} applies to kind {k!r}, which is not in kinds {self.kinds}"
                     )
         for reason, resolution in (self.github.resolutions if self.github else {}).items():
@@ -275,13 +292,19 @@ class DeskPolicy(Strict):
                 )
         for item in self.order:
             if isinstance(item, str) and item not in ("priority", "created", "rank"):
-                raise ValueError(
+                errors.append(
                     f"order item {item!r} is unknown; use 'priority', 'created', 'rank' "
                     "or a table { class = ..., when = ... }"
                 )
             if isinstance(item, OrderRule):
                 for cond in [item.when, *item.then]:
-                    check_condition(cond)
+                    try:
+                        check_condition(cond)
+                    except ValueError as exc:
+                        errors.append(str(exc))
+        if errors:
+            # One problem per line; "at KEY: " names the key within the desk (policy.loader).
+            raise ValueError("\n".join(errors))
         return self
 
     @property
@@ -329,8 +352,45 @@ class DeskPolicy(Strict):
         back = [self.columns[i - 1]] if i > 0 else []
         return back + self.columns[i + 1 :]
 
-    def admits(self, priority: str | None) -> bool:
-        return priority is None or self.admit is None or priority in self.admit
+    def admits(self, priority: str | None, criteria: Sequence[str]) -> bool:
+        """Whether a ticket belongs in the urgent queue (else the weekly-triage backlog).
+
+        A priority decides once set (triage); before that, on a desk that admits by
+        criteria, whether the reporter ticked one.
+        """
+        if priority is not None:
+            return self.admit is None or priority in self.admit
+        return not self.admits_by_criteria or bool(criteria)
+
+    @property
+    def admits_by_criteria(self) -> bool:
+        """Untriaged tickets need a ticked criterion to enter the queue."""
+        return bool(self.admit and self.criteria and self.criteria_required)
+
+
+# The column names whose role the workflow infers when [desks.X.workflow] does not declare it.
+ROLE_NAMES = {
+    "triaged": ("Triaged", "the triaged column: moving there is the triage"),
+    "started": ("In progress", "the first working column: it and the ones after need an assignee"),
+}
+
+
+def column_role_errors(columns: Sequence[str], wf: Workflow) -> list[str]:
+    """A column that looks like a role's name but is not spelled like it would silently lose
+    that role (and its rule, such as the assignee requirement): refuse it with the fix."""
+    errors: list[str] = []
+    for role, (name, meaning) in ROLE_NAMES.items():
+        if getattr(wf, role) is not None or name in columns:
+            continue
+        for column in columns:
+            near = difflib.SequenceMatcher(None, column.casefold(), name.casefold()).ratio()
+            if column.casefold() == name.casefold() or near >= 0.8:
+                errors.append(
+                    f"at columns: column {column!r} looks like a misspelling of {name!r}, {meaning}; "
+                    f"spell it {name!r}, or declare the role under the desk's [workflow] "
+                    f"table: {role} = {column!r}"
+                )
+    return errors
 
 
 _CONDITION = re.compile(r"^(label|kind|fix_target|priority|team|category):[\w .-]+$")

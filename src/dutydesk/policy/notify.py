@@ -209,6 +209,9 @@ class DeskNotify(_Strict):
     channels: list[str] = []  # the desk channel(s), names from [notify.channels]
     post: list[str] = ["new", "p0", "agenda", "status-post", "oncall-summary", "slo-breach"]
     oncall_summary: str | None = None  # "daily 09:00" or "mon 09:00"
+    # "daily" posts go out on the business days of the desk's calendar (Monday to Friday
+    # without one); "every-day" posts them on weekends and holidays too.
+    daily_posts: Literal["business-days", "every-day"] = "business-days"
     eod_nudge: str | None = "30 minutes"  # before the close of business; None turns it off
     handoff_reminder: str = "1 business day"  # before a shift starts
     idle_check: str | None = "09:30"  # daily, local: tell the on-call about idle claims

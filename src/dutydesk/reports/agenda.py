@@ -173,8 +173,13 @@ def select_weekly_triage(
     return [
         _section("Queue", [r for r in rows if r.in_queue], fmt),
         _section(
+            "Awaiting triage in the backlog (no queue criterion ticked)",
+            [r for r in rows if not r.in_queue and not r.triaged],
+            fmt,
+        ),
+        _section(
             "Backlog (below the queue's admission priorities)",
-            [r for r in rows if not r.in_queue],
+            [r for r in rows if not r.in_queue and r.triaged],
             fmt,
         ),
     ]

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from dutydesk.auth.service import require
 from dutydesk.context import desk_policy
+from dutydesk.errors import field_error
 from dutydesk.http.deps import Actor, NoBody, State
 from dutydesk.slo import attainment as attainment_reads
 from dutydesk.slo import explain as calendar_explain
@@ -76,7 +77,19 @@ def explain(
     actor: Actor,
     from_: Annotated[str | None, Query(alias="from", description="ISO 8601 with offset")] = None,
     add: Annotated[str, Query(description="4h, 1h30m, 2d or '4 business hours'")] = "4h",
+    filed: Annotated[
+        str | None, Query(description="triage due if filed at this instant (ISO 8601)")
+    ] = None,
+    desk: Annotated[str | None, Query(description="whose triage SLO (with `filed`)")] = None,
 ) -> ExplainOut:
-    """Why a due time is what it is: each business interval that `add` consumes."""
+    """Why a due time is what it is: each business interval that `add` consumes; with
+    `filed`, when a ticket filed then must be triaged and which rule applied."""
+    if filed is not None:
+        if from_ is not None:
+            raise field_error("from", "give either 'from' (with 'add') or 'filed', not both")
+        at = calendar_explain.parse_instant(filed, "filed")
+        return calendar_explain.explain_triage(state.policy, name, at, desk)
+    if desk is not None:
+        raise field_error("desk", "'desk' picks the triage SLO for 'filed'; give 'filed' too")
     start = calendar_explain.parse_instant(from_) if from_ is not None else state.now()
     return calendar_explain.explain(state.policy, name, start, add)

@@ -97,13 +97,16 @@ class BulkIO:
     def open_tickets(self, desk: str) -> list[tuple[int, Facts]]:
         rows = self.conn.exec_driver_sql(
             "SELECT id, created_at, priority, kind, triaged_at, started_at, resolved_at, "
-            f"last_update_at, blocked, blocked_at FROM tickets WHERE desk = {self.mark} "
+            f"last_update_at, blocked, blocked_at, in_queue FROM tickets WHERE desk = {self.mark} "
             "AND is_open",
             (desk,),
         ).fetchall()
         at = self.instant_in
         out = []
-        for tid, created, prio, kind, triaged, started, resolved, update, blocked, since in rows:
+        for row in rows:
+            tid, created, prio, kind, triaged, started, resolved, update, blocked, since, queued = (
+                row
+            )
             created_at = at(created)
             assert created_at is not None
             facts = Facts(
@@ -117,6 +120,7 @@ class BulkIO:
                 last_update_at=at(update),
                 blocked=bool(blocked),
                 blocked_at=at(since),
+                in_queue=bool(queued),
             )
             out.append((tid, facts))
         return out

@@ -18,28 +18,26 @@ Business time is the union of the resulting half-open intervals ``[open, close)`
 from __future__ import annotations
 
 import bisect
-import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from itertools import pairwise
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from dutydesk.slo.hours import DAY_NAMES, HoursSpec, format_clock, parse_hours
 
 __all__ = [
     "DAY_NAMES",
     "TRIAGE_WINDOW",
     "BusinessCalendar",
     "CalendarError",
+    "Deadline",
     "HolidayProvider",
     "HoursSpec",
+    "deadline",
     "triage_due",
 ]
 
-DAY_NAMES: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TRIAGE_WINDOW = timedelta(hours=4)
-
-HoursSpec = Mapping[str, Iterable[tuple[str | time, str | time]] | None]
-"""Weekly hours: day name → (start, end) pairs of "HH:MM" strings or times; absent = closed."""
 
 HolidayProvider = Callable[[int], Iterable[date]]
 """Returns the holiday dates of one calendar year; called lazily, once per year."""
@@ -47,15 +45,12 @@ HolidayProvider = Callable[[int], Iterable[date]]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_US = timedelta(microseconds=1)
 _ONE_DAY = timedelta(days=1)
-_US_PER_MINUTE = 60_000_000
 _US_PER_DAY = 86_400_000_000
 _US_PER_AVG_YEAR = 31_556_952_000_000  # 365.2425 days: good enough to guess a year
 _FAR = 1 << 62  # beyond any instant a datetime can represent
 # How long a search may find no business time at all before declaring the calendar dead:
 # stops a calendar whose configured days are all holidays from spinning forever.
 _MAX_EMPTY_YEARS = 10
-
-_CLOCK_RE = re.compile(r"(\d{1,2}):(\d{2})(?::(\d{2}))?")
 
 
 class CalendarError(ValueError):
@@ -88,89 +83,6 @@ def _delta_us(delta: timedelta, name: str = "delta") -> int:
     if value < 0:
         raise ValueError(f"{name} must not be negative, got {delta}")
     return value
-
-
-def _parse_clock(value: object, *, day: str, end: bool) -> int:
-    """Microseconds after local midnight for "HH:MM" (or a time); "24:00" only as an end."""
-    what = "end" if end else "start"
-    if isinstance(value, time):
-        if value.tzinfo is not None:
-            raise ValueError(f"hours[{day!r}]: {what} time {value} must not carry a tzinfo")
-        return (
-            (value.hour * 60 + value.minute) * _US_PER_MINUTE
-            + value.second * 1_000_000
-            + value.microsecond
-        )
-    if not isinstance(value, str):
-        raise ValueError(
-            f"hours[{day!r}]: {what} must be an 'HH:MM' string or datetime.time, got {value!r}"
-        )
-    match = _CLOCK_RE.fullmatch(value.strip())
-    if match is None:
-        raise ValueError(f"hours[{day!r}]: {what} {value!r} is not a time of the form 'HH:MM'")
-    hour, minute = int(match[1]), int(match[2])
-    second = int(match[3] or 0)
-    if minute > 59 or second > 59 or hour > 24 or (hour == 24 and (minute or second)):
-        raise ValueError(f"hours[{day!r}]: {what} {value!r} is not a valid time of day")
-    if hour == 24 and not end:
-        raise ValueError(f"hours[{day!r}]: an interval cannot start at {value!r}")
-    return (hour * 60 + minute) * _US_PER_MINUTE + second * 1_000_000
-
-
-def _format_clock(micros: int) -> str:
-    seconds, rest = divmod(micros, 1_000_000)
-    minutes, sec = divmod(seconds, 60)
-    text = f"{minutes // 60:02d}:{minutes % 60:02d}"
-    if sec or rest:
-        text += f":{sec:02d}"
-    if rest:
-        text += f".{rest:06d}"
-    return text
-
-
-def _parse_hours(hours: HoursSpec) -> tuple[tuple[tuple[int, int], ...], ...]:
-    """Validate the weekly hours; returns, per weekday (Monday first), sorted intervals."""
-    if not isinstance(hours, Mapping):
-        raise ValueError(f"hours must be a mapping of day name to intervals, got {hours!r}")
-    week: list[tuple[tuple[int, int], ...]] = [()] * 7
-    seen: set[int] = set()
-    for key, value in hours.items():
-        name = key.strip().lower() if isinstance(key, str) else key
-        if name not in DAY_NAMES:
-            raise ValueError(f"hours: unknown day {key!r}; use one of {', '.join(DAY_NAMES)}")
-        index = DAY_NAMES.index(name)
-        if index in seen:
-            raise ValueError(f"hours: day {key!r} is given more than once")
-        seen.add(index)
-        if value is None:
-            continue
-        if isinstance(value, str | bytes) or not isinstance(value, Iterable):
-            raise ValueError(f"hours[{key!r}] must be a list of (start, end) pairs, got {value!r}")
-        parsed: list[tuple[int, int]] = []
-        for pair in value:
-            if isinstance(pair, str | bytes) or not isinstance(pair, Iterable):
-                raise ValueError(f"hours[{key!r}]: {pair!r} is not a (start, end) pair")
-            items = list(pair)
-            if len(items) != 2:
-                raise ValueError(f"hours[{key!r}]: {pair!r} is not a (start, end) pair")
-            start = _parse_clock(items[0], day=name, end=False)
-            stop = _parse_clock(items[1], day=name, end=True)
-            if stop <= start:
-                raise ValueError(
-                    f"hours[{key!r}]: interval {items[0]}-{items[1]} ends at or before it starts "
-                    "(write an overnight shift as two intervals, e.g. 22:00-24:00 and "
-                    "00:00-06:00 the next day)"
-                )
-            parsed.append((start, stop))
-        parsed.sort()
-        for (s1, e1), (s2, e2) in pairwise(parsed):
-            if s2 < e1:
-                raise ValueError(
-                    f"hours[{key!r}]: intervals {_format_clock(s1)}-{_format_clock(e1)} and "
-                    f"{_format_clock(s2)}-{_format_clock(e2)} overlap"
-                )
-        week[index] = tuple(parsed)
-    return tuple(week)
 
 
 def _load_zone(timezone: str | ZoneInfo) -> ZoneInfo:
@@ -249,7 +161,7 @@ class BusinessCalendar:
         holiday_provider: HolidayProvider | None = None,
     ) -> None:
         self._zone = _load_zone(timezone)
-        self._week = _parse_hours(hours)
+        self._week = parse_hours(hours)
         self._holidays = frozenset(as_date(d, "holidays") for d in holidays or ())
         self._provider = holiday_provider
         self._provided: dict[int, frozenset[date]] = {}
@@ -267,7 +179,7 @@ class BusinessCalendar:
     def hours(self) -> dict[str, list[tuple[str, str]]]:
         """The normalised weekly hours, e.g. ``{"mon": [("09:00", "17:00")], ...}``."""
         return {
-            DAY_NAMES[i]: [(_format_clock(s), _format_clock(e)) for s, e in spans]
+            DAY_NAMES[i]: [(format_clock(s), format_clock(e)) for s, e in spans]
             for i, spans in enumerate(self._week)
             if spans
         }
@@ -299,6 +211,27 @@ class BusinessCalendar:
         if not self.is_business_day(day):
             raise ValueError(f"{day.isoformat()} is not a business day")
         return _from_us(self._wall_us(day, self._week[day.weekday()][-1][1]))
+
+    def opening_time(self, day: date) -> datetime | None:
+        """The instant business day `day` (a local date) first opens; None if it does not."""
+        spans = self._day_intervals(day)
+        return _from_us(spans[0][0]) if spans else None
+
+    def first_day_opening_after(self, t: datetime) -> date:
+        """The first business day (a local date) whose opening instant is after `t`.
+
+        A day that opened before `t` does not count, even if it is still open or opens again
+        after a mid-day break: a ticket filed in a lunch break gets the next business day.
+        """
+        x = _to_us(t, "t")
+        self._require_hours()
+        day = _from_us(x).astimezone(self._zone).date() - _ONE_DAY
+        for _ in range(366 * _MAX_EMPTY_YEARS):
+            spans = self._day_intervals(day)
+            if spans and spans[0][0] > x:
+                return day
+            day += _ONE_DAY
+        raise self._dead_end(x)
 
     def business_day_at(self, t: datetime) -> date | None:
         """The local date whose opening interval contains `t`, or None when closed."""
@@ -560,17 +493,36 @@ class BusinessCalendar:
         return _Year(starts, ends, before, after, total)
 
 
-def triage_due(cal: BusinessCalendar, created: datetime) -> datetime:
-    """When a ticket filed at `created` must be triaged.
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """A deadline in business time and the rule that set it.
 
-    Filed while open: four business hours later.  Filed while closed: by the close of the
-    business day on which the calendar next opens, so overnight tickets get that whole day.
+    ``rule`` is "open" (filed while open: the target of business time later) or "closed"
+    (filed while closed: the close of ``day``, the first business day whose opening,
+    ``opens``, is after the filing instant).
     """
+
+    due: datetime
+    rule: str
+    day: date | None = None
+    opens: datetime | None = None
+
+
+def deadline(
+    cal: BusinessCalendar, created: datetime, target: timedelta, *, outside_hours: bool = True
+) -> Deadline:
+    """When something filed at `created` is due: `target` of business time later while open;
+    while closed (and `outside_hours`), by the close of the first business day whose opening
+    is after `created`. SLO clocks and ``calendar explain`` both ask this one function."""
     _to_us(created, "created")  # name the caller's argument if it is naive
-    if cal.is_open(created):
-        return cal.add(created, TRIAGE_WINDOW)
-    opens = cal.next_open(created)
-    day = cal.business_day_at(opens)
-    if day is None:  # cannot happen: next_open always lands inside an interval
-        raise CalendarError(f"no business day contains {opens.isoformat()}")
-    return cal.closing_time(day)
+    if not outside_hours or cal.is_open(created):
+        return Deadline(cal.add(created, target), "open")
+    day = cal.first_day_opening_after(created)
+    return Deadline(cal.closing_time(day), "closed", day, cal.opening_time(day))
+
+
+def triage_due(cal: BusinessCalendar, created: datetime) -> datetime:
+    """When a ticket filed at `created` must be triaged (see :func:`deadline`): filed while
+    open, four business hours later; filed while closed, by the close of the first business
+    day that opens after it (filed in a lunch break: the close of the next business day)."""
+    return deadline(cal, created, TRIAGE_WINDOW).due

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, Protocol
 
-from dutydesk.slo.calendar import BusinessCalendar, CalendarError
+from dutydesk.slo.calendar import BusinessCalendar, deadline
 
 RUNNING, PAUSED, STOPPED = "running", "paused", "stopped"
 MET, BREACHED, CANCELLED = "met", "breached", "cancelled"
@@ -96,6 +96,8 @@ class Facts:
     last_update_at: datetime | None = None
     blocked: bool = False
     blocked_at: datetime | None = None
+    # In the desk's urgent queue; an untriaged backlog ticket waits for the weekly triage.
+    in_queue: bool = True
 
     def at(self, fact: Fact) -> datetime | None:
         """When `fact` (last) happened, or None if it has not."""
@@ -229,19 +231,15 @@ def consumed(tl: Timeline, start: datetime, pauses: Sequence[Pause], at: datetim
 def effective_target(rule: Rule, tl: Timeline, start: datetime) -> timedelta:
     """The rule's target, or for "end of next business day" outside hours, up to that close.
 
-    Same rule as :func:`dutydesk.slo.calendar.triage_due` (the tests hold the two together): a
-    clock that starts while the calendar is closed is due when the first business day that
-    opens after it closes.
+    The due instant comes from :func:`dutydesk.slo.calendar.deadline`, the one rule that
+    ``calendar explain`` also shows.
     """
     if rule.outside_hours != "end of next business day" or not isinstance(tl, BusinessCalendar):
         return rule.target
-    if tl.is_open(start):
+    found = deadline(tl, start, rule.target)
+    if found.rule == "open":
         return rule.target
-    opens = tl.next_open(start)
-    day = tl.business_day_at(opens)
-    if day is None:  # cannot happen: next_open lands inside an interval
-        raise CalendarError(f"no business day contains {opens.isoformat()}")
-    return tl.between(start, tl.closing_time(day))
+    return tl.between(start, found.due)
 
 
 def schedule(c: Clock, tl: Timeline) -> None:
@@ -371,6 +369,7 @@ def reconcile(
     now: datetime,
     *,
     recompute: bool = False,
+    before: Facts | None = None,
 ) -> list[Clock]:
     """Bring a ticket's clocks in line with its facts; mutates `clocks`, returns new ones.
 
@@ -378,6 +377,11 @@ def reconcile(
     (so a met triage clock is not started again).  On a change (``recompute=False``) a clock
     whose governing rule changed (P0 → P1) is cancelled and a new cycle starts now; on a
     policy or calendar recompute it adopts the new rule and keeps its start.
+
+    An untriaged ticket in the backlog runs no triage clock. `before` (the facts before a
+    live change) tells a deadline that must start again now: the untriaged ticket just
+    entered the queue, or the fact that stopped it was undone (a triaged ticket moved back
+    to the intake column).
     """
     new: list[Clock] = []
     for c in [c for c in clocks if c.active]:
@@ -386,6 +390,9 @@ def reconcile(
             stop(c, tl, facts.resolved_at or now, "resolved")
             continue
         rule = applicable(rules, c.name, facts)
+        if rule is not None and _waits_in_backlog(rule, facts):
+            stop(c, tl, now, "backlog", cancel=True)
+            continue
         if rule is None:
             stop(c, tl, now, "rule-ended", cancel=True)
             continue
@@ -414,9 +421,12 @@ def reconcile(
         if name in running:
             continue
         rule = applicable(rules, name, facts)
-        if rule is None:
+        if rule is None or _waits_in_backlog(rule, facts):
             continue
-        at = _start_instant(rule, facts, clocks, now, recompute)
+        if _starts_afresh(rule, facts, before):
+            at: datetime | None = now
+        else:
+            at = _start_instant(rule, facts, clocks, now, recompute)
         if at is None:
             continue
         cycles = [c.cycle for c in [*clocks, *new] if c.name == name]
@@ -429,6 +439,21 @@ def _restart(rule: Rule, tl: Timeline, facts: Facts, at: datetime, cycle: int) -
     if rule.pause_when_blocked and facts.blocked:
         paused_from = max(facts.blocked_at or at, at)
     return start_clock(rule, tl, at, cycle=cycle, paused_from=paused_from)
+
+
+def _waits_in_backlog(rule: Rule, facts: Facts) -> bool:
+    """An untriaged ticket in the backlog waits for the weekly triage: no triage clock runs."""
+    return not facts.in_queue and rule.stops == "triaged" and facts.triaged_at is None
+
+
+def _starts_afresh(rule: Rule, facts: Facts, before: Facts | None) -> bool:
+    """A live change that puts a deadline's wait back at its beginning."""
+    if before is None or rule.cadence or facts.at(rule.starts) is None:
+        return False
+    if facts.at(rule.stops) is not None:
+        return False
+    entered_queue = not before.in_queue and facts.in_queue and rule.stops == "triaged"
+    return entered_queue or before.at(rule.stops) is not None
 
 
 def _start_instant(

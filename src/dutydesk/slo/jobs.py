@@ -61,7 +61,7 @@ def _timer_rows(
 ) -> Sequence[JobRow]:
     zone = desk_zone(policy, ticket.desk)
     assert clock.due_at is not None  # a running clock has a due instant
-    due = clock.due_at.astimezone(zone).strftime("%a %H:%M")
+    due = clock.due_at.astimezone(zone).strftime("%a %H:%M %Z")
     cadence = bool(clock.cadence)
     prio = f" ({ticket.priority})" if ticket.priority else ""
     if cadence:

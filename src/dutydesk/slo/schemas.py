@@ -108,6 +108,24 @@ class ExplainOut(BaseModel):
     due_local: str
     intervals: list[ExplainInterval]
     closed_days: list[ClosedDay]
+    triage: TriageExplain | None = None  # the "triage due if filed at T" mode
+
+
+class TriageExplain(BaseModel):
+    """ "Triage due if filed at T": the rule that applied and the clock's due instant."""
+
+    desk: str | None  # whose triage SLO was used (None: the default rule)
+    within: str  # e.g. "4 business hours"
+    outside_hours: str | None  # e.g. "end of next business day"
+    filed: datetime
+    filed_local: str
+    open_at_filing: bool
+    rule: str  # "open" or "closed"
+    reason: str  # the rule in words, with the day it picked
+    business_day: date | None  # filed while closed: the day whose close is the due time
+    opens_local: str | None  # ... and when that day opens
+    due: datetime
+    due_local: str
 
 
 class RecomputeOut(BaseModel):

@@ -120,18 +120,21 @@ def facts(t: Ticket) -> Facts:
         last_update_at=t.last_update_at,
         blocked=t.blocked,
         blocked_at=t.blocked_at,
+        in_queue=t.in_queue,
     )
 
 
 # ----------------------------------------------------------------------------- writing
 
 
-def on_change(ctx: Ctx, ticket: Ticket, *, new: bool = False) -> list[Clock]:
+def on_change(
+    ctx: Ctx, ticket: Ticket, *, new: bool = False, was: Facts | None = None
+) -> list[Clock]:
     """Start, pause, resume, stop or restart the ticket's clocks after a change; return the
     clocks it started.
 
     Runs in the caller's transaction.  `new` (just filed) skips loading rows that cannot
-    exist yet.
+    exist yet; `was` holds the facts before the change.
     """
     slo = desk_slo(ctx.policy, ticket.desk)
     if not slo.rules:
@@ -147,9 +150,9 @@ def on_change(ctx: Ctx, ticket: Ticket, *, new: bool = False) -> list[Clock]:
         )
     current = [_clock(r) for r in rows]
     before = [c.snapshot() for c in current]
-    started = rules.reconcile(slo.rules, slo.timeline, facts(ticket), current, ctx.now)
-    for row, c, was in zip(rows, current, before, strict=True):
-        if c.snapshot() != was:
+    started = rules.reconcile(slo.rules, slo.timeline, facts(ticket), current, ctx.now, before=was)
+    for row, c, snapshot in zip(rows, current, before, strict=True):
+        if c.snapshot() != snapshot:
             for name, value in _values(c, slo, _MUTABLE).items():
                 if getattr(row, name) != value:
                     setattr(row, name, value)

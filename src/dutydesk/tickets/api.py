@@ -17,14 +17,16 @@ from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import NotFound
 from dutydesk.http.deps import Actor, IfMatch, ModelJSONResponse, NoBody, State, etag, write
 from dutydesk.inputs import PageLimit
-from dutydesk.tickets import filing, queries, recorder, search, service
+from dutydesk.tickets import filing, history, queries, recorder, search, service
+from dutydesk.tickets.filter_values import check_filter_values
 from dutydesk.tickets.models import SavedFilter, Ticket
 from dutydesk.tickets.schemas import (
     AssignIn,
     BlockIn,
     CommentIn,
     CommentOut,
-    EventOut,
+    CommentPage,
+    EventPage,
     FileTicket,
     MoveIn,
     RankIn,
@@ -183,40 +185,24 @@ async def comment(
     return await write(state, actor, request, body.model_dump_json(), produce, batched=True)
 
 
-@router.get("/tickets/{key}/comments", response_model=list[CommentOut])
-def list_comments(key: str, state: State, actor: Actor) -> list[CommentOut]:
+@router.get("/tickets/{key}/comments", response_model=CommentPage)
+def list_comments(
+    key: str, state: State, actor: Actor, limit: int = 100, cursor: str | None = None
+) -> CommentPage:
+    """The ticket's comments oldest first, a page at a time (``next_cursor`` continues)."""
     with state.db.read() as s:
         ticket = recorder.get_ticket(s, key)
         internal = has_role(actor, "responder", ticket.desk)
-        return [
-            CommentOut(
-                id=c.id,
-                author=name,
-                body=c.body,
-                body_html=c.body_html,
-                public=c.public,
-                created_at=c.created_at,
-            )
-            for c, name in service.comments(s, key, internal)
-        ]
+        return history.comments_page(s, key, internal, limit, cursor)
 
 
-@router.get("/tickets/{key}/events", response_model=list[EventOut])
-def list_events(key: str, state: State, actor: Actor) -> list[EventOut]:
+@router.get("/tickets/{key}/events", response_model=EventPage)
+def list_events(
+    key: str, state: State, actor: Actor, limit: int = 100, cursor: str | None = None
+) -> EventPage:
+    """The ticket's history in order, a page at a time (``next_cursor`` continues)."""
     with state.db.read() as s:
-        return [
-            EventOut(
-                seq=e.seq,
-                at=e.at,
-                actor=name,
-                type=e.type,
-                field=e.field,
-                before=e.before,
-                after=e.after,
-                data=e.data or {},
-            )
-            for e, name in service.events(s, key)
-        ]
+        return history.events_page(s, key, limit, cursor)
 
 
 def ticket_filter(
@@ -264,6 +250,7 @@ def _page(state: State, tickets: list[Ticket], nxt: str | None, s: Session) -> J
 def list_tickets(
     state: State, actor: Actor, f: Filter, limit: PageLimit = 50, cursor: str | None = None
 ) -> JSONResponse:
+    check_filter_values(state.policy, f)
     with state.db.read() as s:
         who = search.readers(actor, state.policy.desks)
         tickets, nxt = queries.list_tickets(s, f, state.now(), limit, cursor, who)
@@ -278,11 +265,14 @@ def desk_queue(
     limit: PageLimit = 50,
     cursor: str | None = None,
     backlog: bool = False,
+    category: str | None = None,
 ) -> JSONResponse:
-    """Open tickets in the desk's order; ``backlog=true`` lists those below admission."""
+    """Open tickets in the desk's order; ``backlog=true`` lists those below admission;
+    ``category`` keeps one category's."""
     desk_policy(state.policy, desk)
+    check_filter_values(state.policy, TicketFilter(desk=desk, category=category))
     with state.db.read() as s:
-        tickets, nxt = queries.queue(s, desk, limit, cursor, backlog=backlog)
+        tickets, nxt = queries.queue(s, desk, limit, cursor, backlog=backlog, category=category)
         return _page(state, tickets, nxt, s)
 
 

@@ -57,6 +57,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
     require(ctx.actor, "reporter", desk_name, "file tickets")
     responder_fields = [f for f in workflow.RESPONDER_FILING_FIELDS if getattr(data, f) is not None]
     refuse(workflow.filing_refusal(has_role(ctx.actor, "responder", desk_name), responder_fields))
+    refuse(workflow.template_refusal(desk, data.description))
     kind = data.kind or desk.kinds[0]
     check_choice("kind", kind, desk.kinds, desk_name)
     check_choice("category", data.category, desk.categories, desk_name)
@@ -104,7 +105,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
         "blocked_by_id": None,
         "rank": rank,
         "order_key": "",
-        "in_queue": desk.admits(data.priority),
+        "in_queue": desk.admits(data.priority, data.criteria),
         "is_open": True,
         "created_at": ctx.now,
         "updated_at": ctx.now,

@@ -17,7 +17,7 @@ from dutydesk.inputs import MAX_PAGE, decode_cursor, encode_cursor
 from dutydesk.policy.models import Policy
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.policy import desk_slo
-from dutydesk.tickets import search
+from dutydesk.tickets import search, workflow
 from dutydesk.tickets.models import Ticket, TicketLabel, Watcher, ticket_key
 from dutydesk.tickets.ordering import class_of
 from dutydesk.tickets.results import Filed
@@ -166,7 +166,12 @@ def _after(cols: list[tuple[Any, bool]], values: list[Any]) -> Any:
 
 
 def queue(
-    session: Session, desk: str, limit: int, cursor: str | None, backlog: bool = False
+    session: Session,
+    desk: str,
+    limit: int,
+    cursor: str | None,
+    backlog: bool = False,
+    category: str | None = None,
 ) -> tuple[list[Ticket], str | None]:
     """Open tickets in the desk's order; one range scan on (desk, in_queue, order_key)."""
     if not 1 <= limit <= MAX_LIMIT:
@@ -174,6 +179,8 @@ def queue(
     stmt = select(Ticket).where(Ticket.desk == desk, Ticket.in_queue.is_(not backlog))
     if backlog:
         stmt = stmt.where(Ticket.is_open.is_(True))
+    if category is not None:
+        stmt = stmt.where(Ticket.category == category)
     if cursor:
         key, tid = decode_cursor(cursor, QUEUE_CURSOR)
         stmt = stmt.where(
@@ -293,6 +300,11 @@ def _ticket_out(
         blocked_by=names.get(t.blocked_by_id) if t.blocked_by_id else None,
         rank=t.rank,
         in_queue=t.in_queue,
+        admission=workflow.admission_note(
+            desk, is_open=t.is_open, in_queue=t.in_queue, priority=t.priority
+        )
+        if desk
+        else None,
         queue_class=class_of(desk, t.orderable())[2] if desk else None,
         open=t.is_open,
         created_at=t.created_at,

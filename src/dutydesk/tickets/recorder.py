@@ -76,6 +76,8 @@ def workflow_facts(t: Ticket) -> workflow.TicketFacts:
         assigned=t.assignee_id is not None,
         is_open=t.is_open,
         blocked=t.blocked,
+        priority=t.priority,
+        triaged=t.triaged_at is not None,
     )
 
 
@@ -204,7 +206,7 @@ class TicketChange:
             return t
         was_in_queue = t.in_queue
         t.is_open = t.status != self.desk.done_column
-        t.in_queue = t.is_open and self.desk.admits(t.priority)
+        t.in_queue = t.is_open and self.desk.admits(t.priority, t.criteria)
         if was_in_queue != t.in_queue and t.is_open:
             # Not lost: the ticket leaves for (or returns from) the desk's backlog, visibly.
             self.event(
@@ -212,7 +214,9 @@ class TicketChange:
                 "in_queue",
                 was_in_queue,
                 t.in_queue,
-                reason=f"priority {t.priority}",
+                reason=f"priority {t.priority}"
+                if t.priority
+                else ("queue criterion ticked" if t.criteria else "no queue criterion ticked"),
                 to="queue" if t.in_queue else "backlog",
             )
         t.order_key = ordering.order_key(self.desk, t.orderable(), t.rank)
@@ -222,7 +226,7 @@ class TicketChange:
         # SLO clocks follow, in this transaction. They are a function of the facts they read,
         # so a change that leaves those alone (a rank, a title, a reporter's comment) skips it.
         if slo_service.facts(t) != self.clock_facts:
-            slo_service.on_change(self.ctx, t)
+            slo_service.on_change(self.ctx, t, was=self.clock_facts)
         record_change(self.ctx, t, self.events)  # queued, same transaction
         if self.reindex:
             self.ctx.session.flush()

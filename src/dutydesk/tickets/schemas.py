@@ -138,6 +138,8 @@ class TicketOut(BaseModel):
     blocked_by: str | None
     rank: str
     in_queue: bool
+    # Why an open ticket is not in the urgent queue (the weekly triage backlog), else null.
+    admission: str | None = None
     queue_class: str | None
     open: bool
     created_at: datetime
@@ -174,6 +176,16 @@ class CommentOut(BaseModel):
     body_html: str
     public: bool
     created_at: datetime
+
+
+class EventPage(BaseModel):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class CommentPage(BaseModel):
+    items: list[CommentOut]
+    next_cursor: str | None
 
 
 class TicketFilter(In):

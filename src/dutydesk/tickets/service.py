@@ -71,6 +71,8 @@ def patch_ticket(ctx: Ctx, key: str, patch: TicketPatch, if_version: int | None)
         change.set("category", patch.category)
     if "priority" in fields:
         check_choice("priority", patch.priority, desk.priorities, ticket.desk)
+        if patch.priority is None:
+            refuse(workflow.priority_clear_refusal(desk, workflow_facts(ticket)))
         change.set("priority", patch.priority)
     if "team" in fields:
         check_choice("team", patch.team, desk.teams, ticket.desk)
@@ -117,8 +119,13 @@ def _move(
 ) -> None:
     """Shared by move and triage; enforces the workflow rules."""
     ticket, desk = change.ticket, change.desk
-    refuse(workflow.move_refusal(desk, workflow_facts(ticket), to, resolution, duplicate_of))
+    facts = workflow_facts(ticket)
+    refuse(workflow.move_refusal(desk, facts, to, resolution, duplicate_of))
     done = to == desk.done_column
+    if workflow.returns_to_intake(desk, facts, to):
+        _undo_triage(ctx, change)
+    elif to == desk.triaged_column and ticket.triaged_at is None:
+        _stamp_triage(ctx, change)  # with a priority set, this move is the triage
     if done:
         if resolution == "duplicate":
             assert duplicate_of is not None  # the workflow asks for it
@@ -142,6 +149,30 @@ def _move(
     if done and ticket.blocked:
         _unblock(ctx, change)
     mark_update(ctx, ticket)
+
+
+def _stamp_triage(ctx: Ctx, change: TicketChange) -> None:
+    """Triaged now, by the actor: stops the triage clock and tells the reporter."""
+    ticket = change.ticket
+    if ticket.triaged_at is None:
+        change.set("triaged_at", ctx.now)
+    change.set(
+        "triaged_by_id",
+        ctx.actor.id,
+        shown=ctx.actor.name,
+        shown_before=_name_of(ctx.session, ticket.triaged_by_id),
+    )
+    change.event("triaged", None, None, ticket.priority, triager=ctx.actor.name)
+
+
+def _undo_triage(ctx: Ctx, change: TicketChange) -> None:
+    """Back to the intake column: untriaged and unowned, waiting for triage again."""
+    ticket = change.ticket
+    if ticket.triaged_at is not None:
+        change.set("triaged_at", None)
+        change.set("triaged_by_id", None, shown_before=_name_of(ctx.session, ticket.triaged_by_id))
+    if ticket.assignee_id is not None:
+        change.set("assignee_id", None, shown_before=_name_of(ctx.session, ticket.assignee_id))
 
 
 def _key_of(session: Session, ticket_id: int) -> str:
@@ -271,15 +302,7 @@ def triage(ctx: Ctx, key: str, data: TriageIn, if_version: int | None) -> Ticket
         change.set("labels", labels)
     if data.note:
         _comment(ctx, change, data.note, kind="comment")
-    if ticket.triaged_at is None:
-        change.set("triaged_at", ctx.now)
-    change.set(
-        "triaged_by_id",
-        ctx.actor.id,
-        shown=ctx.actor.name,
-        shown_before=_name_of(ctx.session, ticket.triaged_by_id),
-    )
-    change.event("triaged", None, None, data.priority, triager=ctx.actor.name)
+    _stamp_triage(ctx, change)
     if data.duplicate_of is not None:
         _move(ctx, change, desk.done_column, "duplicate", data.duplicate_of)
         return change.finish()
@@ -464,7 +487,7 @@ def recompute_order(session: Session, desk_name: str, desk: DeskPolicy) -> int:
     n = 0
     for t in session.scalars(select(Ticket).where(Ticket.desk == desk_name, Ticket.is_open)):
         key = ordering.order_key(desk, t.orderable(), t.rank)
-        in_queue = desk.admits(t.priority)
+        in_queue = desk.admits(t.priority, t.criteria)
         if key != t.order_key or in_queue != t.in_queue:
             session.execute(
                 update(Ticket).where(Ticket.id == t.id).values(order_key=key, in_queue=in_queue)

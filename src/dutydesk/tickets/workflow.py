@@ -10,6 +10,7 @@ one step, and from the done column only back to the intake column (or the policy
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -78,6 +79,8 @@ class TicketFacts:
     assigned: bool = False
     is_open: bool = True
     blocked: bool = False
+    priority: str | None = None
+    triaged: bool = False
 
 
 # ----------------------------------------------------------------------------- moves
@@ -106,6 +109,14 @@ def move_refusal(
             f"{ticket.key} cannot move from {ticket.status!r} to {to!r}; "
             f"allowed moves: {', '.join(allowed) or 'none'}",
             allowed,
+        )
+    if to == desk.triaged_column and not ticket.triaged and ticket.priority is None:
+        return RuleRefused(
+            "triage-needs-priority",
+            f"{ticket.key} has no priority yet: moving it to {to!r} is its triage, so triage "
+            f"it with a priority (the Triage panel, `dutydesk triage {ticket.key} --priority "
+            f"{desk.priorities[0]} --assignee NAME`, or POST /api/v1/tickets/{ticket.key}/triage)",
+            tuple(c for c in allowed if c != to),
         )
     if to in desk.assignee_columns and not ticket.assigned:
         return RuleRefused(
@@ -199,6 +210,28 @@ def triage_refusal(desk: DeskPolicy, ticket: TicketFacts) -> Refusal | None:
     return None
 
 
+def priority_clear_refusal(desk: DeskPolicy, ticket: TicketFacts) -> Refusal | None:
+    """A ticket past triage keeps a priority; re-triage starts from the intake column."""
+    if desk.triaged_column and ticket.triaged and ticket.status != desk.intake_column:
+        return InputRefused(
+            "triaged-keeps-priority",
+            "priority",
+            f"{ticket.key} is triaged and keeps a priority; move it back to "
+            f"{desk.intake_column!r} to triage it again",
+        )
+    return None
+
+
+def returns_to_intake(desk: DeskPolicy, ticket: TicketFacts, to: str) -> bool:
+    """Moving back to the intake column undoes the triage (stamp and owner) on a desk whose
+    triage has its own column: the ticket waits to be triaged again, under the triage SLO."""
+    return (
+        desk.triaged_column is not None
+        and to == desk.intake_column
+        and ticket.status != desk.intake_column
+    )
+
+
 def block_refusal(ticket: TicketFacts) -> Refusal | None:
     if not ticket.is_open:
         return RuleRefused(
@@ -211,6 +244,78 @@ def unblock_refusal(ticket: TicketFacts) -> Refusal | None:
     if not ticket.blocked:
         return RuleRefused("not-blocked", f"{ticket.key} is not blocked")
     return None
+
+
+# ----------------------------------------------------------------------------- admission
+
+
+def admission_note(
+    desk: DeskPolicy, *, is_open: bool, in_queue: bool, priority: str | None
+) -> str | None:
+    """What a reporter is told about an open ticket that is not in the urgent queue."""
+    if not is_open or in_queue:
+        return None
+    admit = "/".join(desk.admit or [])
+    if priority is None:
+        return (
+            f"no queue criterion ticked, so this ticket waits in the weekly triage backlog "
+            f"instead of the urgent queue ({admit} only); it will be seen at the weekly "
+            f"triage, and on-call can pull it into the queue by triaging it {admit}"
+        )
+    return (
+        f"triaged {priority}, so this ticket waits in the weekly triage backlog "
+        f"instead of the urgent queue ({admit} only)"
+    )
+
+
+# ----------------------------------------------------------------------------- the template
+
+
+def template_sections(desk: DeskPolicy, description: str) -> dict[str, str]:
+    """The text under each of the desk's prompt headings in a description.
+
+    A section starts at a line that begins with its heading, written as ``Why:``, ``## Why``
+    or ``**Why**``, and runs to the next such heading.
+    """
+    headings = [p.heading for p in desk.prompts]
+    if not headings:
+        return {}
+    alternatives = "|".join(re.escape(h) for h in sorted(headings, key=len, reverse=True))
+    start = re.compile(
+        rf"^[ \t]*(?:#{{1,6}}[ \t]*)?(?:\*\*)?({alternatives})(?!\w)(?:\*\*)?[ \t]*:?(?:\*\*)?",
+        re.IGNORECASE | re.MULTILINE,
+    )
+    found: dict[str, str] = {}
+    marks = list(start.finditer(description))
+    for i, m in enumerate(marks):
+        end = marks[i + 1].start() if i + 1 < len(marks) else len(description)
+        name = next(h for h in headings if h.casefold() == m[1].casefold())
+        text = description[m.end() : end].strip().strip("…").strip()
+        found[name] = (found.get(name, "") + " " + text).strip()
+    return found
+
+
+def missing_sections(desk: DeskPolicy, description: str) -> list[str]:
+    """The desk's required prompt headings that have no text in ``description``."""
+    if not any(p.required for p in desk.prompts):
+        return []  # the common case, on the filing hot path: nothing to parse
+    found = template_sections(desk, description)
+    return [p.heading for p in desk.prompts if p.required and not found.get(p.heading)]
+
+
+def template_refusal(desk: DeskPolicy, description: str) -> Refusal | None:
+    """A desk may require sections of its description template at filing."""
+    missing = missing_sections(desk, description)
+    if not missing:
+        return None
+    example = "\n".join(f"{h}: …" for h in missing)
+    return InputRefused(
+        "template-required",
+        "description",
+        f"this desk needs the section{'s' if len(missing) > 1 else ''} "
+        f"{', '.join(repr(h) for h in missing)} in the description, each with some text, "
+        f"e.g.\n{example}",
+    )
 
 
 # ----------------------------------------------------------------------------- reporters

@@ -47,6 +47,7 @@ env.filters["age"] = format_age_since
 env.filters["ago"] = format_ago
 env.filters["when"] = present.format_when
 env.globals["priority_class"] = present.priority_class
+env.globals["priority_label"] = present.priority_label
 
 
 class LoginRequired(Exception):

@@ -189,7 +189,7 @@ def _form_context(
         "errors": errors,
         "can": present.abilities(viewer.user, desk),
         "people": people,
-        "prompts": present.DESCRIPTION_PROMPTS,
+        "prompts": policy.prompts,
         "admit": present.admission_note(policy),
         "title_hint": vague_title_hint(title) if title else None,
     }

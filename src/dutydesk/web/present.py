@@ -1,5 +1,5 @@
 """How pages show things (pure): instants in a desk's zone, navigation, what a viewer may do,
-the filing form's prompts, resolution labels and the on-call month grid."""
+the filing form's notes, resolution labels and the on-call month grid."""
 
 from __future__ import annotations
 
@@ -67,6 +67,11 @@ def priority_class(priority: str | None) -> str:
     return f"prio-{priority.lower()}" if re.fullmatch(r"P[0-3]", priority) else "prio-other"
 
 
+def priority_label(priority: str | None, triaged: bool) -> str:
+    """A priority badge's words: "untriaged" only for a ticket that is not triaged."""
+    return priority or ("no priority" if triaged else "untriaged")
+
+
 # ----------------------------------------------------------------------------- abilities
 
 
@@ -88,13 +93,6 @@ def abilities(
 
 
 # ----------------------------------------------------------------------------- filing form
-
-DESCRIPTION_PROMPTS = (
-    ("Why", "what is blocked or at risk, and since when"),
-    ("What exactly", "the change, commands or access you need"),
-    ("Where", "which bots, builders, services, versions or links"),
-    ("How to verify", "how you and on-call will know it is done"),
-)
 
 
 def admission_note(desk: DeskPolicy) -> str | None:

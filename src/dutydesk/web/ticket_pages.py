@@ -78,8 +78,17 @@ def _page(
     error: str | None = None,
     status_code: int = 200,
     flash: str | None = None,
+    filed: bool = False,
 ) -> Response:
     ctx = ticket_context(state, key, viewer)
+    if filed:
+        admission = ctx["t"].admission
+        flash = (
+            f"Your request is filed to the weekly triage backlog: {admission}."
+            if admission
+            else "Your request is filed. On-call triages new tickets and will set its priority "
+            "and owner; you can follow it here and under My work."
+        )
     ctx.update(error=error, flash=flash)
     return render(request, "tickets/ticket.html", ctx, viewer=viewer, status_code=status_code)
 
@@ -88,13 +97,7 @@ def _page(
 def ticket_page(
     key: str, request: Request, state: State, viewer: PageViewer, filed: int = 0
 ) -> Response:
-    flash = None
-    if filed:
-        flash = (
-            "Your request is filed. On-call triages new tickets and will set its priority and "
-            "owner; you can follow it here and under My work."
-        )
-    return _page(request, state, viewer, key, flash=flash)
+    return _page(request, state, viewer, key, filed=bool(filed))
 
 
 async def _act(
