@@ -58,7 +58,7 @@ def test_deactivation_stops_tokens_and_sessions_and_keeps_history(
     assert refused["reason"] == "token-revoked"
     assert problem(browser.get("/api/v1/me"), 401)["detail"].startswith("your session")
     # History keeps their name.
-    comments = api.req("dee", "GET", f"/api/v1/tickets/{ticket['key']}/comments").json()
+    comments = api.req("dee", "GET", f"/api/v1/tickets/{ticket['key']}/comments").json()["items"]
     assert comments[0]["author"] == "ana"
     assert api.req("dee", "GET", f"/api/v1/tickets/{ticket['key']}").json()["reporter"] == "ana"
     users = {u["name"]: u for u in api.req("dee", "GET", "/api/v1/users").json()}

@@ -119,7 +119,7 @@ def test_the_migration_splits_internal_text_out_of_existing_documents(
     assert _found(noted, "rita", OPEN_WORD) == ["SET-1", "INFRA-1"]
     assert _found(noted, "ana", SECRET) == ["INFRA-1"]
     assert sorted(_found(noted, "admin", f"{OPEN_WORD} {SECRET}")) == ["INFRA-1", "SET-1"]
-    comments = noted.req("ana", "GET", "/api/v1/tickets/INFRA-1/comments").json()
+    comments = noted.req("ana", "GET", "/api/v1/tickets/INFRA-1/comments").json()["items"]
     [html] = [c["body_html"] for c in comments if c["body"] == pixel]
     assert "<img" not in html and 'href="https://evil.example/p.png"' in html
 
