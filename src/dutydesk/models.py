@@ -2,6 +2,7 @@
 
 from dutydesk.auth.models import ApiToken, User, WebSession
 from dutydesk.db import Base
+from dutydesk.imports.models import TicketSource
 from dutydesk.notify.models import (
     ChatAccount,
     ChatReplay,
@@ -55,6 +56,7 @@ __all__ = [
     "Ticket",
     "TicketClock",
     "TicketLabel",
+    "TicketSource",
     "TimeOffRow",
     "User",
     "Watcher",

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from dutydesk.cli import admin, notify, oncall, slo, tickets
+from dutydesk.cli import admin, imports, notify, oncall, slo, tickets
 from dutydesk.cli.client import opts
 
 app = typer.Typer(
@@ -71,6 +71,7 @@ GROUPS = {
     "report": notify.report_app,
     "notify": notify.notify_app,
     "chat": notify.chat_app,
+    "import": imports.import_app,
 }
 for name, command in COMMANDS.items():
     app.command(name)(command)
