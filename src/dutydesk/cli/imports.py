@@ -41,6 +41,53 @@ def jsonl(
     _run("jsonl", file, desk, dry_run, default_reporter, {})
 
 
+LabelMapOpt = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--label-map", help="'source label=FIELD:VALUE', e.g. 'bug=kind:bug' (repeatable)"
+    ),
+]
+
+
+def _label_map(items: list[str] | None) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items or []:
+        label, sep, target = item.partition("=")
+        if not sep or not label.strip() or ":" not in target:
+            raise fail(f"--label-map {item!r}: write it as 'label=kind:bug' (or priority:P1, …)")
+        out[label.strip()] = target.strip()
+    return out
+
+
+@import_app.command("github")
+def github(
+    file: FileArg,
+    desk: DeskOpt,
+    dry_run: DryRunOpt = False,
+    default_reporter: ReporterOpt = None,
+    label_map: LabelMapOpt = None,
+) -> None:
+    """GitHub issues: the REST API's JSON array or `gh issue list --json number,title,body,
+    author,createdAt,closedAt,state,labels,comments,url` output. Pull requests are skipped."""
+    _run("github", file, desk, dry_run, default_reporter, {"label_map": _label_map(label_map)})
+
+
+@import_app.command("jira-csv")
+def jira_csv(
+    file: FileArg,
+    desk: DeskOpt,
+    dry_run: DryRunOpt = False,
+    default_reporter: ReporterOpt = None,
+    label_map: LabelMapOpt = None,
+    timezone: Annotated[
+        str, typer.Option(help="the exporting user's time zone (Jira writes local times)")
+    ] = "UTC",
+) -> None:
+    """Jira's CSV export (all fields), repeated Comment, Labels and Component/s columns."""
+    extra = {"label_map": _label_map(label_map), "timezone": timezone}
+    _run("jira-csv", file, desk, dry_run, default_reporter, extra)
+
+
 def _run(
     fmt: str,
     file: Path,
@@ -129,7 +176,10 @@ def _over_api(
     params: dict[str, Any] = {"format": fmt, "dry_run": str(dry_run).lower()}
     if default_reporter:
         params["default_reporter"] = default_reporter
-    params.update({k: v for k, v in extra.items() if v})
+    if extra.get("timezone"):
+        params["timezone"] = extra["timezone"]
+    if extra.get("label_map"):
+        params["label_map"] = [f"{k}={v}" for k, v in extra["label_map"].items()]
     return call(
         "POST",
         f"/api/v1/desks/{desk}/imports",

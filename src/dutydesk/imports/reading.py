@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from typing import IO
+from typing import IO, Protocol
 
 from pydantic import ValidationError
 
@@ -13,6 +13,10 @@ from dutydesk.imports.records import MAX_LINE_BYTES, ImportRecord, Rejected, Row
 
 _CHUNK = 1 << 16
 BOM = b"\xef\xbb\xbf"
+
+
+class Readable(Protocol):
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class CountingReader:
@@ -31,9 +35,7 @@ class CountingReader:
         return data
 
 
-def byte_lines(
-    stream: CountingReader | IO[bytes], limit: int = MAX_LINE_BYTES
-) -> Iterator[bytes | None]:
+def byte_lines(stream: Readable, limit: int = MAX_LINE_BYTES) -> Iterator[bytes | None]:
     """The input's lines without their line ends; ``None`` for a line over ``limit`` bytes
     (whose bytes are skipped, never held). Memory stays at one chunk plus one line."""
     pending = bytearray()

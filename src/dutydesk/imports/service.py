@@ -12,11 +12,13 @@ The CLI, the API and in-process callers (an evaluation harness) all call these f
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,9 +28,12 @@ from dutydesk.auth.service import require, user_by_name
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import DomainError, field_error
 from dutydesk.imports import writer
+from dutydesk.imports.github import github_rows
+from dutydesk.imports.jira_csv import jira_rows
 from dutydesk.imports.models import TicketSource
-from dutydesk.imports.reading import jsonl_rows, lines_of
+from dutydesk.imports.reading import CountingReader, jsonl_rows, lines_of
 from dutydesk.imports.records import ImportResult, Rejected, Row
+from dutydesk.policy.imports import ImportMapping
 from dutydesk.state import AppState
 from dutydesk.tickets import workflow
 from dutydesk.tickets.models import Event, Ticket
@@ -80,7 +85,51 @@ def import_jsonl(
         return run_import(state, jsonl_rows(lines_of(stream, progress)), options, "jsonl")
 
 
-FORMATS = ("jsonl",)
+FORMATS = ("jsonl", "github", "jira-csv")
+
+
+def import_github(
+    state: AppState,
+    source: Source,
+    *,
+    desk: str,
+    actor: str | User = "admin",
+    dry_run: bool = False,
+    default_reporter: str | None = None,
+    label_map: Mapping[str, str] | None = None,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """GitHub issues (REST array, ``gh issue list --json`` output, or either as JSON Lines);
+    labels map through the desk's ``imports`` policy, then ``label_map``."""
+    options = ImportOptions(desk, actor, dry_run, default_reporter)
+    mapping = _mapping(state, desk, label_map)
+    with ExitStack() as stack:
+        stream = CountingReader(_binary(stack, source), progress)
+        return run_import(state, github_rows(stream, mapping), options, "github")
+
+
+def import_jira_csv(
+    state: AppState,
+    source: Source,
+    *,
+    desk: str,
+    actor: str | User = "admin",
+    dry_run: bool = False,
+    default_reporter: str | None = None,
+    label_map: Mapping[str, str] | None = None,
+    timezone: str = "UTC",
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Jira's CSV export; its times are read in ``timezone`` (the exporting user's)."""
+    options = ImportOptions(desk, actor, dry_run, default_reporter)
+    mapping = _mapping(state, desk, label_map)
+    try:
+        tz = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise field_error("timezone", f"{timezone!r} is not an IANA time zone") from exc
+    with ExitStack() as stack:
+        stream = CountingReader(_binary(stack, source), progress)
+        return run_import(state, jira_rows(stream, mapping, tz), options, "jira-csv")
 
 
 def import_file(
@@ -92,20 +141,51 @@ def import_file(
     actor: str | User = "admin",
     dry_run: bool = False,
     default_reporter: str | None = None,
+    label_map: Mapping[str, str] | None = None,
+    timezone: str = "UTC",
     progress: Progress | None = None,
 ) -> ImportResult:
     """Any supported format by name (what the CLI and the API call)."""
+    common: dict[str, Any] = {
+        "desk": desk,
+        "actor": actor,
+        "dry_run": dry_run,
+        "default_reporter": default_reporter,
+        "progress": progress,
+    }
     if fmt == "jsonl":
-        return import_jsonl(
-            state,
-            source,
-            desk=desk,
-            actor=actor,
-            dry_run=dry_run,
-            default_reporter=default_reporter,
-            progress=progress,
-        )
+        return import_jsonl(state, source, **common)
+    if fmt == "github":
+        return import_github(state, source, label_map=label_map, **common)
+    if fmt == "jira-csv":
+        return import_jira_csv(state, source, label_map=label_map, timezone=timezone, **common)
     raise field_error("format", f"{fmt!r} is not an import format: {', '.join(FORMATS)}")
+
+
+def _mapping(state: AppState, desk: str, label_map: Mapping[str, str] | None) -> ImportMapping:
+    policy = desk_policy(state.policy, desk)
+    mapping = policy.imports
+    if label_map:
+        mapping = mapping.model_copy(update={"labels": {**mapping.labels, **label_map}})
+        d = policy
+        problems = mapping.errors(
+            kinds=d.kinds,
+            priorities=d.priorities,
+            categories=d.categories,
+            teams=d.teams,
+            columns=d.columns,
+        )
+        if problems:
+            raise field_error("label_map", problems[0])
+    return mapping
+
+
+def _binary(stack: ExitStack, source: Source) -> IO[bytes]:
+    opened = _open(stack, source)
+    if not hasattr(opened, "read"):
+        assert not isinstance(opened, str | Path)
+        return io.BytesIO(b"".join(x.encode() if isinstance(x, str) else x for x in opened))
+    return opened  # type: ignore[return-value]
 
 
 def _open(stack: ExitStack, source: Source) -> IO[bytes] | Iterable[str] | Iterable[bytes]:
