@@ -135,7 +135,6 @@ def bulk_insert(url: str, data: Path) -> float:
         uid = create_user(s, "admin", roles=["admin"], now=datetime.now().astimezone()).id
     t0 = time.perf_counter()
     with data.open() as f:
-        number = 0
         batch: list[dict] = []
 
         def flush(batch: list[dict]) -> None:
@@ -159,9 +158,8 @@ def bulk_insert(url: str, data: Path) -> float:
                         ],
                     )
 
-        for line in f:
+        for number, line in enumerate(f, start=1):
             r = json.loads(line)
-            number += 1
             created = datetime.fromisoformat(r["created"])
             batch.append(
                 {

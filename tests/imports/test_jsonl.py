@@ -162,3 +162,31 @@ def test_a_dry_run_reports_and_stores_nothing(state: AppState) -> None:
     with state.db.read() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 1
     assert ticket(state, "A").title == "Ticket A"
+
+
+def test_rows_over_the_limits_are_refused_without_holding_them(state: AppState) -> None:
+    huge_line = json.dumps(rec("huge", body="y" * 1_200_000))
+    long_body = json.dumps(rec("long", body="y" * 60_000))
+    result = import_jsonl(state, [huge_line, long_body, json.dumps(rec("fine"))], desk="infra")
+    assert result.created == 1
+    reasons = {r.line: r.reason for r in result.rejected}
+    assert "over" in reasons[1] and "body" in reasons[2]
+
+
+def test_a_mapping_naming_values_the_desk_lacks_is_a_policy_error() -> None:
+    import pytest
+
+    from dutydesk.policy.imports import ImportMapping
+
+    mapping = ImportMapping(
+        labels={"bug": "kind:nope", "x": "colour:red"}, priorities={"Blocker": "P9"}
+    )
+    problems = mapping.errors(
+        kinds=["bug"], priorities=["P0"], categories=[], teams=[], columns=["New", "Done"]
+    )
+    assert len(problems) == 3 and "nope" in problems[0] and "FIELD:VALUE" in problems[1]
+    assert "P9" in problems[2]
+    with pytest.raises(ValueError):
+        from dutydesk.policy.models import DeskPolicy
+
+        DeskPolicy.model_validate({"columns": ["New", "Done"], "imports": {"kinds": {"Bug": "x"}}})
