@@ -136,3 +136,9 @@ def test_the_api_streams_a_large_body_past_the_usual_limit(api: Api, state: AppS
     assert other.status_code == 413  # only the import path takes large bodies
     with state.db.read() as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 10
+
+
+def test_github_lines_given_in_process_as_json_lines(state: AppState) -> None:
+    items = json.loads((FIXTURES / "gh_issue_list.json").read_text())
+    result = import_github(state, [json.dumps(i) for i in items], desk="infra")
+    assert result.created == 2 and not result.rejected

@@ -22,7 +22,7 @@ class Readable(Protocol):
 class CountingReader:
     """A binary stream that reports how many bytes were read so far."""
 
-    def __init__(self, stream: IO[bytes], progress: Callable[[int], None] | None = None) -> None:
+    def __init__(self, stream: Readable, progress: Callable[[int], None] | None = None) -> None:
         self.stream = stream
         self.progress = progress
         self.count = 0

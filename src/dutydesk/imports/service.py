@@ -12,7 +12,6 @@ The CLI, the API and in-process callers (an evaluation harness) all call these f
 
 from __future__ import annotations
 
-import io
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -31,8 +30,8 @@ from dutydesk.imports import writer
 from dutydesk.imports.github import github_rows
 from dutydesk.imports.jira_csv import jira_rows
 from dutydesk.imports.models import TicketSource
-from dutydesk.imports.reading import CountingReader, jsonl_rows, lines_of
-from dutydesk.imports.records import ImportResult, Rejected, Row
+from dutydesk.imports.reading import CountingReader, Readable, jsonl_rows, lines_of
+from dutydesk.imports.records import ImportRecord, ImportResult, Rejected, Row
 from dutydesk.policy.imports import ImportMapping
 from dutydesk.state import AppState
 from dutydesk.tickets import workflow
@@ -180,12 +179,26 @@ def _mapping(state: AppState, desk: str, label_map: Mapping[str, str] | None) ->
     return mapping
 
 
-def _binary(stack: ExitStack, source: Source) -> IO[bytes]:
+def _binary(stack: ExitStack, source: Source) -> Readable:
     opened = _open(stack, source)
-    if not hasattr(opened, "read"):
-        assert not isinstance(opened, str | Path)
-        return io.BytesIO(b"".join(x.encode() if isinstance(x, str) else x for x in opened))
-    return opened  # type: ignore[return-value]
+    if hasattr(opened, "read"):
+        return opened  # type: ignore[return-value]
+    assert not isinstance(opened, str | Path)
+    return _LinesStream(iter(opened))  # type: ignore[arg-type]
+
+
+class _LinesStream:
+    """An iterable of lines (str or bytes) read as a binary stream, one line at a time."""
+
+    def __init__(self, lines: Iterator[str] | Iterator[bytes]) -> None:
+        self.lines = lines
+
+    def read(self, size: int = -1) -> bytes:
+        line = next(self.lines, None)
+        if line is None:
+            return b""
+        data = line.encode() if isinstance(line, str) else line
+        return data if data.endswith(b"\n") else data + b"\n"
 
 
 def _open(stack: ExitStack, source: Source) -> IO[bytes] | Iterable[str] | Iterable[bytes]:
@@ -198,25 +211,39 @@ def run_import(
     state: AppState, rows: Iterable[Row], options: ImportOptions, source: str
 ) -> ImportResult:
     """Write ``rows`` into the desk: the heart of every import format."""
-    desk = desk_policy(state.policy, options.desk)
+    desk_policy(state.policy, options.desk)  # refuses an unknown desk by name
     actor = _actor(state, options.actor)
     require(actor, "admin", options.desk, "import tickets")
     result = ImportResult(desk=options.desk, source=source, dry_run=options.dry_run)
     seen: dict[str, int] = {}  # external id → its line: a second row with it is refused
     links: list[_Link] = []
+    people = writer.People(options.desk, options.default_reporter)
     for batch in _batches(rows, options.batch_rows):
+        records = [r.record for r in batch if r.record is not None]
         try:
             with state.write(actor) as ctx:
-                people = writer.People(ctx, options.desk, options.default_reporter)
+                people.start_batch(ctx, _names(records))
+                sources = writer.find_sources(
+                    ctx.session, options.desk, [r.external_id for r in records]
+                )
                 for row in batch:
-                    _one_row(ctx, desk, row, people, seen, links, result, options, source)
+                    _one_row(ctx, row, people, sources, seen, links, result, options, source)
                 if options.dry_run:
                     raise _DryRun
         except _DryRun:
-            pass
+            people.batch_rolled_back()
+        except BaseException:
+            people.batch_rolled_back()
+            raise
     if links:
         _link_duplicates(state, actor, options, links, seen, result)
     return result
+
+
+def _names(records: list[ImportRecord]) -> set[str]:
+    names = {r.reporter for r in records if r.reporter}
+    names |= {c.author for r in records for c in r.comments if c.author}
+    return names
 
 
 def _batches(rows: Iterable[Row], size: int) -> Iterator[list[Row]]:
@@ -245,9 +272,9 @@ def _reject(result: ImportResult, rejected: Rejected) -> None:
 
 def _one_row(
     ctx: Ctx,
-    desk: object,
     row: Row,
     people: writer.People,
+    sources: dict[str, TicketSource],
     seen: dict[str, int],
     links: list[_Link],
     result: ImportResult,
@@ -277,10 +304,11 @@ def _one_row(
         return
     seen[ext] = row.line
     policy = ctx.desk(options.desk)
+    people.start_row()
     try:
         with ctx.session.begin_nested():
             p = writer.plan(ctx, options.desk, policy, record)
-            existing = writer.find_source(ctx.session, options.desk, ext)
+            existing = sources.get(ext)
             if existing is None:
                 ticket = writer.create(
                     ctx, options.desk, policy, record, p, people, source=source, line=row.line
@@ -295,12 +323,12 @@ def _one_row(
                 )
                 result.updated += 1
     except DomainError as exc:
-        people.forget()
+        people.row_rolled_back()
         field = exc.errors[0].get("field") if exc.errors else None
         _reject(result, Rejected(row.line, exc.detail, ext, field))
         return
     except SQLAlchemyError as exc:
-        people.forget()
+        people.row_rolled_back()
         reason = str(getattr(exc, "orig", exc)).splitlines()[0][:300]
         _reject(result, Rejected(row.line, f"the database refused the row: {reason}", ext))
         return

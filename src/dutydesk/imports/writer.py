@@ -78,47 +78,78 @@ def component_label(component: str) -> str:
 # ----------------------------------------------------------------------------- people
 
 
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+
+
 class People:
-    """Names in the source → users. Unknown names become guest reporters of the desk (no
-    password, so they cannot log in until an admin sets one), or ``default`` when given."""
+    """Names in the source → users, remembered for the whole import. Unknown names become
+    guest reporters of the desk (no password, so they cannot log in until an admin sets one),
+    or ``default`` when given; a missing name is the default, else the importing admin."""
 
-    def __init__(self, ctx: Ctx, desk: str, default: str | None) -> None:
-        self.ctx, self.desk, self.default = ctx, desk, default
-        self.known: dict[str, User] = {}
+    def __init__(self, desk: str, default: str | None) -> None:
+        self.desk, self.default = desk, default
+        self.known: dict[str, Person] = {}
+        self.guests: list[str] = []  # created in the current batch, newest last
+        self.row_mark = 0
+        self.ctx: Ctx | None = None
 
-    def user(self, name: str | None) -> User:
+    def start_batch(self, ctx: Ctx, names: set[str]) -> None:
+        """A new transaction: look up every name its rows use in one query."""
+        self.ctx, self.guests, self.row_mark = ctx, [], 0
+        wanted = {_user_name(n) for n in names if n and n.strip()} - self.known.keys()
+        if self.default:
+            wanted.add(self.default)
+        if wanted:
+            rows = ctx.session.execute(select(User.id, User.name).where(User.name.in_(wanted)))
+            for uid, name in rows:
+                self.known[name] = Person(uid, name)
+
+    def start_row(self) -> None:
+        self.row_mark = len(self.guests)
+
+    def row_rolled_back(self) -> None:
+        """Guests the refused row created are gone with it."""
+        for name in self.guests[self.row_mark :]:
+            self.known.pop(name, None)
+        del self.guests[self.row_mark :]
+
+    def batch_rolled_back(self) -> None:
+        self.row_mark = 0
+        self.row_rolled_back()
+
+    def user(self, name: str | None) -> Person:
+        assert self.ctx is not None
         if not name or not name.strip():
-            return self._by_name(self.default) if self.default else self.ctx.actor
-        name = _user_name(name)
-        found = self.known.get(name) or self.ctx.session.scalar(
-            select(User).where(User.name == name)
-        )
-        if found is None:
             if self.default:
-                return self._by_name(self.default)
-            found = create_user(
-                self.ctx.session,
-                name,
-                roles=["reporter"],
-                desks=[self.desk],
-                display_name=name,
-                now=self.ctx.now,
-            )
-        self.known[name] = found
-        return found
-
-    def _by_name(self, name: str) -> User:
-        found = self.known.get(name) or self.ctx.session.scalar(
-            select(User).where(User.name == name)
+                return self._default()
+            return Person(self.ctx.actor.id, self.ctx.actor.name)
+        name = _user_name(name)
+        found = self.known.get(name)
+        if found is not None:
+            return found
+        if self.default:
+            return self._default()
+        user = create_user(
+            self.ctx.session,
+            name,
+            roles=["reporter"],
+            desks=[self.desk],
+            display_name=name,
+            now=self.ctx.now,
         )
-        if found is None:
-            raise field_error("reporter", f"the default reporter {name!r} is not a user")
-        self.known[name] = found
-        return found
+        self.known[name] = person = Person(user.id, user.name)
+        self.guests.append(name)
+        return person
 
-    def forget(self) -> None:
-        """After a row rolled back: guests it created are gone."""
-        self.known.clear()
+    def _default(self) -> Person:
+        assert self.default is not None
+        found = self.known.get(self.default)
+        if found is None:
+            raise field_error("reporter", f"the default reporter {self.default!r} is not a user")
+        return found
 
 
 def _user_name(name: str) -> str:
@@ -440,7 +471,8 @@ def update(
     change.set("title", record.title)
     if change.set("description", record.body):
         ticket.description_html = markdown.render(record.body)
-    change.set("kind", p.kind)
+    if record.kind is not None:
+        change.set("kind", p.kind)
     for name in ("category", "team", "priority"):
         value = getattr(record, name)
         if value is not None:
@@ -512,9 +544,13 @@ def update(
     return ticket
 
 
-def find_source(session: Session, desk: str, external_id: str) -> TicketSource | None:
-    return session.scalar(
+def find_sources(session: Session, desk: str, external_ids: list[str]) -> dict[str, TicketSource]:
+    """What earlier imports made of these external ids, in one query."""
+    if not external_ids:
+        return {}
+    rows = session.scalars(
         select(TicketSource).where(
-            TicketSource.desk == desk, TicketSource.external_id == external_id
+            TicketSource.desk == desk, TicketSource.external_id.in_(set(external_ids))
         )
     )
+    return {src.external_id: src for src in rows}
