@@ -142,3 +142,23 @@ def test_github_lines_given_in_process_as_json_lines(state: AppState) -> None:
     items = json.loads((FIXTURES / "gh_issue_list.json").read_text())
     result = import_github(state, [json.dumps(i) for i in items], desk="infra")
     assert result.created == 2 and not result.rejected
+
+
+def test_an_import_body_over_the_import_limit_is_a_413(state: AppState) -> None:
+    from fastapi.testclient import TestClient
+
+    from dutydesk.app import create_app
+    from dutydesk.auth.service import create_token, user_by_name
+
+    with state.db.write() as s:
+        token = create_token(s, user_by_name(s, "admin"), state.now(), "tests")
+    line = json.dumps({"external_id": "x", "title": "t", "created": "2025-01-01T00:00:00Z"})
+    body = ("\n".join([line] * 2000)).encode()
+    app = create_app(state, max_body_bytes=1024, max_import_bytes=50_000)
+    with TestClient(app) as client:
+        r = client.post(
+            "/api/v1/desks/infra/imports?format=jsonl",
+            content=body,
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert r.status_code == 413 and "50000" in r.json()["detail"]
