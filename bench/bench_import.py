@@ -196,6 +196,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--tickets", type=int, default=100_000)
     ap.add_argument("--pg", help="a PostgreSQL URL to measure too")
+    ap.add_argument("--no-sqlite", action="store_true", help="PostgreSQL only")
     ap.add_argument("--one", nargs=3, metavar=("URL", "DATA", "LABEL"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.one:
@@ -206,7 +207,7 @@ def main() -> None:
         data = Path(tmp) / "history.jsonl"
         generate(data, args.tickets)
         size = data.stat().st_size / 2**20
-        targets = [(f"sqlite:///{Path(tmp) / 'import.db'}", "SQLite")]
+        targets = [] if args.no_sqlite else [(f"sqlite:///{Path(tmp) / 'import.db'}", "SQLite")]
         if args.pg:
             targets.append((args.pg, "PostgreSQL"))
         results = []

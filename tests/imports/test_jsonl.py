@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dutydesk.imports.models import TicketSource
-from dutydesk.imports.service import import_jsonl
+from dutydesk.imports.service import import_jsonl, ticket_keys
 from dutydesk.notify.models import NotifyChange
 from dutydesk.state import AppState
 from dutydesk.tickets.models import Comment, Event, Ticket
@@ -146,6 +146,10 @@ def test_duplicates_link_by_external_id_even_forward(state: AppState) -> None:
     assert result.created == 3
     dup, orig = ticket(state, "dup"), ticket(state, "orig")
     assert dup.resolution == "duplicate" and dup.duplicate_of_id == orig.id
+    assert ticket_keys(state, "infra", ["orig", "dup", "never"]) == {
+        "orig": orig.key,
+        "dup": dup.key,
+    }
     assert any("nowhere" in w for w in result.warnings)
 
 

@@ -35,7 +35,7 @@ from dutydesk.imports.records import ImportRecord, ImportResult, Rejected, Row
 from dutydesk.policy.imports import ImportMapping
 from dutydesk.state import AppState
 from dutydesk.tickets import workflow
-from dutydesk.tickets.models import Event, Ticket
+from dutydesk.tickets.models import Event, Ticket, ticket_key
 
 BATCH_ROWS = 200
 KEEP_REJECTED = 1000  # rejections listed in full; the rest are counted
@@ -336,6 +336,24 @@ def _one_row(
         result.tickets[ext] = ticket.key
     if p.duplicate_of:
         links.append(_Link(ticket.id, row.line, ext, p.duplicate_of))
+
+
+def ticket_keys(state: AppState, desk: str, external_ids: Iterable[str]) -> dict[str, str]:
+    """The ticket key each external id was imported as (ids never imported are left out)."""
+    wanted = list(dict.fromkeys(external_ids))
+    out: dict[str, str] = {}
+    with state.db.read() as s:
+        for start in range(0, len(wanted), 500):
+            rows = s.execute(
+                select(TicketSource.external_id, Ticket.desk, Ticket.number)
+                .join(Ticket, Ticket.id == TicketSource.ticket_id)
+                .where(
+                    TicketSource.desk == desk,
+                    TicketSource.external_id.in_(wanted[start : start + 500]),
+                )
+            )
+            out.update({ext: ticket_key(d, n) for ext, d, n in rows})
+    return out
 
 
 # ----------------------------------------------------------------------------- duplicates
