@@ -8,6 +8,7 @@ off inside an item reports that item as truncated; the items before it are impor
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -57,8 +58,8 @@ def github_rows(stream: CountingReader, mapping: ImportMapping) -> Iterator[Row]
             text = decode(raw, number)
             if not text.strip():
                 continue
-            item = next(ijson.items(text.encode(), ""))
-        except (ValueError, ijson.JSONError, StopIteration) as exc:
+            item = json.loads(text)
+        except ValueError as exc:
             yield Row(number, rejected=Rejected(number, f"not valid JSON: {exc}"))
             continue
         yield issue_row(number, item, mapping)
