@@ -20,6 +20,8 @@ from dutydesk.http.inputs import RefuseNul
 from dutydesk.http.limits import BodySizeLimit
 from dutydesk.http.observe import Observe
 from dutydesk.http.rate_limit import ApiRateLimit
+from dutydesk.imports.api import IMPORT_PATH
+from dutydesk.imports.api import router as imports_router
 from dutydesk.notify.api import router as notify_router
 from dutydesk.oncall.api import router as oncall_router
 from dutydesk.oncall.feeds_api import router as oncall_feeds_router
@@ -41,7 +43,11 @@ async def _finish_handed_off_writes(app: FastAPI) -> AsyncIterator[None]:
 
 
 def create_app(
-    state: AppState, max_body_bytes: int = 256 * 1024, *, metrics_token: str = ""
+    state: AppState,
+    max_body_bytes: int = 256 * 1024,
+    max_import_bytes: int = 1 << 30,
+    *,
+    metrics_token: str = "",
 ) -> FastAPI:
     app = FastAPI(
         title="dutydesk",
@@ -55,8 +61,11 @@ def create_app(
     app.state.dutydesk = state
     problems.install(app)
     openapi.install(app)  # declares the problem documents the handlers answer
-    app.add_middleware(RefuseNul)  # inside the size limit, which counts a body first
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    # Inside the size limit, which counts a body first; the streamed import is not buffered.
+    app.add_middleware(RefuseNul, unbuffered=[IMPORT_PATH])
+    app.add_middleware(
+        BodySizeLimit, max_bytes=max_body_bytes, larger=[(IMPORT_PATH, max_import_bytes)]
+    )
     app.add_middleware(ApiRateLimit, limits=state.limits)  # refuses before any work
     app.add_middleware(Observe)  # request ids, access log, latency, last-resort 500
     # Outermost: errors, 413s and last-resort 500s get the headers too.
@@ -70,6 +79,7 @@ def create_app(
     app.include_router(notify_router)
     app.include_router(reports_router)
     app.include_router(github_router)
+    app.include_router(imports_router)
     ops_api.install(app, state, metrics_token)
 
     @app.get("/api/v1/healthz", tags=["ops"])

@@ -3,6 +3,7 @@
 from dutydesk.auth.models import ApiToken, AuditEvent, LoginFailure, User, WebSession
 from dutydesk.db import Base
 from dutydesk.github.models import GithubDelivery, GithubIssueLink
+from dutydesk.imports.models import TicketSource
 from dutydesk.mailgate.models import MailAttachment, MailMessage
 from dutydesk.notify.models import (
     ChatAccount,
@@ -63,6 +64,7 @@ __all__ = [
     "Ticket",
     "TicketClock",
     "TicketLabel",
+    "TicketSource",
     "TimeOffRow",
     "User",
     "Watcher",

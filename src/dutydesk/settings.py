@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     # /metrics: with a token, for ``Authorization: Bearer <token>`` from anywhere; without
     # one, only for loopback clients that did not come through a proxy.
     metrics_token: str = ""
+    # The streamed import endpoint's own limit (it never holds the body whole).
+    max_import_bytes: int = 1 << 30
 
 
 @lru_cache(maxsize=1)

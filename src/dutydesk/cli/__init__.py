@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from dutydesk.cli import access, admin, backup, mail, notify, oncall, slo, tickets
+from dutydesk.cli import access, admin, backup, imports, mail, notify, oncall, slo, tickets
 from dutydesk.cli.client import opts
 
 app = typer.Typer(
@@ -77,6 +77,7 @@ GROUPS = {
     "report": notify.report_app,
     "notify": notify.notify_app,
     "chat": notify.chat_app,
+    "import": imports.import_app,
 }
 admin.token_app.command("list")(access.token_list)
 admin.token_app.command("revoke")(access.token_revoke)

@@ -125,7 +125,10 @@ def serve(
         state.db.checkpoint_in_background()  # SQLite: commits stop copying the WAL back
         sync_policy(state.db, state.policy, state.now())
         api = create_app(
-            state, max_body_bytes=settings.max_body_bytes, metrics_token=settings.metrics_token
+            state,
+            max_body_bytes=settings.max_body_bytes,
+            max_import_bytes=settings.max_import_bytes,
+            metrics_token=settings.metrics_token,
         )
         people = [n for n, p in state.policy.people.items() if p.password]
         out.print(f"dutydesk serving on [bold]http://{host}:{port}[/bold]  (API: /api/v1/docs)")

@@ -8,6 +8,8 @@ names the field: the query parameter, the form field or the JSON path.
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Sequence
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,8 +53,10 @@ def _body_field(content_type: bytes, body: bytes) -> str | None:
 class RefuseNul:
     """Answers 422 naming the field that holds a NUL; a body it reads is handed on whole."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, unbuffered: Sequence[str] = ()) -> None:
         self.app = app
+        # Paths whose bodies stream to a service that checks each record itself (imports).
+        self.unbuffered = [re.compile(pattern) for pattern in unbuffered]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -66,7 +70,8 @@ class RefuseNul:
         headers = dict(scope.get("headers", []))
         content_type = headers.get(b"content-type", b"").lower()
         has_body = b"transfer-encoding" in headers or headers.get(b"content-length", b"0") != b"0"
-        if not (has_body and _checked(content_type)):
+        streamed = any(p.fullmatch(scope.get("path", "")) for p in self.unbuffered)
+        if not (has_body and _checked(content_type)) or streamed:
             await self.app(scope, receive, send)
             return
         chunks: list[bytes] = []

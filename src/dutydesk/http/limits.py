@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
+
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dutydesk.http.problems import send_problem
@@ -17,24 +20,35 @@ class BodySizeLimit:
     A chunked body answers 413 the moment it crosses the limit: the refusal is sent from
     here, and whatever the application answers after its read failed is dropped, so a
     route that turns read errors into a 400 cannot hide the 413.
+
+    ``larger`` lets named paths (the streamed import endpoint) take bodies up to their own
+    limit.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, larger: Sequence[tuple[str, int]] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = [(re.compile(pattern), limit) for pattern, limit in larger]
+
+    def _limit(self, scope: Scope) -> int:
+        path = scope.get("path", "")
+        return next((n for p, n in self.larger if p.fullmatch(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    too_big = int(value) > limit
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await self._refuse(send)
+                    await self._refuse(send, limit)
                     return
         seen = 0
         started = refused = False
@@ -44,10 +58,10 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
+                if seen > limit:
                     if not started and not refused:
                         refused = True
-                        await self._refuse(send)
+                        await self._refuse(send, limit)
                     raise BodyTooLarge
             return message
 
@@ -63,15 +77,15 @@ class BodySizeLimit:
             await self.app(scope, counted, tracking_send)
         except BodyTooLarge:
             if not started and not refused:
-                await self._refuse(send)
+                await self._refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, limit: int) -> None:
         await send_problem(
             send,
             {
                 "type": "/problems/too-large",
                 "title": "Request too large",
                 "status": 413,
-                "detail": f"the request body exceeds {self.max_bytes} bytes",
+                "detail": f"the request body exceeds {limit} bytes",
             },
         )

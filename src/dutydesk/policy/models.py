@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dutydesk.durations import parse_duration
+from dutydesk.policy.imports import ImportMapping
 from dutydesk.policy.ingress import GithubDeskPolicy, MailDeskPolicy, MailPolicy
 from dutydesk.policy.notify import (
     DeskNotify,
@@ -231,6 +232,7 @@ class DeskPolicy(Strict):
     status_post: StatusPostPolicy | None = None
     github: GithubDeskPolicy | None = None
     mail: MailDeskPolicy | None = None
+    imports: ImportMapping = ImportMapping()  # how other trackers' values map onto this desk
 
     @field_validator("columns", "priorities", "kinds", "teams", "categories")
     @classmethod
@@ -302,6 +304,13 @@ class DeskPolicy(Strict):
                         check_condition(cond)
                     except ValueError as exc:
                         errors.append(str(exc))
+        errors += self.imports.errors(
+            kinds=self.kinds,
+            priorities=self.priorities,
+            categories=self.categories,
+            teams=self.teams,
+            columns=self.columns,
+        )
         if errors:
             # One problem per line; "at KEY: " names the key within the desk (policy.loader).
             raise ValueError("\n".join(errors))

@@ -77,7 +77,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
     # the notify record that name the key: the lock then spans a few statements, not the
     # whole filing (measured: intake stopped growing with a second replica).
     late = conn.dialect.name == "postgresql"
-    number = _placeholder(conn) if late else _take_number(conn, desk_name)
+    number = _placeholder(conn) if late else take_number(conn, desk_name)
     rank = ordering.rank_for_time(ctx.now)
     row: dict[str, Any] = {
         "desk": desk_name,
@@ -132,7 +132,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
     search.index_new(s, ticket)
     clocks = slo_service.on_change(ctx, ticket, new=True)
     if late:
-        number = _take_number(conn, desk_name)
+        number = take_number(conn, desk_name)
         _SET_NUMBER.execute(conn, {"for_id": ticket.id, "number": number})
         set_committed_value(ticket, "number", number)
     change.event("filed", None, None, ticket.key, title=ticket.title, criteria=ticket.criteria)
@@ -148,7 +148,7 @@ def _placeholder(conn: Connection) -> int:
     return -int(conn.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
 
 
-def _take_number(conn: Connection, desk_name: str) -> int:
+def take_number(conn: Connection, desk_name: str) -> int:
     """The desk's next ticket number, taken under the write lock in one statement."""
     taken = _TAKE_NUMBER.execute(conn, {"for_desk": desk_name}).scalar()
     if taken is None:  # a desk added to the policy since the server synced it
