@@ -42,6 +42,11 @@ MIN_REQUESTS = 1000
 USERS = ("admin", "rita")  # an admin and a reporter
 CHECKS: list[CheckFunction] = [status_code_conformance, content_type_conformance]
 PROBLEM = "application/problem+json"
+# The import endpoint reads raw records (JSON lines, CSV, bytes): fuzz it with raw bytes, and
+# text that looks like records, in each of the body types it declares.
+RAW_RECORDS = st.binary(max_size=2048) | st.text(max_size=2048).map(str.encode)
+for _media in ("application/x-ndjson", "text/csv", "application/octet-stream"):
+    schemathesis.openapi.media_type(_media, RAW_RECORDS)
 
 
 @pytest.fixture(scope="module")

@@ -134,6 +134,7 @@ OWN_RULES = {
     "/api/v1/chat/slack/command": "chat retries are deduplicated by the platform's trigger id",
     "/api/v1/chat/mattermost/command": "chat retries are deduplicated by the platform's ids",
     "/api/v1/desks/{desk}/github/webhook": "redeliveries are deduplicated by X-GitHub-Delivery",
+    "/api/v1/desks/{desk}/imports": "records are keyed by external id: a re-run adds nothing",
 }
 
 

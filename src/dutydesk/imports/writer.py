@@ -216,6 +216,7 @@ def plan(ctx: Ctx, desk_name: str, desk: DeskPolicy, record: ImportRecord) -> Pl
             desk=desk_name,
             status=desk.intake_column,
             assigned=assignee is not None,
+            priority=record.priority,
         )
         dup = record.duplicate_of[0] if record.duplicate_of else None
         refusal = workflow.move_refusal(desk, facts, status, resolution, dup)
@@ -312,7 +313,7 @@ def create(
         "blocked_by_id": None,
         "rank": rank,
         "order_key": "",
-        "in_queue": not p.done and desk.admits(record.priority, ()),
+        "in_queue": not p.done and desk.admits(record.priority, p.criteria),
         "is_open": not p.done,
         "created_at": created,
         "updated_at": max(times),
