@@ -47,6 +47,8 @@ LAYER_TWO = (
     "dutydesk.notify.queued",
     "dutydesk.triage.titles",
     "dutydesk.triage.ranking",
+    "dutydesk.triage.analysis",
+    "dutydesk.triage.voting",
     "dutydesk.reports.meetings",
 )
 # Layer 3: services, bottom up; a service imports services of its own domain or lower ones.

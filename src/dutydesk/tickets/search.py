@@ -67,13 +67,21 @@ def index_new(session: Session, ticket: Ticket) -> None:
 
 
 def reindex(session: Session, ticket: Ticket) -> None:
-    """After a title or description change: rebuild from the ticket and all its comments."""
-    comments = session.scalars(select(Comment.body).where(Comment.ticket_id == ticket.id)).all()
+    """After a title or description change: rebuild from the ticket and its public comments.
+
+    Internal comments stay out of the index: search results and duplicate suggestions are
+    shown to reporters, who must not learn what an internal note says.
+    """
+    comments = session.scalars(
+        select(Comment.body).where(Comment.ticket_id == ticket.id, Comment.public.is_(True))
+    ).all()
     body = "\n".join([ticket.description, *comments])
     store(session, [{"id": ticket.id, "t": ticket.title, "b": body}], replace=True)
 
 
-def index_comment(session: Session, ticket_id: int, body: str) -> None:
+def index_comment(session: Session, ticket_id: int, body: str, *, public: bool = True) -> None:
+    if not public:
+        return  # see reindex: internal notes never reach the index
     stmt = _FTS_APPEND if _sqlite(session) else _TSV_APPEND
     session.connection().execute(stmt, {"id": ticket_id, "c": body})
 

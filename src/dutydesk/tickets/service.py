@@ -400,7 +400,7 @@ def _comment(
     make_transient_to_detached(c)
     ctx.session.add(c)
     change.event("commented", None, None, None, comment_id=c.id, kind=kind, public=public)
-    search.index_comment(ctx.session, change.ticket.id, body)
+    search.index_comment(ctx.session, change.ticket.id, body, public=public)
     return c
 
 
