@@ -216,7 +216,7 @@ class PlainBM25:
 
     def scores(self, text: str) -> dict[int, float]:
         out: dict[int, float] = defaultdict(float)
-        for w in set(_PLAIN.findall(text.lower())):
+        for w in _PLAIN.findall(text.lower()):  # a repeated query word counts again
             postings = self.post.get(w)
             if not postings:
                 continue
@@ -297,7 +297,7 @@ def main() -> int:
         return 0
 
     from dutydesk.triage.service import similar_tickets
-    from dutydesk.triage.suggest import suggest
+    from dutydesk.triage.learning import rebuild, suggest
 
     corpus, queries, train, issues = (read_jsonl(p) for p in needed)
     history = history_records(corpus, train)
@@ -305,7 +305,10 @@ def main() -> int:
     with fresh_database(args.db) as (db, policy):
         t0 = time.perf_counter()
         load_history(db, policy, history)
-        print(f"loaded in {time.perf_counter() - t0:.1f} s")
+        t1 = time.perf_counter()
+        with db.write() as s:
+            learned = rebuild(s, DESK)  # what `dutydesk suggestions rebuild` runs after an import
+        print(f"loaded in {t1 - t0:.1f} s, suggestions learned from {learned} tickets in {time.perf_counter() - t1:.1f} s")
 
         by_key: dict[int, str] = {}
         ext_by_number = {i + 1: h["external_id"] for i, h in enumerate(history)}
@@ -322,7 +325,7 @@ def main() -> int:
                 product_hits.append(ranks_of(keys, set(q["duplicate_of"])))
             team_guess, prio_guess = [], []
             for issue in issues:
-                got = {x.field: x.value for x in suggest(s, policy, DESK, issue["title"], issue["body"], instant(issue["created"]))}
+                got = {x.field: x.value for x in suggest(s, policy, DESK, issue["title"], issue["body"])}
                 team_guess.append(got.get("team", ""))
                 prio_guess.append(got.get("priority", ""))
         del by_key

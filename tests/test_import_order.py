@@ -48,7 +48,6 @@ LAYER_TWO = (
     "dutydesk.triage.titles",
     "dutydesk.triage.ranking",
     "dutydesk.triage.analysis",
-    "dutydesk.triage.voting",
     "dutydesk.reports.meetings",
 )
 # Layer 3: services, bottom up; a service imports services of its own domain or lower ones.

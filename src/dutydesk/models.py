@@ -30,6 +30,7 @@ from dutydesk.tickets.models import (
     TicketLabel,
     Watcher,
 )
+from dutydesk.triage.models import LearnedClass, LearnedTerm, LearnedTicket
 
 __all__ = [
     "ApiToken",
@@ -41,6 +42,9 @@ __all__ = [
     "Event",
     "FeedToken",
     "IdempotencyRecord",
+    "LearnedClass",
+    "LearnedTerm",
+    "LearnedTicket",
     "MembershipRow",
     "NotifyCursor",
     "NotifyPreference",
