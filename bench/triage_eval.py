@@ -64,7 +64,9 @@ def instant(text: str) -> datetime:
 # --------------------------------------------------------------------------- the history
 
 
-def history_records(corpus: list[dict[str, Any]], train: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def history_records(
+    corpus: list[dict[str, Any]], train: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Corpus and training issues as JSONL import records: the desk's triaged history."""
     out: dict[str, dict[str, Any]] = {}
     for c in corpus:
@@ -152,7 +154,9 @@ def load_history(db: Any, policy: Any, records: list[dict[str, Any]]) -> None:
                 docs.append({"id": rows[-1]["id"], "t": rows[-1]["title"], "b": r["body"]})
             s.execute(insert(Ticket), rows)
             search.store(s, docs)
-        s.execute(update(DeskCounter).where(DeskCounter.desk == DESK).values(next_number=number + 1))
+        s.execute(
+            update(DeskCounter).where(DeskCounter.desk == DESK).values(next_number=number + 1)
+        )
 
 
 @contextmanager
@@ -254,7 +258,9 @@ def tfidf_logreg(
     vec = TfidfVectorizer(sublinear_tf=True, min_df=2)
     x = vec.fit_transform([f"{h['title']}\n{h['body']}" for h in labelled])
     model = LogisticRegression(max_iter=1000).fit(x, [h[field] for h in labelled])
-    return [str(p) for p in model.predict(vec.transform([f"{i['title']}\n{i['body']}" for i in issues]))]
+    return [
+        str(p) for p in model.predict(vec.transform([f"{i['title']}\n{i['body']}" for i in issues]))
+    ]
 
 
 # --------------------------------------------------------------------------- the run
@@ -278,7 +284,9 @@ def dedup_scores(first_hits: list[int | None]) -> dict[str, float]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     ap.add_argument("--data", default="../shared/data/triage-eval")
     ap.add_argument("--split", default="dev")
     ap.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
@@ -296,19 +304,23 @@ def main() -> int:
         print(json.dumps({"skipped": "no evaluation data", "missing": missing}))
         return 0
 
-    from dutydesk.triage.service import similar_tickets
     from dutydesk.triage.learning import rebuild, suggest
+    from dutydesk.triage.service import similar_tickets
 
     corpus, queries, train, issues = (read_jsonl(p) for p in needed)
     history = history_records(corpus, train)
-    print(f"history {len(history)} tickets, {len(queries)} duplicate queries, {len(issues)} triage issues, db {args.db}")
+    print(
+        f"history {len(history)} tickets, {len(queries)} duplicate queries, {len(issues)} triage issues, db {args.db}"
+    )
     with fresh_database(args.db) as (db, policy):
         t0 = time.perf_counter()
         load_history(db, policy, history)
         t1 = time.perf_counter()
         with db.write() as s:
             learned = rebuild(s, DESK)  # what `dutydesk suggestions rebuild` runs after an import
-        print(f"loaded in {t1 - t0:.1f} s, suggestions learned from {learned} tickets in {time.perf_counter() - t1:.1f} s")
+        print(
+            f"loaded in {t1 - t0:.1f} s, suggestions learned from {learned} tickets in {time.perf_counter() - t1:.1f} s"
+        )
 
         by_key: dict[int, str] = {}
         ext_by_number = {i + 1: h["external_id"] for i, h in enumerate(history)}
@@ -318,14 +330,23 @@ def main() -> int:
             for q in queries:
                 t = time.perf_counter()
                 found = similar_tickets(
-                    s, DESK, q["title"], q["body"], instant(q["created"]), team=q["project"], limit=10
+                    s,
+                    DESK,
+                    q["title"],
+                    q["body"],
+                    instant(q["created"]),
+                    team=q["project"],
+                    limit=10,
                 )
                 lookup_ms.append((time.perf_counter() - t) * 1000)
                 keys = [f.external_id or ext_by_number[int(f.key.rsplit("-", 1)[1])] for f in found]
                 product_hits.append(ranks_of(keys, set(q["duplicate_of"])))
             team_guess, prio_guess = [], []
             for issue in issues:
-                got = {x.field: x.value for x in suggest(s, policy, DESK, issue["title"], issue["body"])}
+                got = {
+                    x.field: x.value
+                    for x in suggest(s, policy, DESK, issue["title"], issue["body"])
+                }
                 team_guess.append(got.get("team", ""))
                 prio_guess.append(got.get("priority", ""))
         del by_key
@@ -353,18 +374,25 @@ def main() -> int:
     print("| duplicates | R@1 | R@5 | R@10 | MRR |")
     print("| --- | ---: | ---: | ---: | ---: |")
     for name, d in (("dutydesk similar", dedup), ("plain BM25 baseline", base)):
-        print(f"| {name} | {d['recall@1']:.3f} | {d['recall@5']:.3f} | {d['recall@10']:.3f} | {d['mrr']:.3f} |")
+        print(
+            f"| {name} | {d['recall@1']:.3f} | {d['recall@5']:.3f} | {d['recall@10']:.3f} | {d['mrr']:.3f} |"
+        )
     print()
     print("| suggestion | macro-F1 | accuracy |")
     print("| --- | ---: | ---: |")
-    rows = [("team: dutydesk", team_gold, team_guess), ("priority: dutydesk", prio_gold, prio_guess),
-            ("priority: majority baseline", prio_gold, [majority] * len(prio_gold))]
+    rows = [
+        ("team: dutydesk", team_gold, team_guess),
+        ("priority: dutydesk", prio_gold, prio_guess),
+        ("priority: majority baseline", prio_gold, [majority] * len(prio_gold)),
+    ]
     if team_lr is not None and prio_lr is not None:
         rows[1:1] = [("team: TF-IDF + logistic regression", team_gold, team_lr)]
         rows.append(("priority: TF-IDF + logistic regression", prio_gold, prio_lr))
     for name, gold, guess in rows:
         print(f"| {name} | {macro_f1(gold, guess):.3f} | {accuracy(gold, guess):.3f} |")
-    print(f"\nsimilar-tickets lookup: median {lookup_ms[len(lookup_ms) // 2]:.1f} ms, p95 {p95:.1f} ms over {len(lookup_ms)} lookups ({args.db}, {len(history)} tickets)")
+    print(
+        f"\nsimilar-tickets lookup: median {lookup_ms[len(lookup_ms) // 2]:.1f} ms, p95 {p95:.1f} ms over {len(lookup_ms)} lookups ({args.db}, {len(history)} tickets)"
+    )
     result = {
         "dedup": {**dedup, "bm25_recall@5": base["recall@5"]},
         "team": {

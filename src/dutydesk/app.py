@@ -23,6 +23,7 @@ from dutydesk.slo.api import router as slo_router
 from dutydesk.state import AppState
 from dutydesk.tickets.api import router as tickets_router
 from dutydesk.tickets.service import count_open
+from dutydesk.triage.api import router as triage_router
 from dutydesk.web import router as web_ui
 
 
@@ -50,6 +51,7 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.include_router(auth_router)
     app.include_router(tickets_router)
+    app.include_router(triage_router)
     app.include_router(slo_router)
     app.include_router(oncall_router)
     app.include_router(oncall_feeds_router)

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from dutydesk.cli import admin, notify, oncall, slo, tickets
+from dutydesk.cli import admin, notify, oncall, slo, tickets, triage
 from dutydesk.cli.client import opts
 
 app = typer.Typer(
@@ -60,6 +60,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "comment": tickets.comment,
     "block": tickets.block,
     "rank": tickets.rank_,
+    "similar": triage.similar,
 }
 GROUPS = {
     "token": admin.token_app,
@@ -71,8 +72,10 @@ GROUPS = {
     "report": notify.report_app,
     "notify": notify.notify_app,
     "chat": notify.chat_app,
+    "suggestions": triage.suggestions_app,
 }
 for name, command in COMMANDS.items():
     app.command(name)(command)
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
+notify.report_app.command("suggestions")(triage.accuracy)

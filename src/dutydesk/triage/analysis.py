@@ -8,7 +8,6 @@ term read here names the same entry in the full-text index.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,17 +18,154 @@ _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 _STEMMER = snowballstemmer.stemmer("porter")
 _ENGLISH = snowballstemmer.stemmer("english")
 
-# Words too common in tickets to tell two apart.
+# Words too common in tickets to tell two apart ("down", "out", "off" stay: an outage's words).
 STOP_WORDS = frozenset(
-    """a about above after again all also am an and any are as at be because been before being
-    below between both but by can cannot could did do does doing don down during each else
-    etc even ever every few for from further get gets got had has have having he her here
-    hers him his how however i if in into is isn it its itself just let like may me might
-    more most must my no nor not now of off on once only or other our ours out over own per
-    please same shall she should since so some such than that the their theirs them then
-    there these they this those through to too under until up upon us very via was we were
-    what when where whether which while who whom why will with within without would yet you
-    your yours""".split()
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "don",
+        "during",
+        "each",
+        "else",
+        "etc",
+        "even",
+        "ever",
+        "every",
+        "few",
+        "for",
+        "from",
+        "further",
+        "get",
+        "gets",
+        "got",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "him",
+        "his",
+        "how",
+        "however",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "let",
+        "like",
+        "may",
+        "me",
+        "might",
+        "more",
+        "most",
+        "must",
+        "my",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "over",
+        "own",
+        "per",
+        "please",
+        "same",
+        "shall",
+        "she",
+        "should",
+        "since",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "upon",
+        "us",
+        "very",
+        "via",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "whether",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "within",
+        "without",
+        "would",
+        "yet",
+        "you",
+        "your",
+        "yours",
+    ]
 )
 MIN_LENGTH = 2
 MAX_WORD = 40  # longer "words" are hashes, base64 or paths run together: never a shared topic
@@ -68,12 +204,12 @@ class QueryTerm:
 def query_terms(title: str, body: str, *, body_weight: float = 0.5) -> list[QueryTerm]:
     """The draft's stems with a weight: a title word counts ``1``, a body word ``body_weight``,
     repeats add with diminishing effect (square root), so one long paste does not dominate."""
-    counts: Counter[str] = Counter()
+    counts: dict[str, float] = {}
     spelled: dict[str, str] = {}
     for field_words, weight in ((words(title), 1.0), (words(body), body_weight)):
         for w in field_words:
             s = stem(w)
-            counts[s] += weight
+            counts[s] = counts.get(s, 0.0) + weight
             spelled.setdefault(s, w)
     return [QueryTerm(s, spelled[s], min(c, 9.0) ** 0.5) for s, c in counts.items()]
 

@@ -59,7 +59,9 @@ def _upsert(session: Session, model: Any, rows: list[dict[str, Any]], add: tuple
     session.execute(stmt, rows)
 
 
-def _count(session: Session, desk: str, values: dict[str, str], terms: dict[str, int], sign: int) -> None:
+def _count(
+    session: Session, desk: str, values: dict[str, str], terms: dict[str, int], sign: int
+) -> None:
     size = sum(terms.values())
     _upsert(
         session,
@@ -95,7 +97,9 @@ def learn(session: Session, ticket: Ticket) -> None:
         session.flush()
     if values:
         _count(session, ticket.desk, values, terms, +1)
-        session.add(LearnedTicket(ticket_id=ticket.id, desk=ticket.desk, values=values, terms=terms))
+        session.add(
+            LearnedTicket(ticket_id=ticket.id, desk=ticket.desk, values=values, terms=terms)
+        )
 
 
 def rebuild(session: Session, desk: str, batch: int = 2000) -> int:
@@ -127,7 +131,10 @@ def rebuild(session: Session, desk: str, batch: int = 2000) -> int:
     vocabulary = len({t for _, _, t in terms})
     for i in range(0, len(docs), batch):
         session.execute(insert(LearnedTicket), docs[i : i + batch])
-    rows = [{"desk": desk, "field": f, "value": v, "term": t, "count": c} for (f, v, t), c in terms.items()]
+    rows = [
+        {"desk": desk, "field": f, "value": v, "term": t, "count": c}
+        for (f, v, t), c in terms.items()
+    ]
     for i in range(0, len(rows), 10 * batch):
         session.execute(insert(LearnedTerm), rows[i : i + 10 * batch])
     pairs = {(f, v) for f, v, _ in classes}
@@ -165,9 +172,9 @@ def suggest(session: Session, policy: Policy, desk: str, title: str, body: str) 
     if not x:
         return []
     classes = session.execute(
-        select(LearnedClass.field, LearnedClass.value, LearnedClass.tickets, LearnedClass.words).where(
-            LearnedClass.desk == desk
-        )
+        select(
+            LearnedClass.field, LearnedClass.value, LearnedClass.tickets, LearnedClass.words
+        ).where(LearnedClass.desk == desk)
     ).all()
     vocabulary = next((c.tickets for c in classes if c.field == VOCABULARY), DEFAULT_VOCABULARY)
     counts: dict[tuple[str, str, str], int] = {}
@@ -183,7 +190,11 @@ def suggest(session: Session, policy: Policy, desk: str, title: str, body: str) 
     allowed = {"team": set(d.teams), "kind": set(d.kinds), "priority": set(d.priorities)}
     out: list[Suggestion] = []
     for field in FIELDS:
-        known = {c.value: c for c in classes if c.field == field and c.value in allowed[field] and c.tickets > 0}
+        known = {
+            c.value: c
+            for c in classes
+            if c.field == field and c.value in allowed[field] and c.tickets > 0
+        }
         if not known:
             continue
         scores = complement_nb(
@@ -235,6 +246,8 @@ def suggest_for_ticket(session: Session, policy: Policy, key: str) -> list[Sugge
 
 def learned_count(session: Session, desk: str) -> int:
     return int(
-        session.scalar(select(func.count()).select_from(LearnedTicket).where(LearnedTicket.desk == desk))
+        session.scalar(
+            select(func.count()).select_from(LearnedTicket).where(LearnedTicket.desk == desk)
+        )
         or 0
     )

@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import (
     Float,
     Integer,
-    String,
     bindparam,
     column,
     func,
@@ -57,9 +56,7 @@ def _sqlite(session: Session) -> bool:
 # asking the engine per term reads each term's whole posting list (about 1 ms a term).
 DF_TTL = 900.0  # seconds; a few hours of new tickets barely move a stem's rarity
 _SQLITE_DF = text("SELECT term, doc FROM tickets_fts_vocab WHERE doc >= 2")
-_PG_DF = text(
-    "SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM tickets') WHERE ndoc >= 2"
-)
+_PG_DF = text("SELECT word, ndoc FROM ts_stat('SELECT search_vector FROM tickets') WHERE ndoc >= 2")
 _TOTAL = select(func.count()).select_from(Ticket)
 
 

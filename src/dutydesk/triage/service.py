@@ -14,6 +14,8 @@ from dutydesk.tickets.recorder import get_ticket
 from dutydesk.triage import lexical
 from dutydesk.triage.analysis import query_terms, shared_words
 from dutydesk.triage.ranking import CLOSED_WINDOW, DEFAULT_WEIGHTS, Weights, rank
+from dutydesk.triage.schemas import HintsOut, SimilarOut
+from dutydesk.triage.titles import vague_title_hint
 
 try:  # where imported tickets came from; absent from builds without the import feature
     from dutydesk.imports.models import TicketSource  # type: ignore[import-not-found,unused-ignore]
@@ -124,3 +126,25 @@ def similar_open_tickets(
     """Open tickets a title alone may duplicate (the filing form, while a reporter types)."""
     found = similar_tickets(session, desk_name, title, "", now, exclude=exclude, limit=limit)
     return [s for s in found if s.open]
+
+
+def present(found: list[SimilarTicket]) -> list[SimilarOut]:
+    return [
+        SimilarOut(
+            key=s.key,
+            title=s.title,
+            status=s.status,
+            score=s.score,
+            open=s.open,
+            words=s.words,
+            external_id=s.external_id,
+        )
+        for s in found
+    ]
+
+
+def filing_hints(session: Session, key: str, limit: int = 5) -> HintsOut:
+    """After filing: the one title rule, and the open tickets the new one may repeat."""
+    ticket = get_ticket(session, key)
+    similar = [s for s in similar_to_ticket(session, key, limit) if s.open]
+    return HintsOut(title=vague_title_hint(ticket.title), similar=present(similar))
