@@ -61,6 +61,7 @@ SERVICES = (
     "dutydesk.policy_check",
     "dutydesk.reports",
     "dutydesk.notify",
+    "dutydesk.imports",
 )
 # On top: routers (every domain's ``api``), pages, the CLI, migrations and the app.
 TOP = (

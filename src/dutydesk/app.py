@@ -15,6 +15,8 @@ from dutydesk.context import desk_policy
 from dutydesk.http import problems
 from dutydesk.http.deps import Actor, State
 from dutydesk.http.limits import BodySizeLimit
+from dutydesk.imports.api import IMPORT_PATH
+from dutydesk.imports.api import router as imports_router
 from dutydesk.notify.api import router as notify_router
 from dutydesk.oncall.api import router as oncall_router
 from dutydesk.oncall.feeds_api import router as oncall_feeds_router
@@ -36,7 +38,9 @@ async def _finish_handed_off_writes(app: FastAPI) -> AsyncIterator[None]:
         state.group_commit.stop()
 
 
-def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
+def create_app(
+    state: AppState, max_body_bytes: int = 256 * 1024, max_import_bytes: int = 1 << 30
+) -> FastAPI:
     app = FastAPI(
         title="dutydesk",
         version=__version__,
@@ -48,7 +52,9 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     )
     app.state.dutydesk = state
     problems.install(app)
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit, max_bytes=max_body_bytes, larger=[(IMPORT_PATH, max_import_bytes)]
+    )
     app.include_router(auth_router)
     app.include_router(tickets_router)
     app.include_router(triage_router)
@@ -57,6 +63,7 @@ def create_app(state: AppState, max_body_bytes: int = 256 * 1024) -> FastAPI:
     app.include_router(oncall_feeds_router)
     app.include_router(notify_router)
     app.include_router(reports_router)
+    app.include_router(imports_router)
 
     @app.get("/api/v1/healthz", tags=["ops"])
     def healthz(state: State) -> dict[str, Any]:

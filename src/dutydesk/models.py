@@ -2,6 +2,7 @@
 
 from dutydesk.auth.models import ApiToken, User, WebSession
 from dutydesk.db import Base
+from dutydesk.imports.models import TicketSource
 from dutydesk.notify.models import (
     ChatAccount,
     ChatReplay,
@@ -59,6 +60,7 @@ __all__ = [
     "Ticket",
     "TicketClock",
     "TicketLabel",
+    "TicketSource",
     "TimeOffRow",
     "User",
     "Watcher",

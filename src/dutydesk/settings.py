@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     # Secret for session cookies and CSRF tokens; the demo gets a stable one per database.
     secret_key: str = ""
     max_body_bytes: int = 256 * 1024
+    # The streamed import endpoint's own limit (it never holds the body whole).
+    max_import_bytes: int = 1 << 30
 
 
 @lru_cache(maxsize=1)

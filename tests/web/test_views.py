@@ -178,6 +178,10 @@ def test_timeline_merges_one_action_and_places_comments() -> None:
             _event(1, "returned", "status", None, "New", reason="unassigned while in progress"),
             "it went back to New (unassigned while in progress)",
         ),
+        (
+            _event(1, "imported", source="github", external_id="o/r#4", url="https://x.test/4"),
+            "imported it from github as o/r#4 (https://x.test/4)",
+        ),
         (_event(1, "something_new"), "something new"),
     ],
 )

@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from dutydesk.cli import admin, notify, oncall, slo, tickets, triage
+from dutydesk.cli import admin, imports, notify, oncall, slo, tickets, triage
 from dutydesk.cli.client import opts
 
 app = typer.Typer(
@@ -73,6 +73,7 @@ GROUPS = {
     "notify": notify.notify_app,
     "chat": notify.chat_app,
     "suggestions": triage.suggestions_app,
+    "import": imports.import_app,
 }
 for name, command in COMMANDS.items():
     app.command(name)(command)

@@ -114,7 +114,12 @@ def serve(
         state = local_state()
         state.db.checkpoint_in_background()  # SQLite: commits stop copying the WAL back
         sync_policy(state.db, state.policy, state.now())
-        api = create_app(state, max_body_bytes=get_settings().max_body_bytes)
+        settings = get_settings()
+        api = create_app(
+            state,
+            max_body_bytes=settings.max_body_bytes,
+            max_import_bytes=settings.max_import_bytes,
+        )
         people = [n for n, p in state.policy.people.items() if p.password]
         out.print(f"dutydesk serving on [bold]http://{host}:{port}[/bold]  (API: /api/v1/docs)")
         if people:

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dutydesk.durations import parse_duration
+from dutydesk.policy.imports import ImportMapping
 from dutydesk.policy.notify import (
     DeskNotify,
     MeetingPolicy,
@@ -212,6 +213,7 @@ class DeskPolicy(Strict):
     notify: DeskNotify = DeskNotify()
     meetings: list[MeetingPolicy] = []
     status_post: StatusPostPolicy | None = None
+    imports: ImportMapping = ImportMapping()  # how other trackers' values map onto this desk
 
     @field_validator("columns", "priorities", "kinds", "teams", "categories")
     @classmethod
@@ -266,6 +268,14 @@ class DeskPolicy(Strict):
             if isinstance(item, OrderRule):
                 for cond in [item.when, *item.then]:
                     check_condition(cond)
+        for problem in self.imports.errors(
+            kinds=self.kinds,
+            priorities=self.priorities,
+            categories=self.categories,
+            teams=self.teams,
+            columns=self.columns,
+        ):
+            raise ValueError(problem)
         return self
 
     @property

@@ -65,7 +65,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
 
     s = ctx.session
     conn = s.connection()
-    number = _take_number(conn, desk_name)
+    number = take_number(conn, desk_name)
     rank = ordering.rank_for_time(ctx.now)
     row: dict[str, Any] = {
         "desk": desk_name,
@@ -127,7 +127,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
     return Filed(ticket, clocks, reporter=ctx.actor.name, assignee=assignee)
 
 
-def _take_number(conn: Connection, desk_name: str) -> int:
+def take_number(conn: Connection, desk_name: str) -> int:
     """The desk's next ticket number, taken under the write lock in one statement."""
     taken = _TAKE_NUMBER.execute(conn, {"for_desk": desk_name}).scalar()
     if taken is None:  # a desk added to the policy since the server synced it

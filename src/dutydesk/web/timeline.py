@@ -86,6 +86,10 @@ def describe_event(e: Event) -> tuple[str, str | None]:
         return "reordered it", None
     if e.type == "converted":
         return f"converted it from {e.before} to {e.after}", None
+    if e.type == "imported":  # the link back to the source tracker
+        verb = "updated it from" if data.get("update") else "imported it from"
+        where = f" ({data['url']})" if data.get("url") else ""
+        return f"{verb} {data.get('source')} as {data.get('external_id')}{where}", None
     if e.type == "duplicate_linked":
         return f"{e.after} was closed as a duplicate of this ticket", e.after
     if e.type == "changed":

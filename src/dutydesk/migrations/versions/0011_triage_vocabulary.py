@@ -2,7 +2,7 @@
 leave the search index on both engines
 
 Revision ID: 0011
-Revises: 0006
+Revises: 0009
 Create Date: 2026-12-05
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0006"
+down_revision = "0009"  # on main: after the last revision there
 branch_labels = None
 depends_on = None
 
