@@ -79,6 +79,7 @@ def history_records(
             "team": c["project"],
             "priority": JIRA_PRIORITY.get(c["priority"]),
             "resolved": c["resolved"],
+            "resolution": "fixed" if c["resolved"] else None,
         }
     for t in train:
         out.setdefault(
@@ -92,71 +93,26 @@ def history_records(
                 "team": t["team"],
                 "priority": t["priority"],
                 "resolved": None,
+                "resolution": None,
             },
         )
     return sorted(out.values(), key=lambda r: r["created"])
 
 
-def load_history(db: Any, policy: Any, records: list[dict[str, Any]]) -> None:
-    """Put the records into the desk as triaged tickets (closed when resolved).
+def load_history(db: Any, policy: Any, records: list[dict[str, Any]]) -> int:
+    """Import the records into the desk through the product's JSONL import (the path a team
+    takes to bring its history in), then recount what suggestions learn from it, as
+    ``dutydesk suggestions rebuild`` does after an import. Returns the tickets imported."""
+    from dutydesk.imports.service import import_jsonl
+    from dutydesk.state import AppState
 
-    THE SWAP POINT: this stands in for the product's JSONL import until that lands; it
-    writes the rows the import writes (ticket, search document) in batches.
-    """
-    from sqlalchemy import insert, update
-
-    from dutydesk.tickets import search
-    from dutydesk.tickets.models import DeskCounter, Ticket
-
-    desk = policy.desks[DESK]
-    batch = 2000
-    number = 0
-    with db.write() as s:
-        first_id = 1
-        for i in range(0, len(records), batch):
-            rows, docs = [], []
-            for r in records[i : i + batch]:
-                number += 1
-                created = instant(r["created"])
-                resolved = instant(r["resolved"]) if r.get("resolved") else None
-                rows.append(
-                    {
-                        "id": first_id + number - 1,
-                        "desk": DESK,
-                        "number": number,
-                        "title": r["title"][:300] or r["external_id"],
-                        "description": r["body"],
-                        "description_html": "",
-                        "kind": r["kind"],
-                        "priority": r["priority"],
-                        "team": r["team"],
-                        "status": desk.done_column if resolved else desk.columns[1],
-                        "resolution": "fixed" if resolved else None,
-                        "labels": [],
-                        "criteria": [],
-                        "reporter_id": 1,
-                        "customer_reported": False,
-                        "fix_target": "none",
-                        "pr_links": [],
-                        "blocked": False,
-                        "rank": "",
-                        "order_key": "",
-                        "in_queue": resolved is None,
-                        "is_open": resolved is None,
-                        "created_at": created,
-                        "updated_at": resolved or created,
-                        "triaged_at": created,
-                        "resolved_at": resolved,
-                        "version": 1,
-                        "event_seq": 0,
-                    }
-                )
-                docs.append({"id": rows[-1]["id"], "t": rows[-1]["title"], "b": r["body"]})
-            s.execute(insert(Ticket), rows)
-            search.store(s, docs)
-        s.execute(
-            update(DeskCounter).where(DeskCounter.desk == DESK).values(next_number=number + 1)
-        )
+    state = AppState(db=db, policy=policy)
+    lines = (json.dumps(r) for r in records)
+    result = import_jsonl(state, lines, desk=DESK, actor="admin")
+    if result.rejected_count:
+        first = result.rejected[0]
+        raise SystemExit(f"import refused {result.rejected_count} rows, first: {first.as_dict()}")
+    return result.created
 
 
 @contextmanager
@@ -314,16 +270,14 @@ def main() -> int:
     )
     with fresh_database(args.db) as (db, policy):
         t0 = time.perf_counter()
-        load_history(db, policy, history)
+        imported = load_history(db, policy, history)
         t1 = time.perf_counter()
         with db.write() as s:
             learned = rebuild(s, DESK)  # what `dutydesk suggestions rebuild` runs after an import
         print(
-            f"loaded in {t1 - t0:.1f} s, suggestions learned from {learned} tickets in {time.perf_counter() - t1:.1f} s"
+            f"imported {imported} tickets through the JSONL import in {t1 - t0:.1f} s, suggestions learned from {learned} tickets in {time.perf_counter() - t1:.1f} s"
         )
 
-        by_key: dict[int, str] = {}
-        ext_by_number = {i + 1: h["external_id"] for i, h in enumerate(history)}
         product_hits: list[int | None] = []
         lookup_ms: list[float] = []
         with db.read() as s:
@@ -339,7 +293,7 @@ def main() -> int:
                     limit=10,
                 )
                 lookup_ms.append((time.perf_counter() - t) * 1000)
-                keys = [f.external_id or ext_by_number[int(f.key.rsplit("-", 1)[1])] for f in found]
+                keys = [f.external_id or f.key for f in found]
                 product_hits.append(ranks_of(keys, set(q["duplicate_of"])))
             team_guess, prio_guess = [], []
             for issue in issues:
@@ -349,7 +303,6 @@ def main() -> int:
                 }
                 team_guess.append(got.get("team", ""))
                 prio_guess.append(got.get("priority", ""))
-        del by_key
 
     # Plain BM25 baseline, same time rule, all projects together.
     bm25 = PlainBM25([(c["title"], c["body"]) for c in corpus])
