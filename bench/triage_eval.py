@@ -116,7 +116,7 @@ def load_history(db: Any, policy: Any, records: list[dict[str, Any]]) -> int:
 
 
 @contextmanager
-def fresh_database(kind: str) -> Iterator[tuple[Any, Any]]:
+def fresh_database(kind: str, policy: Any = None) -> Iterator[tuple[Any, Any]]:
     from sqlalchemy import create_engine, text
 
     from dutydesk.db import Database
@@ -124,7 +124,7 @@ def fresh_database(kind: str) -> Iterator[tuple[Any, Any]]:
     from dutydesk.policy.loader import parse_policy
     from dutydesk.state import sync_policy
 
-    policy = parse_policy(POLICY, "triage-eval policy")
+    policy = policy or parse_policy(POLICY, "triage-eval policy")
     if kind == "sqlite":
         with tempfile.TemporaryDirectory() as tmp:
             url = f"sqlite:///{Path(tmp) / 'eval.db'}"

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dutydesk.imports.models import TicketSource
 from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.recorder import get_ticket
 from dutydesk.triage import lexical
@@ -16,11 +17,6 @@ from dutydesk.triage.analysis import query_terms, shared_words
 from dutydesk.triage.ranking import CLOSED_WINDOW, DEFAULT_WEIGHTS, Weights, rank
 from dutydesk.triage.schemas import HintsOut, SimilarOut
 from dutydesk.triage.titles import vague_title_hint
-
-try:  # where imported tickets came from; absent from builds without the import feature
-    from dutydesk.imports.models import TicketSource  # type: ignore[import-not-found,unused-ignore]
-except ImportError:  # pragma: no cover
-    TicketSource = None
 
 SEARCH_DEPTH = 200  # candidates read from the full-text index before ranking
 MAX_LIMIT = 50
@@ -41,7 +37,7 @@ class SimilarTicket:
 
 
 def _external_ids(session: Session, ids: list[int]) -> dict[int, str]:
-    if TicketSource is None or not ids:
+    if not ids:
         return {}
     rows = session.execute(
         select(TicketSource.ticket_id, TicketSource.external_id).where(
