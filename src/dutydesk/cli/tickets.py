@@ -91,7 +91,16 @@ def file_(
     if category:
         body["category"] = category
     t = call("POST", f"/api/v1/desks/{desk}/tickets", json=body)
-    emit(t, lambda t: out.print(f"filed [bold]{t['key']}[/bold]: {t['title']}"))
+    emit(t, _print_filed)
+
+
+def _print_filed(t: dict[str, Any]) -> None:
+    out.print(f"filed [bold]{t['key']}[/bold]: {t['title']}")
+    hints = t.get("hints") or {}
+    if hints.get("title"):
+        out.print(f"[yellow]hint:[/yellow] {hints['title']}")
+    for s in hints.get("similar", []):
+        out.print(f"  possible duplicate: {s['key']} {s['title']} ({', '.join(s['words'])})")
 
 
 def list_(

@@ -32,7 +32,7 @@ from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
 from dutydesk.tickets.models import Ticket
-from dutydesk.triage.analysis import QueryTerm, english_stem
+from dutydesk.triage.analysis import QueryTerm, english_stem, stems
 
 TITLE_WEIGHT = 3.0  # a word in the title says more about the topic than one in the body
 MAX_TERMS = 24  # the draft's most telling stems; more only slow the engine down
@@ -134,9 +134,8 @@ def _newest_matches(
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         for t, w in chosen:
-            for q, boost in ((f'title : "{t.word}"', TITLE_WEIGHT), (f'"{t.word}"', 1.0)):
-                for (rowid,) in cursor.execute(_NEWEST, (q, top, PER_TERM)):
-                    share[rowid] += w * boost
+            for (rowid,) in cursor.execute(_NEWEST, (f'"{t.word}"', top, PER_TERM)):
+                share[rowid] += w
     finally:
         cursor.close()
     return dict(sorted(share.items(), key=lambda kv: -kv[1])[:POOL])
@@ -164,7 +163,9 @@ def candidates(
     if _sqlite(session):
         pool = _newest_matches(session, chosen, desk, before)
         score: Any = literal(0.0)  # the pool's own score, applied below
-        stmt = select(Ticket.id, score.label("score")).where(Ticket.id.in_(list(pool)))
+        stmt = select(Ticket.id, score.label("score"), Ticket.title).where(
+            Ticket.id.in_(list(pool))
+        )
     else:
         query = func.to_tsquery(
             literal("english", type_=REGCONFIG),
@@ -195,7 +196,7 @@ def candidates(
     found = [
         Candidate(
             r.id,
-            float(pool[r.id] if pool is not None else r.score),
+            float(r.score if pool is None else pool[r.id] + _title_bonus(chosen, r.title)),
             r.created_at,
             r.resolved_at,
             r.is_open,
@@ -209,3 +210,9 @@ def candidates(
         found.sort(key=lambda c: -c.score)
         found = found[:limit]
     return found
+
+
+def _title_bonus(chosen: list[tuple[QueryTerm, float]], title: str) -> float:
+    """A telling word in the ticket's title counts ``TITLE_WEIGHT`` more times."""
+    in_title = stems(title)
+    return TITLE_WEIGHT * sum(w for t, w in chosen if t.stem in in_title)
