@@ -121,6 +121,9 @@ def test_filing_answers_with_hints(api: Api, clock: ManualClock) -> None:
     assert [s["key"] for s in hints["similar"]] == [earlier["key"]]
     r = api.post("rita", "/api/v1/desks/set/tickets", {"title": "quick request"})
     assert r.status_code == 201 and "what and where" in r.json()["hints"]["title"]
+    # a bulk client may skip them
+    r = api.post("rita", "/api/v1/desks/set/tickets?hints=false", {"title": "quick request"})
+    assert r.status_code == 201 and "hints" not in r.json()
 
 
 def test_bad_input_is_a_problem_naming_the_field(api: Api) -> None:

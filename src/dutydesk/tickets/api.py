@@ -52,7 +52,12 @@ def _one(ctx: Ctx, ticket: Ticket) -> tuple[int, Any, int]:
 
 @router.post("/desks/{desk}/tickets", status_code=201, response_model=TicketOut)
 async def file_ticket(
-    desk: str, body: FileTicket, request: Request, state: State, actor: Actor
+    desk: str,
+    body: FileTicket,
+    request: Request,
+    state: State,
+    actor: Actor,
+    hints: Annotated[bool, Query(description="add title and duplicate hints")] = True,
 ) -> JSONResponse:
     def produce(ctx: Ctx) -> tuple[int, Any, int]:
         filed = filing.file(ctx, desk, body)
@@ -67,7 +72,7 @@ async def file_ticket(
         location=lambda out: f"/api/v1/tickets/{out.key}",
         batched=True,
     )
-    if response.status_code != 201:
+    if response.status_code != 201 or not hints:
         return response
     # Read after the commit, off the event loop: the filing itself never waits for them.
     filed = json.loads(bytes(response.body))
