@@ -149,70 +149,70 @@ def candidates(
     closed_since: datetime | None,
     limit: int,
     exclude: int | None = None,
-    *,
-    triaged_only: bool = False,
 ) -> list[Candidate]:
     """The desk's tickets filed before ``before`` (open then, or closed since
-    ``closed_since`` when given; only those given a priority by triage when
-    ``triaged_only``) that best match ``terms``, by the engine's relevance."""
+    ``closed_since`` when given) that share the most telling words with ``terms``."""
     chosen = _telling_terms(session, terms)
     if not chosen:
         return []
-    stmt: Any
-    pool: dict[int, float] | None = None
+    columns = (
+        Ticket.id,
+        Ticket.desk,
+        Ticket.title,
+        Ticket.created_at,
+        Ticket.resolved_at,
+        Ticket.is_open,
+        Ticket.team,
+        Ticket.kind,
+        Ticket.priority,
+    )
     if _sqlite(session):
         pool = _newest_matches(session, chosen, desk, before)
-        score: Any = literal(0.0)  # the pool's own score, applied below
-        stmt = select(Ticket.id, score.label("score"), Ticket.title).where(
-            Ticket.id.in_(list(pool))
-        )
-    else:
-        query = func.to_tsquery(
-            literal("english", type_=REGCONFIG),
-            bindparam("tsq", " | ".join(t.word for t, _ in chosen)),
-        )
-        vector: Any = literal_column("tickets.search_vector")
-        score = func.ts_rank(vector, query, 1)
-        stmt = select(Ticket.id, score.label("score")).where(vector.op("@@")(query))
+        if not pool:
+            return []
+        # By primary key alone: with the desk or the time in the query, SQLite prefers a
+        # walk of the (desk, created_at) index over a couple of hundred key lookups.
+        rows = session.execute(select(*columns).where(Ticket.id.in_(list(pool))))
+        weights = {t.stem: w for t, w in chosen}
+        found = [
+            _candidate(r, pool[r.id] + _title_bonus(weights, r.title))
+            for r in rows
+            if r.desk == desk
+            and r.created_at < before
+            and r.id != exclude
+            and (
+                closed_since is None
+                or r.is_open
+                or (r.resolved_at is not None and r.resolved_at >= closed_since)
+            )
+        ]
+        found.sort(key=lambda c: -c.score)
+        return found[:limit]
+    query = func.to_tsquery(
+        literal("english", type_=REGCONFIG),
+        bindparam("tsq", " | ".join(t.word for t, _ in chosen)),
+    )
+    vector: Any = literal_column("tickets.search_vector")
+    score = func.ts_rank(vector, query, 1)
     stmt = (
-        stmt.add_columns(
-            Ticket.created_at,
-            Ticket.resolved_at,
-            Ticket.is_open,
-            Ticket.team,
-            Ticket.kind,
-            Ticket.priority,
-        )
-        .where(Ticket.desk == desk, Ticket.created_at < before)
+        select(*columns, score.label("score"))
+        .where(vector.op("@@")(query), Ticket.desk == desk, Ticket.created_at < before)
         .order_by(score.desc())
-        .limit(limit if pool is None else len(pool))
+        .limit(limit)
     )
     if closed_since is not None:
         stmt = stmt.where(or_(Ticket.is_open, Ticket.resolved_at >= closed_since))
-    if triaged_only:
-        stmt = stmt.where(Ticket.priority.is_not(None))
     if exclude is not None:
         stmt = stmt.where(Ticket.id != exclude)
-    found = [
-        Candidate(
-            r.id,
-            float(r.score if pool is None else pool[r.id] + _title_bonus(chosen, r.title)),
-            r.created_at,
-            r.resolved_at,
-            r.is_open,
-            r.team,
-            r.kind,
-            r.priority,
-        )
-        for r in session.execute(stmt)
-    ]
-    if pool is not None:  # scored here, not by the engine: order and cut as the engine would
-        found.sort(key=lambda c: -c.score)
-        found = found[:limit]
-    return found
+    return [_candidate(r, float(r.score)) for r in session.execute(stmt)]
 
 
-def _title_bonus(chosen: list[tuple[QueryTerm, float]], title: str) -> float:
+def _candidate(r: Any, score: float) -> Candidate:
+    return Candidate(
+        r.id, score, r.created_at, r.resolved_at, r.is_open, r.team, r.kind, r.priority
+    )
+
+
+def _title_bonus(weights: dict[str, float], title: str) -> float:
     """A telling word in the ticket's title counts ``TITLE_WEIGHT`` more times."""
-    in_title = stems(title)
-    return TITLE_WEIGHT * sum(w for t, w in chosen if t.stem in in_title)
+    return TITLE_WEIGHT * sum(weights.get(st, 0.0) for st in stems(title))
