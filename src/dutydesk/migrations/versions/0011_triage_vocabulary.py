@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"  # on main: after the last revision there
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
