@@ -218,6 +218,10 @@ def stems(text: str) -> set[str]:
     return {stem(w) for w in words(text)}
 
 
+def english_stems(text: str) -> set[str]:
+    return {english_stem(w) for w in words(text)}
+
+
 def shared_words(terms: Iterable[QueryTerm], title: str, body: str, limit: int = 6) -> list[str]:
     """The draft's words that a ticket also uses, title matches first: why it was suggested."""
     in_title, in_body = stems(title), stems(body)

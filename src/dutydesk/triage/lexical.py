@@ -2,12 +2,12 @@
 ticket's transaction. The final order is ``triage.ranking``'s; this module finds the few
 hundred tickets that share the most telling words with a draft.
 
-SQLite: the draft's rarest stems (document frequencies from the FTS5 vocabulary), each asked
-for its newest matches in the title and anywhere, a ticket scoring the rarity-weighted words
-it shares (title matches three times over). The work is bounded by the number of terms, not
-by how many tickets use a common word, so it stays flat as a desk grows; ranking every match
-with FTS5's bm25() measured no better on real duplicates and grows with the desk.
-PostgreSQL: one ``tsvector`` query of those words, ranked by ``ts_rank`` (title weight A).
+The draft's rarest stems (document frequencies from the FTS5 vocabulary on SQLite, from
+``ts_stat`` on PostgreSQL, kept per process) are each asked for their newest matches; a
+ticket scores the rarity-weighted words it shares, a word in its title counting three times
+over. The work is bounded by the number of terms, not by how many tickets use a common word,
+so it stays flat as a desk grows; ranking every match with FTS5's bm25() measured no better
+on real duplicates and grows with the desk, and ``ts_rank`` measured worse and slower.
 """
 
 from __future__ import annotations
@@ -20,19 +20,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    bindparam,
     func,
-    literal,
-    literal_column,
-    or_,
     select,
     text,
 )
-from sqlalchemy.dialects.postgresql import REGCONFIG
 from sqlalchemy.orm import Session
 
 from dutydesk.tickets.models import Ticket
-from dutydesk.triage.analysis import QueryTerm, english_stem, stems
+from dutydesk.triage.analysis import QueryTerm, english_stem, english_stems, stems
 
 TITLE_WEIGHT = 3.0  # a word in the title says more about the topic than one in the body
 MAX_TERMS = 24  # the draft's most telling stems; more only slow the engine down
@@ -108,9 +103,13 @@ def _telling_terms(session: Session, terms: list[QueryTerm]) -> list[tuple[Query
 
 PER_TERM = 150  # newest matches read per term: a common word's older tickets wait their turn
 POOL = 200  # best-sharing tickets read from the tickets table and ranked
-_NEWEST = (
+_NEWEST_SQLITE = (
     "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? AND rowid <= ?"
     " ORDER BY rowid DESC LIMIT ?"
+)
+_NEWEST_PG = (
+    "SELECT id FROM tickets WHERE search_vector @@ plainto_tsquery('english', %s)"
+    " AND id <= %s ORDER BY id DESC LIMIT %s"
 )
 _LAST_BEFORE = text(
     "SELECT id FROM tickets WHERE desk = :desk AND created_at < :before"
@@ -132,9 +131,14 @@ def _newest_matches(
     share: dict[int, float] = defaultdict(float)
     # Thousands of bare integers: the driver's own cursor, without a result layer per row.
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    sqlite = _sqlite(session)
     try:
         for t, w in chosen:
-            for (rowid,) in cursor.execute(_NEWEST, (f'"{t.word}"', top, PER_TERM)):
+            if sqlite:
+                cursor.execute(_NEWEST_SQLITE, (f'"{t.word}"', top, PER_TERM))
+            else:
+                cursor.execute(_NEWEST_PG, (t.word, top, PER_TERM))
+            for (rowid,) in cursor.fetchall():
                 share[rowid] += w
     finally:
         cursor.close()
@@ -166,53 +170,33 @@ def candidates(
         Ticket.kind,
         Ticket.priority,
     )
-    if _sqlite(session):
-        pool = _newest_matches(session, chosen, desk, before)
-        if not pool:
-            return []
-        # By primary key alone: with the desk or the time in the query, SQLite prefers a
-        # walk of the (desk, created_at) index over a couple of hundred key lookups.
-        rows = session.execute(select(*columns).where(Ticket.id.in_(list(pool))))
-        weights = {t.stem: w for t, w in chosen}
-        found = [
-            _candidate(r, pool[r.id] + _title_bonus(weights, r.title))
-            for r in rows
-            if r.desk == desk
-            and r.created_at < before
-            and r.id != exclude
-            and (
-                closed_since is None
-                or r.is_open
-                or (r.resolved_at is not None and r.resolved_at >= closed_since)
-            )
-        ]
-        found.sort(key=lambda c: -c.score)
-        return found[:limit]
-    query = func.to_tsquery(
-        literal("english", type_=REGCONFIG),
-        bindparam("tsq", " | ".join(t.word for t, _ in chosen)),
-    )
-    vector: Any = literal_column("tickets.search_vector")
-    score = func.ts_rank(vector, query, 1)
-    stmt = (
-        select(*columns, score.label("score"))
-        .where(vector.op("@@")(query), Ticket.desk == desk, Ticket.created_at < before)
-        .order_by(score.desc())
-        .limit(limit)
-    )
-    if closed_since is not None:
-        stmt = stmt.where(or_(Ticket.is_open, Ticket.resolved_at >= closed_since))
-    if exclude is not None:
-        stmt = stmt.where(Ticket.id != exclude)
-    return [_candidate(r, float(r.score)) for r in session.execute(stmt)]
+    pool = _newest_matches(session, chosen, desk, before)
+    if not pool:
+        return []
+    # By primary key alone: with the desk or the time in the query, SQLite prefers a walk
+    # of the (desk, created_at) index over a couple of hundred key lookups.
+    rows = session.execute(select(*columns).where(Ticket.id.in_(list(pool))))
+    weights = {t.stem if _sqlite(session) else english_stem(t.word): w for t, w in chosen}
+    title_stems = stems if _sqlite(session) else english_stems
+    found = [
+        _candidate(
+            r, pool[r.id] + TITLE_WEIGHT * sum(weights.get(x, 0.0) for x in title_stems(r.title))
+        )
+        for r in rows
+        if r.desk == desk
+        and r.created_at < before
+        and r.id != exclude
+        and (
+            closed_since is None
+            or r.is_open
+            or (r.resolved_at is not None and r.resolved_at >= closed_since)
+        )
+    ]
+    found.sort(key=lambda c: -c.score)
+    return found[:limit]
 
 
 def _candidate(r: Any, score: float) -> Candidate:
     return Candidate(
         r.id, score, r.created_at, r.resolved_at, r.is_open, r.team, r.kind, r.priority
     )
-
-
-def _title_bonus(weights: dict[str, float], title: str) -> float:
-    """A telling word in the ticket's title counts ``TITLE_WEIGHT`` more times."""
-    return TITLE_WEIGHT * sum(weights.get(st, 0.0) for st in stems(title))
