@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse
 
 from dutydesk.context import Ctx
 from dutydesk.errors import NotFound, field_error
-from dutydesk.http.deps import Actor, State, write
+from dutydesk.http.deps import Actor, NoBody, State, write
 from dutydesk.triage import accepting, learning, service
 from dutydesk.triage.schemas import AccuracyOut, RebuildOut, SimilarOut, SuggestionOut
 
@@ -91,7 +91,7 @@ def suggestion_accuracy(desk: str, state: State, actor: Actor) -> AccuracyOut:
         return accepting.accuracy(s, state.policy, desk)
 
 
-@router.post("/desks/{desk}/suggestions/rebuild", response_model=RebuildOut)
+@router.post("/desks/{desk}/suggestions/rebuild", response_model=RebuildOut, dependencies=[NoBody])
 async def rebuild_suggestions(
     desk: str, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
