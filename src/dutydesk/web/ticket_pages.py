@@ -52,9 +52,7 @@ def ticket_context(state: State, key: str, viewer: Viewer) -> dict[str, Any]:
         if can.respond and ticket.is_open:
             # Responders only: the panel is theirs, and so is the history it reads.
             dupes = similar_to_ticket(s, key)
-            suggested = {
-                x.field: x for x in learning.suggest_for_ticket(s, state.policy, key)
-            }
+            suggested = {x.field: x for x in learning.suggest_for_ticket(s, state.policy, key)}
     return {
         "t": out,
         "ticket": ticket,
