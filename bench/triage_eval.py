@@ -291,6 +291,7 @@ def main() -> int:
                     instant(q["created"]),
                     team=q["project"],
                     limit=10,
+                    same_instant_below=None,  # strictly before, as the kit's rule says
                 )
                 lookup_ms.append((time.perf_counter() - t) * 1000)
                 keys = [f.external_id or f.key for f in found]

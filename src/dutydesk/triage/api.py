@@ -49,7 +49,17 @@ def similar_to_draft(
         state.now() if before is None else (before if before.tzinfo else before.replace(tzinfo=UTC))
     )
     with state.db.read() as s:
-        found = service.similar_tickets(s, desk, title, body, when, team=team, limit=limit)
+        found = service.similar_tickets(
+            s,
+            desk,
+            title,
+            body,
+            when,
+            team=team,
+            limit=limit,
+            # "now" includes what was filed this instant; an explicit instant is strict
+            same_instant_below=service.NOW_INCLUSIVE if before is None else None,
+        )
     return service.present(found)
 
 

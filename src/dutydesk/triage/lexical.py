@@ -16,10 +16,11 @@ import math
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    bindparam,
     func,
     select,
     text,
@@ -111,10 +112,12 @@ _NEWEST_PG = (
     "SELECT id FROM tickets WHERE search_vector @@ plainto_tsquery('english', %s)"
     " AND id <= %s ORDER BY id DESC LIMIT %s"
 )
+# Typed like the column, so the instant is written as the column stores it (SQLite compares
+# the text: "17:00:00" sorts before "17:00:00.000000").
 _LAST_BEFORE = text(
-    "SELECT id FROM tickets WHERE desk = :desk AND created_at < :before"
+    "SELECT id FROM tickets WHERE desk = :desk AND created_at <= :before"
     " ORDER BY created_at DESC LIMIT 1"
-)
+).bindparams(bindparam("before", type_=Ticket.__table__.c.created_at.type))
 
 
 def _newest_matches(
@@ -124,8 +127,7 @@ def _newest_matches(
     posting list from the end and stops), scored by the terms they share. The work is
     bounded by the number of terms, not by how many tickets use a common word."""
     conn = session.connection()
-    bound = before.astimezone(UTC).replace(tzinfo=None)
-    top = conn.execute(_LAST_BEFORE, {"desk": desk, "before": bound}).scalar()
+    top = conn.execute(_LAST_BEFORE, {"desk": desk, "before": before}).scalar()
     if top is None:
         return {}
     share: dict[int, float] = defaultdict(float)
@@ -153,9 +155,13 @@ def candidates(
     closed_since: datetime | None,
     limit: int,
     exclude: int | None = None,
+    same_instant_below: int | None = None,
 ) -> list[Candidate]:
     """The desk's tickets filed before ``before`` (open then, or closed since
-    ``closed_since`` when given) that share the most telling words with ``terms``."""
+    ``closed_since`` when given) that share the most telling words with ``terms``.
+
+    A ticket filed at ``before`` itself counts as earlier only when its id is below
+    ``same_instant_below`` (filed first in the same instant)."""
     chosen = _telling_terms(session, terms)
     if not chosen:
         return []
@@ -184,7 +190,14 @@ def candidates(
         )
         for r in rows
         if r.desk == desk
-        and r.created_at < before
+        and (
+            r.created_at < before
+            or (
+                r.created_at == before
+                and same_instant_below is not None
+                and r.id < same_instant_below
+            )
+        )
         and r.id != exclude
         and (
             closed_since is None

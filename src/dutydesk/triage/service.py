@@ -20,6 +20,9 @@ from dutydesk.triage.titles import vague_title_hint
 
 SEARCH_DEPTH = 200  # candidates read from the full-text index before ranking
 MAX_LIMIT = 50
+# A draft written "now" follows every ticket filed by now, the same instant included; an
+# explicit ``before`` is strict (None), and a ticket follows those filed first in its instant.
+NOW_INCLUSIVE = 2**62
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ def similar_tickets(
     exclude: int | None = None,
     limit: int = 5,
     weights: Weights = DEFAULT_WEIGHTS,
+    same_instant_below: int | None = NOW_INCLUSIVE,
 ) -> list[SimilarTicket]:
     """The desk's tickets filed before ``before`` that most likely repeat the draft: those
     still open then first, then those closed in the year before, best match first in each."""
@@ -65,7 +69,14 @@ def similar_tickets(
     if not terms:
         return []
     hits = lexical.candidates(
-        session, desk, terms, before, before - CLOSED_WINDOW, SEARCH_DEPTH, exclude
+        session,
+        desk,
+        terms,
+        before,
+        before - CLOSED_WINDOW,
+        SEARCH_DEPTH,
+        exclude,
+        same_instant_below,
     )
     ranked = rank(
         [(h.id, h.score, h.created_at, h.resolved_at, h.is_open, h.team) for h in hits],
@@ -108,6 +119,7 @@ def similar_to_ticket(session: Session, key: str, limit: int = 5) -> list[Simila
         team=ticket.team,
         exclude=ticket.id,
         limit=limit,
+        same_instant_below=ticket.id,
     )
 
 
@@ -145,7 +157,14 @@ def filing_hints(session: Session, key: str, limit: int = 5) -> HintsOut:
     # The title alone, as the filing form asks while a reporter types: a handful of terms,
     # so a filing's answer waits a few milliseconds, not a full comparison of the text.
     found = similar_tickets(
-        session, ticket.desk, ticket.title, "", ticket.created_at, exclude=ticket.id, limit=limit
+        session,
+        ticket.desk,
+        ticket.title,
+        "",
+        ticket.created_at,
+        exclude=ticket.id,
+        limit=limit,
+        same_instant_below=ticket.id,
     )
     similar = [s for s in found if s.open]
     return HintsOut(title=vague_title_hint(ticket.title), similar=present(similar))
