@@ -52,6 +52,7 @@ LAYER_TWO = (
     "dutydesk.notify.queued",
     "dutydesk.triage.titles",
     "dutydesk.triage.ranking",
+    "dutydesk.triage.analysis",
     "dutydesk.reports.meetings",
 )
 # Layer 3: services, bottom up; a service imports services of its own domain or lower ones.

@@ -30,6 +30,7 @@ from dutydesk.slo.api import router as slo_router
 from dutydesk.state import AppState
 from dutydesk.tickets.api import router as tickets_router
 from dutydesk.tickets.service import count_open
+from dutydesk.triage.api import router as triage_router
 from dutydesk.web import router as web_ui
 
 
@@ -73,6 +74,7 @@ def create_app(
     app.include_router(auth_router)
     app.include_router(access_router)
     app.include_router(tickets_router)
+    app.include_router(triage_router)
     app.include_router(slo_router)
     app.include_router(oncall_router)
     app.include_router(oncall_feeds_router)

@@ -33,6 +33,7 @@ from dutydesk.tickets.models import (
     TicketLabel,
     Watcher,
 )
+from dutydesk.triage.models import LearnedClass, LearnedTerm, LearnedTicket
 
 __all__ = [
     "ApiToken",
@@ -47,6 +48,9 @@ __all__ = [
     "GithubDelivery",
     "GithubIssueLink",
     "IdempotencyRecord",
+    "LearnedClass",
+    "LearnedTerm",
+    "LearnedTicket",
     "LoginFailure",
     "MailAttachment",
     "MailMessage",

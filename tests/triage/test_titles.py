@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from dutydesk.triage.ranking import rank_candidates
 from dutydesk.triage.titles import significant_words, vague_title_hint
 
 
@@ -35,9 +34,3 @@ def test_significant_words_drop_filler_and_keep_specific_ones() -> None:
     assert "luci" in words and "builder" in words and "linux" in words
     assert not {"please", "add", "a", "the", "for"} & set(words)
     assert significant_words("builder builder BUILDER") == ["builder"]
-
-
-def test_rank_candidates_prefers_tickets_found_by_more_words() -> None:
-    hits = {"builder": [1, 2, 3], "linux": [3, 4], "engine": [3, 2]}
-    assert rank_candidates(hits, 3) == [3, 2, 1]
-    assert rank_candidates({}, 5) == []

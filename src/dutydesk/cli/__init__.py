@@ -15,7 +15,7 @@ from typing import Annotated
 
 import typer
 
-from dutydesk.cli import access, admin, backup, imports, mail, notify, oncall, slo, tickets
+from dutydesk.cli import access, admin, backup, imports, mail, notify, oncall, slo, tickets, triage
 from dutydesk.cli.client import opts
 
 app = typer.Typer(
@@ -65,6 +65,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "backup": backup.backup,
     "restore": backup.restore,
     "export": backup.export,
+    "similar": triage.similar,
 }
 GROUPS = {
     "token": admin.token_app,
@@ -77,6 +78,7 @@ GROUPS = {
     "report": notify.report_app,
     "notify": notify.notify_app,
     "chat": notify.chat_app,
+    "suggestions": triage.suggestions_app,
     "import": imports.import_app,
 }
 admin.token_app.command("list")(access.token_list)
@@ -86,3 +88,4 @@ for name, command in COMMANDS.items():
 admin.db_app.command("copy")(backup.db_copy)
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
+notify.report_app.command("suggestions")(triage.accuracy)

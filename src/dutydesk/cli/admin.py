@@ -102,7 +102,17 @@ def init(
         from dutydesk.demo import build_history
 
         build_history(db, policy, progress=not opts.json)
+        _learn_suggestions(db, list(policy.desks))
     db.dispose()
+
+
+def _learn_suggestions(db: Any, desks: list[str]) -> None:
+    """Demo data is written in bulk, not triaged one by one: count what suggestions learn."""
+    from dutydesk.triage import learning
+
+    with db.write() as s:
+        for desk in desks:
+            learning.rebuild(s, desk)
 
 
 def serve(

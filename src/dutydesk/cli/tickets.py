@@ -100,6 +100,12 @@ def _filed(t: dict[str, Any]) -> None:
     out.print(f"filed [bold]{t['key']}[/bold]: {escape(t['title'])}")
     if t.get("admission"):
         out.print(f"  [yellow]weekly triage backlog:[/yellow] {escape(t['admission'])}")
+    hints = t.get("hints") or {}
+    if hints.get("title"):
+        out.print(f"[yellow]hint:[/yellow] {escape(hints['title'])}")
+    for s in hints.get("similar", []):
+        words = ", ".join(s["words"])
+        out.print(f"  possible duplicate: {s['key']} {escape(s['title'])} ({escape(words)})")
 
 
 def list_(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import ValidationError
@@ -17,6 +19,7 @@ from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import NotFound
 from dutydesk.http.deps import Actor, IfMatch, ModelJSONResponse, NoBody, State, etag, write
 from dutydesk.inputs import PageLimit
+from dutydesk.state import AppState
 from dutydesk.tickets import filing, history, queries, recorder, search, service
 from dutydesk.tickets.filter_values import check_filter_values
 from dutydesk.tickets.models import SavedFilter, Ticket
@@ -37,6 +40,9 @@ from dutydesk.tickets.schemas import (
     TriageIn,
     saved_filter,
 )
+from dutydesk.triage import accepting
+from dutydesk.triage import service as triage_service
+from dutydesk.triage.schemas import HintsOut
 
 router = APIRouter(prefix="/api/v1", tags=["tickets"])
 
@@ -49,13 +55,18 @@ def _one(ctx: Ctx, ticket: Ticket) -> tuple[int, Any, int]:
 
 @router.post("/desks/{desk}/tickets", status_code=201, response_model=TicketOut)
 async def file_ticket(
-    desk: str, body: FileTicket, request: Request, state: State, actor: Actor
+    desk: str,
+    body: FileTicket,
+    request: Request,
+    state: State,
+    actor: Actor,
+    hints: Annotated[bool, Query(description="add title and duplicate hints")] = True,
 ) -> JSONResponse:
     def produce(ctx: Ctx) -> tuple[int, Any, int]:
         filed = filing.file(ctx, desk, body)
         return 201, queries.present_filed(ctx.policy, filed, ctx.now), filed.ticket.version
 
-    return await write(
+    response = await write(
         state,
         actor,
         request,
@@ -64,6 +75,18 @@ async def file_ticket(
         location=lambda out: f"/api/v1/tickets/{out.key}",
         batched=True,
     )
+    if response.status_code != 201 or not hints:
+        return response
+    # Read after the commit, off the event loop: the filing itself never waits for them.
+    filed = json.loads(bytes(response.body))
+    filed["hints"] = (await run_in_threadpool(_hints, state, filed["key"])).model_dump()
+    headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+    return JSONResponse(filed, status_code=201, headers=headers)
+
+
+def _hints(state: AppState, key: str) -> HintsOut:
+    with state.db.read() as s:
+        return triage_service.filing_hints(s, key)
 
 
 @router.get("/tickets/{key}", response_model=TicketOut)
@@ -126,7 +149,7 @@ async def triage(
         actor,
         request,
         body.model_dump_json(),
-        lambda ctx: _one(ctx, service.triage(ctx, key, body, version)),
+        lambda ctx: _one(ctx, accepting.triage(ctx, key, body, version)),
         batched=True,
     )
 

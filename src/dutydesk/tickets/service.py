@@ -3,6 +3,8 @@ transaction. Each goes through the change recorder (:mod:`dutydesk.tickets.recor
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 
@@ -151,8 +153,11 @@ def _move(
     mark_update(ctx, ticket)
 
 
-def _stamp_triage(ctx: Ctx, change: TicketChange) -> None:
-    """Triaged now, by the actor: stops the triage clock and tells the reporter."""
+def _stamp_triage(
+    ctx: Ctx, change: TicketChange, suggestions: dict[str, Any] | None = None
+) -> None:
+    """Triaged now, by the actor: stops the triage clock and tells the reporter.
+    ``suggestions``: what triage assistance suggested and whether it was taken."""
     ticket = change.ticket
     if ticket.triaged_at is None:
         change.set("triaged_at", ctx.now)
@@ -162,7 +167,8 @@ def _stamp_triage(ctx: Ctx, change: TicketChange) -> None:
         shown=ctx.actor.name,
         shown_before=_name_of(ctx.session, ticket.triaged_by_id),
     )
-    change.event("triaged", None, None, ticket.priority, triager=ctx.actor.name)
+    extra = {"suggestions": suggestions} if suggestions else {}
+    change.event("triaged", None, None, ticket.priority, triager=ctx.actor.name, **extra)
 
 
 def _undo_triage(ctx: Ctx, change: TicketChange) -> None:
@@ -271,8 +277,19 @@ def assign(ctx: Ctx, key: str, assignee: str | None, if_version: int | None) -> 
     return change.finish()
 
 
-def triage(ctx: Ctx, key: str, data: TriageIn, if_version: int | None) -> Ticket:
-    """The triage checklist in one transaction: duplicate?, clarify, prioritise, route, assign."""
+def triage(
+    ctx: Ctx,
+    key: str,
+    data: TriageIn,
+    if_version: int | None,
+    *,
+    suggestions: dict[str, Any] | None = None,
+) -> Ticket:
+    """The triage checklist in one transaction: duplicate?, clarify, prioritise, route, assign.
+
+    ``suggestions`` (what triage assistance suggested and whether it was taken) is kept on
+    the ``triaged`` event, where the desk's suggestion accuracy is read from.
+    """
     ticket, desk = for_change(ctx, key, if_version)
     require(ctx.actor, "responder", ticket.desk, "triage tickets")
     refuse(workflow.triage_refusal(desk, workflow_facts(ticket)))
@@ -302,7 +319,7 @@ def triage(ctx: Ctx, key: str, data: TriageIn, if_version: int | None) -> Ticket
         change.set("labels", labels)
     if data.note:
         _comment(ctx, change, data.note, kind="comment")
-    _stamp_triage(ctx, change)
+    _stamp_triage(ctx, change, suggestions)
     if data.duplicate_of is not None:
         _move(ctx, change, desk.done_column, "duplicate", data.duplicate_of)
         return change.finish()

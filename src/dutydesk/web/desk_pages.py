@@ -214,9 +214,7 @@ def title_hint(
     dupes: list[SimilarTicket] = []
     if len(title.strip()) >= 4:
         with state.db.read() as s:
-            dupes = similar_open_tickets(
-                s, desk, title, state.now(), who=search.readers(viewer.user, state.policy.desks)
-            )
+            dupes = similar_open_tickets(s, desk, title, state.now())
     return render(
         request,
         "desks/_title_hint.html",

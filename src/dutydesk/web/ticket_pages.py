@@ -18,10 +18,11 @@ from starlette.concurrency import run_in_threadpool
 from dutydesk.context import Ctx
 from dutydesk.errors import DomainError, Invalid
 from dutydesk.http.deps import State
-from dutydesk.tickets import queries, recorder, search, service
+from dutydesk.tickets import queries, recorder, service
 from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.schemas import TicketPatch, TriageIn
-from dutydesk.triage.service import SimilarTicket, similar_open_tickets
+from dutydesk.triage import accepting, learning
+from dutydesk.triage.service import SimilarTicket, similar_to_ticket
 from dutydesk.web import present, reads, timeline
 from dutydesk.web.deps import PageRoute, PageViewer, Viewer, WriteViewer, render, wants_json
 
@@ -47,11 +48,11 @@ def ticket_context(state: State, key: str, viewer: Viewer) -> dict[str, Any]:
         )
         people = [u.name for u in reads.assignable(s, ticket.desk)] if can.respond else []
         dupes: list[SimilarTicket] = []
+        suggested: dict[str, learning.Suggestion] = {}
         if can.respond and ticket.is_open:
-            who = search.readers(viewer.user, state.policy.desks)
-            dupes = similar_open_tickets(
-                s, ticket.desk, ticket.title, state.now(), ticket.id, who=who
-            )
+            # Responders only: the panel is theirs, and so is the history it reads.
+            dupes = similar_to_ticket(s, key)
+            suggested = {x.field: x for x in learning.suggest_for_ticket(s, state.policy, key)}
     return {
         "t": out,
         "ticket": ticket,
@@ -62,6 +63,7 @@ def ticket_context(state: State, key: str, viewer: Viewer) -> dict[str, Any]:
         "timeline": history,
         "people": people,
         "dupes": dupes,
+        "suggested": suggested,
         "moves": desk.allowed_moves(ticket.status) if ticket.status in desk.columns else [],
         "resolutions": present.resolutions(),
         "needs_triage": ticket.is_open and ticket.triaged_at is None,
@@ -240,7 +242,7 @@ async def triage(
 
     def run(ctx: Ctx) -> Ticket:
         data = TriageIn.model_validate({k: v for k, v in fields.items() if v})
-        return service.triage(ctx, key, data, _version(version))
+        return accepting.triage(ctx, key, data, _version(version))
 
     return await _act(request, state, viewer, key, run, next, batched=True)
 
