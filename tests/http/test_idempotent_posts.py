@@ -124,6 +124,7 @@ CHANGING = {
     "/api/v1/users/{name}/deactivate",
     "/api/v1/users/{name}/reactivate",
     "/api/v1/desks/{desk}/slo/recompute",
+    "/api/v1/desks/{desk}/suggestions/rebuild",
     "/api/v1/admin/outbox/retry",
     "/api/v1/admin/outbox/{message_id}/retry",
 }
