@@ -80,7 +80,10 @@ def test_no_generated_request_gets_a_5xx_or_a_bare_error(server: LiveServer) -> 
         if status >= 500:
             failures.append(f"{where} {response.text[:300]!r}\n    {case.as_curl_command()}")
         elif status >= 400 and not ctype.startswith(PROBLEM):
-            failures.append(f"{where} answered {ctype!r}, not a problem document")
+            failures.append(
+                f"{where} answered {ctype!r}, not a problem document {response.text[:200]!r}"
+                f"\n    {case.as_curl_command()[:500]}"
+            )
         elif status >= 400 and not {"type", "title", "status"} <= set(response.json()):
             failures.append(f"{where} problem without type/title/status: {response.text[:200]}")
         else:

@@ -86,7 +86,7 @@ def test_suggestions_learn_from_each_triage_and_are_never_applied(
         "finn", f"/api/v1/tickets/{other['key']}/triage", {"team": "channels", "priority": "P2"}
     )
     assert r.status_code == 200, r.text
-    events = api.req("finn", "GET", f"/api/v1/tickets/{other['key']}/events").json()
+    events = api.req("finn", "GET", f"/api/v1/tickets/{other['key']}/events").json()["items"]
     [triaged] = [e for e in events if e["type"] == "triaged"]
     assert triaged["data"]["suggestions"]["team"]["suggested"] == "mobile"
     assert triaged["data"]["suggestions"]["team"]["accepted"] is False

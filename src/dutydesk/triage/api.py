@@ -17,7 +17,11 @@ from dutydesk.triage.schemas import AccuracyOut, RebuildOut, SimilarOut, Suggest
 router = APIRouter(prefix="/api/v1", tags=["triage"])
 
 Limit = Annotated[int, Query(ge=1, le=service.MAX_LIMIT)]
-Text = Annotated[str, Query(max_length=50_000)]
+# A draft travels in the URL: an HTTP server refuses request lines past ~16 KB before the app
+# sees them, so the fields are capped where a 422 can still name them. A longer draft's first
+# thousand characters carry its words.
+Title = Annotated[str, Query(max_length=300)]
+Text = Annotated[str, Query(max_length=1000)]
 
 
 def _desk(state: State, desk: str) -> str:
@@ -36,7 +40,7 @@ def similar_to_draft(
     desk: str,
     state: State,
     actor: Actor,
-    title: Text = "",
+    title: Title = "",
     body: Text = "",
     before: datetime | None = None,
     team: str | None = None,
@@ -79,7 +83,7 @@ def _suggestions(found: list[learning.Suggestion]) -> list[SuggestionOut]:
 
 @router.get("/desks/{desk}/suggestions", response_model=list[SuggestionOut])
 def suggest_for_draft(
-    desk: str, state: State, actor: Actor, title: Text = "", body: Text = ""
+    desk: str, state: State, actor: Actor, title: Title = "", body: Text = ""
 ) -> list[SuggestionOut]:
     """Team, kind and priority the desk's triage history suggests; nothing is applied."""
     _desk(state, desk)
