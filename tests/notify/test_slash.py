@@ -96,6 +96,16 @@ def test_a_signed_slack_command_files_a_ticket_through_the_service(
     )  # notifications apply
 
 
+def test_filing_from_chat_replies_with_the_filing_hints(api: Api, clock: ManualClock) -> None:
+    """The same hints as the API's answer: the vague-title nudge and possible duplicates."""
+    assert slack(api, clock, "file Devicelab bot 7 is offline").status_code == 200
+    lines = slack(api, clock, "file devicelab bot offline again").json()["text"].split("\n")
+    assert "Possible duplicate: *INFRA-1* Devicelab bot 7 is offline" in lines
+    vague = slack(api, clock, "file help").json()["text"].split("\n")
+    assert any(line.startswith("Hint: ") for line in vague)
+    assert not any(line.startswith("Possible duplicate") for line in vague)
+
+
 @pytest.mark.parametrize(
     "tamper",
     [

@@ -34,6 +34,8 @@ from dutydesk.state import AppState
 from dutydesk.tickets import filing, queries, recorder
 from dutydesk.tickets.schemas import FileTicket
 from dutydesk.tickets.workflow import admission_note
+from dutydesk.triage.schemas import HintsOut
+from dutydesk.triage.service import filing_hints
 
 USAGE = (
     "Usage: `/dutydesk file [desk:] <title>` · `/dutydesk oncall [desk]` · "
@@ -208,7 +210,9 @@ def _answer(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str
                     priority=ticket.priority,
                 )
             note = f"\nWeekly triage backlog: {admission}." if admission else ""
-            return reply(f"{user.name} filed *{key}*: {title}{note}", public=True)
+            with state.db.read() as s:
+                hints = hint_lines(filing_hints(s, key))
+            return reply(f"{user.name} filed *{key}*: {title}{note}{hints}", public=True)
         if cmd.name == "oncall":
             with state.db.read() as s:
                 found = oncall(s, policy, desk, state.now())
@@ -235,3 +239,10 @@ def _answer(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str
 
 def slash_max_age(policy: Policy) -> timedelta:
     return parse_span(policy.notify.slash.max_age)
+
+
+def hint_lines(hints: HintsOut) -> str:
+    """The filing hints every way in gives: the title nudge and possible duplicates."""
+    lines = [f"Hint: {hints.title}"] if hints.title else []
+    lines += [f"Possible duplicate: *{s.key}* {s.title}" for s in hints.similar[:3]]
+    return "".join(f"\n{line}" for line in lines)
