@@ -81,7 +81,7 @@ def test_a_signed_slack_command_files_a_ticket_through_the_service(
     reply = r.json()
     assert reply["response_type"] == "in_channel"
     # No queue criterion can be ticked from chat: the reporter is told where it waits.
-    first, note = reply["text"].split("\n")
+    first, note, *_hints = reply["text"].split("\n")
     assert first == "rita filed *INFRA-1*: Devicelab bot 7 is offline"
     assert note.startswith("Weekly triage backlog: no queue criterion ticked")
     t = api.req("admin", "GET", "/api/v1/tickets/INFRA-1").json()
@@ -104,6 +104,8 @@ def test_filing_from_chat_replies_with_the_filing_hints(api: Api, clock: ManualC
     vague = slack(api, clock, "file help").json()["text"].split("\n")
     assert any(line.startswith("Hint: ") for line in vague)
     assert not any(line.startswith("Possible duplicate") for line in vague)
+    # Chat files a title alone: every prompt of the desk's template is left to answer.
+    assert any(line.startswith("Hint: the description has nothing under Why") for line in vague)
 
 
 @pytest.mark.parametrize(
@@ -140,7 +142,7 @@ def test_mattermost_token_channel_desk_and_user_mapping(api: Api) -> None:
     r = mattermost(api, "file Push notifications arrive twice")
     assert (
         r.status_code == 200
-        and r.json()["text"] == "eva filed *SET-1*: Push notifications arrive twice"
+        and r.json()["text"].split("\n")[0] == "eva filed *SET-1*: Push notifications arrive twice"
     )
     assert mattermost(api, "queue", token="wrong").status_code == 401
     stranger = mattermost(api, "queue", user="mallory")

@@ -40,7 +40,9 @@ def test_filing_answers_exactly_what_a_read_returns(api: Api) -> None:
     )
     read = api.req("eva", "GET", f"/api/v1/tickets/{filed['key']}")
     assert read.status_code == 200
-    assert filed.pop("hints") == {"title": None, "similar": []}  # the ticket, plus hints
+    # The ticket, plus hints: no description, so every prompt of SET's template is open.
+    prompts = ["Steps to reproduce", "Expected", "Actual", "Version"]
+    assert filed.pop("hints") == {"title": None, "sections": prompts, "similar": []}
     assert filed == read.json()
     assert filed["assignee"] == "finn" and filed["watchers"] == ["eva"]
     infra = api.file(description="Why: release blocked.")

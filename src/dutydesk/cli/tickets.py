@@ -103,6 +103,9 @@ def _filed(t: dict[str, Any]) -> None:
     hints = t.get("hints") or {}
     if hints.get("title"):
         out.print(f"[yellow]hint:[/yellow] {escape(hints['title'])}")
+    if hints.get("sections"):
+        missing = escape(", ".join(hints["sections"]))
+        out.print(f"[yellow]hint:[/yellow] the description has nothing under {missing}")
     for s in hints.get("similar", []):
         words = ", ".join(s["words"])
         out.print(f"  possible duplicate: {s['key']} {escape(s['title'])} ({escape(words)})")

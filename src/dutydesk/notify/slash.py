@@ -211,7 +211,7 @@ def _answer(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str
                 )
             note = f"\nWeekly triage backlog: {admission}." if admission else ""
             with state.db.read() as s:
-                hints = hint_lines(filing_hints(s, key))
+                hints = hint_lines(filing_hints(s, policy.desks, key))
             return reply(f"{user.name} filed *{key}*: {title}{note}{hints}", public=True)
         if cmd.name == "oncall":
             with state.db.read() as s:
@@ -244,5 +244,7 @@ def slash_max_age(policy: Policy) -> timedelta:
 def hint_lines(hints: HintsOut) -> str:
     """The filing hints every way in gives: the title nudge and possible duplicates."""
     lines = [f"Hint: {hints.title}"] if hints.title else []
+    if hints.sections:
+        lines.append(f"Hint: the description has nothing under {', '.join(hints.sections)}")
     lines += [f"Possible duplicate: *{s.key}* {s.title}" for s in hints.similar[:3]]
     return "".join(f"\n{line}" for line in lines)

@@ -86,7 +86,7 @@ async def file_ticket(
 
 def _hints(state: AppState, key: str) -> HintsOut:
     with state.db.read() as s:
-        return triage_service.filing_hints(s, key)
+        return triage_service.filing_hints(s, state.policy.desks, key)
 
 
 @router.get("/tickets/{key}", response_model=TicketOut)

@@ -303,6 +303,15 @@ def missing_sections(desk: DeskPolicy, description: str) -> list[str]:
     return [p.heading for p in desk.prompts if p.required and not found.get(p.heading)]
 
 
+def unanswered_sections(desk: DeskPolicy, description: str) -> list[str]:
+    """Every prompt heading of the desk (required or not) with no text in ``description``:
+    what a filing's hints ask the reporter to add."""
+    if not desk.prompts:
+        return []
+    found = template_sections(desk, description)
+    return [p.heading for p in desk.prompts if not found.get(p.heading)]
+
+
 def template_refusal(desk: DeskPolicy, description: str) -> Refusal | None:
     """A desk may require sections of its description template at filing."""
     missing = missing_sections(desk, description)

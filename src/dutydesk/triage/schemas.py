@@ -26,6 +26,7 @@ class HintsOut(BaseModel):
     """What a reporter sees after filing: a nudge about the title, and possible duplicates."""
 
     title: str | None = None
+    sections: list[str] = []  # the desk's description prompts left without text
     similar: list[SimilarOut] = []
 
 

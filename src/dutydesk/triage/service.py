@@ -3,6 +3,7 @@ the triage panel, the API (filing hints and the similar-tickets routes) and the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -10,8 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dutydesk.imports.models import TicketSource
+from dutydesk.policy.models import DeskPolicy
 from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.recorder import get_ticket
+from dutydesk.tickets.workflow import unanswered_sections
 from dutydesk.triage import lexical
 from dutydesk.triage.analysis import query_terms, shared_words
 from dutydesk.triage.ranking import CLOSED_WINDOW, DEFAULT_WEIGHTS, Weights, rank
@@ -151,8 +154,11 @@ def present(found: list[SimilarTicket]) -> list[SimilarOut]:
     ]
 
 
-def filing_hints(session: Session, key: str, limit: int = 5) -> HintsOut:
-    """After filing: the one title rule, and the open tickets the new one may repeat."""
+def filing_hints(
+    session: Session, desks: Mapping[str, DeskPolicy], key: str, limit: int = 5
+) -> HintsOut:
+    """After filing: the one title rule, the desk's prompts left unanswered, and the open
+    tickets the new one may repeat."""
     ticket = get_ticket(session, key)
     # The title alone, as the filing form asks while a reporter types: a handful of terms,
     # so a filing's answer waits a few milliseconds, not a full comparison of the text.
@@ -167,4 +173,8 @@ def filing_hints(session: Session, key: str, limit: int = 5) -> HintsOut:
         same_instant_below=ticket.id,
     )
     similar = [s for s in found if s.open]
-    return HintsOut(title=vague_title_hint(ticket.title), similar=present(similar))
+    return HintsOut(
+        title=vague_title_hint(ticket.title),
+        sections=unanswered_sections(desks[ticket.desk], ticket.description),
+        similar=present(similar),
+    )
