@@ -139,5 +139,6 @@ def test_slash_command_answers_posted_in_channel_are_escaped(
     text = r.json()["text"]
     _no_broadcast(text)
     assert _markdown_links_are_honest(text) == []
-    assert text.endswith("see https://evil.example")  # the real target, not the label
+    first = text.split("\n")[0]  # the filing line; the hints follow
+    assert first.endswith("see https://evil.example")  # the real target, not the label
     assert "\\[desk:\\]" not in mattermost(api, "help").json()["text"]  # code spans untouched
