@@ -7,7 +7,6 @@ schema of this run, emptied first), so these tests run on both engines like the 
 from __future__ import annotations
 
 import shutil
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -25,6 +24,7 @@ from dutydesk.db import Database
 from dutydesk.models import Base
 from dutydesk.policy import Policy
 from dutydesk.state import AppState, sync_policy
+from tests.processes import free_port
 
 MAX_BODY = 64 * 1024
 
@@ -76,12 +76,6 @@ def database(template: str, folder: Path, pg: bool) -> Database:
     return Database(f"sqlite:///{path}")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def live_server(db: Database, policy: Policy, users: tuple[str, ...]) -> Iterator[LiveServer]:
     import uvicorn
@@ -89,7 +83,7 @@ def live_server(db: Database, policy: Policy, users: tuple[str, ...]) -> Iterato
     state = AppState(db=db, policy=policy)
     sync_policy(db, policy, state.now())
     app = create_app(state, max_body_bytes=MAX_BODY)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="critical", lifespan="on")
     )

@@ -4,11 +4,7 @@ configured), a user deactivated and a token revoked through one of them, both po
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,16 +16,10 @@ from dutydesk.auth.service import create_token, open_session, user_by_name
 from dutydesk.http.deps import SESSION_COOKIE
 from dutydesk.state import AppState
 from tests.conftest import EXAMPLE
+from tests.processes import Server, env_for, start
 
-SRC = Path(__file__).resolve().parents[2] / "src"
 DEADLINE = 1.0  # seconds: the promise
 POLL_FOR = 5.0  # the loop's bound, so a broken promise fails instead of hanging
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
@@ -38,43 +28,15 @@ def replicas(state: AppState, tmp_path: Path) -> Iterator[list[str]]:
     policy = tmp_path / "dutydesk.toml"
     # The people already exist; without passwords in the file no replica hashes any at start.
     policy.write_text(re.sub(r'(?m)^password = ".*"\n', "", EXAMPLE.read_text()))
-    env = {
-        **os.environ,
-        "DUTYDESK_DATABASE_URL": state.db.engine.url.render_as_string(hide_password=False),
-        "DUTYDESK_POLICY": str(policy),
-        # This checkout's code, whatever the test runner's working folder.
-        "PYTHONPATH": os.pathsep.join([str(SRC), *filter(None, [os.environ.get("PYTHONPATH")])]),
-    }
-    ports = [_free_port(), _free_port()]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-m", "dutydesk", "serve", "--port", str(port)],
-            cwd=tmp_path,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        for port in ports
-    ]
-    bases = [f"http://127.0.0.1:{port}" for port in ports]
+    env = env_for(state.db.engine.url.render_as_string(hide_password=False), policy)
+    servers: list[Server] = []
     try:
-        for base, proc in zip(bases, procs, strict=True):
-            for _ in range(300):
-                assert proc.poll() is None, proc.stderr.read() if proc.stderr else ""
-                try:
-                    if httpx.get(f"{base}/api/v1/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    time.sleep(0.05)
-            else:
-                pytest.fail(f"{base} did not start")
-        yield bases
+        for _ in range(2):
+            servers.append(start("serve", env, tmp_path))
+        yield [server.url for server in servers]
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(10)
+        for server in servers:
+            server.stop()
 
 
 def test_deactivation_and_revocation_reach_every_replica_within_a_second(
