@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from dutydesk.cli.client import call, emit, fail, out
+from dutydesk.triage.titles import sections_hint
 
 
 def _ticket_table(items: list[dict[str, Any]], title: str = "") -> None:
@@ -103,9 +104,8 @@ def _filed(t: dict[str, Any]) -> None:
     hints = t.get("hints") or {}
     if hints.get("title"):
         out.print(f"[yellow]hint:[/yellow] {escape(hints['title'])}")
-    if hints.get("sections"):
-        missing = escape(", ".join(hints["sections"]))
-        out.print(f"[yellow]hint:[/yellow] the description has nothing under {missing}")
+    if sections := sections_hint(hints.get("sections", [])):
+        out.print(f"[yellow]hint:[/yellow] {escape(sections)}")
     for s in hints.get("similar", []):
         words = ", ".join(s["words"])
         out.print(f"  possible duplicate: {s['key']} {escape(s['title'])} ({escape(words)})")

@@ -36,6 +36,7 @@ from dutydesk.tickets.schemas import FileTicket
 from dutydesk.tickets.workflow import admission_note
 from dutydesk.triage.schemas import HintsOut
 from dutydesk.triage.service import filing_hints
+from dutydesk.triage.titles import sections_hint
 
 USAGE = (
     "Usage: `/dutydesk file [desk:] <title>` · `/dutydesk oncall [desk]` · "
@@ -244,7 +245,7 @@ def slash_max_age(policy: Policy) -> timedelta:
 def hint_lines(hints: HintsOut) -> str:
     """The filing hints every way in gives: the title nudge and possible duplicates."""
     lines = [f"Hint: {hints.title}"] if hints.title else []
-    if hints.sections:
-        lines.append(f"Hint: the description has nothing under {', '.join(hints.sections)}")
+    if sections := sections_hint(hints.sections):
+        lines.append(f"Hint: {sections}")
     lines += [f"Possible duplicate: *{s.key}* {s.title}" for s in hints.similar[:3]]
     return "".join(f"\n{line}" for line in lines)

@@ -7,6 +7,7 @@ Generic and filler words are listed here once; both rules read them.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 _GENERIC = {
     "quick",
@@ -157,3 +158,11 @@ def significant_words(title: str, limit: int = 6) -> list[str]:
             continue
         seen.append(w)
     return sorted(seen, key=len, reverse=True)[:limit]
+
+
+def sections_hint(sections: Sequence[str]) -> str | None:
+    """The one wording of the hint about description prompts left empty, wherever filing
+    hints are shown (the CLI, chat)."""
+    if not sections:
+        return None
+    return f"the description has nothing under {', '.join(sections)}"
