@@ -35,6 +35,8 @@ LAYER_TWO = (
     "dutydesk.tickets.ordering",
     "dutydesk.tickets.workflow",
     "dutydesk.tickets.results",
+    # the counter table's own numbering (its PostgreSQL sequences), which start-up syncs
+    "dutydesk.tickets.numbers",
     "dutydesk.slo.calendar",
     "dutydesk.slo.hours",
     "dutydesk.slo.clocks",
