@@ -64,3 +64,15 @@ def test_concurrent_takers_never_share_a_number(db: Database) -> None:
     with ThreadPoolExecutor(4) as pool:
         taken = list(pool.map(lambda _: _take(db, "ops"), range(40)))
     assert sorted(taken) == list(range(1, 41))
+
+
+def test_replicas_starting_together_sync_numbering_without_tripping_on_each_other(
+    db: Database,
+) -> None:
+    def start(_: int) -> None:
+        with db.write() as s:
+            numbers.sync_counters(s.connection(), ["ops", "web", "sre"])
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(start, range(8)))
+    assert [_take(db, d) for d in ("ops", "web", "sre", "ops")] == [1, 1, 1, 2]

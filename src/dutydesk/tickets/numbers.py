@@ -27,6 +27,7 @@ _TAKE_NUMBER = Prepared(
 )
 # Per database, the desks whose sequence this process has made sure of (policy desks are
 # synced at start-up).
+_SEQUENCE_LOCK = 0x6475747964657331  # pg_advisory_xact_lock key of sequence creation
 _SEQUENCED: WeakKeyDictionary[Engine, set[str]] = WeakKeyDictionary()
 
 
@@ -80,6 +81,7 @@ def ensure_sequence(conn: Connection, desk: str) -> None:
     restore or bulk insert may have written numbers without it). It only ever moves forward,
     and only when it is behind the data, so live filings are never handed a used number."""
     seq = sequence_name(desk)
+    _one_at_a_time(conn)
     # Owned by the counter column, so it goes with the table (drop, TRUNCATE … RESTART IDENTITY).
     conn.execute(
         text(
@@ -101,9 +103,18 @@ def ensure_sequence(conn: Connection, desk: str) -> None:
     _SEQUENCED.setdefault(conn.engine, set()).add(desk)
 
 
+def _one_at_a_time(conn: Connection) -> None:
+    """Replicas starting together would race to create the same counter row or sequence
+    (CREATE … IF NOT EXISTS is not safe against a concurrent creator): one at a time, until
+    the transaction ends."""
+    conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SEQUENCE_LOCK})
+
+
 def sync_counters(conn: Connection, desks: list[str]) -> None:
     """At start-up: every policy desk has its counter row, and (PostgreSQL) its sequence,
     ahead of every number already in use (copies, restores)."""
+    if conn.dialect.name == "postgresql":
+        _one_at_a_time(conn)
     for desk in desks:
         used = conn.execute(
             select(func.max(_TICKETS.c.number)).where(_TICKETS.c.desk == desk)
