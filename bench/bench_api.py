@@ -100,9 +100,9 @@ def server(
 ) -> Iterator[tuple[int, float]]:
     """Start a server process; yield (pid, seconds until the first 200)."""
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
+    # The server's log goes to a file: an unread pipe fills up and stalls the server.
+    log = (folder / f"server-{port}.log").open("wb")
+    proc = subprocess.Popen(cmd, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=log)
     try:
         deadline = started + 30
         while True:
@@ -114,13 +114,14 @@ def server(
                 pass
             if time.perf_counter() > deadline or proc.poll() is not None:
                 raise RuntimeError(
-                    f"server did not start: {proc.stderr.read() if proc.stderr else ''}"
+                    f"server did not start: {(folder / f'server-{port}.log').read_text()}"
                 )
             time.sleep(0.02)
         yield proc.pid, time.perf_counter() - started
     finally:
         proc.terminate()
         proc.wait(10)
+        log.close()
 
 
 def cpu_seconds(pid: int) -> float:
