@@ -16,6 +16,7 @@ from dutydesk.web import (
     people_pages,
     report_pages,
     ticket_pages,
+    toil_pages,
     token_pages,
 )
 from dutydesk.web.deps import PageRoute, error_page
@@ -32,6 +33,7 @@ PAGES = (
     people_pages.router,
     token_pages.router,
     report_pages.router,
+    toil_pages.router,
 )
 
 
