@@ -84,10 +84,12 @@ def charts(r: ToilReport) -> dict[str, Chart]:
             "Recurring requests by cost (count × effort)",
             "hbar",
             [c.name or " ".join(c.words[:4]) for c in top],
-            [Series("hours (count × effort)", [c.score for c in top])],
+            [
+                Series("hours (count × effort)", [c.score for c in top]),
+                Series("tickets", [c.count for c in top]),
+            ],
             x_title="cluster",
-            y_title="hours",
-            unit="h",
+            y_title="hours · tickets",
             decimals=1,
             links=[f"#cluster-{i + 1}" for i in range(len(top))],
         )
@@ -104,7 +106,7 @@ def charts(r: ToilReport) -> dict[str, Chart]:
     return out
 
 
-@router.get("/desks/{desk}/reports/toil")
+@router.get("/desks/{desk}/reports/toil", name="report-toil")
 def toil_page(
     desk: str,
     request: Request,
