@@ -1,4 +1,5 @@
-"""reports: followed clusters of recurring requests (toil report)
+"""reports: followed clusters of recurring requests (toil report); covering indexes on
+tickets for the reports' counts by filing and resolution
 
 Revision ID: 0012
 Revises: 0011
@@ -30,8 +31,18 @@ def upgrade() -> None:
         sa.Column("stopped_by_id", sa.Integer(), sa.ForeignKey("users.id"), nullable=True),
     )
     op.create_index("ix_followed_clusters_desk", "followed_clusters", ["desk", "stopped_at"])
+    op.create_index(
+        "ix_tickets_report_filed", "tickets", ["desk", "created_at", "category", "kind"]
+    )
+    op.create_index(
+        "ix_tickets_report_done",
+        "tickets",
+        ["desk", "resolved_at", "created_at", "category", "kind"],
+    )
 
 
 def downgrade() -> None:
+    op.drop_index("ix_tickets_report_done", table_name="tickets")
+    op.drop_index("ix_tickets_report_filed", table_name="tickets")
     op.drop_index("ix_followed_clusters_desk", table_name="followed_clusters")
     op.drop_table("followed_clusters")
