@@ -58,7 +58,9 @@ def get_toil(
     hours), re-opened and bounced tickets, and the recurring requests (clusters of similar
     tickets ranked by count × effort), over whole local days ``from`` … ``to`` (default: the
     twelve weeks ending today)."""
-    report = toil_for(state, desk, start, end, clusters=clusters or table == "clusters")
+    if format_ == "csv":  # one table: the clusters only when that table is asked for
+        clusters = table == "clusters"
+    report = toil_for(state, desk, start, end, clusters=clusters)
     if format_ == "csv":
         name = f"toil-{desk}-{report.period.from_}-{report.period.to}-{table}.csv"
         return Response(
