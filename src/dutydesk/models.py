@@ -21,7 +21,7 @@ from dutydesk.oncall.models import (
     SwapRow,
     TimeOffRow,
 )
-from dutydesk.reports.models import StatusNote
+from dutydesk.reports.models import FollowedCluster, StatusNote
 from dutydesk.slo.models import SloDeskState, TicketClock
 from dutydesk.tickets.models import (
     Comment,
@@ -45,6 +45,7 @@ __all__ = [
     "DeskCounter",
     "Event",
     "FeedToken",
+    "FollowedCluster",
     "GithubDelivery",
     "GithubIssueLink",
     "IdempotencyRecord",
