@@ -2,7 +2,7 @@
 ends, overrides, swaps, take, time off, membership, roles, gaps, fairness and history.
 
 The clock starts Monday 2026-11-23 09:00 in Los Angeles: bo holds infra until the 10:00
-handoff, then chen; SET is in its 16 Nov - 16 Dec rotation (eva, gus, ivan, kai; ivan leads).
+handoff, then chen; SET is in its 16 Nov - 16 Dec rotation (eva, gus, ivan, kai; gus leads).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def test_who_is_on_call_per_layer_now_and_at_any_instant(api: Api, clock: Manual
     clock.advance(hours=1)
     assert who(api, "infra") == {"primary": "chen"}
     assert who(api, "set") == {
-        "lead": "ivan",
+        "lead": "gus",
         "channels": "eva",
         "playbooks": "gus",
         "mobile": "ivan",
@@ -66,7 +66,7 @@ def test_who_is_on_call_per_layer_now_and_at_any_instant(api: Api, clock: Manual
     }
     body = api.req("rita", "GET", "/api/v1/oncall?desk=set").json()
     lead = body["layers"][0]
-    assert lead["layer"] == "lead" and lead["team"] == "mobile"
+    assert lead["layer"] == "lead" and lead["team"] == "playbooks"
     assert lead["start"] == "2026-11-16T09:00:00-05:00"
     assert lead["end"] == "2026-12-16T09:00:00-05:00"
     every = api.req("rita", "GET", "/api/v1/oncall").json()
@@ -94,16 +94,16 @@ def test_set_monthly_on_the_16th_with_four_teams_and_a_lead(api: Api) -> None:
     r = api.req("rita", "GET", f"{SET}/shifts", params={"from": "2026-12-20", "to": "2027-04-01"})
     leads = [(x["start"], x["person"], x["team"]) for x in r.json() if x["layer"] == "lead"]
     assert leads == [
-        ("2026-12-16T09:00:00-05:00", "lee", "platform"),
-        ("2027-01-16T09:00:00-05:00", "eva", "channels"),
-        ("2027-02-16T09:00:00-05:00", "hana", "playbooks"),
-        ("2027-03-16T09:00:00-04:00", "ivan", "mobile"),  # after spring-forward on the 14th
+        ("2026-12-16T09:00:00-05:00", "hana", "playbooks"),
+        ("2027-01-16T09:00:00-05:00", "ivan", "mobile"),
+        ("2027-02-16T09:00:00-05:00", "jo", "mobile"),
+        ("2027-03-16T09:00:00-04:00", "kai", "platform"),  # after spring-forward on the 14th
     ]
     # Each team gives one engineer per rotation, cycling independently; the lead is that
-    # team's engineer.
+    # team's engineer, and a team's turn to lead lasts two shifts so both its engineers lead.
     feb = [x for x in r.json() if x["start"] == "2027-02-16T09:00:00-05:00"]
     assert {x["layer"]: x["person"] for x in feb} == {
-        "lead": "hana",
+        "lead": "jo",
         "channels": "finn",
         "playbooks": "hana",
         "mobile": "jo",
@@ -350,7 +350,7 @@ def test_take_the_current_shift(api: Api, clock: ManualClock) -> None:
     taken_set = api.post("jo", f"{SET}/take", {})
     assert taken_set.status_code == 201, taken_set.text
     assert who(api, "set")["mobile"] == "jo"
-    assert who(api, "set")["lead"] == "ivan"  # overrides cover hours; who leads does not change
+    assert who(api, "set")["lead"] == "gus"  # overrides cover hours; who leads does not change
 
 
 # ----------------------------------------------------------------------------- swaps
@@ -557,7 +557,7 @@ def test_gaps_when_a_team_has_nobody(api: Api) -> None:
     found = api.req("rita", "GET", "/api/v1/oncall/gaps?days=180").json()["gaps"]
     assert {(g["rotation"], g["layer"], g["start"]) for g in found} == {
         ("set", "mobile", "2027-01-16T09:00:00-05:00"),
-        ("set", "lead", "2027-03-16T09:00:00-04:00"),  # mobile's turn to lead, nobody to do it
+        ("set", "lead", "2027-01-16T09:00:00-05:00"),  # mobile's turn to lead, nobody to do it
     }
     assert problem(api.req("rita", "GET", "/api/v1/oncall/gaps?days=0"), 422)
 
@@ -659,7 +659,7 @@ def test_next_shifts_and_a_persons_shifts(api: Api) -> None:
         "rita",
         "GET",
         "/api/v1/people/eva/shifts",
-        params={"from": "2026-11-01", "to": "2027-02-01"},
+        params={"from": "2026-09-01", "to": "2027-02-01"},
     ).json()
     assert {(x["rotation"], x["layer"]) for x in across} == {("set", "channels"), ("set", "lead")}
 

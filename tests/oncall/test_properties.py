@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from itertools import pairwise
+from math import lcm
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from dutydesk.oncall.schedule import Schedule
 from dutydesk.oncall.shifts import Override, Shift, Swap, TimeOff
-from dutydesk.policy.rotations import PRIMARY, Handoff, Layer, RotationSpec, Unit
+from dutydesk.policy.rotations import LEAD, PRIMARY, Handoff, Layer, RotationSpec, Unit
 
+from .rotations import set_rotation
 from .strategies import NAMES, UNITS, ZONES, scenarios, specs
 
 PROFILE = settings(
@@ -184,3 +187,58 @@ def test_swap_later_keeps_everyone_at_their_share(
     assert all(not s.warnings for s in got)
     for t in time_off:
         assert all(not (s.person == t.person and s.utc_start <= t.start < s.utc_end) for s in got)
+
+
+# ----------------------------------------------------------------------------- who leads
+
+
+def _leads_and_shifts(sched: Schedule, first: int, count: int) -> tuple[Counter[str], Counter[str]]:
+    start = sched.shift_bounds(first)[0]
+    end = sched.shift_bounds(first + count - 1)[1]
+    got = sched.shifts(start, end)
+    leads = Counter(x.person for x in got if x.layer == LEAD)
+    served = Counter(x.person for x in got if x.layer != LEAD)
+    assert sum(leads.values()) == count  # one lead per shift
+    return leads, served
+
+
+@PROFILE
+@given(
+    st.lists(st.integers(1, 4), min_size=2, max_size=4),
+    st.sampled_from(UNITS),
+    st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+)
+def test_lead_duty_rotates_across_people(sizes: list[int], unit: Unit, anchor: date) -> None:
+    """Over whole blocks every engineer leads, in proportion to the shifts they serve."""
+    teams = [
+        Layer.of(f"t{t}", [f"{NAMES[i]}{t}" for i in range(size)], team=f"t{t}")
+        for t, size in enumerate(sizes)
+    ]
+    handoff = Handoff(
+        time(9), weekday=0 if unit == "week" else None, day=16 if unit == "month" else None
+    )
+    spec = RotationSpec(
+        name="r",
+        timezone="America/Toronto",
+        unit=unit,
+        count=1,
+        handoff=handoff,
+        layers=(Layer(LEAD, lead_of=tuple(x.name for x in teams)), *teams),
+        anchor=anchor,
+    )
+    leads, served = _leads_and_shifts(Schedule(spec), 0, lcm(*sizes) * len(sizes))
+    assert set(leads) == set(served)  # everybody who serves leads
+    for person, n in served.items():
+        assert leads[person] * len(sizes) == n
+
+
+@PROFILE
+@given(st.integers(0, 240))
+def test_demo_set_rotation_every_member_leads_in_any_24_months(first: int) -> None:
+    sched = Schedule(set_rotation())
+    leads, served = _leads_and_shifts(sched, first, 24)
+    assert set(leads) == set(served) and len(served) == 8
+    for a in served:
+        for b in served:
+            if served[a] == served[b]:
+                assert abs(leads[a] - leads[b]) <= 1

@@ -52,9 +52,18 @@ Swaps, overrides, warnings
     person has time off overlapping it carries a warning, whatever put them there.
 
 One-per-team rotations
-    Each team is its own layer cycling its own members. The ``lead`` layer is derived: for shift
-    ``k`` it is the team layer ``lead_of[k % len(lead_of)]``'s engineer for shift ``k`` after
-    time off and swaps (overrides on team layers cover hours, they do not change who leads).
+    Each team is its own layer cycling its own members. The ``lead`` layer is derived: shift
+    ``k`` is led by the engineer who serves shift ``k`` (after time off and swaps; overrides on
+    team layers cover hours, they do not change who leads) on the team whose turn it is. Teams
+    take turns in ``lead_of`` order, and a turn lasts ``M`` shifts, ``M`` being the least
+    common multiple of the team sizes in force at shift ``k`` (the team size when all teams
+    have the same size): team ``lead_of[(k // M) % T]`` leads. One shift per team
+    (``lead_of[k % T]``) would let the team cycle and the member cycles line up (two engineers
+    per team and an even number of teams: only one engineer per team would ever lead); a turn
+    of ``M`` shifts passes through every engineer of the team. Over ``T * M`` shifts each
+    engineer leads exactly ``1 / T`` of the shifts they serve; with equal team sizes the leads
+    form one cycle through all engineers, so in any window lead counts differ by at most one
+    (four teams of two: each of the eight engineers leads once every eight shifts).
 """
 
 from __future__ import annotations
@@ -62,6 +71,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
+from math import lcm
 from zoneinfo import ZoneInfo
 
 from dutydesk.oncall.layers import NO_PLAN, Absences, LayerPlan, Painted, continue_at, paint
@@ -279,12 +289,10 @@ class Schedule:
         """Who holds shifts k_lo..k_hi (k_lo >= 0) of a layer after time off and swaps."""
         out: list[Painted] = []
         if plan.lead_of:
-            teams = plan.lead_of
             span = range(k_lo, k_hi + 1)
-            needed = {teams[k % len(teams)] for k in span[: len(teams)]}
-            per_team = {team: self._finals(self._plans[team], k_lo, k_hi) for team in needed}
-            for k in span:
-                team = teams[k % len(teams)]
+            leading = [self._lead_team(plan, k) for k in span]
+            per_team = {team: self._finals(self._plans[team], k_lo, k_hi) for team in set(leading)}
+            for k, team in zip(span, leading, strict=True):
                 person, _, note, source = per_team[team][k - k_lo]
                 out.append((person, team, note, source))
         else:
@@ -302,6 +310,14 @@ class Schedule:
                 if swapped is not None:
                     out[i] = (swapped, out[i][1], out[i][2], "swap")
         return out
+
+    def _lead_team(self, plan: LayerPlan, k: int) -> str:
+        """The team whose engineer leads shift ``k`` (see "One-per-team rotations")."""
+        turn = 1
+        for team in plan.lead_of:
+            tp = self._plans[team]
+            turn = lcm(turn, max(len(tp.segments[bisect_right(tp.firsts, k) - 1][1]), 1))
+        return plan.lead_of[(k // turn) % len(plan.lead_of)]
 
     def _shift(
         self,
