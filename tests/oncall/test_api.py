@@ -722,3 +722,99 @@ def test_other_domains_read_the_schedule_inside_their_transaction(
         after = loaded_in(s, state.policy, "infra-oncall")
     assert after.version == seen.version
     assert after.schedule.on_call(at)[PRIMARY].person == "bo"  # the rollback left no trace
+
+
+# ----------------------------------------------------------------------------- the rotating lead
+
+
+def test_the_rotations_current_lead_has_the_desks_lead_powers(api: Api, clock: ManualClock) -> None:
+    """gus (responder, no lead role) leads SET's 16 Nov - 16 Dec shift: he adds the status note
+    and changes other people's on-call, recorded as his; finn (plain member) may not; at the
+    handoff to hana the powers end."""
+    assert who(api, "set")["lead"] == "gus"
+    note = api.post("gus", "/api/v1/desks/set/status-notes", {"text": "release slipped a week"})
+    assert note.status_code == 201, note.text
+    assert note.json()["author"] == "gus"
+    refused = api.post("finn", "/api/v1/desks/set/status-notes", {"text": "hi"})
+    assert "current lead shift (gus leads set's rotation now)" in problem(refused, 403)
+    cover = api.post(
+        "gus",
+        f"{SET}/overrides",
+        {"person": "jo", "replaces": "ivan", "start": "2026-11-30", "end": "2026-12-01"},
+    )
+    assert cover.status_code == 201, cover.text
+    off = api.post(
+        "gus", "/api/v1/time-off", {"person": "kai", "start": "2026-12-02", "end": "2026-12-03"}
+    )
+    assert off.status_code == 201, off.text
+    plain = api.post(
+        "finn", "/api/v1/time-off", {"person": "kai", "start": "2026-12-04", "end": "2026-12-05"}
+    )
+    assert "only kai or a lead of desk set" in problem(plain, 403)
+    other_desk = api.post(
+        "gus", f"{INFRA}/overrides", {"person": "bo", "start": "2026-11-28", "end": "2026-11-29"}
+    )
+    assert problem(other_desk, 403)  # leading SET gives no power over infra's rotation
+    items = api.req("rita", "GET", f"{SET}/history").json()["items"]
+    assert ("override.create", "gus") in [(i["action"], i["actor"]) for i in items]
+    clock.now = datetime(2026, 12, 16, 15, tzinfo=UTC)  # 10:00 Toronto: hana leads now
+    assert who(api, "set")["lead"] == "hana"
+    later = api.post("gus", "/api/v1/desks/set/status-notes", {"text": "still me?"})
+    assert "hana leads set's rotation now" in problem(later, 403)
+    again = api.post(
+        "gus",
+        f"{SET}/overrides",
+        {"person": "jo", "replaces": "ivan", "start": "2027-01-04", "end": "2027-01-05"},
+    )
+    assert "only ivan or jo, or a lead of desk set" in problem(again, 403)
+    assert api.post("hana", "/api/v1/desks/set/status-notes", {"text": "x"}).status_code == 201
+
+
+# ----------------------------------------------------------------------------- double booking
+
+
+def test_double_booking_is_warned_and_listed_with_the_gaps(api: Api) -> None:
+    assert api.req("rita", "GET", "/api/v1/oncall/gaps?days=30").json()["conflicts"] == []
+    both = api.post(
+        "eva",
+        f"{SET}/overrides",
+        {"person": "eva", "layer": "playbooks", "start": "2026-11-30", "end": "2026-12-01"},
+    )
+    assert both.status_code == 201, both.text
+    assert any(
+        "eva is on call on set/channels and set/playbooks at once" in w
+        for w in both.json()["warnings"]
+    )
+    off = api.post(
+        "dee", "/api/v1/time-off", {"person": "bo", "start": "2026-11-28", "end": "2026-11-29"}
+    )
+    assert off.status_code == 201, off.text
+    cover = api.post(
+        "dee",
+        f"{INFRA}/overrides",
+        {"person": "bo", "start": "2026-11-28T06:00", "end": "2026-11-28T18:00"},
+    )
+    assert cover.status_code == 201, cover.text
+    assert any("on call during their time off" in w for w in cover.json()["warnings"])
+    r = api.req("rita", "GET", "/api/v1/oncall/gaps?days=30")
+    found = [
+        (c["kind"], c["person"], c["where"], c["start"], c["end"]) for c in r.json()["conflicts"]
+    ]
+    assert found == [
+        (
+            "time-off",
+            "bo",
+            ["infra-oncall/primary"],
+            "2026-11-28T06:00:00-08:00",
+            "2026-11-28T18:00:00-08:00",
+        ),
+        (
+            "double-booked",
+            "eva",
+            ["set/channels", "set/playbooks"],
+            "2026-11-30T00:00:00-05:00",
+            "2026-12-02T00:00:00-05:00",  # an end date counts its whole day
+        ),
+    ]
+    only_set = api.req("rita", "GET", "/api/v1/oncall/gaps?days=30&rotation=set").json()
+    assert [c["person"] for c in only_set["conflicts"]] == ["eva"]

@@ -573,3 +573,28 @@ def test_board_cards_show_the_nearest_slo_clock(web: Web, clock: ManualClock) ->
 def _card(page: str, key: str) -> str:
     start = page.index(f'id="card-{key}"')
     return page[start : page.index("</li>", start)]
+
+
+def test_oncall_page_warns_of_double_booking(web: Web) -> None:
+    from datetime import timedelta
+
+    from dutydesk.oncall import overrides as oncall
+    from dutydesk.oncall.schemas import OverrideIn
+
+    before = web.as_("eva").get("/oncall").text
+    assert 'data-testid="no-warnings"' in before
+    start = web.state.now() + timedelta(days=3)
+    web.run(
+        "eva",
+        lambda ctx: oncall.create_override(
+            ctx,
+            "set",
+            OverrideIn(
+                person="eva", layer="playbooks", start=start, end=start + timedelta(hours=8)
+            ),
+        ),
+    )
+    page = web.as_("rita").get("/oncall").text
+    warnings = page.split('data-testid="oncall-warnings"')[1].split("</ul>")[0]
+    assert "Double-booked" in warnings
+    assert "eva is on call on set/channels and set/playbooks at once" in warnings

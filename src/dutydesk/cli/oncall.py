@@ -126,22 +126,37 @@ def gaps(
     days: Annotated[int, typer.Option(help="how far ahead")] = 90,
     rotation: Annotated[str | None, typer.Option(help="one rotation")] = None,
 ) -> None:
-    """Stretches where a layer has nobody on call (exit code 2 when there are some)."""
+    """Stretches where a layer has nobody on call, and people booked twice (on two layers at
+    once, or on call during their own time off); exit code 2 when there are some."""
     data = call("GET", "/api/v1/oncall/gaps", params=_p(days=days, rotation=rotation))
 
     def render(d: dict[str, Any]) -> None:
         if not d["gaps"]:
             out.print(f"no gaps in the next {days} days")
+        else:
+            table = Table(title=f"gaps in the next {days} days")
+            for col in ("rotation", "layer", "from", "to", "hours"):
+                table.add_column(col)
+            for g in d["gaps"]:
+                table.add_row(
+                    g["rotation"], g["layer"], _t(g["start"]), _t(g["end"]), str(g["hours"])
+                )
+            out.print(table)
+        found = d.get("conflicts", [])
+        if not found:
+            out.print(f"nobody is double-booked in the next {days} days")
             return
-        table = Table(title=f"gaps in the next {days} days")
-        for col in ("rotation", "layer", "from", "to", "hours"):
+        table = Table(title=f"double-booked in the next {days} days")
+        for col in ("person", "kind", "from", "to", "where"):
             table.add_column(col)
-        for g in d["gaps"]:
-            table.add_row(g["rotation"], g["layer"], _t(g["start"]), _t(g["end"]), str(g["hours"]))
+        for c in found:
+            table.add_row(
+                c["person"], c["kind"], _t(c["start"]), _t(c["end"]), ", ".join(c["where"])
+            )
         out.print(table)
 
     emit(data, render)
-    if data["gaps"]:
+    if data["gaps"] or data.get("conflicts"):
         raise typer.Exit(2)
 
 

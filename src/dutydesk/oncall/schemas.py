@@ -336,10 +336,22 @@ class GapOut(BaseModel):
     hours: float
 
 
+class ConflictOut(BaseModel):
+    """A person booked twice: on two layers at once, or on call during their own time off."""
+
+    kind: Literal["double-booked", "time-off"]
+    person: str
+    start: datetime
+    end: datetime
+    where: list[str]  # rotation/layer of each booking
+    detail: str
+
+
 class GapsOut(BaseModel):
     start: datetime
     end: datetime
     gaps: list[GapOut]
+    conflicts: list[ConflictOut] = []
 
 
 class FairnessRow(BaseModel):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -9,11 +10,13 @@ from fastapi.responses import Response
 
 from dutydesk.http.deps import State
 from dutydesk.oncall import schedule as sched
+from dutydesk.oncall import reads as oncall_reads
 from dutydesk.oncall.loading import all_loaded_in
 from dutydesk.slo import service as slo_service
 from dutydesk.web import cards, present, reads, rotations
 from dutydesk.web.deps import PageRoute, PageViewer, render
 
+WARN_AHEAD = timedelta(days=60)  # gaps and double bookings the on-call page warns of
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
@@ -50,10 +53,17 @@ def oncall(
         )
     with state.db.read() as s:
         names = {u.name: u.display_name for u in reads.all_users(s)}
+        warnings = oncall_reads.gaps(s, state.policy, now, now + WARN_AHEAD)
     return render(
         request,
         "oncall/oncall.html",
-        {"desks": desks, "calendars": calendars, "names": names},
+        {
+            "desks": desks,
+            "calendars": calendars,
+            "names": names,
+            "warnings": warnings,
+            "warn_days": WARN_AHEAD.days,
+        },
         viewer=viewer,
     )
 
