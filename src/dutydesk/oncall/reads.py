@@ -26,8 +26,8 @@ from dutydesk.oncall.loading import (
 )
 from dutydesk.oncall.models import ScheduleChange
 from dutydesk.oncall.schemas import (
-    ConflictOut,
     ChangeOut,
+    ConflictOut,
     FairnessOut,
     FairnessRow,
     GapOut,

@@ -9,8 +9,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from dutydesk.http.deps import State
-from dutydesk.oncall import schedule as sched
 from dutydesk.oncall import reads as oncall_reads
+from dutydesk.oncall import schedule as sched
 from dutydesk.oncall.loading import all_loaded_in
 from dutydesk.slo import service as slo_service
 from dutydesk.web import cards, present, reads, rotations
