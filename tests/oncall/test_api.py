@@ -818,3 +818,27 @@ def test_double_booking_is_warned_and_listed_with_the_gaps(api: Api) -> None:
     ]
     only_set = api.req("rita", "GET", "/api/v1/oncall/gaps?days=30&rotation=set").json()
     assert [c["person"] for c in only_set["conflicts"]] == ["eva"]
+
+
+# ----------------------------------------------------------------------------- who is free
+
+
+def test_free_means_on_call_with_no_open_ticket(api: Api, clock: ManualClock) -> None:
+    r = api.req("rita", "GET", "/api/v1/oncall/free", params={"desk": "set"})
+    assert r.status_code == 200, r.text
+    assert r.json()["free"] == ["gus", "eva", "ivan", "kai"]  # gus leads and serves playbooks
+    lead = r.json()["members"][0]
+    assert (lead["person"], lead["layers"], lead["free"]) == ("gus", ["lead", "playbooks"], True)
+    key = api.file(desk="set", title="Crash when opening a channel", kind="bug")["key"]
+    assert api.post("eva", f"/api/v1/tickets/{key}/assign", {"assignee": "eva"}).status_code == 200
+    moved = api.post("eva", f"/api/v1/tickets/{key}/move", {"to": "In progress"})
+    assert moved.status_code == 200, moved.text
+    body = api.req("rita", "GET", "/api/v1/oncall/free", params={"desk": "set"}).json()
+    assert body["free"] == ["gus", "ivan", "kai"]  # eva has a ticket in progress: never free
+    eva = next(m for m in body["members"] if m["person"] == "eva")
+    assert (eva["open_tickets"], eva["free"]) == (1, False)
+    done = api.post("eva", f"/api/v1/tickets/{key}/move", {"to": "Done", "resolution": "fixed"})
+    assert done.status_code == 200, done.text
+    assert "eva" in api.req("rita", "GET", "/api/v1/oncall/free?desk=set").json()["free"]
+    missing = api.req("rita", "GET", "/api/v1/oncall/free", params={"desk": "nope"})
+    assert problem(missing, 404).startswith("no desk")

@@ -598,3 +598,22 @@ def test_oncall_page_warns_of_double_booking(web: Web) -> None:
     warnings = page.split('data-testid="oncall-warnings"')[1].split("</ul>")[0]
     assert "Double-booked" in warnings
     assert "eva is on call on set/channels and set/playbooks at once" in warnings
+
+
+def test_free_signal_on_board_oncall_and_me(web: Web) -> None:
+    board = web.as_("finn").get("/desks/set/board").text
+    signal = board.split('data-testid="free-signal"')[1].split("</p>")[0]
+    assert "gus, eva, ivan, kai" in signal
+    assert 'data-testid="me-free"' in web.as_("eva").get("/me").text
+    assert 'data-testid="me-free"' not in web.as_("finn").get("/me").text  # not on call
+    key = web.file("Crash when opening a channel", desk="set", kind="bug")
+    with web.ctx("eva") as ctx:
+        service.assign(ctx, key, "eva", None)
+        service.move(ctx, key, "In progress", None, None, None)
+    board = web.as_("finn").get("/desks/set/board").text
+    signal = board.split('data-testid="free-signal"')[1].split("</p>")[0]
+    assert "eva" not in signal and "gus" in signal  # a ticket in progress: never called free
+    oncall = web.as_("rita").get("/oncall").text
+    free_set = oncall.split('data-testid="free-set"')[1].split("</p>")[0]
+    assert "Gus Garcia" in free_set and "Eva Eriksen" not in free_set
+    assert 'data-testid="me-free"' not in web.as_("eva").get("/me").text

@@ -92,6 +92,27 @@ def now(
     emit(data, render)
 
 
+@oncall_app.command()
+def free(desk: Annotated[str, typer.Argument(help="desk, e.g. set")]) -> None:
+    """Who is on call for a desk now and free to take feature-team work (no open ticket)."""
+    data = call("GET", "/api/v1/oncall/free", params={"desk": desk})
+
+    def render(d: dict[str, Any]) -> None:
+        table = Table(title=f"on call for {desk} now")
+        for col in ("person", "layers", "open tickets", "free"):
+            table.add_column(col)
+        for m in d["members"]:
+            table.add_row(
+                m["person"],
+                ", ".join(m["layers"]),
+                str(m["open_tickets"]),
+                "[green]free to take feature-team work[/green]" if m["free"] else "busy",
+            )
+        out.print(table)
+
+    emit(data, render)
+
+
 @oncall_app.command("next")
 def next_(
     rotation: Annotated[str, typer.Argument(help="rotation name")],

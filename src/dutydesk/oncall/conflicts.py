@@ -48,8 +48,11 @@ def conflicts(
             for w in shift.warnings:
                 if TIME_OFF_WARNING in w:
                     s, e = max(shift.utc_start, start), min(shift.utc_end, end)
-                    where = (_label(name, shift),)
-                    out.append(Conflict("time-off", shift.person, s, e, where, f"{name}: {w}"))
+                    out.append(
+                        Conflict(
+                            "time-off", shift.person, s, e, (_label(name, shift),), f"{name}: {w}"
+                        )
+                    )
             if shift.layer != LEAD:
                 per_person.setdefault(shift.person, []).append((name, shift))
     for person, booked in per_person.items():

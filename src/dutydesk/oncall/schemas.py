@@ -336,6 +336,22 @@ class GapOut(BaseModel):
     hours: float
 
 
+class MemberLoadOut(BaseModel):
+    person: str
+    layers: list[str]
+    open_tickets: int
+    free: bool  # on call and no open ticket assigned: free to take feature-team work
+
+
+class FreeOut(BaseModel):
+    """Who on a desk's rotation is free to take other work now (never anyone with a ticket)."""
+
+    desk: str
+    at: datetime
+    members: list[MemberLoadOut]
+    free: list[str]
+
+
 class ConflictOut(BaseModel):
     """A person booked twice: on two layers at once, or on call during their own time off."""
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from dutydesk.http.deps import State
+from dutydesk.oncall import availability
 from dutydesk.oncall import reads as oncall_reads
 from dutydesk.oncall import schedule as sched
 from dutydesk.oncall.loading import all_loaded_in
@@ -54,6 +55,11 @@ def oncall(
     with state.db.read() as s:
         names = {u.name: u.display_name for u in reads.all_users(s)}
         warnings = oncall_reads.gaps(s, state.policy, now, now + WARN_AHEAD)
+        loads = {
+            d.desk: availability.member_loads(s, state.policy, d.desk, now)
+            for d in desks
+            if not d.error
+        }
     return render(
         request,
         "oncall/oncall.html",
@@ -62,6 +68,7 @@ def oncall(
             "calendars": calendars,
             "names": names,
             "warnings": warnings,
+            "loads": loads,
             "warn_days": WARN_AHEAD.days,
         },
         viewer=viewer,
@@ -80,6 +87,10 @@ def me(request: Request, state: State, viewer: PageViewer) -> Response:
     with state.db.read() as s:
         compiled = rotations.schedules_of(all_loaded_in(s, state.policy))
     on_call = rotations.on_call_desks(state.policy, compiled, user.name, now)
+    with state.db.read() as s:
+        free_on = [
+            d for d in on_call if user.name in availability.free_people(s, state.policy, d, now)
+        ]
     triage_desks = [(n, d) for n, d in my_desks if n in on_call] or my_desks
     with state.db.read() as s:
         assigned = reads.my_assigned(s, user, now)
@@ -97,6 +108,7 @@ def me(request: Request, state: State, viewer: PageViewer) -> Response:
             "waiting": waiting,
             "names": names,
             "on_call": on_call,
+            "free_on": free_on,
             "triage_scope": [n for n, _ in triage_desks],
             "responder": bool(my_desks),
         },
