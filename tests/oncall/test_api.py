@@ -842,3 +842,32 @@ def test_free_means_on_call_with_no_open_ticket(api: Api, clock: ManualClock) ->
     assert "eva" in api.req("rita", "GET", "/api/v1/oncall/free?desk=set").json()["free"]
     missing = api.req("rita", "GET", "/api/v1/oncall/free", params={"desk": "nope"})
     assert problem(missing, 404).startswith("no desk")
+
+
+def test_two_sick_days_cost_two_days_and_totals_cross_layers(api: Api) -> None:
+    """eva is off two days in her monthly shift: finn covers just those days, the year stays
+    fair, and the per-person totals count leading while serving a team once."""
+    year = {"from": "2026-01-16T09:00", "to": "2027-01-16T09:00"}
+
+    def channels() -> dict[str, float]:
+        rows = api.req("rita", "GET", f"{SET}/fairness", params=year).json()["rows"]
+        return {x["person"]: x["hours"] for x in rows if x["layer"] == "channels"}
+
+    before = channels()
+    off = api.post(
+        "gus", "/api/v1/time-off", {"person": "eva", "start": "2026-12-01", "end": "2026-12-02"}
+    )
+    assert off.status_code == 201, off.text
+    assert [(x["person"], x["source"]) for x in off.json()["covered"]] == [("finn", "cover")]
+    assert who(api, "set", "2026-12-01T12:00")["channels"] == "finn"
+    assert who(api, "set", "2026-12-03T12:00")["channels"] == "eva"  # eva keeps the rest
+    after = channels()
+    assert after["finn"] - before["finn"] == 48 and before["eva"] - after["eva"] == 48
+    assert abs(after["finn"] - after["eva"]) < 31 * 24  # within one shift
+    body = api.req("rita", "GET", f"{SET}/fairness", params=year).json()
+    totals = {t["person"]: t for t in body["totals"]}
+    assert set(totals) == {"eva", "finn", "gus", "hana", "ivan", "jo", "kai", "lee"}
+    gus = totals["gus"]
+    assert gus["layers"] == ["lead", "playbooks"] and gus["lead_hours"] > 0
+    playbooks = {x["person"]: x["hours"] for x in body["rows"] if x["layer"] == "playbooks"}
+    assert gus["hours"] == playbooks["gus"]  # leading while serving playbooks counts once

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -687,7 +688,7 @@ def test_override_into_time_off_is_flagged() -> None:
     )
 
 
-def test_short_absence_under_the_threshold_only_warns() -> None:
+def test_short_absence_under_the_threshold_is_covered_day_by_day() -> None:
     spec = RotationSpec(
         name="set",
         timezone="America/Toronto",
@@ -700,6 +701,19 @@ def test_short_absence_under_the_threshold_only_warns() -> None:
     )
     short = [pto("eva", utc(2026, 2, 2), utc(2026, 2, 4))]
     got = Schedule(spec, time_off=short).shifts(utc(2026, 1, 20), utc(2026, 3, 20))
+    # finn serves eva's two days off; eva keeps the rest of her shift
+    assert [(x.person, x.source) for x in got] == [
+        ("eva", "rotation"),
+        ("finn", "cover"),
+        ("eva", "rotation"),
+        ("finn", "rotation"),
+        ("eva", "rotation"),
+    ]
+    assert (got[1].utc_start, got[1].utc_end) == (utc(2026, 2, 2), utc(2026, 2, 4))
+    assert got[1].warnings == ("covers eva's time off",)
+    assert not any(x.warnings for x in got if x.person == "eva")
+    warned = Schedule(replace(spec, cover_days=False), time_off=short)
+    got = warned.shifts(utc(2026, 1, 20), utc(2026, 3, 20))
     assert people(got) == ["eva", "finn", "eva"]
     assert "eva is on call during their time off" in got[0].warnings[0]
     long = [pto("eva", utc(2026, 2, 2), utc(2026, 2, 9))]
@@ -711,7 +725,7 @@ def test_short_absence_under_the_threshold_only_warns() -> None:
 
 
 def test_time_off_on_a_team_layer_moves_the_lead_too() -> None:
-    off = [pto("eva", utc(2026, 2, 1), utc(2026, 2, 5))]
+    off = [pto("eva", utc(2026, 2, 1), utc(2026, 2, 12))]  # more than a week: the shift moves
     now = Schedule(set_rotation(), time_off=off).on_call(utc(2026, 2, 10))
     assert now["channels"].person == "finn" and now[LEAD].person == "finn"
     later = Schedule(set_rotation(), time_off=off).on_call(utc(2026, 2, 20))
@@ -868,3 +882,17 @@ def test_lead_is_a_gap_when_its_team_has_nobody() -> None:
     may16 = datetime(2026, 5, 16, 9, tzinfo=TORONTO).astimezone(UTC)
     assert Gap(LEAD, mar16, may16) in holes
     assert Gap("playbooks", feb16, utc(2026, 6, 1)) in holes
+
+
+def test_days_off_in_a_monthly_shift_are_covered_and_the_lead_follows() -> None:
+    """Monthly rotations cover up to a week off day by day by default (two sick days must
+    not hand over a month); the cover also leads for those days when it is their team's turn."""
+    assert set_rotation().skip_min_overlap == timedelta(days=7)
+    off = [pto("eva", utc(2026, 2, 2), utc(2026, 2, 4))]
+    sched = Schedule(set_rotation(), time_off=off)
+    during = sched.on_call(utc(2026, 2, 3))
+    assert during["channels"].person == "finn" and during["channels"].source == "cover"
+    assert during[LEAD].person == "finn" and during[LEAD].source == "cover"
+    after = sched.on_call(utc(2026, 2, 5))
+    assert after["channels"].person == "eva" and after[LEAD].person == "eva"
+    assert sched.on_call(utc(2026, 2, 20))["channels"].person == "finn"  # the cycle goes on

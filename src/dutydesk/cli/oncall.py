@@ -210,6 +210,16 @@ def fairness(
                 f"{r['holiday_hours']:.1f}",
             )
         out.print(table)
+        totals = Table(title="per person, across layers (leading while serving counts once)")
+        for col in ("person", "hours", "lead h", "layers"):
+            totals.add_column(
+                col, justify="right" if col.endswith("h") or col == "hours" else "left"
+            )
+        for t in d.get("totals", []):
+            totals.add_row(
+                t["person"], f"{t['hours']:.1f}", f"{t['lead_hours']:.1f}", ", ".join(t["layers"])
+            )
+        out.print(totals)
 
     emit(data, render)
 

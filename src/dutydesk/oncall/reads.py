@@ -15,7 +15,7 @@ from dutydesk.errors import field_error
 from dutydesk.inputs import MAX_ID
 from dutydesk.oncall import rules
 from dutydesk.oncall.conflicts import conflicts
-from dutydesk.oncall.fairness import fairness
+from dutydesk.oncall.fairness import fairness, person_totals
 from dutydesk.oncall.loading import (
     Loaded,
     all_loaded_in,
@@ -30,6 +30,7 @@ from dutydesk.oncall.schemas import (
     ConflictOut,
     FairnessOut,
     FairnessRow,
+    FairnessTotal,
     GapOut,
     GapsOut,
     HistoryOut,
@@ -229,12 +230,11 @@ def fairness_report(
                 holidays.add(day)
             day += timedelta(days=1)
     rows = []
+    every = found.schedule.shifts(start, end)
     for x in found.spec.layers:
         if layer is not None and x.name != layer:
             continue
-        stats = fairness(
-            found.schedule.shifts(start, end, [x.name]), holidays, start, end, found.zone
-        )
+        stats = fairness([s for s in every if s.layer == x.name], holidays, start, end, found.zone)
         for person, st in stats.items():
             rows.append(
                 FairnessRow(
@@ -252,6 +252,15 @@ def fairness_report(
         end=end.astimezone(found.zone),
         holidays=cal_name,
         rows=rows,
+        totals=[
+            FairnessTotal(
+                person=t.person,
+                hours=round(t.hours, 2),
+                lead_hours=round(t.lead_hours, 2),
+                layers=list(t.layers),
+            )
+            for t in person_totals(every, start, end)
+        ],
     )
 
 

@@ -379,12 +379,23 @@ class FairnessRow(BaseModel):
     holiday_hours: float
 
 
+class FairnessTotal(BaseModel):
+    """One person across every layer: hours on call at all (leading while serving a team
+    counts once), and how many of them leading."""
+
+    person: str
+    hours: float
+    lead_hours: float
+    layers: list[str]
+
+
 class FairnessOut(BaseModel):
     rotation: str
     start: datetime
     end: datetime
     holidays: str | None = Field(description="calendar whose holidays are counted")
     rows: list[FairnessRow]
+    totals: list[FairnessTotal] = []
 
 
 class ChangeOut(BaseModel):
