@@ -617,3 +617,34 @@ def test_free_signal_on_board_oncall_and_me(web: Web) -> None:
     free_set = oncall.split('data-testid="free-set"')[1].split("</p>")[0]
     assert "Gus Garcia" in free_set and "Eva Eriksen" not in free_set
     assert 'data-testid="me-free"' not in web.as_("eva").get("/me").text
+
+
+def test_oncall_forms_refuse_with_the_services_words(web: Web) -> None:
+    finn = web.as_("finn")
+    no_csrf = finn.client.post(
+        "/oncall/time-off", data={"start": "2027-02-03", "end": "2027-02-03"}
+    )
+    assert no_csrf.status_code == 403
+    bad = finn.post("/oncall/time-off", {"start": "someday", "end": "2027-02-03"})
+    assert bad.status_code == 422 and 'data-testid="oncall-error"' in bad.text
+    assert "start" in bad.text.split('data-testid="oncall-error"')[1].split("</p>")[0]
+    other = finn.post(
+        "/oncall/time-off", {"person": "kai", "start": "2027-02-03", "end": "2027-02-03"}
+    )
+    assert other.status_code == 403 and "only kai or a lead of desk set" in other.text
+    gus = web.as_("gus")  # leads SET's rotation now, with no lead role
+    done = gus.post(
+        "/oncall/time-off", {"person": "kai", "start": "2027-02-03", "end": "2027-02-03"}
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/oncall?done=time-off"
+    page = gus.get("/oncall?done=time-off").text
+    assert "Time off saved" in page and "Kai Kim" in page.split('data-testid="time-off"')[1]
+    swap = finn.post(
+        "/oncall/set/swaps", {"person_a": "finn", "shift_a": "2026-12-16", "person_b": "eva"}
+    )
+    assert swap.status_code == 303, swap.text
+    page = finn.get("/oncall").text
+    set_section = page.split('id="oc-set"')[1]
+    upcoming = set_section.split("Next shifts")[1].split("</table>")[0]
+    assert 'Eva Eriksen <span class="badge">swap</span>' in upcoming  # labelled, not recoloured
+    assert finn.post("/oncall/nope/take").status_code == 404
