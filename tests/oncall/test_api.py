@@ -2,7 +2,7 @@
 ends, overrides, swaps, take, time off, membership, roles, gaps, fairness and history.
 
 The clock starts Monday 2026-11-23 09:00 in Los Angeles: bo holds infra until the 10:00
-handoff, then chen; SET is in its 16 Nov - 16 Dec rotation (eva, gus, ivan, kai; ivan leads).
+handoff, then chen; SET is in its 16 Nov - 16 Dec rotation (eva, gus, ivan, kai; gus leads).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def test_who_is_on_call_per_layer_now_and_at_any_instant(api: Api, clock: Manual
     clock.advance(hours=1)
     assert who(api, "infra") == {"primary": "chen"}
     assert who(api, "set") == {
-        "lead": "ivan",
+        "lead": "gus",
         "channels": "eva",
         "playbooks": "gus",
         "mobile": "ivan",
@@ -66,7 +66,7 @@ def test_who_is_on_call_per_layer_now_and_at_any_instant(api: Api, clock: Manual
     }
     body = api.req("rita", "GET", "/api/v1/oncall?desk=set").json()
     lead = body["layers"][0]
-    assert lead["layer"] == "lead" and lead["team"] == "mobile"
+    assert lead["layer"] == "lead" and lead["team"] == "playbooks"
     assert lead["start"] == "2026-11-16T09:00:00-05:00"
     assert lead["end"] == "2026-12-16T09:00:00-05:00"
     every = api.req("rita", "GET", "/api/v1/oncall").json()
@@ -94,16 +94,16 @@ def test_set_monthly_on_the_16th_with_four_teams_and_a_lead(api: Api) -> None:
     r = api.req("rita", "GET", f"{SET}/shifts", params={"from": "2026-12-20", "to": "2027-04-01"})
     leads = [(x["start"], x["person"], x["team"]) for x in r.json() if x["layer"] == "lead"]
     assert leads == [
-        ("2026-12-16T09:00:00-05:00", "lee", "platform"),
-        ("2027-01-16T09:00:00-05:00", "eva", "channels"),
-        ("2027-02-16T09:00:00-05:00", "hana", "playbooks"),
-        ("2027-03-16T09:00:00-04:00", "ivan", "mobile"),  # after spring-forward on the 14th
+        ("2026-12-16T09:00:00-05:00", "hana", "playbooks"),
+        ("2027-01-16T09:00:00-05:00", "ivan", "mobile"),
+        ("2027-02-16T09:00:00-05:00", "jo", "mobile"),
+        ("2027-03-16T09:00:00-04:00", "kai", "platform"),  # after spring-forward on the 14th
     ]
     # Each team gives one engineer per rotation, cycling independently; the lead is that
-    # team's engineer.
+    # team's engineer, and a team's turn to lead lasts two shifts so both its engineers lead.
     feb = [x for x in r.json() if x["start"] == "2027-02-16T09:00:00-05:00"]
     assert {x["layer"]: x["person"] for x in feb} == {
-        "lead": "hana",
+        "lead": "jo",
         "channels": "finn",
         "playbooks": "hana",
         "mobile": "jo",
@@ -350,7 +350,7 @@ def test_take_the_current_shift(api: Api, clock: ManualClock) -> None:
     taken_set = api.post("jo", f"{SET}/take", {})
     assert taken_set.status_code == 201, taken_set.text
     assert who(api, "set")["mobile"] == "jo"
-    assert who(api, "set")["lead"] == "ivan"  # overrides cover hours; who leads does not change
+    assert who(api, "set")["lead"] == "gus"  # overrides cover hours; who leads does not change
 
 
 # ----------------------------------------------------------------------------- swaps
@@ -557,7 +557,7 @@ def test_gaps_when_a_team_has_nobody(api: Api) -> None:
     found = api.req("rita", "GET", "/api/v1/oncall/gaps?days=180").json()["gaps"]
     assert {(g["rotation"], g["layer"], g["start"]) for g in found} == {
         ("set", "mobile", "2027-01-16T09:00:00-05:00"),
-        ("set", "lead", "2027-03-16T09:00:00-04:00"),  # mobile's turn to lead, nobody to do it
+        ("set", "lead", "2027-01-16T09:00:00-05:00"),  # mobile's turn to lead, nobody to do it
     }
     assert problem(api.req("rita", "GET", "/api/v1/oncall/gaps?days=0"), 422)
 
@@ -659,7 +659,7 @@ def test_next_shifts_and_a_persons_shifts(api: Api) -> None:
         "rita",
         "GET",
         "/api/v1/people/eva/shifts",
-        params={"from": "2026-11-01", "to": "2027-02-01"},
+        params={"from": "2026-09-01", "to": "2027-02-01"},
     ).json()
     assert {(x["rotation"], x["layer"]) for x in across} == {("set", "channels"), ("set", "lead")}
 
@@ -722,3 +722,152 @@ def test_other_domains_read_the_schedule_inside_their_transaction(
         after = loaded_in(s, state.policy, "infra-oncall")
     assert after.version == seen.version
     assert after.schedule.on_call(at)[PRIMARY].person == "bo"  # the rollback left no trace
+
+
+# ----------------------------------------------------------------------------- the rotating lead
+
+
+def test_the_rotations_current_lead_has_the_desks_lead_powers(api: Api, clock: ManualClock) -> None:
+    """gus (responder, no lead role) leads SET's 16 Nov - 16 Dec shift: he adds the status note
+    and changes other people's on-call, recorded as his; finn (plain member) may not; at the
+    handoff to hana the powers end."""
+    assert who(api, "set")["lead"] == "gus"
+    note = api.post("gus", "/api/v1/desks/set/status-notes", {"text": "release slipped a week"})
+    assert note.status_code == 201, note.text
+    assert note.json()["author"] == "gus"
+    refused = api.post("finn", "/api/v1/desks/set/status-notes", {"text": "hi"})
+    assert "current lead shift (gus leads set's rotation now)" in problem(refused, 403)
+    cover = api.post(
+        "gus",
+        f"{SET}/overrides",
+        {"person": "jo", "replaces": "ivan", "start": "2026-11-30", "end": "2026-12-01"},
+    )
+    assert cover.status_code == 201, cover.text
+    off = api.post(
+        "gus", "/api/v1/time-off", {"person": "kai", "start": "2026-12-02", "end": "2026-12-03"}
+    )
+    assert off.status_code == 201, off.text
+    plain = api.post(
+        "finn", "/api/v1/time-off", {"person": "kai", "start": "2026-12-04", "end": "2026-12-05"}
+    )
+    assert "only kai or a lead of desk set" in problem(plain, 403)
+    other_desk = api.post(
+        "gus", f"{INFRA}/overrides", {"person": "bo", "start": "2026-11-28", "end": "2026-11-29"}
+    )
+    assert problem(other_desk, 403)  # leading SET gives no power over infra's rotation
+    items = api.req("rita", "GET", f"{SET}/history").json()["items"]
+    assert ("override.create", "gus") in [(i["action"], i["actor"]) for i in items]
+    clock.now = datetime(2026, 12, 16, 15, tzinfo=UTC)  # 10:00 Toronto: hana leads now
+    assert who(api, "set")["lead"] == "hana"
+    later = api.post("gus", "/api/v1/desks/set/status-notes", {"text": "still me?"})
+    assert "hana leads set's rotation now" in problem(later, 403)
+    again = api.post(
+        "gus",
+        f"{SET}/overrides",
+        {"person": "jo", "replaces": "ivan", "start": "2027-01-04", "end": "2027-01-05"},
+    )
+    assert "only ivan or jo, or a lead of desk set" in problem(again, 403)
+    assert api.post("hana", "/api/v1/desks/set/status-notes", {"text": "x"}).status_code == 201
+
+
+# ----------------------------------------------------------------------------- double booking
+
+
+def test_double_booking_is_warned_and_listed_with_the_gaps(api: Api) -> None:
+    assert api.req("rita", "GET", "/api/v1/oncall/gaps?days=30").json()["conflicts"] == []
+    both = api.post(
+        "eva",
+        f"{SET}/overrides",
+        {"person": "eva", "layer": "playbooks", "start": "2026-11-30", "end": "2026-12-01"},
+    )
+    assert both.status_code == 201, both.text
+    assert any(
+        "eva is on call on set/channels and set/playbooks at once" in w
+        for w in both.json()["warnings"]
+    )
+    off = api.post(
+        "dee", "/api/v1/time-off", {"person": "bo", "start": "2026-11-28", "end": "2026-11-29"}
+    )
+    assert off.status_code == 201, off.text
+    cover = api.post(
+        "dee",
+        f"{INFRA}/overrides",
+        {"person": "bo", "start": "2026-11-28T06:00", "end": "2026-11-28T18:00"},
+    )
+    assert cover.status_code == 201, cover.text
+    assert any("on call during their time off" in w for w in cover.json()["warnings"])
+    r = api.req("rita", "GET", "/api/v1/oncall/gaps?days=30")
+    found = [
+        (c["kind"], c["person"], c["where"], c["start"], c["end"]) for c in r.json()["conflicts"]
+    ]
+    assert found == [
+        (
+            "time-off",
+            "bo",
+            ["infra-oncall/primary"],
+            "2026-11-28T06:00:00-08:00",
+            "2026-11-28T18:00:00-08:00",
+        ),
+        (
+            "double-booked",
+            "eva",
+            ["set/channels", "set/playbooks"],
+            "2026-11-30T00:00:00-05:00",
+            "2026-12-02T00:00:00-05:00",  # an end date counts its whole day
+        ),
+    ]
+    only_set = api.req("rita", "GET", "/api/v1/oncall/gaps?days=30&rotation=set").json()
+    assert [c["person"] for c in only_set["conflicts"]] == ["eva"]
+
+
+# ----------------------------------------------------------------------------- who is free
+
+
+def test_free_means_on_call_with_no_open_ticket(api: Api, clock: ManualClock) -> None:
+    r = api.req("rita", "GET", "/api/v1/oncall/free", params={"desk": "set"})
+    assert r.status_code == 200, r.text
+    assert r.json()["free"] == ["gus", "eva", "ivan", "kai"]  # gus leads and serves playbooks
+    lead = r.json()["members"][0]
+    assert (lead["person"], lead["layers"], lead["free"]) == ("gus", ["lead", "playbooks"], True)
+    key = api.file(desk="set", title="Crash when opening a channel", kind="bug")["key"]
+    assert api.post("eva", f"/api/v1/tickets/{key}/assign", {"assignee": "eva"}).status_code == 200
+    moved = api.post("eva", f"/api/v1/tickets/{key}/move", {"to": "In progress"})
+    assert moved.status_code == 200, moved.text
+    body = api.req("rita", "GET", "/api/v1/oncall/free", params={"desk": "set"}).json()
+    assert body["free"] == ["gus", "ivan", "kai"]  # eva has a ticket in progress: never free
+    eva = next(m for m in body["members"] if m["person"] == "eva")
+    assert (eva["open_tickets"], eva["free"]) == (1, False)
+    done = api.post("eva", f"/api/v1/tickets/{key}/move", {"to": "Done", "resolution": "fixed"})
+    assert done.status_code == 200, done.text
+    assert "eva" in api.req("rita", "GET", "/api/v1/oncall/free?desk=set").json()["free"]
+    missing = api.req("rita", "GET", "/api/v1/oncall/free", params={"desk": "nope"})
+    assert problem(missing, 404).startswith("no desk")
+
+
+def test_two_sick_days_cost_two_days_and_totals_cross_layers(api: Api) -> None:
+    """eva is off two days in her monthly shift: finn covers just those days, the year stays
+    fair, and the per-person totals count leading while serving a team once."""
+    year = {"from": "2026-01-16T09:00", "to": "2027-01-16T09:00"}
+
+    def channels() -> dict[str, float]:
+        rows = api.req("rita", "GET", f"{SET}/fairness", params=year).json()["rows"]
+        return {x["person"]: x["hours"] for x in rows if x["layer"] == "channels"}
+
+    before = channels()
+    off = api.post(
+        "gus", "/api/v1/time-off", {"person": "eva", "start": "2026-12-01", "end": "2026-12-02"}
+    )
+    assert off.status_code == 201, off.text
+    assert [(x["person"], x["source"]) for x in off.json()["covered"]] == [("finn", "cover")]
+    assert who(api, "set", "2026-12-01T12:00")["channels"] == "finn"
+    assert who(api, "set", "2026-12-03T12:00")["channels"] == "eva"  # eva keeps the rest
+    after = channels()
+    assert after["finn"] - before["finn"] == 48 and before["eva"] - after["eva"] == 48
+    assert abs(after["finn"] - after["eva"]) < 31 * 24  # within one shift
+    body = api.req("rita", "GET", f"{SET}/fairness", params=year).json()
+    totals = {t["person"]: t for t in body["totals"]}
+    assert set(totals) == {"eva", "finn", "gus", "hana", "ivan", "jo", "kai", "lee"}
+    gus = totals["gus"]
+    assert gus["layers"] == ["lead", "playbooks"] and gus["lead_hours"] > 0
+    playbooks = {x["person"]: x["hours"] for x in body["rows"] if x["layer"] == "playbooks"}
+    assert gus["hours"] == playbooks["gus"]  # leading while serving playbooks counts once

@@ -67,7 +67,7 @@ def test_set_feed_has_every_layer(api: Api) -> None:
     r = api.req("rita", "GET", "/api/v1/rotations/set/calendar.ics", params=window)
     cal = Calendar.from_ical(r.content)
     summaries = sorted(str(e["SUMMARY"]) for e in cal.walk("VEVENT"))
-    assert "On call: ivan (lead)" in summaries and "On call: lee (platform)" in summaries
+    assert "On call: gus (lead)" in summaries and "On call: lee (platform)" in summaries
     assert events(r.content) == shift_instants(api, "/api/v1/rotations/set/shifts", window)
 
 

@@ -148,3 +148,19 @@ def test_check_warns_about_rotation_gaps(tmp_path: Path) -> None:
     proc = cli(tmp_path, "check")
     assert "ok — 2 desk(s)" in proc.stdout
     assert "warning: rotations.infra-oncall: nobody is on call on layer 'primary'" in proc.stderr
+
+
+def test_free_people_and_double_bookings_from_the_command_line(home: Path) -> None:
+    free = cli(home, "oncall", "free", "set").stdout
+    assert "free to take feature-team work" in free
+    now = json.loads(cli(home, "--json", "oncall", "now", "set").stdout)
+    person = next(x["person"] for x in now["layers"] if x["layer"] == "channels")
+    day = (datetime.now(UTC) + timedelta(days=5)).date().isoformat()
+    made = cli(
+        home, "--as", "admin", "oncall", "override", "set", person,
+        "--layer", "playbooks", "--from", day, "--until", day,
+    )  # fmt: skip
+    assert f"{person} is on call on set/channels and set/playbooks at once" in made.stdout
+    gaps = cli(home, "oncall", "gaps", "--days", "30", ok=False)
+    assert gaps.returncode == 2
+    assert "double-booked" in gaps.stdout and person in gaps.stdout

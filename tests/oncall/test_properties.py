@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from collections import Counter
+from dataclasses import replace
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import pairwise
+from math import lcm
 
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from dutydesk.oncall.fairness import fairness
 from dutydesk.oncall.schedule import Schedule
 from dutydesk.oncall.shifts import Override, Shift, Swap, TimeOff
-from dutydesk.policy.rotations import PRIMARY, Handoff, Layer, RotationSpec, Unit
+from dutydesk.policy.rotations import LEAD, PRIMARY, Handoff, Layer, RotationSpec, Unit
 
+from .rotations import set_rotation
 from .strategies import NAMES, UNITS, ZONES, scenarios, specs
 
 PROFILE = settings(
@@ -87,12 +92,13 @@ def test_a_swap_changes_only_the_two_people(
     case: tuple[Schedule, datetime, datetime, list[Override], list[TimeOff]], data: st.DataObject
 ) -> None:
     sched, start, end, _, time_off = case
-    before = sched.shifts(start, end)
+    spec = replace(sched.spec, cover_days=False)  # covers follow whoever holds the shift
+    before = Schedule(spec, (), (), time_off).shifts(start, end)
     pairs = [(a, b) for a in before for b in before if a.person != b.person and a.index != b.index]
     assume(pairs)
     a, b = data.draw(st.sampled_from(pairs))
     swap = Swap(a.person, a.start, b.person, b.start)
-    after = Schedule(sched.spec, (), [swap], time_off).shifts(start, end)
+    after = Schedule(spec, (), [swap], time_off).shifts(start, end)
     assert [(s.start, s.end, s.layer) for s in before] == [(s.start, s.end, s.layer) for s in after]
     for old, new in zip(before, after, strict=True):
         if old.index == a.index:
@@ -184,3 +190,94 @@ def test_swap_later_keeps_everyone_at_their_share(
     assert all(not s.warnings for s in got)
     for t in time_off:
         assert all(not (s.person == t.person and s.utc_start <= t.start < s.utc_end) for s in got)
+
+
+# ----------------------------------------------------------------------------- who leads
+
+
+def _leads_and_shifts(sched: Schedule, first: int, count: int) -> tuple[Counter[str], Counter[str]]:
+    start = sched.shift_bounds(first)[0]
+    end = sched.shift_bounds(first + count - 1)[1]
+    got = sched.shifts(start, end)
+    leads = Counter(x.person for x in got if x.layer == LEAD)
+    served = Counter(x.person for x in got if x.layer != LEAD)
+    assert sum(leads.values()) == count  # one lead per shift
+    return leads, served
+
+
+@PROFILE
+@given(
+    st.lists(st.integers(1, 4), min_size=2, max_size=4),
+    st.sampled_from(UNITS),
+    st.dates(date(2020, 1, 1), date(2030, 12, 31)),
+)
+def test_lead_duty_rotates_across_people(sizes: list[int], unit: Unit, anchor: date) -> None:
+    """Over whole blocks every engineer leads, in proportion to the shifts they serve."""
+    teams = [
+        Layer.of(f"t{t}", [f"{NAMES[i]}{t}" for i in range(size)], team=f"t{t}")
+        for t, size in enumerate(sizes)
+    ]
+    handoff = Handoff(
+        time(9), weekday=0 if unit == "week" else None, day=16 if unit == "month" else None
+    )
+    spec = RotationSpec(
+        name="r",
+        timezone="America/Toronto",
+        unit=unit,
+        count=1,
+        handoff=handoff,
+        layers=(Layer(LEAD, lead_of=tuple(x.name for x in teams)), *teams),
+        anchor=anchor,
+    )
+    leads, served = _leads_and_shifts(Schedule(spec), 0, lcm(*sizes) * len(sizes))
+    assert set(leads) == set(served)  # everybody who serves leads
+    for person, n in served.items():
+        assert leads[person] * len(sizes) == n
+
+
+@PROFILE
+@given(st.integers(0, 240))
+def test_demo_set_rotation_every_member_leads_in_any_24_months(first: int) -> None:
+    sched = Schedule(set_rotation())
+    leads, served = _leads_and_shifts(sched, first, 24)
+    assert set(leads) == set(served) and len(served) == 8
+    for a in served:
+        for b in served:
+            if served[a] == served[b]:
+                assert abs(leads[a] - leads[b]) <= 1
+
+
+# ----------------------------------------------------------------------------- time off costs
+
+
+SET_YEAR = (datetime(2027, 1, 16, 14, tzinfo=UTC), datetime(2028, 1, 16, 14, tzinfo=UTC))
+
+
+@PROFILE
+@given(
+    st.sampled_from(["eva", "finn", "gus", "hana", "ivan", "jo", "kai", "lee"]),
+    st.datetimes(datetime(2027, 2, 1), datetime(2027, 11, 15)),
+    st.timedeltas(timedelta(hours=1), timedelta(days=14)),
+)
+def test_one_time_off_entry_keeps_a_layers_year_within_one_shift(
+    person: str, start: datetime, length: timedelta
+) -> None:
+    """Replaying one time-off entry (up to two weeks, anywhere in the year) on the demo SET
+    rotation: the yearly on-call hours of a team's members stay within one shift of each
+    other (days off are covered day by day; a shift that moves is traded back)."""
+    spec = set_rotation()
+    begin = start.replace(tzinfo=UTC)
+    off = [TimeOff(person, begin, begin + length, "t1")]
+    sched = Schedule(spec, time_off=off)
+    shifts = sched.shifts(*SET_YEAR)
+    one_shift = min(x.duration for x in Schedule(spec).shifts(*SET_YEAR)).total_seconds() / 3600
+    for layer in (x.name for x in spec.layers if not x.lead_of):
+        hours = fairness([x for x in shifts if x.layer == layer], set(), *SET_YEAR, "UTC")
+        members = {p for x in spec.layer(layer).members for p in x.members}
+        got = [hours[p].hours if p in hours else 0.0 for p in members]
+        assert max(got) - min(got) <= one_shift, (layer, hours)
+    assert not any(
+        person == x.person
+        for x in shifts
+        if x.utc_start < off[0].end and off[0].start < x.utc_end and x.layer != LEAD
+    )

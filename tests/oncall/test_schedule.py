@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import cast
 from zoneinfo import ZoneInfo
@@ -296,17 +298,20 @@ def test_set_one_engineer_per_team_and_a_rotating_lead() -> None:
     for team, (first, second) in zip(TEAMS, teams.values(), strict=True):
         assert people(by_layer[team]) == [first, second] * 12
     for k, lead in enumerate(by_layer[LEAD]):
-        team = TEAMS[k % 4]
+        team = TEAMS[(k // 2) % 4]  # a team's turn lasts two shifts: both engineers lead
         assert lead.team == team
         assert lead.person == by_layer[team][k].person
         assert (lead.start, lead.end) == (by_layer[team][k].start, by_layer[team][k].end)
         local = lead.start.astimezone(TORONTO)
         assert (local.day, local.hour, local.minute) == (16, 9, 0)
+    # Every engineer leads, each exactly three times in the 24 months.
+    led = Counter(x.person for x in by_layer[LEAD])
+    assert led == {p: 3 for members in teams.values() for p in members}
     years = {s.start.year for s in by_layer[LEAD]}
     assert years == {2026, 2027}  # crosses the year boundary
     now = sched.on_call(utc(2026, 12, 31, 12))
     assert {name: s.person for name, s in now.items()} == {
-        LEAD: "lee",  # Dec 16 2026 is shift 11: platform leads, and its engineer is lee
+        LEAD: "hana",  # Dec 16 2026 is shift 11: (11 // 2) % 4 = 1, playbooks leads
         "channels": "finn",
         "playbooks": "hana",
         "mobile": "jo",
@@ -608,7 +613,7 @@ def test_swap_on_a_team_layer_moves_the_lead() -> None:
     assert now["channels"].person == "finn" and now[LEAD].person == "finn"
     assert now[LEAD].source == "swap" and now[LEAD].team == "channels"
     feb_now = Schedule(spec, swaps=[swap]).on_call(utc(2026, 2, 20))
-    assert feb_now["channels"].person == "eva" and feb_now[LEAD].person == "hana"
+    assert feb_now["channels"].person == "eva" and feb_now[LEAD].person == "eva"  # channels' turn
 
 
 # ------------------------------------------------------------------------------------------
@@ -683,7 +688,7 @@ def test_override_into_time_off_is_flagged() -> None:
     )
 
 
-def test_short_absence_under_the_threshold_only_warns() -> None:
+def test_short_absence_under_the_threshold_is_covered_day_by_day() -> None:
     spec = RotationSpec(
         name="set",
         timezone="America/Toronto",
@@ -696,6 +701,19 @@ def test_short_absence_under_the_threshold_only_warns() -> None:
     )
     short = [pto("eva", utc(2026, 2, 2), utc(2026, 2, 4))]
     got = Schedule(spec, time_off=short).shifts(utc(2026, 1, 20), utc(2026, 3, 20))
+    # finn serves eva's two days off; eva keeps the rest of her shift
+    assert [(x.person, x.source) for x in got] == [
+        ("eva", "rotation"),
+        ("finn", "cover"),
+        ("eva", "rotation"),
+        ("finn", "rotation"),
+        ("eva", "rotation"),
+    ]
+    assert (got[1].utc_start, got[1].utc_end) == (utc(2026, 2, 2), utc(2026, 2, 4))
+    assert got[1].warnings == ("covers eva's time off",)
+    assert not any(x.warnings for x in got if x.person == "eva")
+    warned = Schedule(replace(spec, cover_days=False), time_off=short)
+    got = warned.shifts(utc(2026, 1, 20), utc(2026, 3, 20))
     assert people(got) == ["eva", "finn", "eva"]
     assert "eva is on call during their time off" in got[0].warnings[0]
     long = [pto("eva", utc(2026, 2, 2), utc(2026, 2, 9))]
@@ -707,11 +725,11 @@ def test_short_absence_under_the_threshold_only_warns() -> None:
 
 
 def test_time_off_on_a_team_layer_moves_the_lead_too() -> None:
-    off = [pto("eva", utc(2026, 2, 1), utc(2026, 2, 5))]
+    off = [pto("eva", utc(2026, 2, 1), utc(2026, 2, 12))]  # more than a week: the shift moves
     now = Schedule(set_rotation(), time_off=off).on_call(utc(2026, 2, 10))
     assert now["channels"].person == "finn" and now[LEAD].person == "finn"
     later = Schedule(set_rotation(), time_off=off).on_call(utc(2026, 2, 20))
-    assert later["channels"].person == "eva" and later[LEAD].person == "hana"
+    assert later["channels"].person == "eva" and later[LEAD].person == "eva"
 
 
 def test_single_member_layer_cannot_be_covered() -> None:
@@ -777,7 +795,7 @@ def test_next_shifts_and_person_shifts() -> None:
     mine = Schedule(spec).person_shifts("bo", utc(2026, 1, 1), utc(2026, 4, 1))
     assert [s.start for s in mine] == [week_start(1), week_start(5), week_start(9)]
     team = Schedule(set_rotation()).next_shifts(utc(2026, 1, 20), 2)
-    assert [(s.layer, s.person) for s in team[:2]] == [(LEAD, "hana"), (LEAD, "ivan")]
+    assert [(s.layer, s.person) for s in team[:2]] == [(LEAD, "finn"), (LEAD, "gus")]
     assert len(team) == 10
 
 
@@ -844,21 +862,37 @@ def test_swap_on_the_lead_layer_leaves_the_teams_alone() -> None:
     spec = set_rotation()
     jan = datetime(2026, 1, 16, 9, tzinfo=TORONTO)
     feb = datetime(2026, 2, 16, 9, tzinfo=TORONTO)
-    swap = Swap("eva", jan, "hana", feb, layer=LEAD)
+    mar = datetime(2026, 3, 16, 9, tzinfo=TORONTO)
+    assert feb < mar
+    swap = Swap("eva", jan, "gus", mar, layer=LEAD)
     now = Schedule(spec, swaps=[swap]).on_call(utc(2026, 1, 20))
-    assert now[LEAD].person == "hana" and now[LEAD].source == "swap"
+    assert now[LEAD].person == "gus" and now[LEAD].source == "swap"
     assert now["channels"].person == "eva" and now["playbooks"].person == "gus"
-    assert Schedule(spec, swaps=[swap]).on_call(utc(2026, 2, 20))[LEAD].person == "eva"
+    assert Schedule(spec, swaps=[swap]).on_call(utc(2026, 3, 20))[LEAD].person == "eva"
 
 
 def test_lead_is_a_gap_when_its_team_has_nobody() -> None:
     spec = set_rotation().with_members("playbooks", date(2026, 2, 1), [])
-    assert LEAD not in Schedule(spec).on_call(
-        utc(2026, 2, 20)
-    )  # February is playbooks' turn to lead
-    assert Schedule(spec).on_call(utc(2026, 3, 20))[LEAD].person == "ivan"
-    holes = Schedule(spec).gaps(utc(2026, 2, 1), utc(2026, 4, 1))
+    # March and April are playbooks' turn to lead
+    assert LEAD not in Schedule(spec).on_call(utc(2026, 3, 20))
+    assert Schedule(spec).on_call(utc(2026, 5, 20))[LEAD].person == "ivan"
+    holes = Schedule(spec).gaps(utc(2026, 2, 1), utc(2026, 6, 1))
     feb16 = datetime(2026, 2, 16, 9, tzinfo=TORONTO).astimezone(UTC)
     mar16 = datetime(2026, 3, 16, 9, tzinfo=TORONTO).astimezone(UTC)
-    assert Gap(LEAD, feb16, mar16) in holes
-    assert Gap("playbooks", feb16, utc(2026, 4, 1)) in holes
+    may16 = datetime(2026, 5, 16, 9, tzinfo=TORONTO).astimezone(UTC)
+    assert Gap(LEAD, mar16, may16) in holes
+    assert Gap("playbooks", feb16, utc(2026, 6, 1)) in holes
+
+
+def test_days_off_in_a_monthly_shift_are_covered_and_the_lead_follows() -> None:
+    """Monthly rotations cover up to a week off day by day by default (two sick days must
+    not hand over a month); the cover also leads for those days when it is their team's turn."""
+    assert set_rotation().skip_min_overlap == timedelta(days=7)
+    off = [pto("eva", utc(2026, 2, 2), utc(2026, 2, 4))]
+    sched = Schedule(set_rotation(), time_off=off)
+    during = sched.on_call(utc(2026, 2, 3))
+    assert during["channels"].person == "finn" and during["channels"].source == "cover"
+    assert during[LEAD].person == "finn" and during[LEAD].source == "cover"
+    after = sched.on_call(utc(2026, 2, 5))
+    assert after["channels"].person == "eva" and after[LEAD].person == "eva"
+    assert sched.on_call(utc(2026, 2, 20))["channels"].person == "finn"  # the cycle goes on

@@ -60,10 +60,17 @@ def test_status_agenda_groups_members_work_and_blockers() -> None:
             blocked_reason="needs logs",
         ),
     ]
-    sections = select_status(rows, ["In progress", "Submitted"], "To do")
-    assert [s.title for s in sections] == ["finn", "gus", "Blockers (1)", "Nothing in To do"]
+    sections = select_status(rows, ["In progress", "Submitted"], "To do", free=["ivan"])
+    assert [s.title for s in sections] == [
+        "finn",
+        "gus",
+        "Blockers (1)",
+        "Nothing in To do",
+        "Free to take feature-team work",
+    ]
     assert sections[0].items == ["SET-3 title SET-3 (In progress) — blocked: needs logs"]
-    assert "free to take feature-team work" in sections[-1].items[0]
+    assert sections[-2].items == ["the queue is empty"]  # nobody with work is called free
+    assert sections[-1].items == ["ivan (on call, no open ticket assigned)"]
 
 
 def test_weekly_triage_shows_queue_and_backlog_and_renders_markdown() -> None:

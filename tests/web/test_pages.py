@@ -573,3 +573,78 @@ def test_board_cards_show_the_nearest_slo_clock(web: Web, clock: ManualClock) ->
 def _card(page: str, key: str) -> str:
     start = page.index(f'id="card-{key}"')
     return page[start : page.index("</li>", start)]
+
+
+def test_oncall_page_warns_of_double_booking(web: Web) -> None:
+    from datetime import timedelta
+
+    from dutydesk.oncall import overrides as oncall
+    from dutydesk.oncall.schemas import OverrideIn
+
+    before = web.as_("eva").get("/oncall").text
+    assert 'data-testid="no-warnings"' in before
+    start = web.state.now() + timedelta(days=3)
+    web.run(
+        "eva",
+        lambda ctx: oncall.create_override(
+            ctx,
+            "set",
+            OverrideIn(
+                person="eva", layer="playbooks", start=start, end=start + timedelta(hours=8)
+            ),
+        ),
+    )
+    page = web.as_("rita").get("/oncall").text
+    warnings = page.split('data-testid="oncall-warnings"')[1].split("</ul>")[0]
+    assert "Double-booked" in warnings
+    assert "eva is on call on set/channels and set/playbooks at once" in warnings
+
+
+def test_free_signal_on_board_oncall_and_me(web: Web) -> None:
+    board = web.as_("finn").get("/desks/set/board").text
+    signal = board.split('data-testid="free-signal"')[1].split("</p>")[0]
+    assert "gus, eva, ivan, kai" in signal
+    assert 'data-testid="me-free"' in web.as_("eva").get("/me").text
+    assert 'data-testid="me-free"' not in web.as_("finn").get("/me").text  # not on call
+    key = web.file("Crash when opening a channel", desk="set", kind="bug")
+    with web.ctx("eva") as ctx:
+        service.assign(ctx, key, "eva", None)
+        service.move(ctx, key, "In progress", None, None, None)
+    board = web.as_("finn").get("/desks/set/board").text
+    signal = board.split('data-testid="free-signal"')[1].split("</p>")[0]
+    assert "eva" not in signal and "gus" in signal  # a ticket in progress: never called free
+    oncall = web.as_("rita").get("/oncall").text
+    free_set = oncall.split('data-testid="free-set"')[1].split("</p>")[0]
+    assert "Gus Garcia" in free_set and "Eva Eriksen" not in free_set
+    assert 'data-testid="me-free"' not in web.as_("eva").get("/me").text
+
+
+def test_oncall_forms_refuse_with_the_services_words(web: Web) -> None:
+    finn = web.as_("finn")
+    no_csrf = finn.client.post(
+        "/oncall/time-off", data={"start": "2027-02-03", "end": "2027-02-03"}
+    )
+    assert no_csrf.status_code == 403
+    bad = finn.post("/oncall/time-off", {"start": "someday", "end": "2027-02-03"})
+    assert bad.status_code == 422 and 'data-testid="oncall-error"' in bad.text
+    assert "start" in bad.text.split('data-testid="oncall-error"')[1].split("</p>")[0]
+    other = finn.post(
+        "/oncall/time-off", {"person": "kai", "start": "2027-02-03", "end": "2027-02-03"}
+    )
+    assert other.status_code == 403 and "only kai or a lead of desk set" in other.text
+    gus = web.as_("gus")  # leads SET's rotation now, with no lead role
+    done = gus.post(
+        "/oncall/time-off", {"person": "kai", "start": "2027-02-03", "end": "2027-02-03"}
+    )
+    assert done.status_code == 303 and done.headers["location"] == "/oncall?done=time-off"
+    page = gus.get("/oncall?done=time-off").text
+    assert "Time off saved" in page and "Kai Kim" in page.split('data-testid="time-off"')[1]
+    swap = finn.post(
+        "/oncall/set/swaps", {"person_a": "finn", "shift_a": "2026-12-16", "person_b": "eva"}
+    )
+    assert swap.status_code == 303, swap.text
+    page = finn.get("/oncall").text
+    set_section = page.split('id="oc-set"')[1]
+    upcoming = set_section.split("Next shifts")[1].split("</table>")[0]
+    assert 'Eva Eriksen <span class="badge">swap</span>' in upcoming  # labelled, not recoloured
+    assert finn.post("/oncall/nope/take").status_code == 404

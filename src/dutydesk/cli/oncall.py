@@ -92,6 +92,27 @@ def now(
     emit(data, render)
 
 
+@oncall_app.command()
+def free(desk: Annotated[str, typer.Argument(help="desk, e.g. set")]) -> None:
+    """Who is on call for a desk now and free to take feature-team work (no open ticket)."""
+    data = call("GET", "/api/v1/oncall/free", params={"desk": desk})
+
+    def render(d: dict[str, Any]) -> None:
+        table = Table(title=f"on call for {desk} now")
+        for col in ("person", "layers", "open tickets", "free"):
+            table.add_column(col)
+        for m in d["members"]:
+            table.add_row(
+                m["person"],
+                ", ".join(m["layers"]),
+                str(m["open_tickets"]),
+                "[green]free to take feature-team work[/green]" if m["free"] else "busy",
+            )
+        out.print(table)
+
+    emit(data, render)
+
+
 @oncall_app.command("next")
 def next_(
     rotation: Annotated[str, typer.Argument(help="rotation name")],
@@ -126,22 +147,37 @@ def gaps(
     days: Annotated[int, typer.Option(help="how far ahead")] = 90,
     rotation: Annotated[str | None, typer.Option(help="one rotation")] = None,
 ) -> None:
-    """Stretches where a layer has nobody on call (exit code 2 when there are some)."""
+    """Stretches where a layer has nobody on call, and people booked twice (on two layers at
+    once, or on call during their own time off); exit code 2 when there are some."""
     data = call("GET", "/api/v1/oncall/gaps", params=_p(days=days, rotation=rotation))
 
     def render(d: dict[str, Any]) -> None:
         if not d["gaps"]:
             out.print(f"no gaps in the next {days} days")
+        else:
+            table = Table(title=f"gaps in the next {days} days")
+            for col in ("rotation", "layer", "from", "to", "hours"):
+                table.add_column(col)
+            for g in d["gaps"]:
+                table.add_row(
+                    g["rotation"], g["layer"], _t(g["start"]), _t(g["end"]), str(g["hours"])
+                )
+            out.print(table)
+        found = d.get("conflicts", [])
+        if not found:
+            out.print(f"nobody is double-booked in the next {days} days")
             return
-        table = Table(title=f"gaps in the next {days} days")
-        for col in ("rotation", "layer", "from", "to", "hours"):
+        table = Table(title=f"double-booked in the next {days} days")
+        for col in ("person", "kind", "from", "to", "where"):
             table.add_column(col)
-        for g in d["gaps"]:
-            table.add_row(g["rotation"], g["layer"], _t(g["start"]), _t(g["end"]), str(g["hours"]))
+        for c in found:
+            table.add_row(
+                c["person"], c["kind"], _t(c["start"]), _t(c["end"]), ", ".join(c["where"])
+            )
         out.print(table)
 
     emit(data, render)
-    if data["gaps"]:
+    if data["gaps"] or data.get("conflicts"):
         raise typer.Exit(2)
 
 
@@ -174,6 +210,16 @@ def fairness(
                 f"{r['holiday_hours']:.1f}",
             )
         out.print(table)
+        totals = Table(title="per person, across layers (leading while serving counts once)")
+        for col in ("person", "hours", "lead h", "layers"):
+            totals.add_column(
+                col, justify="right" if col.endswith("h") or col == "hours" else "left"
+            )
+        for t in d.get("totals", []):
+            totals.add_row(
+                t["person"], f"{t['hours']:.1f}", f"{t['lead_hours']:.1f}", ", ".join(t["layers"])
+            )
+        out.print(totals)
 
     emit(data, render)
 

@@ -18,6 +18,7 @@ from dutydesk.errors import field_error
 from dutydesk.http.deps import Actor, NoBody, State, write
 from dutydesk.inputs import PageLimit, RowId
 from dutydesk.oncall import (
+    availability,
     handoff,
     ical_import,
     membership,
@@ -29,10 +30,12 @@ from dutydesk.oncall import (
 from dutydesk.oncall.api_params import At, From, To, parse_when, rotation_zone, time_span
 from dutydesk.oncall.schemas import (
     FairnessOut,
+    FreeOut,
     GapsOut,
     HistoryOut,
     ImportIn,
     ImportOut,
+    MemberLoadOut,
     MembershipIn,
     MembershipOut,
     OnCallAll,
@@ -87,9 +90,31 @@ def on_call(
     return OnCallAll(at=when, desks=desks)
 
 
+@router.get("/oncall/free", response_model=FreeOut)
+def free(state: State, actor: Actor, desk: str) -> FreeOut:
+    """Who is on call for ``desk`` now, with their open assigned tickets: those with none are
+    free to take feature-team work."""
+    desk_policy(state.policy, desk)
+    now = state.now()
+    with state.db.read() as s:
+        loads = availability.member_loads(s, state.policy, desk, now)
+    return FreeOut(
+        desk=desk,
+        at=now,
+        members=[
+            MemberLoadOut(
+                person=m.person, layers=list(m.layers), open_tickets=m.open_tickets, free=m.free
+            )
+            for m in loads
+        ],
+        free=[m.person for m in loads if m.free],
+    )
+
+
 @router.get("/oncall/gaps", response_model=GapsOut)
 def gaps(state: State, actor: Actor, days: int = 90, rotation: str | None = None) -> GapsOut:
-    """Stretches of the next ``days`` where a layer of a rotation has nobody on call."""
+    """Stretches of the next ``days`` where a layer of a rotation has nobody on call, and
+    people booked twice (two layers at once, or on call during their own time off)."""
     if not 1 <= days <= 3 * 366:
         raise field_error("days", "use 1 to 1098")
     now = state.now()

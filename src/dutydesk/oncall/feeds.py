@@ -62,13 +62,13 @@ def create_feed_token(ctx: Ctx, kind: str, subject: str) -> FeedTokenOut:
     if kind == "rotation":
         declared_rotation(ctx.policy, subject)
         desks = rotation_desks(ctx.policy, subject)
-        if not (may_be_on_call(ctx.actor, desks) or is_lead(ctx.actor, desks)):
-            require_lead(ctx.actor, desks, f"create a calendar link for rotation {subject}")
+        if not (may_be_on_call(ctx.actor, desks) or is_lead(ctx, desks)):
+            require_lead(ctx, desks, f"create a calendar link for rotation {subject}")
     else:
         if ctx.session.scalar(select(User.id).where(User.name == subject)) is None:
             raise NotFound(f"no user named {subject!r}")
         if subject != ctx.actor.name:
-            require_lead(ctx.actor, [], f"create a calendar link for {subject}")
+            require_lead(ctx, [], f"create a calendar link for {subject}")
     token = "ddc_" + secrets.token_urlsafe(32)
     row = FeedToken(
         kind=kind,
@@ -105,7 +105,7 @@ def revoke_feed_token(ctx: Ctx, token_id: int) -> FeedTokenOut:
         raise NotFound(f"no calendar link #{token_id}")
     if row.created_by_id != ctx.actor.id and row.subject != ctx.actor.name:
         desks = rotation_desks(ctx.policy, row.subject) if row.kind == "rotation" else []
-        require_lead(ctx.actor, desks, "revoke other people's calendar links")
+        require_lead(ctx, desks, "revoke other people's calendar links")
     if row.revoked_at is None:
         row.revoked_at, row.revoked_by_id = ctx.now, ctx.actor.id
     return FeedTokenOut.of(row, user_names(ctx.session, [row.created_by_id]))

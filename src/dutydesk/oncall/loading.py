@@ -22,8 +22,8 @@ from sqlalchemy.pool import Pool
 from dutydesk.context import desk_policy
 from dutydesk.db import pool_of
 from dutydesk.errors import NotFound
-from dutydesk.oncall import rules
 from dutydesk.oncall.models import MembershipRow, OverrideRow, RotationState, SwapRow, TimeOffRow
+from dutydesk.oncall.rules import MembershipEvent, apply_memberships, spec_from_policy
 from dutydesk.oncall.schedule import Schedule
 from dutydesk.oncall.shifts import Override, Swap, TimeOff
 from dutydesk.policy.models import Policy, RotationPolicy
@@ -98,16 +98,16 @@ def _build(
 
 def load(session: Session, policy: Policy, name: str, version: int) -> Loaded:
     declared = declared_rotation(policy, name)
-    spec = rules.spec_from_policy(name, declared)
+    spec = spec_from_policy(name, declared)
     events = [
-        rules.MembershipEvent(r.layer, r.person, r.action, r.effective, r.position)
+        MembershipEvent(r.layer, r.person, r.action, r.effective, r.position)
         for r in session.scalars(
             select(MembershipRow)
             .where(MembershipRow.rotation == name, MembershipRow.cancelled_at.is_(None))
             .order_by(MembershipRow.effective, MembershipRow.id)
         )
     ]
-    spec = rules.apply_memberships(spec, events)
+    spec = apply_memberships(spec, events)
     layers = {x.name for x in spec.layers}
     problems: list[str] = []
     overrides: list[Override] = []

@@ -22,7 +22,7 @@ from dutydesk.policy.models import Policy
 def change_membership(ctx: Ctx, rotation: str, data: MembershipIn) -> MembershipOut:
     before = begin(ctx, rotation)
     desks = before.desks
-    require_lead(ctx.actor, desks, f"change who is in rotation {rotation}")
+    require_lead(ctx, desks, f"change who is in rotation {rotation}")
     zone, now = before.zone, ctx.now
     if data.layer is None and data.action == "leave":
         mine = [
@@ -89,7 +89,7 @@ def change_membership(ctx: Ctx, rotation: str, data: MembershipIn) -> Membership
 
 def cancel_membership(ctx: Ctx, rotation: str, membership_id: int) -> MembershipOut:
     before = begin(ctx, rotation)
-    require_lead(ctx.actor, before.desks, f"change who is in rotation {rotation}")
+    require_lead(ctx, before.desks, f"change who is in rotation {rotation}")
     row = ctx.session.get(MembershipRow, membership_id)
     if row is None or row.rotation != rotation:
         raise NotFound(f"rotation {rotation} has no membership change #{membership_id}")

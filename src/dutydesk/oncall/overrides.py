@@ -203,7 +203,7 @@ def create_override(ctx: Ctx, rotation: str, data: OverrideIn) -> OverrideOut:
     if data.replaces is not None and data.replaces not in before.spec.people:
         check_person(ctx.session, eligible, data.replaces, "replaces", before)
     require_self_or_lead(
-        ctx.actor, {data.person, data.replaces}, desks, "create overrides for other people"
+        ctx, {data.person, data.replaces}, desks, "create overrides for other people"
     )
     layer = layer_for(ctx.session, before, data.layer, data.person)
     start, end = future_range(ctx.now, data.start, data.end, zone, "override")
@@ -255,7 +255,7 @@ def _override_row(ctx: Ctx, rotation: str, override_id: int) -> OverrideRow:
 def _may_edit_override(ctx: Ctx, loaded: Loaded, row: OverrideRow, action: str) -> None:
     if row.created_by_id == ctx.actor.id:
         return
-    require_self_or_lead(ctx.actor, {row.person, row.replaces}, loaded.desks, action)
+    require_self_or_lead(ctx, {row.person, row.replaces}, loaded.desks, action)
 
 
 def undo_override(ctx: Ctx, rotation: str, override_id: int) -> OverrideOut:
@@ -311,7 +311,7 @@ def change_override(ctx: Ctx, rotation: str, override_id: int, data: OverrideCha
         eligible = eligible_people(ctx.session, before.desks)
         check_person(ctx.session, eligible, person, "person", before)
         require_self_or_lead(
-            ctx.actor,
+            ctx,
             {row.person, person, row.replaces},
             before.desks,
             "hand an override to someone else",
@@ -396,7 +396,7 @@ def take(ctx: Ctx, rotation: str, data: TakeIn) -> OverrideOut:
     eligible = eligible_people(ctx.session, desks)
     check_person(ctx.session, eligible, person, "person", before)
     if person != ctx.actor.name:
-        require_lead(ctx.actor, desks, "take a shift on someone else's behalf")
+        require_lead(ctx, desks, "take a shift on someone else's behalf")
     layer = layer_for(ctx.session, before, data.layer, person)
     current = before.schedule.on_call(now).get(layer)
     if current is not None and current.person == person:

@@ -4,6 +4,7 @@ schedule (see :mod:`dutydesk.oncall.loading`)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import select
@@ -13,8 +14,10 @@ from dutydesk.auth.service import user_names
 from dutydesk.errors import field_error
 from dutydesk.inputs import MAX_ID
 from dutydesk.oncall import rules
-from dutydesk.oncall.fairness import fairness
+from dutydesk.oncall.conflicts import conflicts
+from dutydesk.oncall.fairness import fairness, person_totals
 from dutydesk.oncall.loading import (
+    Loaded,
     all_loaded_in,
     declared_rotation,
     desk_rotation_name,
@@ -24,8 +27,10 @@ from dutydesk.oncall.loading import (
 from dutydesk.oncall.models import ScheduleChange
 from dutydesk.oncall.schemas import (
     ChangeOut,
+    ConflictOut,
     FairnessOut,
     FairnessRow,
+    FairnessTotal,
     GapOut,
     GapsOut,
     HistoryOut,
@@ -142,7 +147,24 @@ def gaps(
                     hours=round((g.end - g.start).total_seconds() / 3600, 2),
                 )
             )
-    return GapsOut(start=start, end=end, gaps=rows)
+    return GapsOut(start=start, end=end, gaps=rows, conflicts=double_bookings(targets, start, end))
+
+
+def double_bookings(targets: Sequence[Loaded], start: datetime, end: datetime) -> list[ConflictOut]:
+    """People on two layers at once or on call during their own time off, in ``targets``."""
+    zones = {x.name: x.zone for x in targets}
+    found = conflicts([(x.name, x.schedule) for x in targets], start, end)
+    return [
+        ConflictOut(
+            kind=c.kind,
+            person=c.person,
+            start=c.start.astimezone(zones[c.where[0].split("/")[0]]),
+            end=c.end.astimezone(zones[c.where[0].split("/")[0]]),
+            where=list(c.where),
+            detail=c.detail,
+        )
+        for c in found
+    ]
 
 
 def rotation_out(session: Session, policy: Policy, rotation: str, at: datetime) -> RotationOut:
@@ -208,12 +230,11 @@ def fairness_report(
                 holidays.add(day)
             day += timedelta(days=1)
     rows = []
+    every = found.schedule.shifts(start, end)
     for x in found.spec.layers:
         if layer is not None and x.name != layer:
             continue
-        stats = fairness(
-            found.schedule.shifts(start, end, [x.name]), holidays, start, end, found.zone
-        )
+        stats = fairness([s for s in every if s.layer == x.name], holidays, start, end, found.zone)
         for person, st in stats.items():
             rows.append(
                 FairnessRow(
@@ -231,6 +252,15 @@ def fairness_report(
         end=end.astimezone(found.zone),
         holidays=cal_name,
         rows=rows,
+        totals=[
+            FairnessTotal(
+                person=t.person,
+                hours=round(t.hours, 2),
+                lead_hours=round(t.lead_hours, 2),
+                layers=list(t.layers),
+            )
+            for t in person_totals(every, start, end)
+        ],
     )
 
 

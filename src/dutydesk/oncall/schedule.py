@@ -44,6 +44,15 @@ Time off (``RotationSpec.skip``)
     available, so a window is computed without replaying history (the cost grows only with
     runs of back-to-back absences).
 
+Covering days off (``RotationSpec.cover_days``, on by default)
+    Time off that does not make a member unavailable (an overlap of at most
+    ``skip_min_overlap``) does not move their shift: the first member after them in list order
+    who has no time off then serves exactly those hours (``source = "cover"``), and the owner
+    keeps the rest. If it is their team's turn to lead, the cover leads for those hours too.
+    Stored overrides win over covers. The policy default of ``skip_min_overlap`` is a week for
+    shifts of two weeks or more (monthly rotations) and zero otherwise, so two sick days cost
+    two days, not a month, while a week-long shift still moves as a whole.
+
 Swaps, overrides, warnings
     Swaps exchange two whole shifts of a layer after time off is applied. Overrides are applied
     last and always win for their whole range, splitting base shifts; when overrides of a layer
@@ -52,9 +61,18 @@ Swaps, overrides, warnings
     person has time off overlapping it carries a warning, whatever put them there.
 
 One-per-team rotations
-    Each team is its own layer cycling its own members. The ``lead`` layer is derived: for shift
-    ``k`` it is the team layer ``lead_of[k % len(lead_of)]``'s engineer for shift ``k`` after
-    time off and swaps (overrides on team layers cover hours, they do not change who leads).
+    Each team is its own layer cycling its own members. The ``lead`` layer is derived: shift
+    ``k`` is led by the engineer who serves shift ``k`` (after time off and swaps; overrides on
+    team layers cover hours, they do not change who leads) on the team whose turn it is. Teams
+    take turns in ``lead_of`` order, and a turn lasts ``M`` shifts, ``M`` being the least
+    common multiple of the team sizes in force at shift ``k`` (the team size when all teams
+    have the same size): team ``lead_of[(k // M) % T]`` leads. One shift per team
+    (``lead_of[k % T]``) would let the team cycle and the member cycles line up (two engineers
+    per team and an even number of teams: only one engineer per team would ever lead); a turn
+    of ``M`` shifts passes through every engineer of the team. Over ``T * M`` shifts each
+    engineer leads exactly ``1 / T`` of the shifts they serve; with equal team sizes the leads
+    form one cycle through all engineers, so in any window lead counts differ by at most one
+    (four teams of two: each of the eight engineers leads once every eight shifts).
 """
 
 from __future__ import annotations
@@ -62,6 +80,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
+from math import lcm
 from zoneinfo import ZoneInfo
 
 from dutydesk.oncall.layers import NO_PLAN, Absences, LayerPlan, Painted, continue_at, paint
@@ -79,6 +98,7 @@ from dutydesk.policy.rotations import (
 )
 
 _ZERO = timedelta(0)
+COVER = "cover:"  # id prefix of the overrides that cover someone's days off
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,6 +140,15 @@ class Schedule:
             union = set().union(*(self._blocked_at.get(p, _NO_INDEXES) for p in ever))
             self._plans[layer.name].blocked = sorted(union)
 
+        # Swaps on team layers first: a derived lead layer reads the swapped team engineer.
+        for swap in sorted(swaps, key=lambda w: bool(self._plans.get(w.layer, NO_PLAN).lead_of)):
+            problems = self.swap_errors(swap)
+            if problems:
+                errors.extend(problems)
+                continue
+            plan = self._plans[swap.layer]
+            plan.swaps[self._clock.index_at(aware_utc(swap.shift_a, ""))] = swap.person_b
+            plan.swaps[self._clock.index_at(aware_utc(swap.shift_b, ""))] = swap.person_a
         by_layer: dict[str, list[tuple[datetime, datetime, Override]]] = {}
         for ov in overrides:
             problems = range_errors("override", ov.id, ov.start, ov.end)
@@ -131,22 +160,18 @@ class Schedule:
             by_layer.setdefault(ov.layer, []).append(
                 (aware_utc(ov.start, ""), aware_utc(ov.end, ""), ov)
             )
-        for name, items in by_layer.items():
+        # Covers of days off first: a stored override painted over one wins.
+        covers = self._covers() if spec.cover_days else {}
+        for name in [x.name for x in spec.layers]:
+            items = covers.get(name, []) + by_layer.get(name, [])
+            if not items:
+                continue
             plan = self._plans[name]
             for s, e, ov in paint(items):
                 plan.ov_starts.append(s)
                 plan.ov_ends.append(e)
                 plan.ov.append(ov)
 
-        # Swaps on team layers first: a derived lead layer reads the swapped team engineer.
-        for swap in sorted(swaps, key=lambda w: bool(self._plans.get(w.layer, NO_PLAN).lead_of)):
-            problems = self.swap_errors(swap)
-            if problems:
-                errors.extend(problems)
-                continue
-            plan = self._plans[swap.layer]
-            plan.swaps[self._clock.index_at(aware_utc(swap.shift_a, ""))] = swap.person_b
-            plan.swaps[self._clock.index_at(aware_utc(swap.shift_b, ""))] = swap.person_a
         if errors:
             raise ScheduleError(errors)
 
@@ -279,12 +304,10 @@ class Schedule:
         """Who holds shifts k_lo..k_hi (k_lo >= 0) of a layer after time off and swaps."""
         out: list[Painted] = []
         if plan.lead_of:
-            teams = plan.lead_of
             span = range(k_lo, k_hi + 1)
-            needed = {teams[k % len(teams)] for k in span[: len(teams)]}
-            per_team = {team: self._finals(self._plans[team], k_lo, k_hi) for team in needed}
-            for k in span:
-                team = teams[k % len(teams)]
+            leading = [self._lead_team(plan, k) for k in span]
+            per_team = {team: self._finals(self._plans[team], k_lo, k_hi) for team in set(leading)}
+            for k, team in zip(span, leading, strict=True):
                 person, _, note, source = per_team[team][k - k_lo]
                 out.append((person, team, note, source))
         else:
@@ -302,6 +325,57 @@ class Schedule:
                 if swapped is not None:
                     out[i] = (swapped, out[i][1], out[i][2], "swap")
         return out
+
+    def _covers(self) -> dict[str, list[tuple[datetime, datetime, Override]]]:
+        """Per layer, the cover of every stretch of time off its shift holder keeps the shift
+        through (see "Time off"): the first member after them in list order who is free then
+        serves just those hours. A derived lead layer follows its team's cover."""
+        clock = self._clock
+        out: dict[str, list[tuple[datetime, datetime, Override]]] = {}
+        leads = [p for p in self._order if p.lead_of]
+        for plan in self._order:
+            if plan.lead_of or not plan.segments:
+                continue
+            ever = {p for _, members, _ in plan.segments for p in members}
+            for person in sorted(ever & set(self._absent.starts)):
+                spans = zip(self._absent.starts[person], self._absent.ends[person], strict=True)
+                for ts, te in spans:
+                    k = max(0, clock.index_at(ts))
+                    while clock.start(k) < te:
+                        s, e = clock.start(k), clock.start(k + 1)
+                        a, b = max(ts, s), min(te, e)
+                        holder = self._finals(plan, k, k)[0][0] if a < b else None
+                        members = plan.segments[bisect_right(plan.firsts, k) - 1][1]
+                        if holder == person and len(members) > 1:
+                            at = members.index(person) if person in members else -1
+                            order = [
+                                members[(at + i) % len(members)] for i in range(1, len(members) + 1)
+                            ]
+                            cover = next(
+                                (
+                                    c
+                                    for c in order
+                                    if c != person and not self._absent.hits(c, a, b)
+                                ),
+                                None,
+                            )
+                            if cover is not None:
+                                ov = Override(a, b, cover, plan.name, person, f"{COVER}{person}")
+                                out.setdefault(plan.name, []).append((a, b, ov))
+                                for lead in leads:
+                                    if self._lead_team(lead, k) == plan.name:
+                                        led = Override(a, b, cover, lead.name, person, ov.id)
+                                        out.setdefault(lead.name, []).append((a, b, led))
+                        k += 1
+        return out
+
+    def _lead_team(self, plan: LayerPlan, k: int) -> str:
+        """The team whose engineer leads shift ``k`` (see "One-per-team rotations")."""
+        turn = 1
+        for team in plan.lead_of:
+            tp = self._plans[team]
+            turn = lcm(turn, max(len(tp.segments[bisect_right(tp.firsts, k) - 1][1]), 1))
+        return plan.lead_of[(k // turn) % len(plan.lead_of)]
 
     def _shift(
         self,
@@ -338,6 +412,10 @@ class Schedule:
         ov = plan.ov[i]
         team = None if plan.lead_of else plan.team
         s, e = plan.ov_starts[i], plan.ov_ends[i]
+        if ov.id.startswith(COVER):
+            return self._shift(
+                plan, s, e, ov.person, team, "cover", note=f"covers {ov.replaces}'s time off"
+            )
         return self._shift(plan, s, e, ov.person, team, "override", override_id=ov.id or None)
 
     # -- questions -----------------------------------------------------------------------

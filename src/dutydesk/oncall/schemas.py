@@ -336,10 +336,38 @@ class GapOut(BaseModel):
     hours: float
 
 
+class MemberLoadOut(BaseModel):
+    person: str
+    layers: list[str]
+    open_tickets: int
+    free: bool  # on call and no open ticket assigned: free to take feature-team work
+
+
+class FreeOut(BaseModel):
+    """Who on a desk's rotation is free to take other work now (never anyone with a ticket)."""
+
+    desk: str
+    at: datetime
+    members: list[MemberLoadOut]
+    free: list[str]
+
+
+class ConflictOut(BaseModel):
+    """A person booked twice: on two layers at once, or on call during their own time off."""
+
+    kind: Literal["double-booked", "time-off"]
+    person: str
+    start: datetime
+    end: datetime
+    where: list[str]  # rotation/layer of each booking
+    detail: str
+
+
 class GapsOut(BaseModel):
     start: datetime
     end: datetime
     gaps: list[GapOut]
+    conflicts: list[ConflictOut] = []
 
 
 class FairnessRow(BaseModel):
@@ -351,12 +379,23 @@ class FairnessRow(BaseModel):
     holiday_hours: float
 
 
+class FairnessTotal(BaseModel):
+    """One person across every layer: hours on call at all (leading while serving a team
+    counts once), and how many of them leading."""
+
+    person: str
+    hours: float
+    lead_hours: float
+    layers: list[str]
+
+
 class FairnessOut(BaseModel):
     rotation: str
     start: datetime
     end: datetime
     holidays: str | None = Field(description="calendar whose holidays are counted")
     rows: list[FairnessRow]
+    totals: list[FairnessTotal] = []
 
 
 class ChangeOut(BaseModel):

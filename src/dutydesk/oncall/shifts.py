@@ -9,7 +9,7 @@ from typing import Literal
 
 from dutydesk.policy.rotations import PRIMARY
 
-Source = Literal["rotation", "override", "swap"]
+Source = Literal["rotation", "override", "swap", "cover"]
 
 
 @dataclass(frozen=True, slots=True)

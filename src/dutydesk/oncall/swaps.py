@@ -58,9 +58,7 @@ def create_swap(ctx: Ctx, rotation: str, data: SwapIn) -> SwapOut:
     for fld, person in (("person_a", data.person_a), ("person_b", data.person_b)):
         if person not in before.spec.people:
             check_person(ctx.session, eligible, person, fld, before)
-    require_self_or_lead(
-        ctx.actor, {data.person_a, data.person_b}, desks, "swap other people's shifts"
-    )
+    require_self_or_lead(ctx, {data.person_a, data.person_b}, desks, "swap other people's shifts")
     layer = layer_for(ctx.session, before, data.layer, data.person_a)
     shift_a = _shift_named(before, layer, data.shift_a)
     shift_b = (
@@ -116,7 +114,7 @@ def undo_swap(ctx: Ctx, rotation: str, swap_id: int) -> SwapOut:
         raise Conflict(f"swap #{swap_id} was already undone at {row.cancelled_at.isoformat()}")
     if row.created_by_id != ctx.actor.id:
         require_self_or_lead(
-            ctx.actor,
+            ctx,
             {row.person_a, row.person_b},
             before.desks,
             "undo other people's swaps",

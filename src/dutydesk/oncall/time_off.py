@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from dutydesk.auth.leads import leads_any
 from dutydesk.auth.models import User
-from dutydesk.auth.service import has_role, user_names
+from dutydesk.auth.service import user_names
 from dutydesk.context import Ctx
 from dutydesk.errors import Conflict, Forbidden, NotFound, field_error
 from dutydesk.oncall import rules
@@ -54,7 +55,7 @@ def _time_off_perm(ctx: Ctx, person: str, rotations: Sequence[Loaded], action: s
     if ctx.actor.name == person:
         return
     desks = sorted({d for r in rotations for d in r.desks})
-    if not is_lead(ctx.actor, desks):
+    if not is_lead(ctx, desks):
         where = f" of desk {', '.join(desks)}" if desks else ""
         raise Forbidden(f"{ctx.actor.name} may not {action}: only {person} or a lead{where} may")
 
@@ -172,7 +173,7 @@ def list_time_off(
     rows = list(session.scalars(stmt.order_by(TimeOffRow.start_at, TimeOffRow.id).limit(1000)))
     names = user_names(session, [i for r in rows for i in (r.created_by_id, r.cancelled_by_id)])
     out = [TimeOffOut.of(r, names, person_zone(policy, r.person)) for r in rows]
-    if not has_role(actor, "lead"):
+    if not leads_any(session, policy, actor, [], now):
         for item in out:
             if item.person != actor.name:
                 item.reason = ""

@@ -32,6 +32,7 @@ from dutydesk.auth.models import User
 from dutydesk.context import Ctx
 from dutydesk.errors import Conflict, field_error
 from dutydesk.oncall import rules
+from dutydesk.oncall.conflicts import conflicts
 from dutydesk.oncall.loading import Loaded, declared_rotation, load, load_for_write
 from dutydesk.oncall.models import OverrideRow, RotationState, ScheduleChange
 from dutydesk.oncall.schemas import ShiftOut, When
@@ -200,4 +201,7 @@ def override_warnings(after: Loaded, row_ids: Collection[int]) -> list[str]:
             for x in after.schedule.shifts(ov.start, ov.end, [ov.layer]):
                 if x.override_id == ov.id:
                     found.extend(w for w in x.warnings if w not in found)
+            for c in conflicts([(after.name, after.schedule)], ov.start, ov.end):
+                if c.kind == "double-booked" and c.person == ov.person and c.detail not in found:
+                    found.append(c.detail)
     return found

@@ -425,8 +425,13 @@ class RotationPolicy(Strict):
     lead_order: list[str] = []
     start: date | None = None
     skip: Literal["swap-later", "next"] = "swap-later"
-    # Time off shorter than this (e.g. "4 hours") does not skip a shift; the default: any.
+    # Time off overlapping a shift by at most this (e.g. "4 hours") does not move the shift:
+    # the days off are covered (cover_days). Default: any time off moves a shift shorter than
+    # two weeks; up to a week of time off is covered day by day in longer (monthly) shifts.
     skip_min_overlap: str | None = None
+    # The next member in list order serves only the hours off of someone who keeps their
+    # shift (time off shorter than skip_min_overlap); false: they stay on call with a warning.
+    cover_days: bool = True
 
     _zone = field_validator("timezone")(_check_zone)
 

@@ -82,6 +82,7 @@ class RotationSpec:
     anchor: date = DEFAULT_ANCHOR
     skip: SkipRule = "swap-later"
     skip_min_overlap: timedelta = _ZERO
+    cover_days: bool = True
 
     def __post_init__(self) -> None:
         errors = _spec_errors(self)
@@ -163,8 +164,21 @@ def parse_handoff(unit: Unit, text: str) -> Handoff:
 
 _POLICY_KEYS = frozenset(
     {"timezone", "every", "handoff", "members", "start", "skip", "one_per_team", "teams"}
-    | {"lead", "lead_order", "skip_min_overlap"}
+    | {"lead", "lead_order", "skip_min_overlap", "cover_days"}
 )
+
+
+LONG_SHIFT = timedelta(days=14)
+LONG_SHIFT_SKIP = timedelta(days=7)
+
+
+def long_shift_default(unit: Unit, count: int) -> timedelta:
+    """``skip_min_overlap`` when the policy gives none: for shifts of two weeks or more (a
+    monthly rotation), time off of up to a week is covered day by day (the cover serves
+    those days, the owner keeps the rest of the shift); only a longer absence moves the whole
+    shift. Shorter shifts move for any time off, as before."""
+    nominal = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=28)}
+    return LONG_SHIFT_SKIP if nominal[unit] * count >= LONG_SHIFT else _ZERO
 
 
 def _str_list(value: object, where: str) -> tuple[str, ...]:
@@ -201,7 +215,7 @@ def rotation_from_policy(name: str, table: Mapping[str, object]) -> RotationSpec
         skip = table.get("skip", "swap-later")
         if skip not in get_args(SkipRule):
             raise ValueError(f'skip: expected "swap-later" or "next", got {skip!r}')
-        min_overlap = table.get("skip_min_overlap", _ZERO)
+        min_overlap = table.get("skip_min_overlap", long_shift_default(unit, count))
         if isinstance(min_overlap, str):
             try:
                 min_overlap = parse_span(min_overlap)
@@ -209,6 +223,9 @@ def rotation_from_policy(name: str, table: Mapping[str, object]) -> RotationSpec
                 raise ValueError(f"skip_min_overlap: {e}") from None
         if not isinstance(min_overlap, timedelta):
             raise ValueError('skip_min_overlap: expected a duration such as "4 hours"')
+        cover_days = table.get("cover_days", True)
+        if not isinstance(cover_days, bool):
+            raise ValueError("cover_days: expected true or false")
         layers: list[Layer] = []
         if table.get("one_per_team"):
             if "members" in table:
@@ -241,6 +258,7 @@ def rotation_from_policy(name: str, table: Mapping[str, object]) -> RotationSpec
             anchor=start,
             skip=cast(SkipRule, skip),
             skip_min_overlap=min_overlap,
+            cover_days=cover_days,
         )
     except ScheduleError as exc:
         raise ScheduleError(f"{where}: {e}" for e in exc.errors) from None

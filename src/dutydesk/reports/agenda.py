@@ -29,6 +29,7 @@ from dutydesk.auth.service import user_names
 from dutydesk.durations import format_span
 from dutydesk.errors import NotFound, field_error
 from dutydesk.notify.rules import link
+from dutydesk.oncall.availability import free_people
 from dutydesk.oncall.handoff import handoff_report, render_markdown
 from dutydesk.policy.models import Policy
 from dutydesk.reports.meetings import Occurrence, meetings_of, occurrences
@@ -126,8 +127,14 @@ def select_triage(
 
 
 def select_status(
-    rows: Sequence[Row], assignee_columns: Sequence[str], intake: str, base_url: str | None = None
+    rows: Sequence[Row],
+    assignee_columns: Sequence[str],
+    intake: str,
+    base_url: str | None = None,
+    free: Sequence[str] = (),
 ) -> list[Section]:
+    """``free``: the people on call with no open ticket (:mod:`dutydesk.oncall.availability`);
+    only they are called free, never the whole desk."""
     working: dict[str, list[Row]] = {}
     for r in rows:
         if r.status in assignee_columns and r.assignee:
@@ -153,10 +160,12 @@ def select_status(
         )
     )
     if not any(r.status == intake for r in rows):
+        out.append(Section(f"Nothing in {intake}", ["the queue is empty"]))
+    if free:
         out.append(
             Section(
-                f"Nothing in {intake}",
-                ["the queue is empty: members are free to take feature-team work"],
+                "Free to take feature-team work",
+                [f"{p} (on call, no open ticket assigned)" for p in free],
             )
         )
     return out
@@ -314,7 +323,8 @@ def build(session: Session, policy: Policy, occ: Occurrence, now: datetime) -> A
     if kind == "triage":
         sections = select_triage(rows, now, bool(desk.teams), base)
     elif kind == "status":
-        sections = select_status(rows, desk.assignee_columns, desk.intake_column, base)
+        free = free_people(session, policy, desk_name, now) if desk.rotation else []
+        sections = select_status(rows, desk.assignee_columns, desk.intake_column, base, free)
     elif kind == "weekly-triage":
         sections = select_weekly_triage(rows, now, base)
     else:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dutydesk.auth.service import require
+from dutydesk.auth.leads import require_desk_lead
 from dutydesk.context import Ctx
 from dutydesk.reports.models import StatusNote
 
@@ -21,7 +21,7 @@ def note_out(n: StatusNote, author: str | None) -> dict[str, Any]:
 
 def add_note(ctx: Ctx, desk: str, text: str) -> dict[str, Any]:
     ctx.desk(desk)
-    require(ctx.actor, "lead", desk, "add status notes")
+    require_desk_lead(ctx, desk, "add status notes")
     note = StatusNote(desk=desk, text=text, author_id=ctx.actor.id, created_at=ctx.now)
     ctx.session.add(note)
     ctx.session.flush()

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from dutydesk.auth.service import require
+from dutydesk.auth.leads import require_desk_lead
 from dutydesk.context import Ctx
 from dutydesk.errors import NotFound
 from dutydesk.policy.models import Policy
@@ -51,7 +51,7 @@ def triage(ctx: Ctx, key: str, data: TriageIn, if_version: int | None) -> Ticket
 def rebuild(ctx: Ctx, desk: str) -> RebuildOut:
     """Recount what the desk's history teaches (after a bulk import): leads and admins."""
     ctx.desk(desk)
-    require(ctx.actor, "lead", desk, "rebuild suggestions")
+    require_desk_lead(ctx, desk, "rebuild suggestions")
     return RebuildOut(desk=desk, learned_from=learning.rebuild(ctx.session, desk))
 
 

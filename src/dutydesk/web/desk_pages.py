@@ -19,6 +19,7 @@ from dutydesk.context import desk_policy
 from dutydesk.errors import DomainError
 from dutydesk.http.deps import State
 from dutydesk.inputs import MAX_ID
+from dutydesk.oncall.availability import free_people
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.schemas import ClockOut
 from dutydesk.tickets import filing, search
@@ -50,6 +51,7 @@ def _board_context(state: State, desk: str, viewer: Viewer) -> dict[str, Any]:
         clocks = slo_service.nearest_open_clocks(
             s, state.policy, [t.id for t in tickets if t.status != policy.done_column], now
         )
+        free = free_people(s, state.policy, desk, now) if policy.rotation else []
     shown = [cards.card_of(t, names, policy, now, _clock_of(clocks.get(t.id))) for t in tickets]
     return {
         "desk": desk,
@@ -60,6 +62,7 @@ def _board_context(state: State, desk: str, viewer: Viewer) -> dict[str, Any]:
         "backlog": backlog,
         "people": people,
         "resolutions": present.resolutions(),
+        "free": free,
     }
 
 

@@ -40,6 +40,7 @@ class Duty:
     start: datetime
     end: datetime
     source: str
+    override_id: str | None = None
 
     @property
     def label(self) -> str:
@@ -51,7 +52,7 @@ class Duty:
 
 
 def _duty(s: Shift) -> Duty:
-    return Duty(s.layer, s.person, s.team, s.start, s.end, s.source)
+    return Duty(s.layer, s.person, s.team, s.start, s.end, s.source, s.override_id)
 
 
 @dataclass
@@ -92,7 +93,7 @@ def desk_rotations(
         covering = [
             _duty(s)
             for s in found.shifts(at, at + timedelta(days=62))
-            if s.source == "override" and s.utc_end > at
+            if s.source in ("override", "cover") and s.utc_end > at
         ]
         out.append(DeskRotation(desk_name, title, desk.rotation, tz, now, nxt, None, covering))
     return out

@@ -13,6 +13,7 @@ from starlette.types import Scope
 from dutydesk.web import (
     auth_pages,
     desk_pages,
+    oncall_pages,
     people_pages,
     report_pages,
     ticket_pages,
@@ -31,6 +32,7 @@ PAGES = (
     desk_pages.router,
     ticket_pages.router,
     people_pages.router,
+    oncall_pages.router,
     token_pages.router,
     report_pages.router,
     toil_pages.router,
