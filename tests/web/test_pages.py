@@ -228,7 +228,7 @@ def test_board_live_answers_only_when_this_desk_changed(web: Web) -> None:
     key = web.file("Add a LUCI builder for linux web engine")
     ana = web.as_("ana")
     page = ana.get("/desks/infra/board")
-    since = int(re.search(r"board/live\?since=(\d+)", page.text).group(1))  # type: ignore[union-attr]
+    since = int(re.search(r'data-version="(\d+)">', page.text).group(1))  # type: ignore[union-attr]
     assert ana.get(f"/desks/infra/board/live?since={since}").status_code == 204
     web.file("Crash in the mobile app on login", desk="set", who="sam")
     assert ana.get(f"/desks/infra/board/live?since={since}").status_code == 204
@@ -236,9 +236,52 @@ def test_board_live_answers_only_when_this_desk_changed(web: Web) -> None:
     fresh = ana.get(f"/desks/infra/board/live?since={since}")
     assert fresh.status_code == 200 and fresh.text.lstrip().startswith('<div id="board"')
     assert "P1" in fresh.text and "<html" not in fresh.text
-    newer = int(re.search(r"board/live\?since=(\d+)", fresh.text).group(1))  # type: ignore[union-attr]
+    newer = int(re.search(r'id="board"[^>]*data-version="(\d+)"', fresh.text).group(1))  # type: ignore[union-attr]
     assert newer > since
     assert ana.get(f"/desks/infra/board/live?since={newer}").status_code == 204
+
+
+def test_board_changes_send_only_the_cards_that_changed(web: Web) -> None:
+    keys = [web.file(f"Add a LUCI builder for platform {i}") for i in range(4)]
+    ana = web.as_("ana")
+    page = ana.get("/desks/infra/board").text
+    since = int(re.search(r'id="board"[^>]*data-version="(\d+)"', page).group(1))  # type: ignore[union-attr]
+    assert ana.get(f"/desks/infra/board/changes?since={since}").status_code == 204
+    web.file("Crash in the mobile app on login", desk="set", who="sam")
+    assert ana.get(f"/desks/infra/board/changes?since={since}").status_code == 204
+    web.triage(keys[1], priority="P1")
+    r = ana.get(f"/desks/infra/board/changes?since={since}")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    data = r.json()
+    assert data["version"] > since and "board" not in data
+    assert list(data["cards"]) == [keys[1]]  # only the changed card is rendered
+    assert data["cards"][keys[1]].startswith(f'<li class="card" id="card-{keys[1]}"')
+    columns = {c["name"]: c for c in data["columns"]}
+    assert columns["New"]["keys"] == [keys[0], keys[2], keys[3]]
+    assert columns["Triaged"]["keys"] == [keys[1]] and columns["Triaged"]["total"] == 1
+    assert ana.get(f"/desks/infra/board/changes?since={data['version']}").status_code == 204
+    full = ana.get("/desks/infra/board/changes?since=-1").json()
+    assert full["board"].lstrip().startswith('<div id="board"') and "cards" not in full
+    assert web.as_("rita").get(f"/desks/infra/board/changes?since={since}").status_code == 200
+
+
+def test_board_arrows_stay_inside_the_order_group(web: Web) -> None:
+    hot = web.file("Crash when opening a channel", desk="set", who="sam", kind="bug")
+    rel = web.file("Crash when closing a channel", desk="set", who="sam", kind="bug")
+    rel2 = web.file("Crash when renaming a channel", desk="set", who="sam", kind="bug")
+    eva = web.as_("eva")
+    for key, target in ((hot, "hotfix"), (rel, "release"), (rel2, "release")):
+        web.run("eva", lambda ctx, k=key, f=target: service.patch_ticket(ctx, k, TicketPatch(fix_target=f), None))
+    board = eva.get("/desks/set/board").text
+    assert _card(board, hot).count("hidden>↓") == 1  # release bugs below: no arrow down
+    assert f'aria-label="Move {rel2} up, above {rel}"' in board
+    assert _card(board, rel).count("hidden>↑") == 1
+    refused = eva.post_json(f"/tickets/{rel}/rank", {"before": hot})
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        f"{rel} cannot move next to {hot}: hotfix bugs stay above release bugs; "
+        "change the fix target to move it."
+    )
 
 
 def test_board_json_moves_obey_the_workflow_rules(web: Web) -> None:

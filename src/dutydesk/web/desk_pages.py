@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -26,7 +26,7 @@ from dutydesk.tickets.schemas import FileTicket
 from dutydesk.triage.service import SimilarTicket, similar_open_tickets
 from dutydesk.triage.titles import vague_title_hint
 from dutydesk.web import cards, present, queue_query, reads
-from dutydesk.web.deps import PageRoute, PageViewer, Viewer, WriteViewer, render
+from dutydesk.web.deps import PageRoute, PageViewer, Viewer, WriteViewer, render, render_html
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 QUEUE_PAGE = 50
@@ -38,7 +38,11 @@ Since = Annotated[int, Query(ge=-1, le=MAX_ID)]
 # ----------------------------------------------------------------------------- board
 
 
-def _board_context(state: State, desk: str, viewer: Viewer) -> dict[str, Any]:
+def _board_context(
+    state: State, desk: str, viewer: Viewer, only: set[int] | None = None
+) -> dict[str, Any]:
+    """The board; with ``only``, SLO clocks are read for those tickets alone (a live update
+    sends just their cards)."""
     policy = desk_policy(state.policy, desk)
     now = state.now()
     with state.db.read() as s:
@@ -47,14 +51,18 @@ def _board_context(state: State, desk: str, viewer: Viewer) -> dict[str, Any]:
         names = reads.user_names(s)
         backlog = reads.backlog_count(s, desk)
         people = [u.name for u in reads.assignable(s, desk)]
-        clocks = slo_service.nearest_open_clocks(
-            s, state.policy, [t.id for t in tickets if t.status != policy.done_column], now
-        )
+        open_ids = [
+            t.id
+            for t in tickets
+            if t.status != policy.done_column and (only is None or t.id in only)
+        ]
+        clocks = slo_service.nearest_open_clocks(s, state.policy, open_ids, now)
     shown = [cards.card_of(t, names, policy, now, _clock_of(clocks.get(t.id))) for t in tickets]
     return {
         "desk": desk,
         "policy": policy,
         "columns": cards.board_columns(policy, shown, totals),
+        "ids": {t.key: t.id for t in tickets},
         "version": version,
         "can": present.abilities(viewer.user, desk),
         "backlog": backlog,
@@ -76,13 +84,48 @@ def board(desk: str, request: Request, state: State, viewer: PageViewer) -> Resp
 def board_live(
     desk: str, request: Request, state: State, viewer: PageViewer, since: Since = -1
 ) -> Response:
-    """The board's cards again, but only when a ticket of this desk changed after ``since``."""
+    """The whole board again, but only when a ticket of this desk changed after ``since``."""
     desk_policy(state.policy, desk)
     with state.db.read() as s:
         _, changed = reads.desk_changed(s, desk, since)
     if not changed and since >= 0:
         return Response(status_code=204)
     return render(request, "desks/_board.html", _board_context(state, desk, viewer), viewer=viewer)
+
+
+@router.get("/desks/{desk}/board/changes")
+def board_changes(
+    desk: str, request: Request, state: State, viewer: PageViewer, since: Since = -1
+) -> Response:
+    """What changed on the board since version ``since``, for the page to patch itself.
+
+    204 while nothing of this desk changed. Otherwise JSON: every column's card keys in order
+    and its size (a few bytes a card), and the rendered cards of the tickets that changed —
+    not the whole board. With too many changes (or ``since=-1``) ``board`` holds it all.
+    """
+    desk_policy(state.policy, desk)
+    with state.db.read() as s:
+        _, changed = reads.desk_changes(s, desk, since) if since >= 0 else (0, None)
+    if changed is not None and not changed:
+        return Response(status_code=204)
+    ctx = _board_context(state, desk, viewer, only=changed)
+    base = {"csrf_token": viewer.csrf, "now": state.now()}
+    body: dict[str, Any] = {"version": ctx["version"]}
+    if changed is None:
+        body["board"] = render_html("desks/_board.html", {**base, **ctx})
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+    body["columns"] = [
+        {"name": col.name, "total": col.total, "keys": [c.key for c in col.cards]}
+        for col in ctx["columns"]
+    ]
+    ids = ctx["ids"]
+    body["cards"] = {
+        c.key: render_html("desks/_card_one.html", {**base, "c": c, "col": col, "can": ctx["can"]})
+        for col in ctx["columns"]
+        for c in col.cards
+        if ids.get(c.key) in changed
+    }
+    return JSONResponse(body, headers={"Cache-Control": "no-store"})
 
 
 # ----------------------------------------------------------------------------- queue

@@ -52,6 +52,7 @@ CARD_COLUMNS = (
     Ticket.created_at,
     Ticket.version,
     Ticket.triaged_at,
+    Ticket.order_key,
 )
 
 
@@ -141,6 +142,27 @@ def desk_changed(session: Session, desk_name: str, since: int) -> tuple[int, boo
         .limit(1)
     )
     return current, hit is not None
+
+
+def desk_changes(
+    session: Session, desk_name: str, since: int, cap: int = 200
+) -> tuple[int, set[int] | None]:
+    """(current version, ids of this desk's tickets changed after ``since``).
+
+    None instead of the ids when more than ``cap`` changed (the caller then sends everything).
+    Reads only the events newer than ``since``: a primary-key range.
+    """
+    current = latest_event_id(session)
+    if current <= since:
+        return current, set()
+    ids = session.scalars(
+        select(Event.ticket_id)
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(Event.id > since, Ticket.desk == desk_name)
+        .distinct()
+        .limit(cap + 1)
+    ).all()
+    return current, None if len(ids) > cap else set(ids)
 
 
 # ----------------------------------------------------------------------------- people

@@ -51,16 +51,131 @@
     if (el) el.textContent = message;
   }
 
-  async function refresh(focusId) {
+  // Live board: every few seconds ask what changed since the version shown. The answer is an
+  // empty 204 while nothing did; otherwise the columns' card keys in order plus only the cards
+  // that changed (or, after many changes, the whole board).
+  var polling = false;
+  var lastFull = Date.now();
+  var FULL_EVERY = 5 * 60 * 1000; // SLO clock labels age: redraw every card now and then
+
+  function parseCard(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html.trim();
+    return t.content.firstElementChild;
+  }
+
+  function fixArrows(list) {
+    if (list.dataset.rankable !== "yes") return;
+    var cards = Array.prototype.filter.call(list.children, function (el) {
+      return el.classList.contains("card");
+    });
+    cards.forEach(function (card, i) {
+      var prev = cards[i - 1];
+      var next = cards[i + 1];
+      var up = card.querySelector('[data-rank="up"]');
+      var down = card.querySelector('[data-rank="down"]');
+      var key = card.dataset.key;
+      if (up) {
+        var okUp = prev && prev.dataset.group === card.dataset.group;
+        up.hidden = !okUp;
+        up.value = okUp ? prev.dataset.key : "";
+        up.setAttribute("aria-label", "Move " + key + " up" + (okUp ? ", above " + prev.dataset.key : ""));
+      }
+      if (down) {
+        var okDown = next && next.dataset.group === card.dataset.group;
+        down.hidden = !okDown;
+        down.value = okDown ? next.dataset.key : "";
+        down.setAttribute("aria-label", "Move " + key + " down" + (okDown ? ", below " + next.dataset.key : ""));
+      }
+    });
+  }
+
+  function applyChanges(data) {
     var b = board();
-    if (!b) return;
-    var url = "/desks/" + encodeURIComponent(b.dataset.desk) + "/board/live?since=-1";
-    if (window.htmx) {
-      await window.htmx.ajax("GET", url, { target: "#board", swap: "outerHTML" });
-    } else {
-      window.location.reload();
-      return;
+    if (data.board) {
+      var fresh = parseCard(data.board);
+      b.replaceWith(fresh);
+      if (window.htmx) window.htmx.process(fresh);
+      initBoard(fresh);
+      return true;
     }
+    var focused = document.activeElement && document.activeElement.id;
+    var found = {};
+    b.querySelectorAll(".card").forEach(function (el) {
+      found[el.dataset.key] = el;
+    });
+    var missing = false;
+    (data.columns || []).forEach(function (col) {
+      col.keys.forEach(function (key) {
+        if (!data.cards[key] && !found[key]) missing = true;
+      });
+    });
+    if (missing) return false; // a card came from beyond what this page holds: load it all
+    (data.columns || []).forEach(function (col) {
+      var list = b.querySelector('ol.cards[data-column="' + CSS.escape(col.name) + '"]');
+      if (!list) return;
+      var items = col.keys.map(function (key) {
+        return data.cards[key] ? parseCard(data.cards[key]) : found[key];
+      });
+      if (!items.length) {
+        var empty = document.createElement("li");
+        empty.className = "empty";
+        empty.setAttribute("aria-hidden", "true");
+        empty.textContent = "—";
+        items = [empty];
+      }
+      list.replaceChildren.apply(list, items);
+      fixArrows(list);
+      var section = list.closest("section");
+      var count = section.querySelector(".column-head .count");
+      count.textContent = col.total;
+      count.setAttribute("aria-label", col.total + " tickets");
+      var more = section.querySelector("a.more");
+      if (more) {
+        var extra = Math.max(0, col.total - col.keys.length);
+        more.hidden = extra === 0;
+        more.querySelector("[data-more]").textContent = extra;
+      }
+    });
+    b.dataset.version = data.version;
+    if (focused) {
+      var again = document.getElementById(focused);
+      if (again && document.activeElement !== again) again.focus();
+    }
+    return true;
+  }
+
+  async function pollBoard(force) {
+    var b = board();
+    if (!b || polling || (!force && (window.dutydeskBusy || document.hidden))) return;
+    polling = true;
+    try {
+      var since = b.dataset.version || "-1";
+      if (Date.now() - lastFull > FULL_EVERY) {
+        since = "-1";
+        lastFull = Date.now();
+      }
+      var url = "/desks/" + encodeURIComponent(b.dataset.desk) + "/board/changes?since=" + since;
+      var response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (response.status === 401) {
+        window.location.reload();
+        return;
+      }
+      if (response.status !== 200) return;
+      var data = await response.json();
+      if (!applyChanges(data)) {
+        var all = await fetch(url.replace(/since=[^&]*/, "since=-1"), { credentials: "same-origin" });
+        if (all.ok) applyChanges(await all.json());
+      }
+    } catch (err) {
+      // offline for a moment: the next beat tries again
+    } finally {
+      polling = false;
+    }
+  }
+
+  async function refresh(focusId) {
+    await pollBoard(true);
     if (focusId) {
       var el = document.getElementById(focusId);
       if (el) el.focus();
@@ -171,6 +286,9 @@
   }
 
   async function onDrop(evt) {
+    document.querySelectorAll("ol.cards.drop-no").forEach(function (l) {
+      l.classList.remove("drop-no");
+    });
     var item = evt.item;
     var key = item.dataset.key;
     var version = item.dataset.version;
@@ -215,9 +333,23 @@
         forceFallback: true,
         fallbackTolerance: 4,
         animation: 120,
+        // Offer only the moves the rules allow: another column only if the workflow allows
+        // it, and within a column only inside the card's order group.
+        onMove: function (evt) {
+          var item = evt.dragged;
+          if (evt.to !== evt.from) {
+            return (item.dataset.moves || "").split("|").indexOf(evt.to.dataset.column) >= 0;
+          }
+          var rel = evt.related;
+          return !(rel && rel.classList.contains("card") && rel.dataset.group !== item.dataset.group);
+        },
         onStart: function (evt) {
           window.dutydeskBusy = true;
           origin = { list: evt.from, next: evt.item.nextElementSibling };
+          var moves = (evt.item.dataset.moves || "").split("|");
+          b.querySelectorAll("ol.cards").forEach(function (l) {
+            if (l !== evt.from && moves.indexOf(l.dataset.column) < 0) l.classList.add("drop-no");
+          });
         },
         onEnd: onDrop,
       });
@@ -297,6 +429,9 @@
   });
 
   function start() {
+    window.setInterval(function () {
+      pollBoard(false);
+    }, 3000);
     if (window.htmx) {
       window.htmx.onLoad(initBoard);
     } else {
