@@ -98,8 +98,14 @@ def test_order_refusal_names_the_rule_in_the_teams_words() -> None:
         "hotfix bugs stay above tech-debt tickets; change the kind to move it"
     )
     # SET does not order by priority: a P3 hotfix bug ranks among the other hotfix bugs.
-    assert order_refusal(SET, hotfix, Orderable(kind="bug", priority="P3", fix_target="hotfix")) is None
-    assert order_refusal(SET, release, Orderable(kind="bug", priority=None, fix_target="release")) is None
+    assert (
+        order_refusal(SET, hotfix, Orderable(kind="bug", priority="P3", fix_target="hotfix"))
+        is None
+    )
+    assert (
+        order_refusal(SET, release, Orderable(kind="bug", priority=None, fix_target="release"))
+        is None
+    )
     p0, p1 = Orderable(kind="request", priority="P0"), Orderable(kind="request", priority="P1")
     assert order_refusal(INFRA, p1, p0) == (
         "P0 tickets stay above P1 tickets; change the priority to move it"

@@ -271,7 +271,12 @@ def test_board_arrows_stay_inside_the_order_group(web: Web) -> None:
     rel2 = web.file("Crash when renaming a channel", desk="set", who="sam", kind="bug")
     eva = web.as_("eva")
     for key, target in ((hot, "hotfix"), (rel, "release"), (rel2, "release")):
-        web.run("eva", lambda ctx, k=key, f=target: service.patch_ticket(ctx, k, TicketPatch(fix_target=f), None))
+        web.run(
+            "eva",
+            lambda ctx, k=key, f=target: service.patch_ticket(
+                ctx, k, TicketPatch(fix_target=f), None
+            ),
+        )
     board = eva.get("/desks/set/board").text
     assert _card(board, hot).count("hidden>↓") == 1  # release bugs below: no arrow down
     assert f'aria-label="Move {rel2} up, above {rel}"' in board
@@ -356,12 +361,109 @@ def test_queue_saved_filters_and_paging(web: Web) -> None:
     assert saved.status_code == 200 and keys[0] in saved.text and keys[1] not in saved.text
     assert "infra-backlog" in ana.get("/desks/infra/queue").text
     first = ana.get("/desks/infra/queue").text
-    nxt = re.search(r'href="([^"]*cursor=[^"]+)" rel="next"', first)
+    assert "51 tickets, 1–50 shown" in first and "Page 1 of 2" in first
+    nxt = re.search(r'href="([^"]*page=2[^"]*)" rel="next"', first)
     assert nxt is not None
     second = ana.get(nxt.group(1).replace("&amp;", "&")).text
     assert keys[-1] in second and keys[-1] not in first.split('rel="next"')[0]
+    assert (
+        "Page 2 of 2" in second and 'rel="prev"' in second and '<td class="num">51</td>' in second
+    )
+    back = re.search(r'href="([^"]*)" rel="prev"', second)
+    assert back is not None and "page=" not in back.group(1)
     unknown = ana.get("/desks/infra/queue?saved=nope")
     assert "no saved filter" in unknown.text
+
+
+def test_queue_sorts_by_a_column_and_shows_the_slo(web: Web, clock: ManualClock) -> None:
+    a = web.file("Add a LUCI builder for platform one")
+    clock.advance(minutes=5)
+    b = web.file("Add a LUCI builder for platform two")
+    web.triage(a, priority="P1")
+    web.triage(b, priority="P0")
+    ana = web.as_("ana")
+    page = ana.get("/desks/infra/queue?view=open&sort=priority").text
+    assert page.index(b) < page.index(a)
+    assert 'aria-sort="ascending"><a href="/desks/infra/queue?view=open&amp;sort=-priority"' in page
+    flipped = ana.get("/desks/infra/queue?view=open&sort=-priority").text
+    assert flipped.index(a) < flipped.index(b)
+    newest = ana.get("/desks/infra/queue?view=open&sort=-created").text
+    assert newest.index(b) < newest.index(a)
+    oldest = ana.get("/desks/infra/queue?view=open&sort=created").text
+    assert oldest.index(a) < oldest.index(b)
+    row = page.split(f">{b}</span>")[1].split("</tr>")[0]
+    assert '<span class="badge">update · running</span>' in row and " left</span>" in row
+    assert re.search(
+        r'class="slo-due muted" datetime="[^"]+">due \w{3} \d{2} \w{3} 2026 \d{2}:\d{2} P[SD]T<',
+        row,
+    ), row
+    assert ana.get("/desks/infra/queue?sort=nonsense&page=-3").status_code == 200
+
+
+def test_queue_filters_by_category_and_customer(web: Web) -> None:
+    mine = web.file("Quota for the emulator pool", category="quota", customer_reported=True)
+    other = web.file("Access to the build dashboard", category="access")
+    ana = web.as_("ana")
+    by_customer = ana.get("/desks/infra/queue?view=all&customer=yes").text
+    assert mine in by_customer and other not in by_customer
+    assert '<option value="yes" selected>a customer</option>' in by_customer
+    not_customer = ana.get("/desks/infra/queue?view=all&customer=no").text
+    assert other in not_customer and mine not in not_customer
+    quota = ana.get("/desks/infra/queue?view=all&category=quota").text
+    assert mine in quota and other not in quota and "1 ticket<" in quota
+
+
+def test_saving_the_current_filters_as_a_personal_or_desk_view(web: Web) -> None:
+    mine = web.file("Quota for the emulator pool", category="quota", customer_reported=True)
+    web.file("Access to the build dashboard", category="access")
+    ana, bo, rita = web.as_("ana"), web.as_("bo"), web.as_("rita")
+    r = ana.post(
+        "/desks/infra/queue/views",
+        {
+            "name": "Customer quota",
+            "scope": "personal",
+            "filters": "view=all&category=quota&customer=yes",
+        },
+    )
+    assert (
+        r.status_code == 303 and r.headers["location"] == "/desks/infra/queue?saved=customer-quota"
+    )
+    page = ana.get("/desks/infra/queue?saved=customer-quota").text
+    assert mine in page and "1 ticket<" in page and "(mine)" in page
+    assert '<option value="quota" selected>' in page or "<option selected>quota</option>" in page
+    # A personal view is its owner's alone.
+    assert "customer-quota" not in bo.get("/desks/infra/queue").text
+    assert "no saved filter" in bo.get("/desks/infra/queue?saved=customer-quota").text
+    # Desk-wide: every reader of the desk sees it; only responders may save one.
+    r = ana.post(
+        "/desks/infra/queue/views",
+        {"name": "All access", "scope": "desk", "filters": "category=access&view=all"},
+    )
+    assert r.status_code == 303
+    assert "All access" in bo.get("/desks/infra/queue").text
+    refused = rita.post(
+        "/desks/infra/queue/views", {"name": "Mine", "scope": "desk", "filters": ""}
+    )
+    assert refused.status_code == 403 and "save it as a personal view instead" in refused.text
+    taken = bo.post(
+        "/desks/infra/queue/views", {"name": "all-access", "scope": "personal", "filters": ""}
+    )
+    assert taken.status_code == 409 and "exists already" in taken.text
+    policy = ana.post(
+        "/desks/infra/queue/views", {"name": "infra backlog", "scope": "personal", "filters": ""}
+    )
+    assert policy.status_code == 409 and "policy declares" in policy.text
+    blank = ana.post(
+        "/desks/infra/queue/views", {"name": " !! ", "scope": "personal", "filters": ""}
+    )
+    assert blank.status_code == 422 and "give the view a name" in blank.text
+    # The owner deletes; someone else cannot; policy views stay.
+    assert bo.post("/desks/infra/queue/views/customer-quota/delete", {}).status_code == 404
+    assert ana.post("/desks/infra/queue/views/customer-quota/delete", {}).status_code == 303
+    assert "Customer quota" not in ana.get("/desks/infra/queue").text
+    assert ana.post("/desks/infra/queue/views/infra-backlog/delete", {}).status_code == 409
+    listed = {f["name"] for f in ana.get("/api/v1/saved-filters").json()}
+    assert "all-access" in listed and "infra-backlog" in listed
 
 
 def test_queue_live_polls_cheaply(web: Web) -> None:

@@ -8,7 +8,7 @@ changes, so an idle board costs one primary-key lookup per poll, never a re-rend
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -21,7 +21,7 @@ from dutydesk.http.deps import State
 from dutydesk.inputs import MAX_ID
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.schemas import ClockOut
-from dutydesk.tickets import filing, search
+from dutydesk.tickets import filing, saved_views, search
 from dutydesk.tickets.schemas import FileTicket
 from dutydesk.triage.service import SimilarTicket, similar_open_tickets
 from dutydesk.triage.titles import vague_title_hint
@@ -132,72 +132,82 @@ def board_changes(
 
 
 def _queue_context(
-    state: State, desk: str, request: Request, viewer: Viewer, cursor: str | None
+    state: State, desk: str, request: Request, viewer: Viewer, notice: str | None = None
 ) -> dict[str, Any]:
     policy = desk_policy(state.policy, desk)
     query = queue_query.QueueQuery.parse(dict(request.query_params))
     extra: dict[str, Any] = {}
     now = state.now()
     error = None
+    current = None
     with state.db.read() as s:
         version = reads.latest_event_id(s)
-        saved = reads.saved_filters(s, desk)
+        saved = reads.saved_filters(s, desk, viewer.user.id)
         if query.saved:
-            row = reads.saved_filter(s, query.saved)
-            if row is None:
+            current = reads.saved_filter(s, query.saved, viewer.user.id)
+            if current is None:
                 error = f"There is no saved filter named “{query.saved}”."
             else:
-                params = queue_query.saved_filter_params(row.query)
-                known = set(params) | {"desk"}
+                params = queue_query.saved_filter_params(current.query)
+                known = set(params) | {"desk", "customer_reported"}
                 extra = {
                     k: v
-                    for k, v in row.query.items()
+                    for k, v in current.query.items()
                     if k not in known and k not in ("in_queue", "open")
                 }
                 merged = {**params, **{k: v for k, v in request.query_params.items() if v}}
                 query = queue_query.QueueQuery.parse(merged)
+        result = reads.QueuePage([], 0, 1, 1, query.effective_sort)
         try:
             who = search.readers(viewer.user, state.policy.desks)
-            rows, nxt = reads.queue_page(s, desk, query, extra, now, QUEUE_PAGE, cursor, who)
+            result = reads.queue_page(s, desk, policy, query, extra, now, QUEUE_PAGE, who)
         except DomainError as exc:
-            rows, nxt, error = [], None, exc.detail
+            error = exc.detail
         except ValidationError as exc:
-            rows, nxt = [], None
             error = "; ".join(str(e.get("msg", "")) for e in exc.errors()[:3])
         names = reads.user_names(s)
         people = [u.name for u in reads.assignable(s, desk)]
+        clocks = slo_service.nearest_open_clocks(
+            s, state.policy, [t.id for t in result.rows if t.is_open], now
+        )
     classes = any(not isinstance(o, str) for o in policy.order)
-    items = [(cards.card_of(t, names, policy, now), t) for t in rows]
+    items = [(cards.card_of(t, names, policy, now), t, clocks.get(t.id)) for t in result.rows]
+    first = (result.page - 1) * QUEUE_PAGE
     return {
         "desk": desk,
         "policy": policy,
         "query": query,
         "items": items,
-        "next_cursor": nxt,
-        "cursor": cursor,
+        "result": result,
+        "first": first,
         "saved": saved,
+        "current_saved": current,
         "version": version,
         "error": error,
+        "notice": notice,
+        "save_error": None,
+        "save_values": None,
         "people": people,
         "views": queue_query.VIEWS,
         "show_class": classes,
+        "zone": policy_zone(state, desk),
+        "can": present.abilities(viewer.user, desk),
         "share_url": str(request.url),
         "live_base": f"/desks/{desk}/queue/live?"
-        + urlencode(
-            [(k, v) for k, v in request.query_params.items() if k not in ("since", "cursor")]
-        ),
+        + urlencode([(k, v) for k, v in request.query_params.items() if k != "since"]),
     }
 
 
+def policy_zone(state: State, desk: str) -> str:
+    """The desk's calendar zone: SLO due times read in the team's own clock."""
+    policy = desk_policy(state.policy, desk)
+    calendar = state.policy.calendars.get(policy.calendar) if policy.calendar else None
+    return calendar.timezone if calendar is not None else "UTC"
+
+
 @router.get("/desks/{desk}/queue")
-def queue(
-    desk: str,
-    request: Request,
-    state: State,
-    viewer: PageViewer,
-    cursor: Annotated[str | None, Query(max_length=500)] = None,
-) -> Response:
-    ctx = _queue_context(state, desk, request, viewer, cursor)
+def queue(desk: str, request: Request, state: State, viewer: PageViewer) -> Response:
+    ctx = _queue_context(state, desk, request, viewer)
     return render(request, "desks/queue.html", ctx, viewer=viewer)
 
 
@@ -205,14 +215,57 @@ def queue(
 def queue_live(
     desk: str, request: Request, state: State, viewer: PageViewer, since: Since = -1
 ) -> Response:
-    """The first page of rows again, only when a ticket of this desk changed after ``since``."""
+    """This page of rows again, only when a ticket of this desk changed after ``since``."""
     desk_policy(state.policy, desk)
     with state.db.read() as s:
         _, changed = reads.desk_changed(s, desk, since)
     if not changed and since >= 0:
         return Response(status_code=204)
-    ctx = _queue_context(state, desk, request, viewer, None)
+    ctx = _queue_context(state, desk, request, viewer)
     return render(request, "desks/_queue_rows.html", ctx, viewer=viewer)
+
+
+@router.post("/desks/{desk}/queue/views")
+async def save_view(
+    desk: str,
+    request: Request,
+    state: State,
+    viewer: WriteViewer,
+    name: Annotated[str, Form(max_length=80)] = "",
+    description: Annotated[str, Form(max_length=300)] = "",
+    scope: Annotated[str, Form(max_length=10)] = "personal",
+    filters: Annotated[str, Form(max_length=4000)] = "",
+) -> Response:
+    """Save the page's current filters (sent as the page's query string) as a named view."""
+    desk_policy(state.policy, desk)
+    query = queue_query.QueueQuery.parse(dict(parse_qsl(filters)))
+    body = saved_views.NewView(
+        name=name.strip(),
+        description=description.strip(),
+        query=query.saved_query(desk),
+        shared=scope == "desk",
+        desk=desk,
+    )
+    try:
+        row_name = await state.run(viewer.user, lambda ctx: saved_views.save(ctx, body).name)
+    except DomainError as exc:
+        if exc.status == 404:
+            raise
+        request.scope["query_string"] = filters.encode()
+        ctx_ = await run_in_threadpool(_queue_context, state, desk, request, viewer)
+        ctx_["save_error"] = exc.detail
+        ctx_["save_values"] = {"name": name, "description": description, "scope": scope}
+        return render(request, "desks/queue.html", ctx_, viewer=viewer, status_code=exc.status)
+    return RedirectResponse(
+        f"/desks/{desk}/queue?{urlencode({'saved': row_name})}", status_code=303
+    )
+
+
+@router.post("/desks/{desk}/queue/views/{name}/delete")
+async def delete_view(desk: str, name: str, state: State, viewer: WriteViewer) -> Response:
+    desk_policy(state.policy, desk)
+    await state.run(viewer.user, lambda ctx: saved_views.delete(ctx, name))
+    return RedirectResponse(f"/desks/{desk}/queue", status_code=303)
 
 
 # ----------------------------------------------------------------------------- filing
