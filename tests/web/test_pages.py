@@ -699,6 +699,27 @@ def test_my_work_shows_the_update_due_on_my_tickets(web: Web) -> None:
     assert key in assigned and "update · running" in assigned
 
 
+def test_my_work_next_due_is_a_running_clock_not_an_old_breach(web: Web, clock: ManualClock) -> None:
+    key = web.file("Build dashboard is down for everyone")
+    clock.advance(hours=6)  # the 4-business-hour triage target passes untriaged
+    web.triage(key, priority="P1", assignee="ana")
+    page = web.as_("ana").get("/me").text
+    assigned = page.split('id="assigned-h"')[1].split('id="requests-h"')[0]
+    assert key in assigned and "update · running" in assigned
+    assert "triage" not in assigned.split(key)[1]  # the breached triage clock is history
+
+
+def test_my_work_counts_are_true_counts(web: Web) -> None:
+    for i in range(103):
+        web.file(f"Add a LUCI builder for platform {i}")
+    page = web.as_("ana").get("/me").text
+    waiting = page.split('id="waiting-h"')[1].split('id="assigned-h"')[0]
+    assert '<span class="count">103</span>' in waiting
+    assert "the oldest 100 of 103 are listed" in waiting
+    mine = web.as_("rita").get("/me").text.split('id="requests-h"')[1]
+    assert '<span class="count">103</span>' in mine and "The 50 most recently updated of 103" in mine
+
+
 def test_board_cards_show_the_nearest_slo_clock(web: Web, clock: ManualClock) -> None:
     key = web.file("Emulator pool almost out of quota")
     ana = web.as_("ana")

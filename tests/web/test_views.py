@@ -302,16 +302,3 @@ def test_vendor_copy(tmp_path: Path) -> None:
     written = vendor.copy_vendor(nm, tmp_path / "out")
     assert sorted(p.name for p in written) == ["Sortable.min.js", "htmx.min.js"]
     assert (tmp_path / "out" / "htmx.min.js").read_text() == "htmx"
-
-
-def test_nearest_clock_prefers_breached_then_least_time_left() -> None:
-    clocks = [
-        {"name": "triage", "state": "met", "remaining_seconds": -5},
-        {"name": "update", "state": "running", "remaining_seconds": 3600},
-        {"name": "resolve", "state": "at_risk", "remaining_seconds": 600},
-    ]
-    assert cards.nearest_clock(clocks)["name"] == "resolve"  # type: ignore[index]
-    clocks.append({"name": "late", "state": "breached", "remaining_seconds": -60})
-    assert cards.nearest_clock(clocks)["name"] == "late"  # type: ignore[index]
-    assert cards.nearest_clock([{"name": "x", "state": "paused"}]) is None
-    assert cards.nearest_clock([]) is None

@@ -4,7 +4,7 @@ moves a card offers and its nearest SLO clock in a few words."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -225,14 +225,3 @@ def board_columns(
                     col.down[above.key] = below.key
                     col.up[below.key] = above.key
     return list(cols.values())
-
-
-OPEN_CLOCK_STATES = ("running", "at_risk", "breached")
-
-
-def nearest_clock(clocks: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The SLO clock that needs attention first: breached, then least time left; None if none run."""
-    open_ = [c for c in clocks if c.get("state") in OPEN_CLOCK_STATES]
-    if not open_:
-        return None
-    return min(open_, key=lambda c: (c.get("state") != "breached", c.get("remaining_seconds", 0)))

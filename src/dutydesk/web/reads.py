@@ -287,6 +287,32 @@ def my_requests(session: Session, user: User, now: datetime) -> list[Ticket]:
     return rows
 
 
+def _count(session: Session, *conds: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0)
+
+
+def my_assigned_count(session: Session, user: User) -> int:
+    return _count(session, Ticket.assignee_id == user.id, Ticket.is_open.is_(True))
+
+
+def my_requests_count(session: Session, user: User) -> int:
+    return _count(session, Ticket.reporter_id == user.id)
+
+
+def untriaged_count(session: Session, desks: Sequence[tuple[str, DeskPolicy]]) -> int:
+    """How many wait for triage on these desks in all (the list shows the oldest 100)."""
+    return sum(
+        _count(
+            session,
+            Ticket.desk == name,
+            Ticket.status == desk.intake_column,
+            Ticket.is_open.is_(True),
+            Ticket.triaged_at.is_(None),
+        )
+        for name, desk in desks
+    )
+
+
 def untriaged(
     session: Session, desks: Sequence[tuple[str, DeskPolicy]], limit: int = 100
 ) -> list[Ticket]:
