@@ -699,7 +699,9 @@ def test_my_work_shows_the_update_due_on_my_tickets(web: Web) -> None:
     assert key in assigned and "update · running" in assigned
 
 
-def test_my_work_next_due_is_a_running_clock_not_an_old_breach(web: Web, clock: ManualClock) -> None:
+def test_my_work_next_due_is_a_running_clock_not_an_old_breach(
+    web: Web, clock: ManualClock
+) -> None:
     key = web.file("Build dashboard is down for everyone")
     clock.advance(hours=6)  # the 4-business-hour triage target passes untriaged
     web.triage(key, priority="P1", assignee="ana")
@@ -717,7 +719,9 @@ def test_my_work_counts_are_true_counts(web: Web) -> None:
     assert '<span class="count">103</span>' in waiting
     assert "the oldest 100 of 103 are listed" in waiting
     mine = web.as_("rita").get("/me").text.split('id="requests-h"')[1]
-    assert '<span class="count">103</span>' in mine and "The 50 most recently updated of 103" in mine
+    assert (
+        '<span class="count">103</span>' in mine and "The 50 most recently updated of 103" in mine
+    )
 
 
 def test_board_cards_show_the_nearest_slo_clock(web: Web, clock: ManualClock) -> None:

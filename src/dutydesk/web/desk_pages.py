@@ -268,6 +268,43 @@ async def delete_view(desk: str, name: str, state: State, viewer: WriteViewer) -
     return RedirectResponse(f"/desks/{desk}/queue", status_code=303)
 
 
+# ----------------------------------------------------------------------------- search
+
+SEARCH_LIMIT = 50
+
+
+@router.get("/search")
+def search_page(
+    request: Request,
+    state: State,
+    viewer: PageViewer,
+    q: Annotated[str, Query(max_length=200)] = "",
+    desk: Annotated[str, Query(max_length=60)] = "",
+) -> Response:
+    """The header's search: tickets on every desk the viewer sees, best match first."""
+    visible = [name for name, _ in present.nav_desks(state.policy, viewer.user)]
+    scope = [desk] if desk in visible else visible
+    rows: list[Any] = []
+    more = False
+    now = state.now()
+    if q.strip():
+        who = search.readers(viewer.user, state.policy.desks)
+        with state.db.read() as s:
+            rows, more = reads.search_tickets(s, scope, q, who, SEARCH_LIMIT)
+            names = reads.user_names(s)
+        items = [(cards.card_of(t, names, desk_policy(state.policy, t.desk), now), t) for t in rows]
+    else:
+        items = []
+    ctx = {
+        "q": q,
+        "desk": desk if desk in visible else "",
+        "desks": [(n, state.policy.desks[n].title or n) for n in visible],
+        "items": items,
+        "more": more,
+    }
+    return render(request, "search.html", ctx, viewer=viewer)
+
+
 # ----------------------------------------------------------------------------- filing
 
 

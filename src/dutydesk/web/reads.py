@@ -254,6 +254,29 @@ def queue_page(
     return QueuePage(rows, total, page, pages, sort)
 
 
+def search_tickets(
+    session: Session, desks: Sequence[str], q: str, who: search.Readers, limit: int
+) -> tuple[list[Ticket], bool]:
+    """Tickets on ``desks`` matching ``q``, best first; and whether more than ``limit`` match.
+
+    Internal notes make a ticket match only on the desks ``who`` responds on (the same reader
+    rules as the queue's search and the API's).
+    """
+    if not desks:
+        return [], False
+    matched = search.apply_match(session, select(Ticket).where(Ticket.desk.in_(desks)), q, who)
+    if matched is None:
+        return [], False
+    stmt, score = matched
+    rows = [
+        r[0]
+        for r in session.execute(
+            stmt.add_columns(score).order_by(score, Ticket.id.desc()).limit(limit + 1)
+        )
+    ]
+    return rows[:limit], len(rows) > limit
+
+
 def saved_filters(session: Session, desk_name: str, user_id: int) -> list[SavedFilter]:
     """Saved filters for this desk (or every desk): desk-wide ones and the user's own."""
     rows = session.scalars(

@@ -428,6 +428,164 @@
     }
   });
 
+  // ------------------------------------------------------------------ keyboard shortcuts
+  // Listed on the help overlay (?). Keys are ignored while typing in a field, and never
+  // combined with Ctrl, Alt or Meta, so the browser's and screen readers' own keys still work.
+
+  function typing(el) {
+    if (!el) return false;
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+
+  function openHelp() {
+    var dialog = document.getElementById("help-dialog");
+    if (dialog && dialog.showModal && !dialog.open) {
+      dialog.showModal();
+      dialog.querySelector("button").focus();
+    }
+  }
+
+  function currentCard() {
+    var el = document.activeElement;
+    return el && el.closest ? el.closest("#board .card") : null;
+  }
+
+  function focusCard(card) {
+    if (!card) return;
+    var link = card.querySelector("a.key");
+    if (link) {
+      link.focus();
+      card.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
+  }
+
+  function cardsOf(list) {
+    return list ? Array.prototype.filter.call(list.children, function (el) {
+      return el.classList.contains("card");
+    }) : [];
+  }
+
+  function boardKey(e) {
+    var b = board();
+    if (!b) return false;
+    var card = currentCard();
+    var lists = Array.prototype.slice.call(b.querySelectorAll("ol.cards"));
+    if (!card) {
+      if ("jklh".indexOf(e.key) >= 0) {
+        var first = lists.map(cardsOf).filter(function (c) { return c.length; })[0];
+        focusCard(first && first[0]);
+        return true;
+      }
+      return false;
+    }
+    var list = card.parentElement;
+    var mine = cardsOf(list);
+    var i = mine.indexOf(card);
+    if (e.key === "j" || e.key === "k") {
+      focusCard(mine[i + (e.key === "j" ? 1 : -1)]);
+      return true;
+    }
+    if (e.key === "h" || e.key === "l") {
+      var at = lists.indexOf(list);
+      var step = e.key === "l" ? 1 : -1;
+      for (var n = at + step; n >= 0 && n < lists.length; n += step) {
+        var there = cardsOf(lists[n]);
+        if (there.length) {
+          focusCard(there[Math.min(i, there.length - 1)]);
+          break;
+        }
+      }
+      return true;
+    }
+    if (e.key === "o" || (e.key === "Enter" && !e.target.closest("button, a"))) {
+      window.location.href = "/tickets/" + encodeURIComponent(card.dataset.key);
+      return true;
+    }
+    if (e.key === "m") {
+      var move = card.querySelector("[data-move]");
+      if (move) move.click();
+      return true;
+    }
+    if (e.shiftKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
+      var arrow = card.querySelector(e.key === "ArrowUp" ? '[data-rank="up"]' : '[data-rank="down"]');
+      if (arrow && !arrow.hidden) arrow.click();
+      else announce("Already at the " + (e.key === "ArrowUp" ? "top" : "bottom") + " of its group in the desk’s order.");
+      return true;
+    }
+    return false;
+  }
+
+  function ticketKey(e) {
+    var target = null;
+    if (e.key === "c") target = document.getElementById("comment-body");
+    if (e.key === "m") target = document.getElementById("move-to");
+    if (e.key === "t") {
+      var heading = document.getElementById("triage-h");
+      var details = heading && heading.closest("details");
+      if (details) {
+        details.open = true;
+        target = details.querySelector("select, input:not([type=hidden]), textarea");
+      }
+    }
+    if (e.key === "u") {
+      var crumb = document.querySelector(".crumbs a");
+      if (crumb) window.location.href = crumb.getAttribute("href");
+      return !!crumb;
+    }
+    if (!target) return false;
+    target.focus();
+    target.scrollIntoView({ block: "center" });
+    return true;
+  }
+
+  var pendingG = 0;
+
+  document.addEventListener("keydown", function (e) {
+    if (e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey) return;
+    if (e.key === "Escape" && typing(e.target) && e.target.id === "nav-q") {
+      e.target.blur();
+      return;
+    }
+    if (typing(e.target)) return;
+    if (document.querySelector("dialog[open]")) return;
+    if (e.key === "/") {
+      var box = document.getElementById("nav-q");
+      if (box) {
+        e.preventDefault();
+        box.focus();
+        box.select();
+      }
+      return;
+    }
+    if (e.key === "?") {
+      e.preventDefault();
+      openHelp();
+      return;
+    }
+    if (pendingG && Date.now() - pendingG < 1500) {
+      pendingG = 0;
+      var desk = (window.location.pathname.match(/^\/desks\/([^/]+)/) || [])[1];
+      var crumb = document.querySelector(".crumbs a");
+      if (!desk && crumb) desk = (crumb.getAttribute("href").match(/^\/desks\/([^/]+)/) || [])[1];
+      var where = { m: "/me", b: desk && "/desks/" + desk + "/board", q: desk && "/desks/" + desk + "/queue", n: desk && "/desks/" + desk + "/new" }[e.key];
+      if (where) {
+        e.preventDefault();
+        window.location.href = where;
+      }
+      return;
+    }
+    if (e.key === "g") {
+      pendingG = Date.now();
+      return;
+    }
+    if (board() ? boardKey(e) : ticketKey(e)) e.preventDefault();
+  });
+
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-help]")) openHelp();
+  });
+
   function start() {
     window.setInterval(function () {
       pollBoard(false);
