@@ -121,9 +121,13 @@ def browser(site: Site) -> Iterator[Any]:
 class Tab:
     """One logged-in person in their own browser context."""
 
-    def __init__(self, browser: Any, site: Site, who: str, width: int = 1400) -> None:
+    def __init__(
+        self, browser: Any, site: Site, who: str, width: int = 1400, scheme: str = "light"
+    ) -> None:
         self.site = site
-        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 900}, color_scheme=scheme
+        )
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -176,8 +180,8 @@ class Tab:
 def tabs(browser: Any, site: Site) -> Iterator[Any]:
     opened: list[Tab] = []
 
-    def open_(who: str, width: int = 1400) -> Tab:
-        tab = Tab(browser, site, who, width)
+    def open_(who: str, width: int = 1400, scheme: str = "light") -> Tab:
+        tab = Tab(browser, site, who, width, scheme)
         opened.append(tab)
         return tab
 
