@@ -44,6 +44,8 @@ class Ticket(Base):
         Index("ix_tickets_assignee_open", "assignee_id", "is_open", "id"),
         Index("ix_tickets_desk_created", "desk", "created_at"),
         Index("ix_tickets_desk_resolved", "desk", "resolved_at"),
+        Index("ix_tickets_desk_updated", "desk", "updated_at"),  # the queue page's sort
+        Index("ix_tickets_reporter_updated", "reporter_id", "updated_at"),  # My requests
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

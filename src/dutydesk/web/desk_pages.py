@@ -7,6 +7,7 @@ changes, so an idle board costs one primary-key lookup per poll, never a re-rend
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
@@ -132,10 +133,17 @@ def board_changes(
 
 
 def _queue_context(
-    state: State, desk: str, request: Request, viewer: Viewer, notice: str | None = None
+    state: State,
+    desk: str,
+    request: Request,
+    viewer: Viewer,
+    params: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``params``: the filters, when not the request's own query (a refused save re-shows the
+    page it was sent from)."""
     policy = desk_policy(state.policy, desk)
-    query = queue_query.QueueQuery.parse(dict(request.query_params))
+    asked = dict(request.query_params if params is None else params)
+    query = queue_query.QueueQuery.parse(asked)
     extra: dict[str, Any] = {}
     now = state.now()
     error = None
@@ -148,14 +156,14 @@ def _queue_context(
             if current is None:
                 error = f"There is no saved filter named “{query.saved}”."
             else:
-                params = queue_query.saved_filter_params(current.query)
-                known = set(params) | {"desk", "customer_reported"}
+                saved_params = queue_query.saved_filter_params(current.query)
+                known = set(saved_params) | {"desk", "customer_reported"}
                 extra = {
                     k: v
                     for k, v in current.query.items()
                     if k not in known and k not in ("in_queue", "open")
                 }
-                merged = {**params, **{k: v for k, v in request.query_params.items() if v}}
+                merged = {**saved_params, **{k: v for k, v in asked.items() if v}}
                 query = queue_query.QueueQuery.parse(merged)
         result = reads.QueuePage([], 0, 1, 1, query.effective_sort)
         try:
@@ -184,7 +192,6 @@ def _queue_context(
         "current_saved": current,
         "version": version,
         "error": error,
-        "notice": notice,
         "save_error": None,
         "save_values": None,
         "people": people,
@@ -192,9 +199,11 @@ def _queue_context(
         "show_class": classes,
         "zone": policy_zone(state, desk),
         "can": present.abilities(viewer.user, desk),
-        "share_url": str(request.url),
+        "share_url": str(request.url)
+        if params is None
+        else str(request.base_url)[:-1] + query.url(desk),
         "live_base": f"/desks/{desk}/queue/live?"
-        + urlencode([(k, v) for k, v in request.query_params.items() if k != "since"]),
+        + urlencode([(k, v) for k, v in asked.items() if k != "since"]),
     }
 
 
@@ -251,8 +260,8 @@ async def save_view(
     except DomainError as exc:
         if exc.status == 404:
             raise
-        request.scope["query_string"] = filters.encode()
-        ctx_ = await run_in_threadpool(_queue_context, state, desk, request, viewer)
+        shown = dict(parse_qsl(filters))
+        ctx_ = await run_in_threadpool(_queue_context, state, desk, request, viewer, shown)
         ctx_["save_error"] = exc.detail
         ctx_["save_values"] = {"name": name, "description": description, "scope": scope}
         return render(request, "desks/queue.html", ctx_, viewer=viewer, status_code=exc.status)

@@ -181,13 +181,22 @@ def is_watching(session: Session, ticket: Ticket, user: User) -> bool:
 # ----------------------------------------------------------------------------- queue page
 
 
+#: Counting stops here, so a page over 100k tickets never counts them all ("10,000+").
+COUNT_CAP = 10_000
+
+
 @dataclass(frozen=True)
 class QueuePage:
     rows: list[Ticket]
-    total: int  # every ticket matching, not only this page's
+    total: int  # every ticket matching, not only this page's, up to COUNT_CAP
     page: int
     pages: int
     sort: str
+    capped: bool = False  # more than COUNT_CAP match
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total:,}+" if self.capped else f"{self.total:,}"
 
 
 def _sort_columns(sort: str, desk: DeskPolicy, score: Any) -> list[Any]:
@@ -244,14 +253,18 @@ def queue_page(
     sort = query.effective_sort
     if sort.lstrip("-") == "resolved":
         stmt = stmt.where(Ticket.resolved_at.is_not(None))
-    total = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    total = int(
+        session.scalar(select(func.count()).select_from(stmt.limit(COUNT_CAP + 1).subquery())) or 0
+    )
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
     pages = max(1, -(-total // limit))
     page = min(query.page, pages)
     if score is not None:
         stmt = stmt.add_columns(score)
     ordered = stmt.order_by(*_sort_columns(sort, desk, score))
     rows = [r[0] for r in session.execute(ordered.offset((page - 1) * limit).limit(limit))]
-    return QueuePage(rows, total, page, pages, sort)
+    return QueuePage(rows, total, page, pages, sort, capped)
 
 
 def search_tickets(
