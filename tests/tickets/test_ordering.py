@@ -89,6 +89,13 @@ def test_order_refusal_names_the_rule_in_the_teams_words() -> None:
     assert order_refusal(SET, customer, release) == (
         "release bugs stay above customer-reported bugs; change “reported by a customer” to move it"
     )
+    other = Orderable(kind="bug", priority=None)
+    assert order_refusal(SET, other, customer) == (
+        "customer-reported bugs stay above other bugs; change “reported by a customer” to move it"
+    )
+    assert order_refusal(SET, other, hotfix) == (
+        "hotfix bugs stay above other bugs; change the fix target to move it"
+    )
     escalation = Orderable(kind="escalation", priority=None)
     assert order_refusal(SET, escalation, hotfix) == (
         "escalations stay above hotfix bugs; change the kind to move it"

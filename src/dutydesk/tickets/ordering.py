@@ -186,6 +186,8 @@ def order_refusal(desk: DeskPolicy, moving: Orderable, target: Orderable) -> str
         up_words, _ = _group_words(desk, upper)
         low_words, _ = _group_words(desk, lower)
         _, field = _group_words(desk, moving)
+        if field == "*":  # "other": what would lift it is the other ticket's condition
+            _, field = _group_words(desk, target)
         if mc != tc:
             rules = [r for r in desk.order if isinstance(r, OrderRule)]
             field = _field_of(rules[min(mc, len(rules) - 1)].when) if rules else "kind"
