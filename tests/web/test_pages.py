@@ -457,6 +457,11 @@ def test_saving_the_current_filters_as_a_personal_or_desk_view(web: Web) -> None
         "/desks/infra/queue/views", {"name": " !! ", "scope": "personal", "filters": ""}
     )
     assert blank.status_code == 422 and "give the view a name" in blank.text
+    # A lead of the desk may remove a desk-wide view (the button shows for them).
+    assert "Delete view" in web.as_("dee").get("/desks/infra/queue?saved=all-access").text
+    assert "Delete view" not in bo.get("/desks/infra/queue?saved=all-access").text
+    assert bo.post("/desks/infra/queue/views/all-access/delete", {}).status_code == 403
+    assert "Delete view" not in ana.get("/desks/infra/queue?saved=infra-backlog").text
     # The owner deletes; someone else cannot; policy views stay.
     assert bo.post("/desks/infra/queue/views/customer-quota/delete", {}).status_code == 404
     assert ana.post("/desks/infra/queue/views/customer-quota/delete", {}).status_code == 303
