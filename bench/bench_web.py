@@ -5,13 +5,18 @@
   pages of 200 until done);
 * queue: ``GET /desks/infra/queue`` (first page, 50 rows) with 100k tickets on the desk, beside
   ``GET /api/v1/desks/infra/queue?limit=50``;
-* live poll: ``GET /desks/set/board/live?since=N`` when nothing changed (what every open board
-  asks every 3 s), beside ``GET /api/v1/healthz``.
+* live poll: ``GET /desks/set/board/changes?since=N`` when nothing changed (what every open
+  board asks every 3 s), beside ``GET /api/v1/healthz``;
+* live refresh after one ticket changed: ``/board/changes`` (the changed card and each
+  column's keys) beside the whole board re-rendered as ``/board/live`` sent it before — time
+  and bytes per refresh;
+* the queue page sorted by a column and on its last numbered page, the header search over
+  100k tickets, and My work, each beside the JSON API's queue page.
 
 Requests are ASGI calls straight into the app (routing, session lookup, queries, Jinja2
 rendering, the response body), timed until the last body byte is sent: server time, without
 an HTTP client or the network in the figure. Goal: p95 ≤ 50 ms for the board and the queue
-page.
+page, ≤ 100 ms for every other page.
 
     .venv/bin/python bench/bench_web.py                    # 500-card board, 100k-ticket queue
     .venv/bin/python bench/bench_web.py --queue-tickets 10000 --n 30   # a quick look
@@ -43,10 +48,13 @@ from dutydesk.http.deps import SESSION_COOKIE
 from dutydesk.migrate import upgrade
 from dutydesk.policy import load_policy
 from dutydesk.state import AppState, sync_policy
+from dutydesk.tickets import service
 from dutydesk.tickets.models import Ticket
+from dutydesk.tickets.schemas import TicketPatch
 
 ROOT = Path(__file__).resolve().parents[1]
 GOAL_MS = 50.0
+PAGE_GOAL_MS = 100.0
 
 
 def command_line() -> str:
@@ -154,8 +162,18 @@ def main() -> None:
             cookie, _ = open_session(s, eva, state.now())
             token = create_token(s, user_by_name(s, "ana"), state.now(), "bench")
             token_set = create_token(s, eva, state.now(), "bench")
+            ana_cookie, _ = open_session(s, user_by_name(s, "ana"), state.now())
         app = create_app(state)
         client = Asgi(app, {SESSION_COOKIE: cookie})
+        ana_client = Asgi(app, {SESSION_COOKIE: ana_cookie})
+        ana_client.loop.close()
+        ana_client.loop = client.loop
+
+        def ana_page(path: str) -> bytes:
+            code, body = ana_client.get(path)
+            assert code == 200, (path, code, body[:300])
+            return body
+
         api_infra = {"Authorization": f"Bearer {token}"}
         api_set = {"Authorization": f"Bearer {token_set}"}
 
@@ -177,30 +195,103 @@ def main() -> None:
                     return got
 
         api_rows = api_open_set()
-        since = re.search(rb"board/live\?since=(\d+)", page("/desks/set/board"))
+        since = re.search(rb'id="board"[^>]*data-version="(\d+)"', page("/desks/set/board"))
         assert since is not None
-        live_url = f"/desks/set/board/live?since={since.group(1).decode()}"
-        figures: list[tuple[str, Callable[[], object], str, Callable[[], object], bool]] = [
+        version = int(since.group(1))
+        poll_url = f"/desks/set/board/changes?since={version}"
+
+        # One ticket on the board changes; what does the next refresh send?
+        with db.read() as s:
+            first = s.scalars(
+                select(Ticket)
+                .where(Ticket.desk == "set", Ticket.in_queue.is_(True), Ticket.is_open.is_(True))
+                .order_by(Ticket.order_key)
+                .limit(1)
+            ).one()
+            first_key = first.key
+        with state.write(eva) as ctx:
+            service.patch_ticket(
+                ctx, first_key, TicketPatch(title="Crash when the bench edits this"), None
+            )
+        full_url = f"/desks/set/board/live?since={version}"
+        diff_url = f"/desks/set/board/changes?since={version}"
+        full_bytes, diff_bytes = len(page(full_url)), len(page(diff_url))
+        changed = json.loads(page(diff_url))
+        assert list(changed["cards"]) == [first_key], changed.get("cards", {}).keys()
+        print(
+            f"bytes per live refresh after one ticket changed ({cards} cards on the board): "
+            f"whole board {full_bytes:,} B, changes {diff_bytes:,} B "
+            f"({full_bytes / diff_bytes:.0f}× less)\n",
+            flush=True,
+        )
+        queue_pages = -(
+            -count(db, Ticket.desk == "infra", Ticket.in_queue.is_(True), Ticket.is_open.is_(True))
+            // 50
+        )
+        api_queue = lambda: page("/api/v1/desks/infra/queue?limit=50", headers=api_infra)  # noqa: E731
+        figures: list[tuple[str, Callable[[], object], str, Callable[[], object], float | None]] = [
             (
                 f"board page, {cards} cards",
                 lambda: page("/desks/set/board"),
                 f"JSON API, same {api_rows} open tickets",
                 api_open_set,
-                True,
+                GOAL_MS,
             ),
             (
                 f"queue page, first 50 of {infra_total:,} tickets",
                 lambda: page("/desks/infra/queue"),
                 "JSON API queue, limit=50",
-                lambda: page("/api/v1/desks/infra/queue?limit=50", headers=api_infra),
-                True,
+                api_queue,
+                GOAL_MS,
+            ),
+            (
+                "queue page sorted by priority, all open",
+                lambda: page("/desks/infra/queue?view=open&sort=priority"),
+                "JSON API queue, limit=50",
+                api_queue,
+                PAGE_GOAL_MS,
+            ),
+            (
+                "queue page sorted by last update, everything",
+                lambda: page("/desks/infra/queue?view=all&sort=-updated"),
+                "JSON API queue, limit=50",
+                api_queue,
+                PAGE_GOAL_MS,
+            ),
+            (
+                f"queue page, last page ({min(queue_pages, 200):,}; counting stops at 10,000)",
+                lambda: page(f"/desks/infra/queue?page={min(queue_pages, 200)}"),
+                "JSON API queue, limit=50",
+                api_queue,
+                PAGE_GOAL_MS,
+            ),
+            (
+                'header search "quota", every desk (ana)',
+                lambda: ana_page("/search?q=quota"),
+                "JSON API queue, limit=50",
+                api_queue,
+                PAGE_GOAL_MS,
+            ),
+            (
+                "My work (ana, infra responder)",
+                lambda: ana_page("/me"),
+                "JSON API queue, limit=50",
+                api_queue,
+                PAGE_GOAL_MS,
+            ),
+            (
+                f"live refresh, one ticket changed ({diff_bytes:,} B)",
+                lambda: page(diff_url),
+                f"whole board as before ({full_bytes:,} B)",
+                lambda: page(full_url),
+                PAGE_GOAL_MS,
             ),
             (
                 "board live poll, nothing changed (204)",
-                lambda: page(live_url, 204),
+                lambda: page(poll_url.replace(str(version), str(changed["version"])), 204),
                 "GET /api/v1/healthz",
                 lambda: page("/api/v1/healthz"),
-                False,
+                None,
             ),
         ]
 
@@ -208,7 +299,7 @@ def main() -> None:
         for label, fn, ref_label, ref, goal in figures:
             p50, p95, c50, c95 = timed(fn, args.n)
             r50, r95, rc50, rc95 = timed(ref, args.n)
-            verdict = ("met" if p95 <= GOAL_MS else "**not met**") if goal else "–"
+            verdict = ("met" if p95 <= goal else "**not met**") if goal else "–"
             rows.append(
                 [
                     label,
@@ -218,7 +309,7 @@ def main() -> None:
                     f"{r50:.1f} / {r95:.1f}",
                     f"{rc50:.1f} / {rc95:.1f}",
                     f"{p95 / r95:.2f}×",
-                    f"≤ {GOAL_MS:.0f} ({verdict})" if goal else "–",
+                    f"≤ {goal:.0f} ({verdict})" if goal else "–",
                 ]
             )
 

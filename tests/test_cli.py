@@ -218,3 +218,19 @@ def test_check_hints_keep_their_brackets(tmp_path: Path) -> None:
     assert "declare [calendars.pacifc]" in proc.stderr  # rich markup must not eat it
     assert "the desk's [workflow] table: started = 'In progess'" in proc.stderr
     assert "2 problem(s)" in proc.stderr
+
+
+def test_a_refused_reorder_names_the_rule_in_the_teams_words(home: Path) -> None:
+    def file(title: str, *extra: str) -> str:
+        out = run(home, "--as", "sam", "--json", "file", "set", title, "--kind", "bug", *extra)
+        return str(json.loads(out.stdout)["key"])
+
+    customer = file("Crash when pinning a post", "--customer")
+    other = file("Crash when muting a thread")
+    proc = run(home, "--as", "eva", "rank", other, "--before", customer, ok=False)
+    assert proc.returncode == 1
+    assert (
+        "customer-reported bugs stay above other bugs; change “reported by a customer” to move it"
+        in proc.stderr
+    )
+    assert "None" not in proc.stderr and "class '" not in proc.stderr

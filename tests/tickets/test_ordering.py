@@ -72,3 +72,54 @@ def test_ranks_between_neighbours_stay_strictly_ordered(moves: list[str]) -> Non
 def test_time_ranks_sort_like_time(a: datetime, b: datetime) -> None:
     ra, rb = rank_for_time(a.replace(tzinfo=UTC)), rank_for_time(b.replace(tzinfo=UTC))
     assert (ra < rb) == (a < b) or a == b
+
+
+def test_order_refusal_names_the_rule_in_the_teams_words() -> None:
+    from dutydesk.tickets.ordering import order_refusal
+
+    hotfix = Orderable(kind="bug", priority=None, fix_target="hotfix")
+    release = Orderable(kind="bug", priority=None, fix_target="release")
+    assert order_refusal(SET, release, hotfix) == (
+        "hotfix bugs stay above release bugs; change the fix target to move it"
+    )
+    assert order_refusal(SET, hotfix, release) == (
+        "hotfix bugs stay above release bugs; change the fix target to move it"
+    )
+    customer = Orderable(kind="bug", priority=None, customer_reported=True)
+    assert order_refusal(SET, customer, release) == (
+        "release bugs stay above customer-reported bugs; change “reported by a customer” to move it"
+    )
+    other = Orderable(kind="bug", priority=None)
+    assert order_refusal(SET, other, customer) == (
+        "customer-reported bugs stay above other bugs; change “reported by a customer” to move it"
+    )
+    assert order_refusal(SET, other, hotfix) == (
+        "hotfix bugs stay above other bugs; change the fix target to move it"
+    )
+    escalation = Orderable(kind="escalation", priority=None)
+    assert order_refusal(SET, escalation, hotfix) == (
+        "escalations stay above hotfix bugs; change the kind to move it"
+    )
+    debt = Orderable(kind="tech-debt", priority=None)
+    assert order_refusal(SET, debt, hotfix) == (
+        "hotfix bugs stay above tech-debt tickets; change the kind to move it"
+    )
+    # SET does not order by priority: a P3 hotfix bug ranks among the other hotfix bugs.
+    assert (
+        order_refusal(SET, hotfix, Orderable(kind="bug", priority="P3", fix_target="hotfix"))
+        is None
+    )
+    assert (
+        order_refusal(SET, release, Orderable(kind="bug", priority=None, fix_target="release"))
+        is None
+    )
+    p0, p1 = Orderable(kind="request", priority="P0"), Orderable(kind="request", priority="P1")
+    assert order_refusal(INFRA, p1, p0) == (
+        "P0 tickets stay above P1 tickets; change the priority to move it"
+    )
+    assert order_refusal(INFRA, Orderable(kind="request", priority=None), p0) == (
+        "untriaged tickets stay above P0 tickets; triage it (set a priority) to move it"
+    )
+    for a, b in ((hotfix, release), (escalation, debt), (p0, p1)):
+        text = order_refusal(SET if a is not p0 else INFRA, a, b) or ""
+        assert "class '" not in text and "None" not in text

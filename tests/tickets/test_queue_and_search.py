@@ -55,6 +55,7 @@ def test_rank_moves_within_class_and_survives_reads(api: Api, clock: ManualClock
     api.file(desk="set", title="Some escalation", kind="escalation")
     r = api.post("eva", "/api/v1/tickets/SET-5/rank", {"after": "SET-1"})
     assert r.status_code == 409 and r.json()["rule"] == "rank-within-class"
+    assert "escalations stay above other bugs; change the kind to move it" in r.json()["detail"]
     r = api.post("eva", "/api/v1/tickets/SET-5/rank", {"after": "SET-1", "before": "SET-2"})
     assert r.status_code == 422
 

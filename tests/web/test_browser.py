@@ -1,4 +1,5 @@
-"""The main flows in real Chromium (Debian's), against a real uvicorn server and SQLite database.
+"""The main flows in real Chromium (Debian's), against a real uvicorn server and SQLite database
+(PostgreSQL when DUTYDESK_TEST_DATABASE_URL is set).
 
 Run with ``pytest -m browser``; skipped with the reason when Chromium, Playwright or the
 front-end files (``make vendor``) are missing. Screenshots of each main page go to
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from dutydesk.app import create_app
 from dutydesk.auth.service import user_by_name
@@ -26,7 +28,7 @@ from dutydesk.state import AppState, sync_policy
 from dutydesk.tickets import filing, recorder, service
 from dutydesk.tickets.schemas import FileTicket, TicketPatch, TriageIn
 from dutydesk.web.vendor import missing as vendor_missing
-from tests.conftest import URGENT
+from tests.conftest import PG_URL, URGENT
 from tests.processes import free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -86,8 +88,15 @@ class Site:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     import uvicorn
 
-    path = tmp_path_factory.mktemp("browser") / "dutydesk.db"
-    url = f"sqlite:///{path}"
+    schema = f"dutydesk_browser_{os.getpid()}"
+    if PG_URL:  # the same flows on PostgreSQL, in a schema of their own
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            conn.execute(text(f"CREATE SCHEMA {schema}"))
+        url = f"{PG_URL}{'&' if '?' in PG_URL else '?'}options=-csearch_path%3D{schema}"
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('browser') / 'dutydesk.db'}"
     upgrade(url)
     policy: Policy = load_policy(EXAMPLE)
     db = Database(url)
@@ -108,6 +117,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     server.should_exit = True
     thread.join(timeout=10)
     db.dispose()
+    if PG_URL:
+        with engine.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +134,13 @@ def browser(site: Site) -> Iterator[Any]:
 class Tab:
     """One logged-in person in their own browser context."""
 
-    def __init__(self, browser: Any, site: Site, who: str, width: int = 1400) -> None:
+    def __init__(
+        self, browser: Any, site: Site, who: str, width: int = 1400, scheme: str = "light"
+    ) -> None:
         self.site = site
-        self.context = browser.new_context(viewport={"width": width, "height": 900})
+        self.context = browser.new_context(
+            viewport={"width": width, "height": 900}, color_scheme=scheme
+        )
         self.page = self.context.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
@@ -176,8 +193,8 @@ class Tab:
 def tabs(browser: Any, site: Site) -> Iterator[Any]:
     opened: list[Tab] = []
 
-    def open_(who: str, width: int = 1400) -> Tab:
-        tab = Tab(browser, site, who, width)
+    def open_(who: str, width: int = 1400, scheme: str = "light") -> Tab:
+        tab = Tab(browser, site, who, width, scheme)
         opened.append(tab)
         return tab
 

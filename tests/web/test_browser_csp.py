@@ -22,6 +22,8 @@ def test_every_page_loads_without_a_csp_violation(tabs: Any, site: Site) -> None
         "/oncall",
         "/desks/infra/board",
         "/desks/infra/queue?q=quota",
+        "/desks/infra/queue?view=open&sort=priority&customer=no",
+        "/search?q=quota",
         "/desks/infra/new",
         f"/tickets/{key}",
         "/no/such/page",

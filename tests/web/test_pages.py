@@ -228,7 +228,7 @@ def test_board_live_answers_only_when_this_desk_changed(web: Web) -> None:
     key = web.file("Add a LUCI builder for linux web engine")
     ana = web.as_("ana")
     page = ana.get("/desks/infra/board")
-    since = int(re.search(r"board/live\?since=(\d+)", page.text).group(1))  # type: ignore[union-attr]
+    since = int(re.search(r'data-version="(\d+)">', page.text).group(1))  # type: ignore[union-attr]
     assert ana.get(f"/desks/infra/board/live?since={since}").status_code == 204
     web.file("Crash in the mobile app on login", desk="set", who="sam")
     assert ana.get(f"/desks/infra/board/live?since={since}").status_code == 204
@@ -236,9 +236,57 @@ def test_board_live_answers_only_when_this_desk_changed(web: Web) -> None:
     fresh = ana.get(f"/desks/infra/board/live?since={since}")
     assert fresh.status_code == 200 and fresh.text.lstrip().startswith('<div id="board"')
     assert "P1" in fresh.text and "<html" not in fresh.text
-    newer = int(re.search(r"board/live\?since=(\d+)", fresh.text).group(1))  # type: ignore[union-attr]
+    newer = int(re.search(r'id="board"[^>]*data-version="(\d+)"', fresh.text).group(1))  # type: ignore[union-attr]
     assert newer > since
     assert ana.get(f"/desks/infra/board/live?since={newer}").status_code == 204
+
+
+def test_board_changes_send_only_the_cards_that_changed(web: Web) -> None:
+    keys = [web.file(f"Add a LUCI builder for platform {i}") for i in range(4)]
+    ana = web.as_("ana")
+    page = ana.get("/desks/infra/board").text
+    since = int(re.search(r'id="board"[^>]*data-version="(\d+)"', page).group(1))  # type: ignore[union-attr]
+    assert ana.get(f"/desks/infra/board/changes?since={since}").status_code == 204
+    web.file("Crash in the mobile app on login", desk="set", who="sam")
+    assert ana.get(f"/desks/infra/board/changes?since={since}").status_code == 204
+    web.triage(keys[1], priority="P1")
+    r = ana.get(f"/desks/infra/board/changes?since={since}")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("application/json")
+    data = r.json()
+    assert data["version"] > since and "board" not in data
+    assert list(data["cards"]) == [keys[1]]  # only the changed card is rendered
+    assert data["cards"][keys[1]].startswith(f'<li class="card" id="card-{keys[1]}"')
+    columns = {c["name"]: c for c in data["columns"]}
+    assert columns["New"]["keys"] == [keys[0], keys[2], keys[3]]
+    assert columns["Triaged"]["keys"] == [keys[1]] and columns["Triaged"]["total"] == 1
+    assert ana.get(f"/desks/infra/board/changes?since={data['version']}").status_code == 204
+    full = ana.get("/desks/infra/board/changes?since=-1").json()
+    assert full["board"].lstrip().startswith('<div id="board"') and "cards" not in full
+    assert web.as_("rita").get(f"/desks/infra/board/changes?since={since}").status_code == 200
+
+
+def test_board_arrows_stay_inside_the_order_group(web: Web) -> None:
+    hot = web.file("Crash when opening a channel", desk="set", who="sam", kind="bug")
+    rel = web.file("Crash when closing a channel", desk="set", who="sam", kind="bug")
+    rel2 = web.file("Crash when renaming a channel", desk="set", who="sam", kind="bug")
+    eva = web.as_("eva")
+    for key, target in ((hot, "hotfix"), (rel, "release"), (rel2, "release")):
+        web.run(
+            "eva",
+            lambda ctx, k=key, f=target: service.patch_ticket(
+                ctx, k, TicketPatch(fix_target=f), None
+            ),
+        )
+    board = eva.get("/desks/set/board").text
+    assert _card(board, hot).count("hidden>↓") == 1  # release bugs below: no arrow down
+    assert f'aria-label="Move {rel2} up, above {rel}"' in board
+    assert _card(board, rel).count("hidden>↑") == 1
+    refused = eva.post_json(f"/tickets/{rel}/rank", {"before": hot})
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        f"{rel} cannot move next to {hot}: hotfix bugs stay above release bugs; "
+        "change the fix target to move it."
+    )
 
 
 def test_board_json_moves_obey_the_workflow_rules(web: Web) -> None:
@@ -313,12 +361,114 @@ def test_queue_saved_filters_and_paging(web: Web) -> None:
     assert saved.status_code == 200 and keys[0] in saved.text and keys[1] not in saved.text
     assert "infra-backlog" in ana.get("/desks/infra/queue").text
     first = ana.get("/desks/infra/queue").text
-    nxt = re.search(r'href="([^"]*cursor=[^"]+)" rel="next"', first)
+    assert "51 tickets, 1–50 shown" in first and "Page 1 of 2" in first
+    nxt = re.search(r'href="([^"]*page=2[^"]*)" rel="next"', first)
     assert nxt is not None
     second = ana.get(nxt.group(1).replace("&amp;", "&")).text
     assert keys[-1] in second and keys[-1] not in first.split('rel="next"')[0]
+    assert (
+        "Page 2 of 2" in second and 'rel="prev"' in second and '<td class="num">51</td>' in second
+    )
+    back = re.search(r'href="([^"]*)" rel="prev"', second)
+    assert back is not None and "page=" not in back.group(1)
     unknown = ana.get("/desks/infra/queue?saved=nope")
     assert "no saved filter" in unknown.text
+
+
+def test_queue_sorts_by_a_column_and_shows_the_slo(web: Web, clock: ManualClock) -> None:
+    a = web.file("Add a LUCI builder for platform one")
+    clock.advance(minutes=5)
+    b = web.file("Add a LUCI builder for platform two")
+    web.triage(a, priority="P1")
+    web.triage(b, priority="P0")
+    ana = web.as_("ana")
+    page = ana.get("/desks/infra/queue?view=open&sort=priority").text
+    assert page.index(b) < page.index(a)
+    assert 'aria-sort="ascending"><a href="/desks/infra/queue?view=open&amp;sort=-priority"' in page
+    flipped = ana.get("/desks/infra/queue?view=open&sort=-priority").text
+    assert flipped.index(a) < flipped.index(b)
+    newest = ana.get("/desks/infra/queue?view=open&sort=-created").text
+    assert newest.index(b) < newest.index(a)
+    oldest = ana.get("/desks/infra/queue?view=open&sort=created").text
+    assert oldest.index(a) < oldest.index(b)
+    row = page.split(f">{b}</span>")[1].split("</tr>")[0]
+    assert '<span class="badge">update · running</span>' in row and " left</span>" in row
+    assert re.search(
+        r'class="slo-due muted" datetime="[^"]+">due \w{3} \d{2} \w{3} 2026 \d{2}:\d{2} P[SD]T<',
+        row,
+    ), row
+    assert ana.get("/desks/infra/queue?sort=nonsense&page=-3").status_code == 200
+
+
+def test_queue_filters_by_category_and_customer(web: Web) -> None:
+    mine = web.file("Quota for the emulator pool", category="quota", customer_reported=True)
+    other = web.file("Access to the build dashboard", category="access")
+    ana = web.as_("ana")
+    by_customer = ana.get("/desks/infra/queue?view=all&customer=yes").text
+    assert mine in by_customer and other not in by_customer
+    assert '<option value="yes" selected>a customer</option>' in by_customer
+    not_customer = ana.get("/desks/infra/queue?view=all&customer=no").text
+    assert other in not_customer and mine not in not_customer
+    quota = ana.get("/desks/infra/queue?view=all&category=quota").text
+    assert mine in quota and other not in quota and "1 ticket<" in quota
+
+
+def test_saving_the_current_filters_as_a_personal_or_desk_view(web: Web) -> None:
+    mine = web.file("Quota for the emulator pool", category="quota", customer_reported=True)
+    web.file("Access to the build dashboard", category="access")
+    ana, bo, rita = web.as_("ana"), web.as_("bo"), web.as_("rita")
+    r = ana.post(
+        "/desks/infra/queue/views",
+        {
+            "name": "Customer quota",
+            "scope": "personal",
+            "filters": "view=all&category=quota&customer=yes",
+        },
+    )
+    assert (
+        r.status_code == 303 and r.headers["location"] == "/desks/infra/queue?saved=customer-quota"
+    )
+    page = ana.get("/desks/infra/queue?saved=customer-quota").text
+    assert mine in page and "1 ticket<" in page and "(mine)" in page
+    assert '<option value="quota" selected>' in page or "<option selected>quota</option>" in page
+    # A personal view is its owner's alone.
+    assert "customer-quota" not in bo.get("/desks/infra/queue").text
+    assert "no saved filter" in bo.get("/desks/infra/queue?saved=customer-quota").text
+    # Desk-wide: every reader of the desk sees it; only responders may save one.
+    r = ana.post(
+        "/desks/infra/queue/views",
+        {"name": "All access", "scope": "desk", "filters": "category=access&view=all"},
+    )
+    assert r.status_code == 303
+    assert "All access" in bo.get("/desks/infra/queue").text
+    refused = rita.post(
+        "/desks/infra/queue/views", {"name": "Mine", "scope": "desk", "filters": ""}
+    )
+    assert refused.status_code == 403 and "save it as a personal view instead" in refused.text
+    taken = bo.post(
+        "/desks/infra/queue/views", {"name": "all-access", "scope": "personal", "filters": ""}
+    )
+    assert taken.status_code == 409 and "exists already" in taken.text
+    policy = ana.post(
+        "/desks/infra/queue/views", {"name": "infra backlog", "scope": "personal", "filters": ""}
+    )
+    assert policy.status_code == 409 and "policy declares" in policy.text
+    blank = ana.post(
+        "/desks/infra/queue/views", {"name": " !! ", "scope": "personal", "filters": ""}
+    )
+    assert blank.status_code == 422 and "give the view a name" in blank.text
+    # A lead of the desk may remove a desk-wide view (the button shows for them).
+    assert "Delete view" in web.as_("dee").get("/desks/infra/queue?saved=all-access").text
+    assert "Delete view" not in bo.get("/desks/infra/queue?saved=all-access").text
+    assert bo.post("/desks/infra/queue/views/all-access/delete", {}).status_code == 403
+    assert "Delete view" not in ana.get("/desks/infra/queue?saved=infra-backlog").text
+    # The owner deletes; someone else cannot; policy views stay.
+    assert bo.post("/desks/infra/queue/views/customer-quota/delete", {}).status_code == 404
+    assert ana.post("/desks/infra/queue/views/customer-quota/delete", {}).status_code == 303
+    assert "Customer quota" not in ana.get("/desks/infra/queue").text
+    assert ana.post("/desks/infra/queue/views/infra-backlog/delete", {}).status_code == 409
+    listed = {f["name"] for f in ana.get("/api/v1/saved-filters").json()}
+    assert "all-access" in listed and "infra-backlog" in listed
 
 
 def test_queue_live_polls_cheaply(web: Web) -> None:
@@ -552,6 +702,31 @@ def test_my_work_shows_the_update_due_on_my_tickets(web: Web) -> None:
     page = web.as_("ana").get("/me").text
     assigned = page.split('id="assigned-h"')[1].split('id="requests-h"')[0]
     assert key in assigned and "update · running" in assigned
+
+
+def test_my_work_next_due_is_a_running_clock_not_an_old_breach(
+    web: Web, clock: ManualClock
+) -> None:
+    key = web.file("Build dashboard is down for everyone")
+    clock.advance(hours=6)  # the 4-business-hour triage target passes untriaged
+    web.triage(key, priority="P1", assignee="ana")
+    page = web.as_("ana").get("/me").text
+    assigned = page.split('id="assigned-h"')[1].split('id="requests-h"')[0]
+    assert key in assigned and "update · running" in assigned
+    assert "triage" not in assigned.split(key)[1]  # the breached triage clock is history
+
+
+def test_my_work_counts_are_true_counts(web: Web) -> None:
+    for i in range(103):
+        web.file(f"Add a LUCI builder for platform {i}")
+    page = web.as_("ana").get("/me").text
+    waiting = page.split('id="waiting-h"')[1].split('id="assigned-h"')[0]
+    assert '<span class="count">103</span>' in waiting
+    assert "the oldest 100 of 103 are listed" in waiting
+    mine = web.as_("rita").get("/me").text.split('id="requests-h"')[1]
+    assert (
+        '<span class="count">103</span>' in mine and "The 50 most recently updated of 103" in mine
+    )
 
 
 def test_board_cards_show_the_nearest_slo_clock(web: Web, clock: ManualClock) -> None:

@@ -36,3 +36,28 @@ def test_duplicate_suggestions_never_read_internal_notes(web: Web) -> None:
     for user in ("rita", "ana"):
         assert f'href="/tickets/{key}"' not in web.as_(user).get(f"/tickets/{other}").text
     assert SECRET not in web.as_("rita").get(f"/tickets/{key}").text
+
+
+def test_header_search_spans_the_viewers_desks_and_keeps_notes_to_responders(web: Web) -> None:
+    key = _noted(web)
+    bug = web.file("Builder crash on the mobile app", desk="set", who="sam", kind="bug")
+    rita = web.as_("rita").get("/search", params={"q": "builder"})
+    assert rita.status_code == 200
+    assert f"/tickets/{key}" in rita.text and f"/tickets/{bug}" in rita.text  # every desk
+    assert "2 tickets for “builder”" in rita.text
+    only_set = web.as_("rita").get("/search", params={"q": "builder", "desk": "set"}).text
+    assert f"/tickets/{bug}" in only_set and f"/tickets/{key}" not in only_set
+    # Internal notes make a ticket match only for the desk's responders.
+    assert f"/tickets/{key}" not in web.as_("rita").get("/search", params={"q": SECRET}).text
+    ana = web.as_("ana").get("/search", params={"q": SECRET}).text
+    assert f"/tickets/{key}" in ana
+    # ana's desks are infra only: the SET ticket is not searched for her.
+    assert f"/tickets/{bug}" not in web.as_("ana").get("/search", params={"q": "builder"}).text
+    header = web.as_("ana").get("/me").text
+    assert (
+        'role="search" method="get" action="/search"' in header
+        and 'aria-keyshortcuts="/"' in header
+    )
+    empty = web.as_("ana").get("/search", params={"q": "!!!"})
+    assert empty.status_code == 200 and "Nothing matches" in empty.text
+    assert web.as_("ana").get("/search").status_code == 200

@@ -209,10 +209,41 @@ def test_saved_filter_params() -> None:
     }
     assert queue_query.saved_filter_params(
         {"desk": "set", "kind": "bug", "resolved_within": "7d", "customer_reported": True}
-    ) == {"kind": "bug", "view": "closed"}
+    ) == {"kind": "bug", "customer": "yes", "view": "closed"}
     assert queue_query.saved_filter_params({"priority": ["P0", "P1"], "blocked": False}) == {
         "priority": "P0",
         "blocked": "no",
+        "view": "all",  # the API lists open and closed tickets alike for this filter
+    }
+
+
+def test_queue_sort_links_and_saved_queries() -> None:
+    q = queue_query.QueueQuery.parse({"view": "open", "category": "quota", "customer": "yes"})
+    assert q.effective_sort == "-created"
+    assert q.sort_link("infra", "created") == (
+        "/desks/infra/queue?view=open&category=quota&customer=yes&sort=created",
+        "ascending",  # newest first: the youngest age at the top
+    )
+    assert q.sort_link("infra", "priority")[1] == "none"
+    by_prio = queue_query.QueueQuery.parse({"sort": "priority", "page": "3"})
+    assert by_prio.page == 3 and by_prio.sort_link("set", "priority") == (
+        "/desks/set/queue?sort=-priority",
+        "ascending",
+    )
+    assert queue_query.QueueQuery.parse({"page": "0"}).page == 1
+    assert queue_query.QueueQuery.parse({"page": "99999999"}).page == queue_query.MAX_PAGE_NUMBER
+    assert queue_query.QueueQuery.parse({"q": "disk"}).effective_sort == "relevance"
+    assert queue_query.QueueQuery.parse({"view": "closed"}).effective_sort == "-resolved"
+    assert q.saved_query("infra") == {
+        "desk": "infra",
+        "category": "quota",
+        "customer_reported": True,
+        "open": True,
+    }
+    assert queue_query.saved_filter_params(q.saved_query("infra")) == {
+        "category": "quota",
+        "customer": "yes",
+        "view": "open",
     }
 
 
@@ -279,16 +310,3 @@ def test_vendor_copy(tmp_path: Path) -> None:
         "htmx.min.js",
     ]
     assert (tmp_path / "out" / "htmx.min.js").read_text() == "htmx"
-
-
-def test_nearest_clock_prefers_breached_then_least_time_left() -> None:
-    clocks = [
-        {"name": "triage", "state": "met", "remaining_seconds": -5},
-        {"name": "update", "state": "running", "remaining_seconds": 3600},
-        {"name": "resolve", "state": "at_risk", "remaining_seconds": 600},
-    ]
-    assert cards.nearest_clock(clocks)["name"] == "resolve"  # type: ignore[index]
-    clocks.append({"name": "late", "state": "breached", "remaining_seconds": -60})
-    assert cards.nearest_clock(clocks)["name"] == "late"  # type: ignore[index]
-    assert cards.nearest_clock([{"name": "x", "state": "paused"}]) is None
-    assert cards.nearest_clock([]) is None

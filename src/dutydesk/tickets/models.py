@@ -48,6 +48,8 @@ class Ticket(Base):
         # (descriptions make them long): these cover what the toil report reads.
         Index("ix_tickets_report_filed", "desk", "created_at", "category", "kind"),
         Index("ix_tickets_report_done", "desk", "resolved_at", "created_at", "category", "kind"),
+        Index("ix_tickets_desk_updated", "desk", "updated_at"),  # the queue page's sort
+        Index("ix_tickets_reporter_updated", "reporter_id", "updated_at"),  # My requests
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -114,3 +114,99 @@ def _midpoint(a: str, b: str | None) -> str:
     if b is not None and len(b) > 1:
         return b[:1]
     return DIGITS[da] + _midpoint(a[1:], None)
+
+
+# ----------------------------------------------------------------------------- the rule in words
+
+_FIELD_WORDS = {
+    "kind": "the kind",
+    "fix_target": "the fix target",
+    "priority": "the priority",
+    "team": "the team",
+    "category": "the category",
+    "label": "the labels",
+    "customer_reported": "“reported by a customer”",
+    "blocked": "the blocked flag",
+}
+
+
+def _field_of(cond: str) -> str:
+    return cond.partition(":")[0]
+
+
+def _plural(name: str) -> str:
+    """'bug' -> 'bugs'; 'tech-debt' -> 'tech-debt tickets' (a class name read as a noun)."""
+    return f"{name}s" if name.isalpha() else f"{name} tickets"
+
+
+def _cond_words(cond: str) -> str:
+    """A sub-class condition as an adjective: 'fix_target:hotfix' -> 'hotfix'."""
+    if cond == "*":
+        return "other"
+    if cond == "customer_reported":
+        return "customer-reported"
+    if cond == "blocked":
+        return "blocked"
+    field, _, value = cond.partition(":")
+    return f"{value} ({field.replace('_', ' ')})" if field in ("team", "category") else value
+
+
+def _group_words(desk: DeskPolicy, t: Orderable) -> tuple[str, str]:
+    """(what the ticket is, in the team's words; the field that put it there)."""
+    rules = [r for r in desk.order if isinstance(r, OrderRule)]
+    cls, sub, name = class_of(desk, t)
+    if name is None:
+        return "tickets outside every class", "kind" if rules else "priority"
+    rule = rules[cls]
+    if sub < len(rule.then):
+        return f"{_cond_words(rule.then[sub])} {_plural(name)}", _field_of(rule.then[sub])
+    if rule.then:
+        return f"other {_plural(name)}", _field_of(next(c for c in rule.then if c != "*"))
+    return _plural(name), _field_of(rule.when)
+
+
+def _prio_words(desk: DeskPolicy, t: Orderable) -> str:
+    return f"{t.priority} tickets" if t.priority else "untriaged tickets"
+
+
+def order_refusal(desk: DeskPolicy, moving: Orderable, target: Orderable) -> str | None:
+    """Why ``moving`` cannot be placed beside ``target`` by hand, in the team's words; None if it can.
+
+    The desk's ordering rule puts tickets in groups (classes, then sub-classes, then priority
+    when the desk orders by priority); manual order applies within a group. The sentence says
+    which group stays above which and what to change to move across — the one wording the
+    board, the API, the CLI and chat show.
+    """
+    if order_prefix(desk, moving) == order_prefix(desk, target):
+        return None
+    mc, ms, _ = class_of(desk, moving)
+    tc, ts, _ = class_of(desk, target)
+    if (mc, ms) != (tc, ts):
+        upper, lower = (moving, target) if (mc, ms) < (tc, ts) else (target, moving)
+        up_words, _ = _group_words(desk, upper)
+        low_words, _ = _group_words(desk, lower)
+        _, field = _group_words(desk, moving)
+        if field == "*":  # "other": what would lift it is the other ticket's condition
+            _, field = _group_words(desk, target)
+        if mc != tc:
+            rules = [r for r in desk.order if isinstance(r, OrderRule)]
+            field = _field_of(rules[min(mc, len(rules) - 1)].when) if rules else "kind"
+            if field == "*":
+                field = "kind"
+        change = _FIELD_WORDS.get(field, f"the {field.replace('_', ' ')}")
+        return f"{up_words} stay above {low_words}; change {change} to move it"
+    # Same class and sub-class: the priority tells them apart.
+    if moving.priority is None or target.priority is None:
+        first = desk.untriaged == "first"
+        untriaged_up = (moving.priority is None) == first
+        upper, lower = (moving, target) if untriaged_up else (target, moving)
+        return (
+            f"{_prio_words(desk, upper)} stay above {_prio_words(desk, lower)}; "
+            "triage it (set a priority) to move it"
+        )
+    a, b = desk.priorities.index(moving.priority), desk.priorities.index(target.priority)
+    upper, lower = (moving, target) if a < b else (target, moving)
+    return (
+        f"{_prio_words(desk, upper)} stay above {_prio_words(desk, lower)}; "
+        "change the priority to move it"
+    )

@@ -25,7 +25,6 @@ from dutydesk.tickets.recorder import (
     for_change,
     get_ticket,
     mark_update,
-    queue_class,
     refuse,
     set_labels,
     workflow_facts,
@@ -382,16 +381,20 @@ def rank(
     if target.id == ticket.id:
         raise field_error("before" if before else "after", "a ticket cannot move next to itself")
     prefix = ordering.prefix_of(ticket.order_key)
-    if (
-        target.desk != ticket.desk
-        or not ticket.is_open
-        or not target.is_open
-        or ordering.prefix_of(target.order_key) != prefix
-    ):
+    if target.desk != ticket.desk:
+        reason = f"{target.key} is on another desk; each desk has its own order"
+    elif not ticket.is_open or not target.is_open:
+        closed = ticket if not ticket.is_open else target
+        reason = f"{closed.key} is closed; only open tickets are ordered"
+    elif ordering.prefix_of(target.order_key) != prefix:
+        reason = ordering.order_refusal(desk, ticket.orderable(), target.orderable()) or (
+            "the two are in different groups of the desk's order"
+        )
+    else:
+        reason = None
+    if reason is not None:
         raise RuleViolation(
-            f"{ticket.key} and {target.key} are not in the same class of the queue "
-            f"(class {queue_class(desk, ticket)!r}, priority {ticket.priority}); manual order "
-            "applies within a class — change priority, kind or labels to move across classes",
+            f"{ticket.key} cannot move next to {target.key}: {reason}.",
             rule="rank-within-class",
             allowed=[],
         )

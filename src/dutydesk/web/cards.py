@@ -4,7 +4,7 @@ moves a card offers and its nearest SLO clock in a few words."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,7 @@ class Card:
     triaged: bool = True
     clock: str | None = None  # the nearest SLO clock, e.g. "triage due in 2h10m"
     clock_state: str | None = None  # running, at_risk, paused or breached: the badge colour
+    group: str = ""  # the order group (class, sub-class, priority): manual order stays inside it
 
     @property
     def prio_css(self) -> str:
@@ -57,6 +58,10 @@ class Column:
     is_done: bool = False
     rankable: bool = False
     needs_assignee: bool = False
+    #: The card each card may move above (↑) or below (↓) by hand: its neighbour in the same
+    #: order group. A card beside another group offers no arrow towards it.
+    up: dict[str, str] = field(default_factory=dict)
+    down: dict[str, str] = field(default_factory=dict)
 
     @property
     def more(self) -> int:
@@ -89,6 +94,7 @@ class CardRow:
     created_at: datetime
     version: int
     triaged_at: datetime | None
+    order_key: str = ""
 
     @property
     def key(self) -> str:
@@ -185,6 +191,7 @@ def card_of(
         triaged=ticket.triaged_at is not None,
         clock=clock_label(*clock) if clock else None,
         clock_state=clock[1] if clock else None,
+        group=ordering.prefix_of(ticket.order_key or ""),
     )
 
 
@@ -212,15 +219,9 @@ def board_columns(
             col.cards.append(card)
     for col in cols.values():
         col.total = max(len(col.cards), (totals or {}).get(col.name, 0))
+        if col.rankable:
+            for above, below in zip(col.cards, col.cards[1:], strict=False):
+                if above.group == below.group:
+                    col.down[above.key] = below.key
+                    col.up[below.key] = above.key
     return list(cols.values())
-
-
-OPEN_CLOCK_STATES = ("running", "at_risk", "breached")
-
-
-def nearest_clock(clocks: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
-    """The SLO clock that needs attention first: breached, then least time left; None if none run."""
-    open_ = [c for c in clocks if c.get("state") in OPEN_CLOCK_STATES]
-    if not open_:
-        return None
-    return min(open_, key=lambda c: (c.get("state") != "breached", c.get("remaining_seconds", 0)))

@@ -17,7 +17,7 @@ from dutydesk.oncall import swaps as swap_reads
 from dutydesk.oncall import time_off as time_off_reads
 from dutydesk.oncall.loading import all_loaded_in
 from dutydesk.slo import service as slo_service
-from dutydesk.web import cards, present, reads, rotations
+from dutydesk.web import present, reads, rotations
 from dutydesk.web.deps import PageRoute, PageViewer, Viewer, render
 
 WARN_AHEAD = timedelta(days=60)  # gaps and double bookings the on-call page warns of
@@ -142,16 +142,24 @@ def me(request: Request, state: State, viewer: PageViewer) -> Response:
     triage_desks = [(n, d) for n, d in my_desks if n in on_call] or my_desks
     with state.db.read() as s:
         assigned = reads.my_assigned(s, user, now)
-        clocks = slo_service.ticket_clocks(s, state.policy, assigned, now)
+        # The running (or paused) clock that falls due first; a stopped clock — a triage
+        # breached long ago and since done — is history, not what is next due.
+        clocks = slo_service.nearest_open_clocks(s, state.policy, [t.id for t in assigned], now)
         requests = reads.my_requests(s, user, now)
         waiting = reads.untriaged(s, triage_desks) if my_desks else []
+        counts = {
+            "assigned": reads.my_assigned_count(s, user),
+            "requests": reads.my_requests_count(s, user),
+            "waiting": reads.untriaged_count(s, triage_desks) if my_desks else 0,
+        }
         names = reads.user_names(s)
     return render(
         request,
         "me/me.html",
         {
             "assigned": assigned,
-            "due": {tid: cards.nearest_clock(found) for tid, found in clocks.items()},
+            "due": {tid: found.model_dump() for tid, found in clocks.items()},
+            "counts": counts,
             "requests": requests,
             "waiting": waiting,
             "names": names,

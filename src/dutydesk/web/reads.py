@@ -7,15 +7,15 @@ Each is one or a few index-driven statements; nothing here writes. Filtering and
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
-from dutydesk.inputs import decode_cursor, encode_cursor
 from dutydesk.policy.models import DeskPolicy
 from dutydesk.tickets import queries, search
 from dutydesk.tickets.models import Event, SavedFilter, Ticket, Watcher
@@ -52,6 +52,7 @@ CARD_COLUMNS = (
     Ticket.created_at,
     Ticket.version,
     Ticket.triaged_at,
+    Ticket.order_key,
 )
 
 
@@ -143,6 +144,27 @@ def desk_changed(session: Session, desk_name: str, since: int) -> tuple[int, boo
     return current, hit is not None
 
 
+def desk_changes(
+    session: Session, desk_name: str, since: int, cap: int = 200
+) -> tuple[int, set[int] | None]:
+    """(current version, ids of this desk's tickets changed after ``since``).
+
+    None instead of the ids when more than ``cap`` changed (the caller then sends everything).
+    Reads only the events newer than ``since``: a primary-key range.
+    """
+    current = latest_event_id(session)
+    if current <= since:
+        return current, set()
+    ids = session.scalars(
+        select(Event.ticket_id)
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(Event.id > since, Ticket.desk == desk_name)
+        .distinct()
+        .limit(cap + 1)
+    ).all()
+    return current, None if len(ids) > cap else set(ids)
+
+
 # ----------------------------------------------------------------------------- people
 
 
@@ -159,62 +181,129 @@ def is_watching(session: Session, ticket: Ticket, user: User) -> bool:
 # ----------------------------------------------------------------------------- queue page
 
 
+#: Counting stops here, so a page over 100k tickets never counts them all ("10,000+").
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    rows: list[Ticket]
+    total: int  # every ticket matching, not only this page's, up to COUNT_CAP
+    page: int
+    pages: int
+    sort: str
+    capped: bool = False  # more than COUNT_CAP match
+
+    @property
+    def total_text(self) -> str:
+        return f"{self.total:,}+" if self.capped else f"{self.total:,}"
+
+
+def _sort_columns(sort: str, desk: DeskPolicy, score: Any) -> list[Any]:
+    """ORDER BY terms for a queue-page sort; the id always breaks ties so pages never overlap."""
+    desc = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name == "order":
+        return [Ticket.order_key, Ticket.id]
+    if name == "relevance":
+        return [score, Ticket.id.desc()]
+    if name == "priority":
+        rank = case({p: i for i, p in enumerate(desk.priorities)}, value=Ticket.priority, else_=99)
+        return [rank.desc(), Ticket.id.desc()] if desc else [rank, Ticket.id]
+    col = {"created": Ticket.id, "updated": Ticket.updated_at, "resolved": Ticket.resolved_at}[name]
+    terms = [col.desc() if desc else col.asc()]
+    return terms if col is Ticket.id else [*terms, Ticket.id.desc() if desc else Ticket.id]
+
+
 def queue_page(
     session: Session,
     desk_name: str,
+    desk: DeskPolicy,
     query: queue_query.QueueQuery,
     extra: dict[str, Any],
     now: datetime,
     limit: int,
-    cursor: str | None,
     who: search.Readers = search.PUBLIC,
-) -> tuple[list[Ticket], str | None]:
-    """The queue page's rows: the desk's order for the queue and backlog views, else newest first.
+) -> QueuePage:
+    """One numbered page of the queue page's rows and how many match in all.
 
-    ``extra`` carries a saved filter's fields that have no URL parameter (e.g. resolved_within).
-    Text search always ranks by relevance.
+    The queue and backlog views keep the desk's order unless a column header asks otherwise;
+    other views list newest first; a text search ranks by relevance. ``extra`` carries a saved
+    filter's fields that have no URL parameter (e.g. resolved_within). One COUNT and one
+    bounded SELECT, both on the same statement.
     """
     fields: dict[str, Any] = {**extra, **query.filters(), "desk": desk_name}
-    if query.view in ("queue", "backlog") and not query.q:
-        f = TicketFilter.model_validate(fields)
-        stmt = queries.filtered(session, f, now).where(
-            Ticket.in_queue.is_(query.view == "queue"), Ticket.is_open.is_(True)
-        )
-        if cursor:
-            key, tid = decode_cursor(cursor, queries.QUEUE_CURSOR)
-            stmt = stmt.where(
-                or_(Ticket.order_key > key, and_(Ticket.order_key == key, Ticket.id > tid))
-            )
-        rows = list(session.scalars(stmt.order_by(Ticket.order_key, Ticket.id).limit(limit + 1)))
-        nxt = None
-        if len(rows) > limit:
-            rows = rows[:limit]
-            nxt = encode_cursor([rows[-1].order_key, rows[-1].id])
-        return rows, nxt
-    if query.view == "queue":
-        fields["in_queue"] = True
-    elif query.view == "backlog":
-        fields.update(in_queue=False, open=True)
-    elif query.view == "open":
-        fields["open"] = True
-    elif query.view == "closed":
-        fields["open"] = False
-        if not query.q:
-            fields.setdefault("sort", "-resolved")
+    fields.pop("q", None)
     f = TicketFilter.model_validate(fields)
-    return queries.list_tickets(session, f, now, limit, cursor, who)
+    stmt: Any = queries.filtered(session, f, now)
+    if query.view == "queue":
+        stmt = stmt.where(Ticket.in_queue.is_(True), Ticket.is_open.is_(True))
+    elif query.view == "backlog":
+        stmt = stmt.where(Ticket.in_queue.is_(False), Ticket.is_open.is_(True))
+    elif query.view == "open":
+        stmt = stmt.where(Ticket.is_open.is_(True))
+    elif query.view == "closed":
+        stmt = stmt.where(Ticket.is_open.is_(False))
+    score: Any = None
+    if query.q:
+        matched = search.apply_match(session, stmt, query.q, who)
+        if matched is None:
+            return QueuePage([], 0, 1, 1, query.effective_sort)
+        stmt, score = matched
+    sort = query.effective_sort
+    if sort.lstrip("-") == "resolved":
+        stmt = stmt.where(Ticket.resolved_at.is_not(None))
+    # Counting ids alone lets the database answer from an index, without reading the rows.
+    counted = stmt.with_only_columns(Ticket.id).limit(COUNT_CAP + 1).subquery()
+    total = int(session.scalar(select(func.count()).select_from(counted)) or 0)
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
+    pages = max(1, -(-total // limit))
+    page = min(query.page, pages)
+    if score is not None:
+        stmt = stmt.add_columns(score)
+    ordered = stmt.order_by(*_sort_columns(sort, desk, score))
+    rows = [r[0] for r in session.execute(ordered.offset((page - 1) * limit).limit(limit))]
+    return QueuePage(rows, total, page, pages, sort, capped)
 
 
-def saved_filters(session: Session, desk_name: str) -> list[SavedFilter]:
-    """Shared saved filters for this desk (or for every desk)."""
+def search_tickets(
+    session: Session, desks: Sequence[str], q: str, who: search.Readers, limit: int
+) -> tuple[list[Ticket], bool]:
+    """Tickets on ``desks`` matching ``q``, best first; and whether more than ``limit`` match.
+
+    Internal notes make a ticket match only on the desks ``who`` responds on (the same reader
+    rules as the queue's search and the API's).
+    """
+    if not desks:
+        return [], False
+    matched = search.apply_match(session, select(Ticket).where(Ticket.desk.in_(desks)), q, who)
+    if matched is None:
+        return [], False
+    stmt, score = matched
+    rows = [
+        r[0]
+        for r in session.execute(
+            stmt.add_columns(score).order_by(score, Ticket.id.desc()).limit(limit + 1)
+        )
+    ]
+    return rows[:limit], len(rows) > limit
+
+
+def saved_filters(session: Session, desk_name: str, user_id: int) -> list[SavedFilter]:
+    """Saved filters for this desk (or every desk): desk-wide ones and the user's own."""
     rows = session.scalars(
-        select(SavedFilter).where(SavedFilter.shared.is_(True)).order_by(SavedFilter.name)
+        select(SavedFilter)
+        .where(or_(SavedFilter.shared.is_(True), SavedFilter.owner_id == user_id))
+        .order_by(SavedFilter.shared.desc(), SavedFilter.name)
     )
     return [r for r in rows if (r.query or {}).get("desk") in (None, desk_name)]
 
 
-def saved_filter(session: Session, name: str) -> SavedFilter | None:
-    return session.scalar(select(SavedFilter).where(SavedFilter.name == name))
+def saved_filter(session: Session, name: str, user_id: int) -> SavedFilter | None:
+    """A saved filter by name, if this user may use it (desk-wide, or their own)."""
+    row = session.scalar(select(SavedFilter).where(SavedFilter.name == name))
+    return row if row is not None and (row.shared or row.owner_id == user_id) else None
 
 
 # ----------------------------------------------------------------------------- my work
@@ -232,6 +321,32 @@ def my_requests(session: Session, user: User, now: datetime) -> list[Ticket]:
         session, TicketFilter(reporter=user.name, sort="-updated"), now, 50, None
     )
     return rows
+
+
+def _count(session: Session, *conds: Any) -> int:
+    return int(session.scalar(select(func.count()).select_from(Ticket).where(*conds)) or 0)
+
+
+def my_assigned_count(session: Session, user: User) -> int:
+    return _count(session, Ticket.assignee_id == user.id, Ticket.is_open.is_(True))
+
+
+def my_requests_count(session: Session, user: User) -> int:
+    return _count(session, Ticket.reporter_id == user.id)
+
+
+def untriaged_count(session: Session, desks: Sequence[tuple[str, DeskPolicy]]) -> int:
+    """How many wait for triage on these desks in all (the list shows the oldest 100)."""
+    return sum(
+        _count(
+            session,
+            Ticket.desk == name,
+            Ticket.status == desk.intake_column,
+            Ticket.is_open.is_(True),
+            Ticket.triaged_at.is_(None),
+        )
+        for name, desk in desks
+    )
 
 
 def untriaged(

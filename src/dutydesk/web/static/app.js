@@ -51,16 +51,131 @@
     if (el) el.textContent = message;
   }
 
-  async function refresh(focusId) {
+  // Live board: every few seconds ask what changed since the version shown. The answer is an
+  // empty 204 while nothing did; otherwise the columns' card keys in order plus only the cards
+  // that changed (or, after many changes, the whole board).
+  var polling = false;
+  var lastFull = Date.now();
+  var FULL_EVERY = 5 * 60 * 1000; // SLO clock labels age: redraw every card now and then
+
+  function parseCard(html) {
+    var t = document.createElement("template");
+    t.innerHTML = html.trim();
+    return t.content.firstElementChild;
+  }
+
+  function fixArrows(list) {
+    if (list.dataset.rankable !== "yes") return;
+    var cards = Array.prototype.filter.call(list.children, function (el) {
+      return el.classList.contains("card");
+    });
+    cards.forEach(function (card, i) {
+      var prev = cards[i - 1];
+      var next = cards[i + 1];
+      var up = card.querySelector('[data-rank="up"]');
+      var down = card.querySelector('[data-rank="down"]');
+      var key = card.dataset.key;
+      if (up) {
+        var okUp = prev && prev.dataset.group === card.dataset.group;
+        up.hidden = !okUp;
+        up.value = okUp ? prev.dataset.key : "";
+        up.setAttribute("aria-label", "Move " + key + " up" + (okUp ? ", above " + prev.dataset.key : ""));
+      }
+      if (down) {
+        var okDown = next && next.dataset.group === card.dataset.group;
+        down.hidden = !okDown;
+        down.value = okDown ? next.dataset.key : "";
+        down.setAttribute("aria-label", "Move " + key + " down" + (okDown ? ", below " + next.dataset.key : ""));
+      }
+    });
+  }
+
+  function applyChanges(data) {
     var b = board();
-    if (!b) return;
-    var url = "/desks/" + encodeURIComponent(b.dataset.desk) + "/board/live?since=-1";
-    if (window.htmx) {
-      await window.htmx.ajax("GET", url, { target: "#board", swap: "outerHTML" });
-    } else {
-      window.location.reload();
-      return;
+    if (data.board) {
+      var fresh = parseCard(data.board);
+      b.replaceWith(fresh);
+      if (window.htmx) window.htmx.process(fresh);
+      initBoard(fresh);
+      return true;
     }
+    var focused = document.activeElement && document.activeElement.id;
+    var found = {};
+    b.querySelectorAll(".card").forEach(function (el) {
+      found[el.dataset.key] = el;
+    });
+    var missing = false;
+    (data.columns || []).forEach(function (col) {
+      col.keys.forEach(function (key) {
+        if (!data.cards[key] && !found[key]) missing = true;
+      });
+    });
+    if (missing) return false; // a card came from beyond what this page holds: load it all
+    (data.columns || []).forEach(function (col) {
+      var list = b.querySelector('ol.cards[data-column="' + CSS.escape(col.name) + '"]');
+      if (!list) return;
+      var items = col.keys.map(function (key) {
+        return data.cards[key] ? parseCard(data.cards[key]) : found[key];
+      });
+      if (!items.length) {
+        var empty = document.createElement("li");
+        empty.className = "empty";
+        empty.setAttribute("aria-hidden", "true");
+        empty.textContent = "—";
+        items = [empty];
+      }
+      list.replaceChildren.apply(list, items);
+      fixArrows(list);
+      var section = list.closest("section");
+      var count = section.querySelector(".column-head .count");
+      count.textContent = col.total;
+      count.setAttribute("aria-label", col.total + " tickets");
+      var more = section.querySelector("a.more");
+      if (more) {
+        var extra = Math.max(0, col.total - col.keys.length);
+        more.hidden = extra === 0;
+        more.querySelector("[data-more]").textContent = extra;
+      }
+    });
+    b.dataset.version = data.version;
+    if (focused) {
+      var again = document.getElementById(focused);
+      if (again && document.activeElement !== again) again.focus();
+    }
+    return true;
+  }
+
+  async function pollBoard(force) {
+    var b = board();
+    if (!b || polling || (!force && (window.dutydeskBusy || document.hidden))) return;
+    polling = true;
+    try {
+      var since = b.dataset.version || "-1";
+      if (Date.now() - lastFull > FULL_EVERY) {
+        since = "-1";
+        lastFull = Date.now();
+      }
+      var url = "/desks/" + encodeURIComponent(b.dataset.desk) + "/board/changes?since=" + since;
+      var response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+      if (response.status === 401) {
+        window.location.reload();
+        return;
+      }
+      if (response.status !== 200) return;
+      var data = await response.json();
+      if (!applyChanges(data)) {
+        var all = await fetch(url.replace(/since=[^&]*/, "since=-1"), { credentials: "same-origin" });
+        if (all.ok) applyChanges(await all.json());
+      }
+    } catch (err) {
+      // offline for a moment: the next beat tries again
+    } finally {
+      polling = false;
+    }
+  }
+
+  async function refresh(focusId) {
+    await pollBoard(true);
     if (focusId) {
       var el = document.getElementById(focusId);
       if (el) el.focus();
@@ -171,6 +286,9 @@
   }
 
   async function onDrop(evt) {
+    document.querySelectorAll("ol.cards.drop-no").forEach(function (l) {
+      l.classList.remove("drop-no");
+    });
     var item = evt.item;
     var key = item.dataset.key;
     var version = item.dataset.version;
@@ -215,9 +333,23 @@
         forceFallback: true,
         fallbackTolerance: 4,
         animation: 120,
+        // Offer only the moves the rules allow: another column only if the workflow allows
+        // it, and within a column only inside the card's order group.
+        onMove: function (evt) {
+          var item = evt.dragged;
+          if (evt.to !== evt.from) {
+            return (item.dataset.moves || "").split("|").indexOf(evt.to.dataset.column) >= 0;
+          }
+          var rel = evt.related;
+          return !(rel && rel.classList.contains("card") && rel.dataset.group !== item.dataset.group);
+        },
         onStart: function (evt) {
           window.dutydeskBusy = true;
           origin = { list: evt.from, next: evt.item.nextElementSibling };
+          var moves = (evt.item.dataset.moves || "").split("|");
+          b.querySelectorAll("ol.cards").forEach(function (l) {
+            if (l !== evt.from && moves.indexOf(l.dataset.column) < 0) l.classList.add("drop-no");
+          });
         },
         onEnd: onDrop,
       });
@@ -296,7 +428,168 @@
     }
   });
 
+  // ------------------------------------------------------------------ keyboard shortcuts
+  // Listed on the help overlay (?). Keys are ignored while typing in a field, and never
+  // combined with Ctrl, Alt or Meta, so the browser's and screen readers' own keys still work.
+
+  function typing(el) {
+    if (!el) return false;
+    var tag = el.tagName;
+    return tag === "INPUT" || tag === "TEXTAREA" || tag === "SELECT" || el.isContentEditable;
+  }
+
+  function openHelp() {
+    var dialog = document.getElementById("help-dialog");
+    if (dialog && dialog.showModal && !dialog.open) {
+      dialog.showModal();
+      dialog.querySelector("button").focus();
+    }
+  }
+
+  function currentCard() {
+    var el = document.activeElement;
+    return el && el.closest ? el.closest("#board .card") : null;
+  }
+
+  function focusCard(card) {
+    if (!card) return;
+    var link = card.querySelector("a.key");
+    if (link) {
+      link.focus();
+      card.scrollIntoView({ block: "nearest", inline: "nearest" });
+    }
+  }
+
+  function cardsOf(list) {
+    return list ? Array.prototype.filter.call(list.children, function (el) {
+      return el.classList.contains("card");
+    }) : [];
+  }
+
+  function boardKey(e) {
+    var b = board();
+    if (!b) return false;
+    var card = currentCard();
+    var lists = Array.prototype.slice.call(b.querySelectorAll("ol.cards"));
+    if (!card) {
+      if ("jklh".indexOf(e.key) >= 0) {
+        var first = lists.map(cardsOf).filter(function (c) { return c.length; })[0];
+        focusCard(first && first[0]);
+        return true;
+      }
+      return false;
+    }
+    var list = card.parentElement;
+    var mine = cardsOf(list);
+    var i = mine.indexOf(card);
+    if (e.key === "j" || e.key === "k") {
+      focusCard(mine[i + (e.key === "j" ? 1 : -1)]);
+      return true;
+    }
+    if (e.key === "h" || e.key === "l") {
+      var at = lists.indexOf(list);
+      var step = e.key === "l" ? 1 : -1;
+      for (var n = at + step; n >= 0 && n < lists.length; n += step) {
+        var there = cardsOf(lists[n]);
+        if (there.length) {
+          focusCard(there[Math.min(i, there.length - 1)]);
+          break;
+        }
+      }
+      return true;
+    }
+    if (e.key === "o" || (e.key === "Enter" && !e.target.closest("button, a"))) {
+      window.location.href = "/tickets/" + encodeURIComponent(card.dataset.key);
+      return true;
+    }
+    if (e.key === "m") {
+      var move = card.querySelector("[data-move]");
+      if (move) move.click();
+      return true;
+    }
+    if (e.shiftKey && (e.key === "ArrowUp" || e.key === "ArrowDown")) {
+      var arrow = card.querySelector(e.key === "ArrowUp" ? '[data-rank="up"]' : '[data-rank="down"]');
+      if (arrow && !arrow.hidden) arrow.click();
+      else announce("Already at the " + (e.key === "ArrowUp" ? "top" : "bottom") + " of its group in the desk’s order.");
+      return true;
+    }
+    return false;
+  }
+
+  function ticketKey(e) {
+    var target = null;
+    if (e.key === "c") target = document.getElementById("comment-body");
+    if (e.key === "m") target = document.getElementById("move-to");
+    if (e.key === "t") {
+      var heading = document.getElementById("triage-h");
+      var details = heading && heading.closest("details");
+      if (details) {
+        details.open = true;
+        target = details.querySelector("select, input:not([type=hidden]), textarea");
+      }
+    }
+    if (e.key === "u") {
+      var crumb = document.querySelector(".crumbs a");
+      if (crumb) window.location.href = crumb.getAttribute("href");
+      return !!crumb;
+    }
+    if (!target) return false;
+    target.focus();
+    target.scrollIntoView({ block: "center" });
+    return true;
+  }
+
+  var pendingG = 0;
+
+  document.addEventListener("keydown", function (e) {
+    if (e.defaultPrevented || e.ctrlKey || e.altKey || e.metaKey) return;
+    if (e.key === "Escape" && typing(e.target) && e.target.id === "nav-q") {
+      e.target.blur();
+      return;
+    }
+    if (typing(e.target)) return;
+    if (document.querySelector("dialog[open]")) return;
+    if (e.key === "/") {
+      var box = document.getElementById("nav-q");
+      if (box) {
+        e.preventDefault();
+        box.focus();
+        box.select();
+      }
+      return;
+    }
+    if (e.key === "?") {
+      e.preventDefault();
+      openHelp();
+      return;
+    }
+    if (pendingG && Date.now() - pendingG < 1500) {
+      pendingG = 0;
+      var desk = (window.location.pathname.match(/^\/desks\/([^/]+)/) || [])[1];
+      var crumb = document.querySelector(".crumbs a");
+      if (!desk && crumb) desk = (crumb.getAttribute("href").match(/^\/desks\/([^/]+)/) || [])[1];
+      var where = { m: "/me", b: desk && "/desks/" + desk + "/board", q: desk && "/desks/" + desk + "/queue", n: desk && "/desks/" + desk + "/new" }[e.key];
+      if (where) {
+        e.preventDefault();
+        window.location.href = where;
+      }
+      return;
+    }
+    if (e.key === "g") {
+      pendingG = Date.now();
+      return;
+    }
+    if (board() ? boardKey(e) : ticketKey(e)) e.preventDefault();
+  });
+
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("[data-help]")) openHelp();
+  });
+
   function start() {
+    window.setInterval(function () {
+      pollBoard(false);
+    }, 3000);
     if (window.htmx) {
       window.htmx.onLoad(initBoard);
     } else {
