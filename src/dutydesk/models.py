@@ -21,7 +21,7 @@ from dutydesk.oncall.models import (
     SwapRow,
     TimeOffRow,
 )
-from dutydesk.reports.models import StatusNote
+from dutydesk.reports.models import Release, ReleaseEvent, StatusNote
 from dutydesk.slo.models import SloDeskState, TicketClock
 from dutydesk.tickets.models import (
     Comment,
@@ -59,6 +59,8 @@ __all__ = [
     "NotifyPreference",
     "OutboxMessage",
     "OverrideRow",
+    "Release",
+    "ReleaseEvent",
     "RotationState",
     "SavedFilter",
     "ScheduleChange",

@@ -166,7 +166,7 @@ def test_status_post_from_real_history(api: Api, clock: ManualClock) -> None:
         a,
         ("assign", {"assignee": "finn"}),
         ("move", {"to": "In progress"}),
-        ("move", {"to": "Submitted"}),
+        ("move", {"to": "Submitted", "pr_link": "https://github.com/acme/chat/pull/1"}),
     )
     at(clock, start + 2 * day)  # Wed Nov 25: inside the window of the Dec 1 post
     flow(api, a, ("move", {"to": "Done", "resolution": "fixed"}))
@@ -177,7 +177,7 @@ def test_status_post_from_real_history(api: Api, clock: ManualClock) -> None:
         b,
         ("assign", {"assignee": "gus"}),
         ("move", {"to": "In progress"}),
-        ("move", {"to": "Submitted"}),
+        ("move", {"to": "Submitted", "pr_link": "https://github.com/acme/chat/pull/2"}),
     )
     at(clock, start + 4 * day)
     flow(
@@ -191,7 +191,12 @@ def test_status_post_from_real_history(api: Api, clock: ManualClock) -> None:
     r = api.post("eva", "/api/v1/desks/set/status-notes", {"text": "Release 11.2 is cut on Friday"})
     assert r.status_code == 201, r.text
     at(clock, start + 9 * day)  # Wed Dec 2: later changes must not leak into the Dec 1 post
-    flow(api, c, ("unblock", {}), ("move", {"to": "Submitted"}))
+    flow(
+        api,
+        c,
+        ("unblock", {}),
+        ("move", {"to": "Submitted", "pr_link": "https://github.com/acme/chat/pull/3"}),
+    )
     flow(api, d, ("assign", {"assignee": "kai"}), ("move", {"to": "In progress"}))
 
     r = api.req("eva", "GET", "/api/v1/desks/set/status-post", params={"date": "2026-12-01"})

@@ -76,6 +76,7 @@ GROUPS = {
     "calendar": slo.calendar_app,
     "oncall": oncall.oncall_app,
     "report": notify.report_app,
+    "release": notify.release_app,
     "notify": notify.notify_app,
     "chat": notify.chat_app,
     "suggestions": triage.suggestions_app,
