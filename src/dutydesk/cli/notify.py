@@ -176,10 +176,13 @@ def notes_(
     data = call("GET", f"/api/v1/desks/{desk}/status-notes", params={"date": date} if date else {})
     emit(
         data,
-        lambda d: [
-            out.print(f"{n['id']}  {n['text']}  ({n['author'] or '-'})", highlight=False) for n in d
-        ]
-        or out.print("no notes"),
+        lambda d: (
+            [
+                out.print(f"{n['id']}  {n['text']}  ({n['author'] or '-'})", highlight=False)
+                for n in d
+            ]
+            or out.print("no notes")
+        ),
     )
 
 

@@ -37,7 +37,7 @@ def post_status_now(ctx: Ctx, desk: str, day: date | None) -> Posted:
     require(ctx.actor, "lead", desk, "post the status post")
     if "status-post" not in spec.notify.post or not spec.notify.channels:
         raise RuleViolation(
-            f"desk {desk!r} posts no status post to a channel: add \"status-post\" to "
+            f'desk {desk!r} posts no status post to a channel: add "status-post" to '
             f"[desks.{desk}.notify] post and name its channels",
             rule="no-status-channel",
         )

@@ -437,9 +437,7 @@ def occurrence_on(
     now: datetime,
 ) -> Occurrence:
     """:func:`next_occurrence` with the desk's release calendar."""
-    return next_occurrence(
-        policy, desk_name, on, meeting, now, release_dates(session, desk_name)
-    )
+    return next_occurrence(policy, desk_name, on, meeting, now, release_dates(session, desk_name))
 
 
 def past_occurrences(

@@ -28,7 +28,12 @@ class ReleaseOut:
     version: int
 
     def as_json(self) -> dict[str, Any]:
-        return {"desk": self.desk, "name": self.name, "date": self.on.isoformat(), "version": self.version}
+        return {
+            "desk": self.desk,
+            "name": self.name,
+            "date": self.on.isoformat(),
+            "version": self.version,
+        }
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,12 @@ def history(session: Session, desk: str, limit: int = 100) -> list[ReleaseChange
 
 
 def _record(
-    ctx: Ctx, desk: str, name: str, action: str, before: date | None, after: date | None,
+    ctx: Ctx,
+    desk: str,
+    name: str,
+    action: str,
+    before: date | None,
+    after: date | None,
     note: str | None,
 ) -> None:
     ctx.session.add(
@@ -130,7 +140,11 @@ def add_release(ctx: Ctx, desk: str, name: str, on: date, note: str | None = Non
 
 
 def move_release(
-    ctx: Ctx, desk: str, name: str, on: date, note: str | None = None,
+    ctx: Ctx,
+    desk: str,
+    name: str,
+    on: date,
+    note: str | None = None,
     if_version: int | None = None,
 ) -> ReleaseOut:
     """A slipped (or pulled-in) release: its new date, with why in ``note``."""

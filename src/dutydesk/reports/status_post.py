@@ -98,7 +98,9 @@ class TicketHistory:
 
     def last_change(self, name: str, end: datetime, to: Iterable[Any]) -> datetime | None:
         wanted = set(to)
-        found = [c.at for c in self.changes if c.field == name and c.at <= end and c.after in wanted]
+        found = [
+            c.at for c in self.changes if c.field == name and c.at <= end and c.after in wanted
+        ]
         return found[-1] if found else None
 
 
@@ -108,7 +110,7 @@ def fix_submitted(h: TicketHistory, column: str) -> tuple[datetime, str] | None:
     every move into ``column`` of the ticket (not only the window's)."""
     links = [c for c in h.changes if c.field == "pr_links"]
     found: list[tuple[datetime, str]] = []
-    if (links[0].before if links else h.pr_links):
+    if links[0].before if links else h.pr_links:
         found.append((h.created_at, "filed with a PR link"))
     else:
         first = next((c for c in links if not c.before and c.after), None)

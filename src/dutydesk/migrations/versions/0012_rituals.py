@@ -22,9 +22,7 @@ def upgrade() -> None:
     with op.batch_alter_table("status_notes") as batch:
         batch.add_column(sa.Column("removed_at", dutydesk.db.UTCDateTime(), nullable=True))
         batch.add_column(sa.Column("removed_by_id", sa.Integer(), nullable=True))
-        batch.create_foreign_key(
-            "fk_status_notes_removed_by", "users", ["removed_by_id"], ["id"]
-        )
+        batch.create_foreign_key("fk_status_notes_removed_by", "users", ["removed_by_id"], ["id"])
     op.create_table(
         "releases",
         sa.Column("id", sa.Integer(), primary_key=True),
