@@ -16,9 +16,9 @@ from dutydesk.errors import Conflict, Invalid, field_error
 from dutydesk.oncall import ical, rules
 from dutydesk.oncall.edit_rules import validate_override
 from dutydesk.oncall.overrides import active_overrides, place
-from dutydesk.oncall.shifts import Override
 from dutydesk.oncall.permissions import eligible_people, require_lead
 from dutydesk.oncall.schemas import ImportIn, ImportOut, ShiftOut
+from dutydesk.oncall.shifts import Override
 from dutydesk.oncall.writing import begin, finish, layer_for
 
 DEFAULT_WINDOW = timedelta(days=92)
@@ -41,7 +41,7 @@ def _window(now: datetime, data: ImportIn) -> tuple[datetime, datetime]:
 def overlaps(planned: list[tuple[datetime, datetime, str]]) -> list[tuple[int, int]]:
     """Pairs of indexes of overlapping shifts (``planned`` sorted by start), every pair."""
     out: list[tuple[int, int]] = []
-    for i, (s1, e1, _) in enumerate(planned):
+    for i, (_, e1, _) in enumerate(planned):
         for j in range(i + 1, len(planned)):
             if planned[j][0] >= e1:
                 break
