@@ -174,16 +174,14 @@ def notes_(
 ) -> None:
     """The notes of this week's (or --date's) status post, with their ids."""
     data = call("GET", f"/api/v1/desks/{desk}/status-notes", params={"date": date} if date else {})
-    emit(
-        data,
-        lambda d: (
-            [
-                out.print(f"{n['id']}  {n['text']}  ({n['author'] or '-'})", highlight=False)
-                for n in d
-            ]
-            or out.print("no notes")
-        ),
-    )
+
+    def show(d: list[dict[str, Any]]) -> None:
+        for n in d:
+            out.print(f"{n['id']}  {n['text']}  ({n['author'] or '-'})", highlight=False)
+        if not d:
+            out.print("no notes")
+
+    emit(data, show)
 
 
 @report_app.command("note-remove")
