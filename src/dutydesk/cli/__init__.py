@@ -45,6 +45,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "worker": notify.worker,
     "agenda": notify.agenda,
     "handoff": oncall.handoff,
+    "handoff-note": oncall.handoff_note,
     "check": admin.check,
     "init": admin.init,
     "serve": admin.serve,

@@ -541,3 +541,13 @@ def handoff(
         out.print(render_markdown(d), highlight=False, markup=False)
 
     emit(data, render)
+
+
+def handoff_note(
+    key: Annotated[str, typer.Argument(help="ticket key")],
+    text: Annotated[str, typer.Argument(help="what the incoming on-call should know")],
+) -> None:
+    """Leave a handoff note on a ticket (the outgoing on-call): it shows in the handoff report
+    and in the ticket's timeline."""
+    data = call("POST", f"/api/v1/tickets/{key}/handoff-note", json={"text": text})
+    emit(data, lambda d: out.print(f"handoff note left on {d['key']}"))

@@ -454,7 +454,11 @@ def _comment(
     return c
 
 
-def add_comment(ctx: Ctx, key: str, body: str, public: bool) -> tuple[Ticket, Comment]:
+def add_comment(
+    ctx: Ctx, key: str, body: str, public: bool, *, kind: str = "comment"
+) -> tuple[Ticket, Comment]:
+    """A comment; ``kind`` "handoff-note" marks the outgoing on-call's note for the handoff
+    (an ``handoff_note`` event beside it lets the handoff report find it by index)."""
     ticket, desk = for_change(ctx, key, None)
     is_responder = has_role(ctx.actor, "responder", ticket.desk)
     refuse(
@@ -468,7 +472,9 @@ def add_comment(ctx: Ctx, key: str, body: str, public: bool) -> tuple[Ticket, Co
         )
     )
     change = TicketChange(ctx, ticket, desk)
-    comment = _comment(ctx, change, body, kind="comment", public=public)
+    comment = _comment(ctx, change, body, kind=kind, public=public)
+    if kind == "handoff-note":
+        change.event("handoff_note", None, None, None, comment_id=comment.id, public=public)
     if public:
         mark_update(ctx, ticket)
     return change.finish(), comment
