@@ -111,7 +111,10 @@ class Figure:
 
 
 def _figures(post: StatusPost) -> list[Figure]:
-    explain = post.explain()
+    explain = {
+        name: [{**c, "at": datetime.fromisoformat(c["at"]) if c.get("at") else None} for c in rows]
+        for name, rows in post.explain().items()
+    }
     return [
         Figure("resolved", "Bugs resolved", explain["bugs_resolved"]),
         Figure(
