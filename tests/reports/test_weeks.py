@@ -7,6 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from dutydesk.notify.jobs import write
+from dutydesk.notify.rows import Job
+from dutydesk.reports.jobs import run_status_post
+from dutydesk.state import AppState
 from tests.conftest import Api, ManualClock
 
 DAY = timedelta(days=1)
@@ -194,3 +198,29 @@ def test_a_past_agenda_shows_what_was_true_then(api: Api, clock: ManualClock) ->
     # Today the ticket is done: the next meeting does not name it.
     nxt = api.req("eva", "GET", "/api/v1/desks/set/agenda", params={"meeting": "status"}).json()
     assert k not in nxt["text"]
+
+
+def test_post_now_then_the_scheduled_post_posts_nothing_twice(
+    api: Api, state: AppState, clock: ManualClock
+) -> None:
+    assert api.post("finn", "/api/v1/desks/set/status-post/publish", {}).status_code == 403
+    r = api.post("eva", "/api/v1/desks/set/status-post/publish", {})
+    assert r.status_code == 200, r.text
+    assert r.json() == {
+        "desk": "set",
+        "date": "2026-11-24",
+        "channels": ["set-chat"],
+        "messages": 1,
+        "already_posted": False,
+    }
+    assert api.post("eva", "/api/v1/desks/set/status-post/publish", {}).json()["already_posted"]
+    # Tue Nov 24, 11:00 in Toronto: the status meeting ends and the scheduled post runs.
+    at(clock, datetime(2026, 11, 24, 16, 0, tzinfo=UTC))
+    with state.db.write() as s:
+        for day, expected in (("2026-11-24", 0), ("2026-12-01", 1)):
+            job = Job(
+                f"job:status-post:set:{day}", {"job": "status-post", "desk": "set", "date": day}
+            )
+            rows = run_status_post(s, state.policy, job, clock.now)
+            assert len(rows) == 1  # the scheduled run still builds its post ...
+            assert write(s, state.policy, rows, clock.now) == expected  # ... posted once
