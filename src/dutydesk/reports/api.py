@@ -14,7 +14,7 @@ from sqlalchemy import or_, select
 
 from dutydesk.auth.models import User
 from dutydesk.context import desk_policy
-from dutydesk.http.deps import Actor, State, write
+from dutydesk.http.deps import Actor, NoBody, State, write
 from dutydesk.inputs import Day, Input, RowId
 from dutydesk.notify.posts import post_status_now
 from dutydesk.reports import agenda as agendas
@@ -78,7 +78,7 @@ async def add_note(
     )
 
 
-@router.post("/desks/{desk}/status-notes/{note_id}/remove", status_code=200)
+@router.post("/desks/{desk}/status-notes/{note_id}/remove", status_code=200, dependencies=[NoBody])
 async def remove_note(
     desk: str, note_id: RowId, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
@@ -179,7 +179,7 @@ async def move_release(
     )
 
 
-@router.post("/desks/{desk}/releases/{name}/remove")
+@router.post("/desks/{desk}/releases/{name}/remove", dependencies=[NoBody])
 async def remove_release(
     desk: str, name: ReleaseName, request: Request, state: State, actor: Actor
 ) -> JSONResponse:
