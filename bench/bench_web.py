@@ -12,6 +12,11 @@
   and bytes per refresh;
 * the queue page sorted by a column and on its last numbered page, the header search over
   100k tickets, and My work, each beside the JSON API's queue page.
+* live poll: ``GET /desks/set/board/live?since=N`` when nothing changed (what every open board
+  asks every 3 s), beside ``GET /api/v1/healthz``;
+* the rituals: the status post page (``/desks/set/status-post``), a meeting's agenda page
+  (``/desks/set/agenda?meeting=triage``) and the handoff page (``/desks/infra/handoff``, on the
+  big desk), each beside the JSON API for the same report.
 
 Requests are ASGI calls straight into the app (routing, session lookup, queries, Jinja2
 rendering, the response body), timed until the last body byte is sent: server time, without
@@ -285,6 +290,27 @@ def main() -> None:
                 f"whole board as before ({full_bytes:,} B)",
                 lambda: page(full_url),
                 PAGE_GOAL_MS,
+            ),
+            (
+                "status post page (this week)",
+                lambda: page("/desks/set/status-post"),
+                "JSON API status post",
+                lambda: page("/api/v1/desks/set/status-post", headers=api_set),
+                True,
+            ),
+            (
+                "triage agenda page (next meeting)",
+                lambda: page("/desks/set/agenda?meeting=triage"),
+                "JSON API agenda",
+                lambda: page("/api/v1/desks/set/agenda?meeting=triage", headers=api_set),
+                True,
+            ),
+            (
+                f"handoff page, infra desk ({infra_total:,} tickets)",
+                lambda: page("/desks/infra/handoff"),
+                "JSON API handoff report",
+                lambda: page("/api/v1/desks/infra/handoff", headers=api_infra),
+                True,
             ),
             (
                 "board live poll, nothing changed (204)",

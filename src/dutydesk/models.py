@@ -21,7 +21,7 @@ from dutydesk.oncall.models import (
     SwapRow,
     TimeOffRow,
 )
-from dutydesk.reports.models import FollowedCluster, StatusNote
+from dutydesk.reports.models import FollowedCluster, Release, ReleaseEvent, StatusNote
 from dutydesk.slo.models import SloDeskState, TicketClock
 from dutydesk.tickets.models import (
     Comment,
@@ -60,6 +60,8 @@ __all__ = [
     "NotifyPreference",
     "OutboxMessage",
     "OverrideRow",
+    "Release",
+    "ReleaseEvent",
     "RotationState",
     "SavedFilter",
     "ScheduleChange",

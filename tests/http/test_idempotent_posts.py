@@ -110,6 +110,20 @@ CREATING: dict[str, Callable[[str], Sample]] = {
     "/api/v1/people/{name}/feed-tokens": lambda key: Sample(
         "ana", "/api/v1/people/ana/feed-tokens", None, "/api/v1/people/bo/feed-tokens", None
     ),
+    "/api/v1/desks/{desk}/releases": lambda key: Sample(
+        "dee",
+        "/api/v1/desks/infra/releases",
+        {"name": "2026.12", "date": "2026-12-16"},
+        "/api/v1/desks/infra/releases",
+        {"name": "2027.01", "date": "2027-01-16"},
+    ),
+    "/api/v1/tickets/{key}/handoff-note": lambda key: Sample(
+        "ana",
+        f"/api/v1/tickets/{key}/handoff-note",
+        {"text": "waiting on the vendor's answer"},
+        f"/api/v1/tickets/{key}/handoff-note",
+        {"text": "the vendor answered"},
+    ),
     "/api/v1/tokens": lambda key: Sample(
         "ana", "/api/v1/tokens", {"name": "ci"}, "/api/v1/tokens", {"name": "cd"}
     ),
@@ -134,6 +148,9 @@ CHANGING = {
     "/api/v1/desks/{desk}/suggestions/rebuild",
     "/api/v1/admin/outbox/retry",
     "/api/v1/admin/outbox/{message_id}/retry",
+    "/api/v1/desks/{desk}/status-notes/{note_id}/remove",
+    "/api/v1/desks/{desk}/releases/{name}/move",
+    "/api/v1/desks/{desk}/releases/{name}/remove",
 }
 # POSTs that deduplicate by other means, or must not.
 OWN_RULES = {
@@ -143,6 +160,8 @@ OWN_RULES = {
     "/api/v1/chat/mattermost/command": "chat retries are deduplicated by the platform's ids",
     "/api/v1/desks/{desk}/github/webhook": "redeliveries are deduplicated by X-GitHub-Delivery",
     "/api/v1/desks/{desk}/imports": "records are keyed by external id: a re-run adds nothing",
+    "/api/v1/desks/{desk}/status-post/publish": "a week's post goes out once: it uses the "
+    "scheduled post's message keys",
 }
 
 

@@ -69,3 +69,13 @@ def test_occurrences_carry_local_wall_time_across_dst() -> None:
         (10, -8.0),
     ]
     assert occ[0].post_at.minute == 45  # 15 minutes before, by default
+
+
+def test_the_release_calendar_replaces_the_day_of_the_month() -> None:
+    from dutydesk.reports.meetings import next_release
+
+    calendar = [date(2026, 12, 4), date(2027, 1, 20)]
+    assert next_release(date(2026, 12, 1), calendar, 16) == date(2026, 12, 4)
+    assert next_release(date(2026, 12, 5), calendar, 16) == date(2027, 1, 20)
+    assert next_release(date(2027, 2, 1), calendar, 16) is None  # nothing planned: no dailies
+    assert next_release(date(2026, 12, 5), [], 16) == date(2026, 12, 16)  # empty: the policy's

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from dutydesk.reports.status_post import FieldChange, TicketHistory, compose
+from dutydesk.reports.status_post import FieldChange, TicketHistory, compose, fix_submitted
 from tests.conftest import Api, ManualClock
 
 T0 = datetime(
@@ -166,7 +166,7 @@ def test_status_post_from_real_history(api: Api, clock: ManualClock) -> None:
         a,
         ("assign", {"assignee": "finn"}),
         ("move", {"to": "In progress"}),
-        ("move", {"to": "Submitted"}),
+        ("move", {"to": "Submitted", "pr_link": "https://github.com/acme/chat/pull/1"}),
     )
     at(clock, start + 2 * day)  # Wed Nov 25: inside the window of the Dec 1 post
     flow(api, a, ("move", {"to": "Done", "resolution": "fixed"}))
@@ -177,7 +177,7 @@ def test_status_post_from_real_history(api: Api, clock: ManualClock) -> None:
         b,
         ("assign", {"assignee": "gus"}),
         ("move", {"to": "In progress"}),
-        ("move", {"to": "Submitted"}),
+        ("move", {"to": "Submitted", "pr_link": "https://github.com/acme/chat/pull/2"}),
     )
     at(clock, start + 4 * day)
     flow(
@@ -191,7 +191,12 @@ def test_status_post_from_real_history(api: Api, clock: ManualClock) -> None:
     r = api.post("eva", "/api/v1/desks/set/status-notes", {"text": "Release 11.2 is cut on Friday"})
     assert r.status_code == 201, r.text
     at(clock, start + 9 * day)  # Wed Dec 2: later changes must not leak into the Dec 1 post
-    flow(api, c, ("unblock", {}), ("move", {"to": "Submitted"}))
+    flow(
+        api,
+        c,
+        ("unblock", {}),
+        ("move", {"to": "Submitted", "pr_link": "https://github.com/acme/chat/pull/3"}),
+    )
     flow(api, d, ("assign", {"assignee": "kai"}), ("move", {"to": "In progress"}))
 
     r = api.req("eva", "GET", "/api/v1/desks/set/status-post", params={"date": "2026-12-01"})
@@ -222,3 +227,46 @@ def test_only_leads_add_notes(api: Api) -> None:
     r = api.post("finn", "/api/v1/desks/set/status-notes", {"text": "hello"})
     assert r.status_code == 403
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_a_fix_is_submitted_once_at_its_first_link_or_move() -> None:
+    link = ["https://github.com/acme/chat/pull/1"]
+    moved_first = hist(
+        "SET-1",
+        (-6, "status", "In progress", "Submitted"),
+        (-1, "pr_links", [], link),  # the link came later: the move was the submission
+        pr_links=tuple(link),
+    )
+    linked_first = hist(
+        "SET-2",
+        (-9, "pr_links", [], link),  # before the window: not this week's
+        (-2, "status", "In progress", "Submitted"),
+        pr_links=tuple(link),
+    )
+    filed_with_link = hist("SET-3", pr_links=tuple(link), created_at=T0 - timedelta(days=3))
+    never = hist("SET-4", (-2, "status", "To do", "In progress"))
+    assert fix_submitted(moved_first, "Submitted") == (
+        T0 - timedelta(days=6),
+        "moved into Submitted",
+    )
+    assert fix_submitted(linked_first, "Submitted") == (
+        T0 - timedelta(days=9),
+        f"first PR link added: {link[0]}",
+    )
+    assert fix_submitted(filed_with_link, "Submitted") == (
+        T0 - timedelta(days=3),
+        "filed with a PR link",
+    )
+    assert fix_submitted(never, "Submitted") is None
+    post = compose(
+        [moved_first, linked_first, filed_with_link, never],
+        [],
+        end=T0,
+        local_date=date(2026, 12, 1),
+        tag="set-update",
+        started="In progress",
+        intake="To do",
+        submitted="Submitted",
+        resolutions=["fixed"],
+    )
+    assert [c.key for c in post.submitted] == ["SET-1", "SET-3"]

@@ -109,28 +109,54 @@ def agenda(
 @report_app.command("set-update")
 def set_update(
     date: Annotated[
-        str | None, typer.Option("--date", help="post date YYYY-MM-DD (default: now)")
+        str | None,
+        typer.Option("--date", help="post date YYYY-MM-DD (default: this week's post)"),
     ] = None,
     desk: Annotated[str, typer.Option(help="desk")] = "set",
-    explain: Annotated[bool, typer.Option(help="also list what was counted (stderr)")] = False,
+    explain: Annotated[
+        bool, typer.Option(help="also list every ticket behind every number (stderr)")
+    ] = False,
 ) -> None:
-    """The weekly status post, exactly in the team's template, for any week."""
+    """The weekly status post, exactly in the team's template, for any week (its window is
+    that week: from the post time a week before to the post time of --date)."""
     data = call("GET", f"/api/v1/desks/{desk}/status-post", params={"date": date} if date else {})
 
     def render(d: dict[str, Any]) -> None:
         sys.stdout.write(d["text"])
         if explain:
-            w = d["window"]
-            err.print(f"window: {w['from']} .. {w['to']}", highlight=False)
-            for label, items in (
-                ("resolved", d["bugs_resolved"]),
-                ("submitted", d["bug_fix_prs_submitted"]),
-            ):
-                for c in items:
-                    cust = " (customer)" if c["customer"] else ""
-                    err.print(f"  {label}: {c['key']} {c['title']}{cust}", highlight=False)
+            explain_post(d)
 
     emit(data, render)
+
+
+EXPLAIN_LABELS = {
+    "bugs_resolved": "Bugs resolved",
+    "bugs_resolved_by_customers": "  of them reported by customers",
+    "bug_fix_prs_submitted": "Bug fix PRs submitted",
+    "bug_fix_prs_submitted_by_customers": "  of them reported by customers",
+    "in_progress": "In progress fixes",
+    "next_in_queue": "Next in the queue",
+    "blocked": "Blocked (notes)",
+}
+
+
+def explain_post(d: dict[str, Any]) -> None:
+    w = d["window"]
+    made = "" if d.get("made", True) else " (not made yet: a preview)"
+    err.print(f"window: after {w['from']} up to {w['to']}{made}", highlight=False)
+    for name, label in EXPLAIN_LABELS.items():
+        items = d["explain"].get(name, [])
+        err.print(f"{label}: {len(items)}", highlight=False)
+        for c in items:
+            extra = []
+            if c.get("at"):
+                extra.append(c["at"][:16].replace("T", " "))
+            if c.get("why"):
+                extra.append(c["why"])
+            if c.get("assignee"):
+                extra.append(c["assignee"])
+            tail = f" ({'; '.join(extra)})" if extra else ""
+            err.print(f"  {c['key']} {c.get('title', '')}{tail}", highlight=False)
 
 
 @report_app.command("note")
@@ -140,7 +166,108 @@ def note(
 ) -> None:
     """Add a note to this week's status post (leads)."""
     data = call("POST", f"/api/v1/desks/{desk}/status-notes", json={"text": text})
-    emit(data, lambda d: out.print(f"noted for {desk}'s next status post"))
+    emit(data, lambda d: out.print(f"noted for {desk}'s next status post (note {d['id']})"))
+
+
+@report_app.command("notes")
+def notes_(
+    date: Annotated[str | None, typer.Option("--date", help="post date YYYY-MM-DD")] = None,
+    desk: Annotated[str, typer.Option(help="desk")] = "set",
+) -> None:
+    """The notes of this week's (or --date's) status post, with their ids."""
+    data = call("GET", f"/api/v1/desks/{desk}/status-notes", params={"date": date} if date else {})
+
+    def show(d: list[dict[str, Any]]) -> None:
+        for n in d:
+            out.print(f"{n['id']}  {n['text']}  ({n['author'] or '-'})", highlight=False)
+        if not d:
+            out.print("no notes")
+
+    emit(data, show)
+
+
+@report_app.command("note-remove")
+def note_remove(
+    note_id: Annotated[int, typer.Argument(help="note id (dutydesk report notes)")],
+    desk: Annotated[str, typer.Option(help="desk")] = "set",
+) -> None:
+    """Take a note out of the status posts still to be made (leads)."""
+    data = call("POST", f"/api/v1/desks/{desk}/status-notes/{note_id}/remove")
+    emit(data, lambda d: out.print(f"note {d['id']} removed"))
+
+
+@report_app.command("post-now")
+def post_now(
+    date: Annotated[str | None, typer.Option("--date", help="post date YYYY-MM-DD")] = None,
+    desk: Annotated[str, typer.Option(help="desk")] = "set",
+) -> None:
+    """Post this week's status post to the desk's channels now (leads; once per week)."""
+    data = call(
+        "POST", f"/api/v1/desks/{desk}/status-post/publish", json={"date": date} if date else {}
+    )
+
+    def show(d: dict[str, Any]) -> None:
+        if d["already_posted"]:
+            out.print(f"the {d['date']} post had gone out already")
+        else:
+            out.print(f"posted the {d['date']} post to {', '.join(d['channels'])}")
+
+    emit(data, show)
+
+
+release_app = typer.Typer(
+    no_args_is_help=True, help="The release calendar (the meetings turn daily before a release)."
+)
+
+
+def _releases(d: dict[str, Any]) -> None:
+    for r in d["releases"]:
+        out.print(f"{r['date']}  {r['name']}", highlight=False)
+    if not d["releases"]:
+        out.print("no releases on the calendar")
+
+
+@release_app.command("list")
+def release_list(desk: Annotated[str, typer.Option(help="desk")] = "set") -> None:
+    """The desk's release dates."""
+    emit(call("GET", f"/api/v1/desks/{desk}/releases"), _releases)
+
+
+@release_app.command("add")
+def release_add(
+    name: Annotated[str, typer.Argument(help="release name, e.g. 11.2")],
+    date: Annotated[str, typer.Option("--date", help="release date YYYY-MM-DD")],
+    desk: Annotated[str, typer.Option(help="desk")] = "set",
+    note: Annotated[str | None, typer.Option(help="why, for the history")] = None,
+) -> None:
+    """Put a release on the calendar (leads)."""
+    body = {"name": name, "date": date, "note": note}
+    data = call("POST", f"/api/v1/desks/{desk}/releases", json=body)
+    emit(data, lambda d: out.print(f"release {d['name']} on {d['date']}"))
+
+
+@release_app.command("move")
+def release_move(
+    name: Annotated[str, typer.Argument(help="release name")],
+    date: Annotated[str, typer.Option("--date", help="the new date YYYY-MM-DD")],
+    desk: Annotated[str, typer.Option(help="desk")] = "set",
+    note: Annotated[str | None, typer.Option(help="why it moved")] = None,
+) -> None:
+    """Move a slipped release (leads)."""
+    data = call(
+        "POST", f"/api/v1/desks/{desk}/releases/{name}/move", json={"date": date, "note": note}
+    )
+    emit(data, lambda d: out.print(f"release {d['name']} moved to {d['date']}"))
+
+
+@release_app.command("remove")
+def release_remove(
+    name: Annotated[str, typer.Argument(help="release name")],
+    desk: Annotated[str, typer.Option(help="desk")] = "set",
+) -> None:
+    """Take a release off the calendar (leads)."""
+    data = call("POST", f"/api/v1/desks/{desk}/releases/{name}/remove")
+    emit(data, lambda d: out.print(f"release {d['name']} removed"))
 
 
 def _outbox_table(data: dict[str, Any]) -> None:

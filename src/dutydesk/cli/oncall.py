@@ -447,8 +447,17 @@ def import_ics(
     skip_unknown: Annotated[
         bool, typer.Option("--skip-unknown", help="import the rest when names are unknown")
     ] = False,
+    start: Annotated[
+        str | None,
+        typer.Option("--from", help="window start, ISO date-time with offset (default: now)"),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option("--until", help="window end, ISO date-time with offset (default: +92 days)"),
+    ] = None,
 ) -> None:
-    """Store a calendar's shifts (from now on) as fixed overrides; unknown names are reported."""
+    """Store a calendar's shifts in a window (from now on) as fixed overrides; recurring
+    events (RRULE, EXDATE, RECURRENCE-ID) are expanded; unknown names are reported."""
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
@@ -466,6 +475,8 @@ def import_ics(
         "dry_run": dry_run,
         "replace": replace,
         "skip_unknown": skip_unknown,
+        "start": start,
+        "end": end,
     }
     data = call("POST", f"/api/v1/rotations/{rotation}/import", json=_p(**body))
 
@@ -480,6 +491,10 @@ def import_ics(
             err.print(f"skipped: {line}", highlight=False)
         for line in d["conflicts"]:
             err.print(f"conflict: {line}", highlight=False)
+        if d["dry_run"] and d["conflicts"]:
+            err.print(
+                f"the import would be refused: {len(d['conflicts'])} conflict(s)", highlight=False
+            )
 
     emit(data, render)
 
@@ -572,3 +587,13 @@ def handoff(
         out.print(render_markdown(d), highlight=False, markup=False)
 
     emit(data, render)
+
+
+def handoff_note(
+    key: Annotated[str, typer.Argument(help="ticket key")],
+    text: Annotated[str, typer.Argument(help="what the incoming on-call should know")],
+) -> None:
+    """Leave a handoff note on a ticket (the outgoing on-call): it shows in the handoff report
+    and in the ticket's timeline."""
+    data = call("POST", f"/api/v1/tickets/{key}/handoff-note", json={"text": text})
+    emit(data, lambda d: out.print(f"handoff note left on {d['key']}"))

@@ -217,11 +217,15 @@ def move_(
     duplicate_of: Annotated[
         str | None, typer.Option(help="original, for resolution duplicate")
     ] = None,
+    pr: Annotated[
+        str | None, typer.Option("--pr", help="the fix's PR link (Submitted may require one)")
+    ] = None,
 ) -> None:
     """Move a ticket to another column."""
-    _action(
-        key, "move", {"to": to, "resolution": resolution, "duplicate_of": duplicate_of}, "moved"
-    )
+    body = {"to": to, "resolution": resolution, "duplicate_of": duplicate_of}
+    if pr:
+        body["pr_link"] = pr
+    _action(key, "move", body, "moved")
 
 
 def assign(

@@ -53,7 +53,7 @@ RUNNERS: dict[str, Runner] = {
 def plan(session: Session, policy: Policy, start: datetime, end: datetime) -> list[Planned]:
     """Every domain's jobs due in (start, end]."""
     return [
-        *reports_jobs.plan(policy, start, end),
+        *reports_jobs.plan(session, policy, start, end),
         *oncall_jobs.plan(session, policy, start, end),
         *tickets_jobs.plan(policy, start, end),
     ]

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import Field
 
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import field_error
@@ -35,6 +36,7 @@ from dutydesk.oncall.schemas import (
     HistoryOut,
     ImportIn,
     ImportOut,
+    In,
     MemberLoadOut,
     MembershipIn,
     MembershipOut,
@@ -475,6 +477,25 @@ def desk_handoff(
             handoff.render_markdown(report), media_type="text/markdown; charset=utf-8"
         )
     return report
+
+
+class HandoffNoteIn(In):
+    text: str = Field(min_length=1, max_length=10_000)
+
+
+@router.post("/tickets/{key}/handoff-note", status_code=201, tags=["tickets"])
+async def handoff_note(
+    key: str, body: HandoffNoteIn, request: Request, state: State, actor: Actor
+) -> JSONResponse:
+    """The outgoing on-call's note on a ticket for the handoff (responders): in the handoff
+    report and, as an internal comment marked "handoff note", in the ticket's timeline."""
+    return await write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        lambda ctx: (201, handoff.add_handoff_note(ctx, key, body.text), None),
+    )
 
 
 @router.get("/desks/{desk}/triage", tags=["desks"])

@@ -9,14 +9,16 @@ Handoff report, for the handoff meeting: the handoff nearest to the time asked (
 before the meeting, the one just past after it), the outgoing shift's people and the tickets
 they touched while on call (from ticket events), open urgent tickets with the time since
 their last update, tickets awaiting triage, idle claimed tickets, SLO breaches during the
-shift, and who comes in. :func:`render_markdown` turns it into a post.
+shift, the outgoing on-call's *handoff notes* on tickets (:func:`add_handoff_note`: an
+internal comment marked as such, so it also stands in the ticket's timeline), and who comes
+in. :func:`render_markdown` turns it into a post.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,19 +27,78 @@ from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
 from dutydesk.auth.service import user_names
-from dutydesk.context import desk_policy
+from dutydesk.context import Ctx, desk_policy
 from dutydesk.durations import format_span
 from dutydesk.oncall import rules
+from dutydesk.oncall.availability import free_people
 from dutydesk.oncall.loading import Loaded, desk_rotation_name, loaded_in
 from dutydesk.oncall.schemas import ShiftOut
 from dutydesk.oncall.shifts import Shift
 from dutydesk.policy.models import DeskPolicy, Policy
 from dutydesk.policy.rotations import LEAD, PRIMARY
 from dutydesk.slo.models import TicketClock
+from dutydesk.tickets import service as tickets
 from dutydesk.tickets.idle import idle_claims
-from dutydesk.tickets.models import Event, Ticket
+from dutydesk.tickets.models import Comment, Event, Ticket
 
 LIST_LIMIT = 100
+NOTES_LOOKBACK = timedelta(days=7)  # a handoff without an outgoing shift reads a week back
+
+
+def add_handoff_note(ctx: Ctx, key: str, text: str) -> dict[str, Any]:
+    """The outgoing on-call's note on a ticket for the handoff: shown in the handoff report
+    and, as an internal comment marked "handoff note", in the ticket's timeline."""
+    ticket, comment = tickets.add_comment(ctx, key, text, False, kind="handoff-note")
+    return {
+        "key": ticket.key,
+        "comment_id": comment.id,
+        "author": ctx.actor.name,
+        "text": comment.body,
+        "at": comment.created_at.isoformat(),
+    }
+
+
+def handoff_notes(
+    session: Session, desk: str, start: datetime, end: datetime, zone: ZoneInfo
+) -> list[dict[str, Any]]:
+    """Handoff notes written on the desk's tickets in ``[start, end]``, oldest first."""
+    rows = session.execute(
+        select(Event.data, Ticket.number, Ticket.desk, Ticket.title)
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(
+            Event.type == "handoff_note",
+            Event.at >= start,
+            Event.at <= end,
+            Ticket.desk == desk,
+        )
+        .order_by(Event.at, Event.id)
+        .limit(LIST_LIMIT)
+    ).all()
+    ids = [int((d or {}).get("comment_id", 0)) for d, *_ in rows]
+    found = {
+        c.id: (c, name)
+        for c, name in session.execute(
+            select(Comment, User.name)
+            .outerjoin(User, User.id == Comment.author_id)
+            .where(Comment.id.in_(ids))
+        ).all()
+    }
+    out = []
+    for cid, (_, number, tdesk, title) in zip(ids, rows, strict=True):
+        if cid not in found:
+            continue
+        c, name = found[cid]
+        out.append(
+            {
+                "key": f"{tdesk.upper()}-{number}",
+                "title": title,
+                "author": name,
+                "text": c.body,
+                "html": c.body_html,
+                "at": c.created_at.astimezone(zone).isoformat(),
+            }
+        )
+    return out
 
 
 # ----------------------------------------------------------------------------- tickets
@@ -200,15 +261,17 @@ def triage_view(session: Session, policy: Policy, desk: str, at: datetime) -> di
     }
     people = [x.person for x in on_call.values()]
     team_rotation = any(x.team for x in found.spec.layers)
-    free = intake == 0 and team_rotation
+    # Free means on call with no open ticket assigned (one rule: oncall.availability), never
+    # everyone on call just because the intake column is empty.
+    idle_people = free_people(session, policy, desk, at) if team_rotation else []
+    free = intake == 0 and bool(idle_people)
     notes: list[str] = []
-    if free:
-        engineers = sorted({x.person for x in on_call.values() if x.layer != LEAD})
+    if idle_people:
         notes.append(
-            f"{spec.intake_column} is empty: the {desk.upper()} engineers on call "
-            f"({', '.join(engineers) or 'nobody'}) are free to take work from their feature teams"
+            f"free to take work from their feature teams (on call, no open ticket): "
+            f"{', '.join(idle_people)}"
         )
-    elif intake == 0:
+    if intake == 0:
         notes.append(f"{spec.intake_column} is empty: nothing new to triage")
     if not on_call:
         notes.append(f"nobody is on call for {found.name} right now")
@@ -357,6 +420,8 @@ def handoff_report(session: Session, policy: Policy, desk: str, at: datetime) ->
                     "priority": t.priority,
                 }
             )
+    notes_from = window.outgoing[0] if window.outgoing else at - NOTES_LOOKBACK
+    notes = handoff_notes(session, desk, notes_from, max(at, notes_from), zone)
     touched_rows.sort(key=lambda t: touched_map[t.id]["last"], reverse=True)
     touched = [
         _item(
@@ -394,6 +459,7 @@ def handoff_report(session: Session, policy: Policy, desk: str, at: datetime) ->
         "awaiting_triage": [_item(t, names, at, zone, on_call_now) for t in new],
         "idle": idle,
         "slo_breaches": breaches,
+        "handoff_notes": notes,
     }
 
 
@@ -428,6 +494,14 @@ def render_markdown(report: Mapping[str, Any]) -> str:
             f"{_local(report['shift']['end'], zone)}"
         )
     sections: list[tuple[str, list[str]]] = [
+        (
+            "Handoff notes",
+            [
+                f"* {n['key']} {n['title']} — {n['author'] or 'someone'}: "
+                + " ".join(n["text"].split())
+                for n in report.get("handoff_notes", [])
+            ],
+        ),
         (
             "Tickets touched during the shift",
             [

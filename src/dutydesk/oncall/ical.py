@@ -9,7 +9,7 @@ Import reads feeds exported by PagerDuty, Grafana OnCall, GoAlert or a shared ca
 each event to a dutydesk user. A person is taken, in this order, from dutydesk's own
 ``X-DUTYDESK-PERSON``, the ATTENDEEs (CN or mailto), the SUMMARY (``"On Call - Alice Smith -
 Primary"``, ``"On-call: alice"``, ``"[L1] alice"``, ``"alice On-Call (GoAlert: Infra)"``,
-``"alice"``), the ORGANIZER, and finally ``owner`` (for personal feeds whose events carry no
+``"alice"``, ``"Ana Alvarez on call"``), the ORGANIZER, and finally ``owner`` (for personal feeds whose events carry no
 name). A name maps to a user when, case-insensitively, it is an alias, a user name, an e-mail
 address that is an alias, or an e-mail whose local part is a user name; anything else is
 reported in ``unknown`` and its events are left out: names are never guessed.
@@ -17,8 +17,12 @@ reported in ``unknown`` and its events are left out: names are never guessed.
 Times: UTC and TZID values are converted to UTC. Floating (zone-less) values and date-only
 (all-day) values are read in ``default_timezone`` (midnight starts the day; a date-only event
 without DTEND or DURATION lasts one day), with the handoff rules of
-:func:`dutydesk.oncall.wallclock.local_to_utc` for gaps and folds. Recurring events (RRULE/RDATE)
-are not expanded: they are listed in ``skipped`` so the user knows to export expanded events.
+:func:`dutydesk.oncall.wallclock.local_to_utc` for gaps and folds; a calendar-wide
+``X-WR-TIMEZONE`` (Google Calendar) is honoured. Recurring events are expanded within the
+import's window by the ``recurring-ical-events`` library: RRULE and RDATE add instances,
+EXDATE removes them, and an event with a RECURRENCE-ID replaces (moves, shortens or, with
+STATUS:CANCELLED, cancels) one instance — as Google Calendar, Outlook and PagerDuty write them.
+Without a window, recurring events are listed in ``skipped``.
 """
 
 from __future__ import annotations
@@ -148,14 +152,16 @@ class ImportResult:
 _PRIORITY = re.compile(r"^\s*\[[^\]]*\]\s*")  # Grafana OnCall "[L1] alice"
 _GOALERT = re.compile(r"^(?P<name>.*?)\s*on[\s-]?call\s*\([^)]*\)\s*$", re.IGNORECASE)
 _PREFIX = re.compile(r"^\s*on[\s-]?call\b\s*(?:[:\-–—]\s*)?", re.IGNORECASE)
+# A shared calendar's "Ana Alvarez on call", "Ana Alvarez is on-call", "Ana Alvarez - on call".
+_SUFFIX = re.compile(r"^(?P<name>.*?)\s*(?:[:\-–—]\s*)?(?:is\s+)?on[\s-]?call\s*$", re.IGNORECASE)
 _TRAILING_PAREN = re.compile(r"\s*\([^)]*\)\s*$")
 _SEPARATORS = re.compile(r"\s*[,;]\s*")
 
 
 def _summary_names(summary: str) -> list[str]:
     text = _PRIORITY.sub("", summary).strip()
-    m = _GOALERT.match(text)
-    if m:
+    m = _GOALERT.match(text) or _SUFFIX.match(text)
+    if m and m.group("name"):
         text = m.group("name")
     else:
         rest = _PREFIX.sub("", text, count=1)
@@ -232,8 +238,13 @@ def import_ics(
     *,
     default_timezone: str = "UTC",
     owner: str | None = None,
+    window: tuple[datetime, datetime] | None = None,
+    max_instances: int = 5000,
 ) -> ImportResult:
     """Read shifts from an iCalendar feed, mapping people as described in the module doc.
+
+    With ``window`` (UTC instants), recurring events are expanded to their instances that
+    overlap it, and every shift is cut to it; more than ``max_instances`` is an error.
 
     ``aliases`` maps names or e-mail addresses (any case) to user names, for people whose
     calendar identity differs from their dutydesk name. An event naming several people yields
@@ -264,15 +275,19 @@ def import_ics(
                 return people[k]
         return None
 
-    events = list(cal.walk("VEVENT"))
-    recurring = {str(ev.get("UID")) for ev in events if ev.get("RRULE") or ev.get("RDATE")}
+    skipped: list[str] = []
+    if window is not None:
+        events = _expand(cal, window, max_instances)
+        recurring: set[str] = set()
+    else:
+        events = list(cal.walk("VEVENT"))
+        recurring = {str(ev.get("UID")) for ev in events if ev.get("RRULE") or ev.get("RDATE")}
     found: set[ImportedShift] = set()
     unknown: set[str] = set()
-    skipped: list[str] = []
     for ev in events:
         uid = str(ev.get("UID", "?"))
         label = f"event {uid} ({ev.get('SUMMARY', '')})"
-        if ev.get("RRULE") or ev.get("RDATE") or uid in recurring:
+        if window is None and (ev.get("RRULE") or ev.get("RDATE") or uid in recurring):
             skipped.append(f"{label}: recurring events are not expanded; export expanded events")
             continue
         if str(ev.get("STATUS", "")).upper() == "CANCELLED":
@@ -286,6 +301,10 @@ def import_ics(
         if end <= start:
             skipped.append(f"{label}: ends before it starts")
             continue
+        if window is not None:
+            start, end = max(start, window[0]), min(end, window[1])
+            if end <= start:
+                continue
         identities = _identities(ev, owner)
         if not identities:
             skipped.append(f"{label}: names nobody")
@@ -301,3 +320,19 @@ def import_ics(
         unknown=tuple(sorted(unknown)),
         skipped=tuple(skipped),
     )
+
+
+def _expand(cal: Component, window: tuple[datetime, datetime], limit: int) -> list[Component]:
+    """Every event instance overlapping ``window``, recurring series expanded."""
+    import recurring_ical_events
+
+    query = recurring_ical_events.of(cal, skip_bad_series=True)
+    out: list[Component] = []
+    try:
+        for ev in query.between(window[0], window[1]):
+            out.append(ev)
+            if len(out) > limit:
+                raise ValueError(f"more than {limit} events in the window; import a shorter window")
+    except (recurring_ical_events.InvalidCalendar, KeyError, TypeError) as exc:
+        raise ValueError(f"cannot expand the calendar's recurring events: {exc}") from None
+    return out

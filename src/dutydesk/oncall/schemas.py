@@ -98,6 +98,10 @@ class ImportIn(In):
     dry_run: bool = False
     replace: bool = False
     skip_unknown: bool = Field(False, description="import the rest when some names are unknown")
+    start: datetime | None = Field(None, description="window start (default: now)")
+    end: datetime | None = Field(
+        None, description="window end (default: 92 days after the start; at most two years)"
+    )
 
 
 # ----------------------------------------------------------------------------- out

@@ -191,6 +191,8 @@ class Workflow(Strict):
     started: str | None = None
     done: str | None = None
     requires_assignee: list[str] | None = None
+    # Columns a ticket enters only with a PR link (SET: "Submitted" means the fix PR is up).
+    requires_pr_link: list[str] = []
     transitions: dict[str, list[str]] | None = None
 
 
@@ -259,7 +261,13 @@ class DeskPolicy(Strict):
             if p not in self.priorities:
                 errors.append(f"urgent names {p!r}, which is not in priorities {self.priorities}")
         wf = self.workflow
-        for name in [wf.triaged, wf.started, wf.done, *(wf.requires_assignee or [])]:
+        for name in [
+            wf.triaged,
+            wf.started,
+            wf.done,
+            *(wf.requires_assignee or []),
+            *wf.requires_pr_link,
+        ]:
             if name is not None and name not in self.columns:
                 errors.append(f"workflow names column {name!r}, not one of {self.columns}")
         for src, dests in (wf.transitions or {}).items():

@@ -201,6 +201,8 @@ class StatusPostPolicy(_Strict):
     next: int = Field(5, ge=3, le=5)  # "3–5 tickets next in the queue"
     submitted: str = "Submitted"  # the column a ticket enters when its fix PR is up
     resolutions: list[str] = ["fixed"]  # which resolutions count as "bugs resolved"
+    # Which kinds count as bugs in both figures (SET: bugs and customer escalations).
+    bug_kinds: list[str] = Field(["bug"], min_length=1)
 
     _days = field_validator("days")(_days)
 

@@ -12,17 +12,21 @@ markdown posted to the desk channel before it.
   for a desk without a rotation: open urgent tickets (the desk's ``urgent`` priorities) with
   the time since their last update, tickets awaiting triage, claimed tickets gone idle (the
   rule in :mod:`dutydesk.tickets.idle`).
+
+A past meeting's agenda is historical: it shows the tickets as they were when the agenda
+was posted (``post_at``), read back from the event history (each event stores before and
+after), never today's tickets under an old date.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.service import user_names
@@ -33,9 +37,10 @@ from dutydesk.oncall.availability import free_people
 from dutydesk.oncall.handoff import handoff_report, render_markdown
 from dutydesk.policy.models import Policy
 from dutydesk.reports.meetings import Occurrence, meetings_of, occurrences
+from dutydesk.reports.releases import release_dates
 from dutydesk.slo.policy import desk_calendar, desk_zone, is_business_day
 from dutydesk.tickets.idle import idle_rule, is_idle, last_assignee_activity
-from dutydesk.tickets.models import Ticket
+from dutydesk.tickets.models import Event, Ticket
 
 NOT_TO_CONVERT = frozenset({"bug", "escalation", "tech-debt", "story", "feature-request"})
 MAX_ITEMS = 50
@@ -65,6 +70,7 @@ class Section:
     title: str
     items: list[str] = field(default_factory=list)
     more: int = 0
+    keys: list[str] = field(default_factory=list)  # the ticket each item names, if any
 
 
 @dataclass
@@ -75,6 +81,7 @@ class Agenda:
     start: datetime
     sections: list[Section]
     text: str = ""
+    as_of: datetime | None = None  # the instant the tickets are shown as of
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -82,8 +89,10 @@ class Agenda:
             "meeting": self.meeting,
             "agenda": self.kind,
             "start": self.start.isoformat(),
+            "as_of": self.as_of.isoformat() if self.as_of else None,
             "sections": [
-                {"title": s.title, "items": s.items, "more": s.more} for s in self.sections
+                {"title": s.title, "items": s.items, "more": s.more, "keys": s.keys}
+                for s in self.sections
             ],
             "text": self.text,
         }
@@ -97,7 +106,10 @@ def _item(r: Row, now: datetime, base_url: str | None, *, extra: str = "") -> st
 
 def _section(title: str, rows: Sequence[Row], fmt: Callable[[Row], str]) -> Section:
     return Section(
-        f"{title} ({len(rows)})", [fmt(r) for r in rows[:MAX_ITEMS]], max(0, len(rows) - MAX_ITEMS)
+        f"{title} ({len(rows)})",
+        [fmt(r) for r in rows[:MAX_ITEMS]],
+        max(0, len(rows) - MAX_ITEMS),
+        [r.key for r in rows[:MAX_ITEMS]],
     )
 
 
@@ -149,6 +161,7 @@ def select_status(
                     + (f" — blocked: {r.blocked_reason}" if r.blocked else "")
                     for r in working[person]
                 ],
+                keys=[r.key for r in working[person]],
             )
         )
     blocked = [r for r in rows if r.blocked]
@@ -280,8 +293,118 @@ def load_rows(
     ]
 
 
+# Fields whose value at an earlier instant the agenda reads back from events.
+HISTORY_FIELDS = (
+    "status",
+    "priority",
+    "assignee",
+    "team",
+    "blocked",
+    "blocked_reason",
+    "kind",
+    "title",
+    "triaged_at",
+    "criteria",
+)
+
+
+def values_at(current: dict[str, Any], events: Iterable[Event]) -> dict[str, Any]:
+    """A ticket's values at an instant (pure): ``events`` are its changes after that
+    instant, oldest first; the first change of a field after it holds the value it had."""
+    out = dict(current)
+    seen: set[str] = set()
+    for e in events:
+        name = str(e.field)
+        if e.type == "unblocked":
+            for f, v in (("blocked", True), ("blocked_reason", (e.data or {}).get("reason"))):
+                if f not in seen:
+                    seen.add(f)
+                    out[f] = v
+            continue
+        if e.type == "blocked" and name == "blocked_reason":
+            continue  # the "changed blocked" event of the same change says it
+        if name in HISTORY_FIELDS and name not in seen:
+            seen.add(name)
+            out[name] = e.before
+    return out
+
+
+def load_rows_at(
+    session: Session, policy: Policy, desk: str, at: datetime, limit: int = 2000
+) -> list[Row]:
+    """The desk's open tickets as they were at ``at`` (a past meeting's agenda)."""
+    spec = policy.desks[desk]
+    tickets = list(
+        session.scalars(
+            select(Ticket)
+            .where(
+                Ticket.desk == desk,
+                Ticket.created_at <= at,
+                or_(Ticket.is_open.is_(True), Ticket.updated_at > at),
+            )
+            .order_by(Ticket.id)
+            .limit(limit * 4)
+        )
+    )
+    later: dict[int, list[Event]] = {}
+    ids = [t.id for t in tickets]
+    for i in range(0, len(ids), 500):
+        for e in session.scalars(
+            select(Event)
+            .where(
+                Event.ticket_id.in_(ids[i : i + 500]),
+                Event.at > at,
+                Event.field.in_((*HISTORY_FIELDS, "blocked")),
+            )
+            .order_by(Event.ticket_id, Event.seq)
+        ):
+            later.setdefault(e.ticket_id, []).append(e)
+    names = user_names(session, (t.assignee_id for t in tickets))
+    rows: list[tuple[tuple[Any, ...], Row]] = []
+    for t in tickets:
+        now_values = {
+            "status": t.status,
+            "priority": t.priority,
+            "assignee": names.get(t.assignee_id) if t.assignee_id else None,
+            "team": t.team,
+            "blocked": t.blocked,
+            "blocked_reason": t.blocked_reason,
+            "kind": t.kind,
+            "title": t.title,
+            "triaged_at": t.triaged_at,
+            "criteria": list(t.criteria or []),
+        }
+        v = values_at(now_values, later.get(t.id, []))
+        if v["status"] == spec.done_column:
+            continue
+        in_queue = spec.admits(v["priority"], v["criteria"] or [])
+        row = Row(
+            key=t.key,
+            title=v["title"],
+            kind=v["kind"],
+            priority=v["priority"],
+            status=v["status"],
+            assignee=v["assignee"],
+            team=v["team"],
+            blocked=bool(v["blocked"]),
+            blocked_reason=v["blocked_reason"],
+            triaged=v["triaged_at"] is not None,
+            in_queue=in_queue,
+            created_at=t.created_at,
+            last_activity=min(max(t.last_update_at or t.created_at, t.updated_at), at),
+        )
+        rows.append(((not in_queue, t.order_key, t.id), row))
+    rows.sort(key=lambda r: r[0])
+    return [r for _, r in rows[:limit]]
+
+
 def next_occurrence(
-    policy: Policy, desk_name: str, on: date | None, meeting: str | None, now: datetime
+    policy: Policy,
+    desk_name: str,
+    on: date | None,
+    meeting: str | None,
+    now: datetime,
+    releases: Sequence[date] = (),
 ) -> Occurrence:
     """The meeting on ``on`` (or the next one from now), optionally by name."""
     desk = policy.desks[desk_name]
@@ -299,7 +422,11 @@ def next_occurrence(
     business = partial(is_business_day, desk_calendar(policy, desk_name))
     first = on or now.astimezone(zone).date()
     last = on or first + timedelta(days=62)
-    found = [o for m in declared for o in occurrences(desk_name, m, zone, business, first, last)]
+    found = [
+        o
+        for m in declared
+        for o in occurrences(desk_name, m, zone, business, first, last, releases)
+    ]
     if on is None:
         found = [o for o in found if o.end > now]
     if not found:
@@ -310,15 +437,55 @@ def next_occurrence(
     return min(found, key=lambda o: (o.start, o.meeting.name))
 
 
+def occurrence_on(
+    session: Session,
+    policy: Policy,
+    desk_name: str,
+    on: date | None,
+    meeting: str | None,
+    now: datetime,
+) -> Occurrence:
+    """:func:`next_occurrence` with the desk's release calendar."""
+    return next_occurrence(policy, desk_name, on, meeting, now, release_dates(session, desk_name))
+
+
+def past_occurrences(
+    session: Session, policy: Policy, desk_name: str, now: datetime, days: int = 28
+) -> list[Occurrence]:
+    """The desk's meetings of the last ``days`` days that have started, newest first."""
+    desk = policy.desks[desk_name]
+    zone = desk_zone(policy, desk_name)
+    business = partial(is_business_day, desk_calendar(policy, desk_name))
+    releases = release_dates(session, desk_name)
+    last = now.astimezone(zone).date()
+    found = [
+        o
+        for m in meetings_of(desk)
+        for o in occurrences(
+            desk_name, m, zone, business, last - timedelta(days=days), last, releases
+        )
+        if o.start <= now
+    ]
+    return sorted(found, key=lambda o: (o.start, o.meeting.name), reverse=True)
+
+
 def build(session: Session, policy: Policy, occ: Occurrence, now: datetime) -> Agenda:
+    """The agenda as posted: a meeting whose agenda went out before ``now`` reads the tickets
+    as they were at ``post_at``."""
     desk_name, desk = occ.desk, policy.desks[occ.desk]
     kind = occ.meeting.agenda
+    as_of = min(now, occ.post_at)
     if kind == "handoff" and desk.rotation:
-        text = render_markdown(handoff_report(session, policy, desk_name, now))
+        text = render_markdown(handoff_report(session, policy, desk_name, as_of))
         agenda = Agenda(desk_name, occ.meeting.name, kind, occ.start, [])
         agenda.text = text if text.endswith("\n") else text + "\n"
+        agenda.as_of = as_of
         return agenda
-    rows = load_rows(session, desk_name, assignee_activity=kind == "handoff")
+    if as_of < now:
+        rows = load_rows_at(session, policy, desk_name, as_of)
+    else:
+        rows = load_rows(session, desk_name, assignee_activity=kind == "handoff")
+    now = as_of
     base = policy.notify.base_url
     if kind == "triage":
         sections = select_triage(rows, now, bool(desk.teams), base)
@@ -344,4 +511,5 @@ def build(session: Session, policy: Policy, occ: Occurrence, now: datetime) -> A
     title = f"{desk.title or desk_name}: {occ.meeting.name} meeting, {when} ({occ.start.tzinfo})"
     agenda = Agenda(desk_name, occ.meeting.name, kind, occ.start, sections)
     agenda.text = render(title, sections)
+    agenda.as_of = as_of
     return agenda

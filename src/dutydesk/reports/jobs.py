@@ -17,20 +17,23 @@ from dutydesk.notify.rows import Job, JobRow, Planned, desk_messages, in_window,
 from dutydesk.policy.models import Policy
 from dutydesk.reports import agenda as agendas
 from dutydesk.reports.meetings import meetings_of, occurrences
-from dutydesk.reports.status_post import post_instant, status_post
+from dutydesk.reports.releases import release_dates
+from dutydesk.reports.status_post import status_post
 from dutydesk.slo.policy import desk_calendar, desk_zone, is_business_day
 
 
-def plan(policy: Policy, start: datetime, end: datetime) -> list[Planned]:
-    """Agendas before each meeting; the status post when its meeting ends."""
+def plan(session: Session, policy: Policy, start: datetime, end: datetime) -> list[Planned]:
+    """Agendas before each meeting (the release calendar decides the daily ones); the
+    status post when its meeting ends."""
     out: list[Planned] = []
     for name, desk in policy.desks.items():
+        releases = release_dates(session, name) if desk.meetings or desk.triage_meetings else []
         zone = desk_zone(policy, name)
         cal = desk_calendar(policy, name)
         first, *_, last = list(local_days(start, end, zone))
         business = partial(is_business_day, cal)
         for m in meetings_of(desk):
-            for occ in occurrences(name, m, zone, business, first, last):
+            for occ in occurrences(name, m, zone, business, first, last, releases):
                 if "agenda" in desk.notify.post and in_window(start, end, occ.post_at):
                     out.append(
                         Planned(
@@ -67,7 +70,7 @@ def plan(policy: Policy, start: datetime, end: datetime) -> list[Planned]:
 def run_agenda(session: Session, policy: Policy, job: Job, now: datetime) -> Sequence[JobRow]:
     p = job.payload
     day = date.fromisoformat(str(p["date"]))
-    occ = agendas.next_occurrence(policy, p["desk"], day, p["meeting"], now)
+    occ = agendas.occurrence_on(session, policy, p["desk"], day, p["meeting"], now)
     ag = agendas.build(session, policy, occ, now)
     return desk_messages(
         policy,
@@ -84,8 +87,7 @@ def run_agenda(session: Session, policy: Policy, job: Job, now: datetime) -> Seq
 def run_status_post(session: Session, policy: Policy, job: Job, now: datetime) -> Sequence[JobRow]:
     p = job.payload
     day = date.fromisoformat(str(p["date"]))
-    end = min(post_instant(policy, p["desk"], day), now)
-    post = status_post(session, policy, p["desk"], end, day)
+    post = status_post(session, policy, p["desk"], now, day)
     return desk_messages(
         policy,
         p["desk"],

@@ -3,15 +3,18 @@ holiday or weekend of the desk's calendar.
 
 Rules: a meeting happens on a business day whose weekday it declares; with
 ``daily_before_release = "N business days"`` it also happens on each business day ``D`` before
-the next release date ``R`` (day ``release_day`` of the month, clamped to the month's last
-day) such that the business days in ``[D, R)`` number at most N. The release day itself only
+the next release date ``R`` such that the business days in ``[D, R)`` number at most N. The
+release dates are the desk's release calendar (leads enter and move them:
+:mod:`dutydesk.reports.releases`); only a desk whose calendar is empty falls back to day
+``release_day`` of every month (clamped to the month's last day). The release day itself only
 has the meetings its weekday declares. Times are local wall-clock in the desk's zone.
 """
 
 from __future__ import annotations
 
 import calendar as pycal
-from collections.abc import Callable
+from bisect import bisect_left
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -77,16 +80,43 @@ def business_days_until(day: date, until: date, is_business_day: IsBusinessDay) 
     return n
 
 
-def meets_on(meeting: MeetingPolicy, day: date, is_business_day: IsBusinessDay) -> bool:
+def next_release(day: date, releases: Sequence[date], release_day: int) -> date | None:
+    """The first release on or after ``day``: from the calendar (sorted dates) when it has
+    any, else the policy's day of the month."""
+    if not releases:
+        return release_on_or_after(day, release_day)
+    i = bisect_left(releases, day)
+    return releases[i] if i < len(releases) else None
+
+
+def meets_on(
+    meeting: MeetingPolicy,
+    day: date,
+    is_business_day: IsBusinessDay,
+    releases: Sequence[date] = (),
+) -> bool:
     if not is_business_day(day):
         return False
     if WEEKDAYS[day.weekday()] in meeting.days:
         return True
     if meeting.daily_before_release:
         limit = int(meeting.daily_before_release.split()[0])
-        release = release_on_or_after(day, meeting.release_day)
-        return day < release and business_days_until(day, release, is_business_day) <= limit
+        release = next_release(day, releases, meeting.release_day)
+        return (
+            release is not None
+            and day < release
+            and business_days_until(day, release, is_business_day) <= limit
+        )
     return False
+
+
+def is_release_daily(
+    meeting: MeetingPolicy, day: date, is_business_day: IsBusinessDay, releases: Sequence[date]
+) -> bool:
+    """The meeting happens on ``day`` only because a release is near."""
+    return WEEKDAYS[day.weekday()] not in meeting.days and meets_on(
+        meeting, day, is_business_day, releases
+    )
 
 
 def occurrences(
@@ -96,12 +126,14 @@ def occurrences(
     is_business_day: IsBusinessDay,
     first: date,
     last: date,
+    releases: Sequence[date] = (),
 ) -> list[Occurrence]:
-    """Occurrences on local dates first..last (inclusive)."""
+    """Occurrences on local dates first..last (inclusive); ``releases``: the desk's release
+    calendar, sorted."""
     tz = ZoneInfo(meeting.timezone) if meeting.timezone else zone
     out, d = [], first
     while d <= last:
-        if meets_on(meeting, d, is_business_day):
+        if meets_on(meeting, d, is_business_day, releases):
             start = datetime.combine(d, meeting.at).replace(tzinfo=tz)
             out.append(Occurrence(desk, meeting, start, start + parse_span(meeting.duration)))
         d += timedelta(days=1)

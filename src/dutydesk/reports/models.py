@@ -1,15 +1,19 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dutydesk.db import Base, UTCDateTime
 
 
 class StatusNote(Base):
-    """A note the lead adds for the week; the next status post lists the notes since the last."""
+    """A note the lead adds for the week; the next status post lists the notes since the last.
+
+    Removing a note keeps the row (``removed_at``): a post made before the removal still
+    shows it, as it was posted."""
 
     __tablename__ = "status_notes"
     __table_args__ = (Index("ix_status_notes_desk_created", "desk", "created_at"),)
@@ -19,6 +23,8 @@ class StatusNote(Base):
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    removed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
 
 
 class FollowedCluster(Base):
@@ -38,3 +44,38 @@ class FollowedCluster(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stopped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class Release(Base):
+    """A release on a desk's calendar (SET: the meetings turn daily before it)."""
+
+    __tablename__ = "releases"
+    __table_args__ = (
+        UniqueConstraint("desk", "name", name="uq_releases_desk_name"),
+        Index("ix_releases_desk_on", "desk", "on"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    desk: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(60))
+    on: Mapped[date] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ReleaseEvent(Base):
+    """The release calendar's history: who added, moved or removed a release, and when."""
+
+    __tablename__ = "release_events"
+    __table_args__ = (Index("ix_release_events_desk_at", "desk", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    desk: Mapped[str] = mapped_column(String(40))
+    release: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(20))  # added, moved, removed
+    before: Mapped[Any] = mapped_column(JSON, nullable=True)
+    after: Mapped[Any] = mapped_column(JSON, nullable=True)
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -120,7 +120,16 @@ async def move(
         request,
         body.model_dump_json(),
         lambda ctx: _one(
-            ctx, service.move(ctx, key, body.to, body.resolution, body.duplicate_of, version)
+            ctx,
+            service.move(
+                ctx,
+                key,
+                body.to,
+                body.resolution,
+                body.duplicate_of,
+                version,
+                pr_link=str(body.pr_link) if body.pr_link else None,
+            ),
         ),
         batched=True,
     )

@@ -78,6 +78,7 @@ def workflow_facts(t: Ticket) -> workflow.TicketFacts:
         blocked=t.blocked,
         priority=t.priority,
         triaged=t.triaged_at is not None,
+        has_pr_link=bool(t.pr_links),
     )
 
 

@@ -65,6 +65,8 @@ class MoveIn(In):
     to: str = Field(min_length=1, max_length=60)
     resolution: str | None = None
     duplicate_of: str | None = None
+    # Added to the ticket's PR links in the same change (a column may require one).
+    pr_link: HttpUrl | None = None
 
 
 class AssignIn(In):

@@ -3,6 +3,7 @@ transaction. Each goes through the change recorder (:mod:`dutydesk.tickets.recor
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -35,6 +36,7 @@ from dutydesk.tickets.schemas import (
 )
 
 CONVERSION_KINDS = ("story", "feature-request")
+PR_LINK = re.compile(r"^https?://[^\s/]+\S{0,1990}$")
 
 _COMMENT_COLUMNS = ("ticket_id", "author_id", "body", "body_html", "public", "created_at")
 # Hot-path statement, compiled once per dialect (see ``Prepared``).
@@ -232,10 +234,18 @@ def move(
     resolution: str | None,
     duplicate_of: str | None,
     if_version: int | None,
+    *,
+    pr_link: str | None = None,
 ) -> Ticket:
+    """Move to column ``to``; ``pr_link`` joins the ticket's PR links in the same change
+    (a column listed in the workflow's ``requires_pr_link`` refuses tickets without one)."""
     ticket, desk = for_change(ctx, key, if_version)
     require(ctx.actor, "responder", ticket.desk, "move tickets")
     change = TicketChange(ctx, ticket, desk)
+    if pr_link and not PR_LINK.match(pr_link):
+        raise field_error("pr_link", "write the pull request's address, https://…")
+    if pr_link and pr_link not in (ticket.pr_links or []):
+        change.set("pr_links", [*(ticket.pr_links or []), pr_link])
     _move(ctx, change, to, resolution, duplicate_of)
     return change.finish()
 
@@ -447,7 +457,11 @@ def _comment(
     return c
 
 
-def add_comment(ctx: Ctx, key: str, body: str, public: bool) -> tuple[Ticket, Comment]:
+def add_comment(
+    ctx: Ctx, key: str, body: str, public: bool, *, kind: str = "comment"
+) -> tuple[Ticket, Comment]:
+    """A comment; ``kind`` "handoff-note" marks the outgoing on-call's note for the handoff
+    (an ``handoff_note`` event beside it lets the handoff report find it by index)."""
     ticket, desk = for_change(ctx, key, None)
     is_responder = has_role(ctx.actor, "responder", ticket.desk)
     refuse(
@@ -461,7 +475,9 @@ def add_comment(ctx: Ctx, key: str, body: str, public: bool) -> tuple[Ticket, Co
         )
     )
     change = TicketChange(ctx, ticket, desk)
-    comment = _comment(ctx, change, body, kind="comment", public=public)
+    comment = _comment(ctx, change, body, kind=kind, public=public)
+    if kind == "handoff-note":
+        change.event("handoff_note", None, None, None, comment_id=comment.id, public=public)
     if public:
         mark_update(ctx, ticket)
     return change.finish(), comment

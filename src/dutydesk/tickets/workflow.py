@@ -81,6 +81,7 @@ class TicketFacts:
     blocked: bool = False
     priority: str | None = None
     triaged: bool = False
+    has_pr_link: bool = False
 
 
 # ----------------------------------------------------------------------------- moves
@@ -123,6 +124,14 @@ def move_refusal(
             "assignee-required",
             f"{to!r} requires an assignee: assign {ticket.key} to someone first",
             tuple(c for c in allowed if c not in desk.assignee_columns),
+        )
+    if to in desk.workflow.requires_pr_link and not ticket.has_pr_link:
+        return RuleRefused(
+            "pr-link-required",
+            f"{to!r} means the fix's pull request is up: give {ticket.key} its PR link with "
+            f"the move (pr_link; `dutydesk move {ticket.key} {to!r} --pr URL`) or add it to "
+            "the ticket's PR links first",
+            tuple(c for c in allowed if c not in desk.workflow.requires_pr_link),
         )
     if to != desk.done_column:
         if resolution is not None or duplicate_of is not None:

@@ -16,6 +16,7 @@ from dutydesk.web import (
     oncall_pages,
     people_pages,
     report_pages,
+    ritual_pages,
     ticket_pages,
     toil_pages,
     token_pages,
@@ -35,6 +36,7 @@ PAGES = (
     oncall_pages.router,
     token_pages.router,
     report_pages.router,
+    ritual_pages.router,
     toil_pages.router,
 )
 

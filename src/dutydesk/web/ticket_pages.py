@@ -171,6 +171,7 @@ async def move(
     to: Annotated[str, Form(max_length=60)],
     resolution: Annotated[str, Form(max_length=40)] = "",
     duplicate_of: Annotated[str, Form(max_length=40)] = "",
+    pr_link: Annotated[str, Form(max_length=2000)] = "",
     version: Version = "",
     next: Next = "",
 ) -> Response:
@@ -186,6 +187,7 @@ async def move(
             resolution or None,
             duplicate_of.strip() or None,
             _version(version),
+            pr_link=pr_link.strip() or None,
         ),
         next,
         batched=True,

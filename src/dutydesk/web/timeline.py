@@ -93,6 +93,8 @@ def describe_event(e: Event) -> tuple[str, str | None]:
         verb = "updated it from" if data.get("update") else "imported it from"
         where = f" ({data['url']})" if data.get("url") else ""
         return f"{verb} {data.get('source')} as {data.get('external_id')}{where}", None
+    if e.type == "handoff_note":
+        return "", None  # the note itself shows as a comment marked "handoff note"
     if e.type == "duplicate_linked":
         return f"{e.after} was closed as a duplicate of this ticket", e.after
     if e.type == "changed":
