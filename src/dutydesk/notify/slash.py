@@ -206,8 +206,8 @@ def _answer(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str
         ):
             with state.db.read() as s:
                 key = recorder.get_ticket(s, cmd.arg).key
-                found = similar_to_ticket(s, key, SIMILAR_SHOWN)
-            return reply(similar_lines(f"Earlier tickets {key} may repeat", found))
+                earlier = similar_to_ticket(s, key, SIMILAR_SHOWN)
+            return reply(similar_lines(f"Earlier tickets {key} may repeat", earlier))
         if desk is None:
             return reply(
                 f"Which desk? Name one: {', '.join(policy.desks)} (e.g. `/dutydesk {cmd.name} {next(iter(policy.desks))}`)"

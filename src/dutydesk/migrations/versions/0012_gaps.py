@@ -1,4 +1,4 @@
-"""triage: on PostgreSQL, a second search vector of each ticket's title and description with
+"""github: the cursor of the status mirror to GitHub; triage: on PostgreSQL, a second search vector of each ticket's title and description with
 punctuation read as spaces, for duplicate candidates
 
 PostgreSQL's parser keeps ``org.apache.hadoop.hdfs.DFSClient``, ``DFSClient.java:123`` or
@@ -14,7 +14,10 @@ Create Date: 2026-12-05
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
+
+from dutydesk.db import UTCDateTime
 
 revision = "0012"
 down_revision = "0011"
@@ -23,6 +26,13 @@ depends_on = None
 
 
 def upgrade() -> None:
+    op.create_table(
+        "github_mirror_cursor",
+        sa.Column("name", sa.String(20), primary_key=True),
+        sa.Column("last_event_id", sa.Integer(), nullable=False),
+        sa.Column("lease_until", UTCDateTime(), nullable=True),
+        sa.Column("lease_owner", sa.String(40), nullable=True),
+    )
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute(
@@ -35,6 +45,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_table("github_mirror_cursor")
     if op.get_bind().dialect.name != "postgresql":
         return
     op.execute("DROP INDEX ix_tickets_search_words")
