@@ -8,6 +8,7 @@ import json
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -165,6 +166,17 @@ def status(app: AppState, key: str = "INFRA-1") -> str:
         return get_ticket(s, key).status
 
 
+def settled(clock: ManualClock) -> datetime:
+    """Later than the mirror's settling time: the changes made so far are old enough."""
+    clock.advance(seconds=10)
+    return clock()
+
+
+def tick(worker: Worker, clock: ManualClock) -> None:
+    settled(clock)
+    worker.tick()
+
+
 ISSUE = "/repos/Codertocat/Hello-World/issues/1"
 
 
@@ -174,20 +186,20 @@ def test_priority_closing_and_reopening_are_mirrored_by_the_worker(
     on = writing(state, github_api.url)
     bridge(on)
     worker = Worker(on.db, on.policy, on.clock, env=ENV)
-    worker.tick()  # the first pass starts at the newest event: history is not replayed
+    tick(worker, clock)  # the first pass starts at the newest event: history is not replayed
     assert github_api.take() == []
 
     clock.advance(minutes=1)
     with as_(on, "bo") as ctx:
         service.triage(ctx, "INFRA-1", TriageIn(priority="P1"), None)
-    worker.tick()
+    tick(worker, clock)
     [(method, path, body)] = github_api.take()
     assert (method, path, body) == ("POST", f"{ISSUE}/labels", {"labels": ["priority:P1"]})
 
     clock.advance(minutes=1)
     with as_(on, "bo") as ctx:
         service.triage(ctx, "INFRA-1", TriageIn(priority="P0"), None)
-    worker.tick()
+    tick(worker, clock)
     assert github_api.take() == [
         ("DELETE", f"{ISSUE}/labels/priority%3AP1", None),
         ("POST", f"{ISSUE}/labels", {"labels": ["priority:P0"]}),
@@ -197,7 +209,7 @@ def test_priority_closing_and_reopening_are_mirrored_by_the_worker(
     clock.advance(minutes=1)
     with as_(on, "bo") as ctx:
         service.move(ctx, "INFRA-1", "Done", "fixed", None, None)
-    worker.tick()
+    tick(worker, clock)
     assert github_api.take() == [
         ("POST", f"{ISSUE}/comments", {"body": "Closed in dutydesk: INFRA-1 (fixed)."}),
         ("PATCH", ISSUE, {"state": "closed", "state_reason": "completed"}),
@@ -207,12 +219,12 @@ def test_priority_closing_and_reopening_are_mirrored_by_the_worker(
     with as_(on, "bo") as ctx:
         service.move(ctx, "INFRA-1", "New", None, None, None)
     github_api.fail_next = [502]  # GitHub fails once: the pass stops and the call waits
-    worker.tick()
+    tick(worker, clock)
     assert github_api.take() == [("PATCH", ISSUE, {"state": "open", "state_reason": "reopened"})]
-    worker.tick()
+    tick(worker, clock)
     assert github_api.take() == [("PATCH", ISSUE, {"state": "open", "state_reason": "reopened"})]
     assert github_api.state["Codertocat/Hello-World#1"] == "open"
-    worker.tick()
+    tick(worker, clock)
     assert github_api.take() == []  # sent once
 
 
@@ -221,11 +233,13 @@ def test_calls_carry_the_token_and_githubs_headers(
 ) -> None:
     on = writing(state, github_api.url)
     bridge(on)
-    mirror.run(on.db, on.policy, clock(), ENV)
+    mirror.run(on.db, on.policy, settled(clock), ENV)
     clock.advance(minutes=1)
     with as_(on, "bo") as ctx:
         service.triage(ctx, "INFRA-1", TriageIn(priority="P2"), None)
-    done = mirror.run(on.db, on.policy, clock(), ENV)
+    young = mirror.run(on.db, on.policy, clock(), ENV)  # a change of this very instant waits
+    assert young is not None and young.sent == [] and github_api.calls == []
+    done = mirror.run(on.db, on.policy, settled(clock), ENV)
     assert done is not None and len(done.sent) == 1
     [call] = github_api.calls
     assert call.headers["authorization"] == f"Bearer {TOKEN}"
@@ -239,24 +253,24 @@ def test_what_github_did_is_not_sent_back_and_refusals_are_skipped(
 ) -> None:
     on = writing(state, github_api.url)
     bridge(on)
-    mirror.run(on.db, on.policy, clock(), ENV)
+    mirror.run(on.db, on.policy, settled(clock), ENV)
     clock.advance(minutes=1)
     bridge(on, "closed", state="closed", state_reason="completed")  # closed on GitHub
     assert status(on) == "Done"
     clock.advance(minutes=1)
     bridge(on, "reopened")
     assert status(on) == "New"
-    assert mirror.run(on.db, on.policy, clock(), ENV) is not None
+    assert mirror.run(on.db, on.policy, settled(clock), ENV) is not None
     assert github_api.take() == []  # GitHub's own closing and reopening: not echoed
 
     clock.advance(minutes=1)
     with as_(on, "bo") as ctx:
         service.triage(ctx, "INFRA-1", TriageIn(priority="P1"), None)
     github_api.fail_next = [403]  # refused for good (e.g. the token may not label)
-    done = mirror.run(on.db, on.policy, clock(), ENV)
+    done = mirror.run(on.db, on.policy, settled(clock), ENV)
     assert done is not None and [c.path for c, _ in done.skipped] == [f"{ISSUE}/labels"]
     github_api.take()
-    mirror.run(on.db, on.policy, clock(), ENV)
+    mirror.run(on.db, on.policy, settled(clock), ENV)
     assert github_api.take() == []  # skipped, not retried for ever
 
 
@@ -265,12 +279,12 @@ def test_off_without_write_back_or_token_and_for_unbridged_tickets(
 ) -> None:
     off = writing(state, github_api.url, write_back=False)
     bridge(off)
-    assert mirror.run(off.db, off.policy, clock(), ENV) is None
+    assert mirror.run(off.db, off.policy, settled(clock), ENV) is None
     on = writing(state, github_api.url)
-    assert mirror.run(on.db, on.policy, clock(), {}) is None  # no token
+    assert mirror.run(on.db, on.policy, settled(clock), {}) is None  # no token
     with state.db.read() as s:
         assert s.scalar(select(GithubMirrorCursor)) is None  # never started
-    mirror.run(on.db, on.policy, clock(), ENV)
+    mirror.run(on.db, on.policy, settled(clock), ENV)
     clock.advance(minutes=1)
     with as_(on, "rita") as ctx:
         from dutydesk.tickets import filing
@@ -279,7 +293,7 @@ def test_off_without_write_back_or_token_and_for_unbridged_tickets(
         plain = filing.file_ticket(ctx, "infra", FileTicket(title="Not from GitHub")).key
     with as_(on, "bo") as ctx:
         service.triage(ctx, plain, TriageIn(priority="P1"), None)
-    mirror.run(on.db, on.policy, clock(), ENV)
+    mirror.run(on.db, on.policy, settled(clock), ENV)
     assert github_api.take() == []
 
 
@@ -288,13 +302,15 @@ def test_two_workers_send_each_call_once(
 ) -> None:
     on = writing(state, github_api.url)
     bridge(on)
-    mirror.run(on.db, on.policy, clock(), ENV)
+    mirror.run(on.db, on.policy, settled(clock), ENV)
     clock.advance(minutes=1)
     with as_(on, "bo") as ctx:
         service.triage(ctx, "INFRA-1", TriageIn(priority="P1"), None)
     results: list[Any] = []
     threads = [
-        threading.Thread(target=lambda: results.append(mirror.run(on.db, on.policy, clock(), ENV)))
+        threading.Thread(
+            target=lambda: results.append(mirror.run(on.db, on.policy, settled(clock), ENV))
+        )
         for _ in range(2)
     ]
     for t in threads:

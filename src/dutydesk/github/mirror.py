@@ -27,6 +27,7 @@ from urllib.parse import quote
 
 import httpx
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from dutydesk.db import Database
@@ -38,6 +39,7 @@ from dutydesk.tickets.models import Event, Ticket, ticket_key
 log = logging.getLogger("dutydesk.github")
 CURSOR = "events"
 LEASE = timedelta(minutes=2)
+SETTLE = timedelta(seconds=5)
 BATCH = 50
 # GitHub's state_reason for a closing: the work was done, or it will not be.
 COMPLETED = {"fixed"}
@@ -135,7 +137,10 @@ def _claim(db: Database, now: datetime, owner: str) -> int | None:
         if row is None:
             newest = s.scalar(select(func.max(Event.id))) or 0
             s.add(GithubMirrorCursor(name=CURSOR, last_event_id=newest, lease_until=None))
-            s.flush()
+            try:
+                s.flush()
+            except IntegrityError:  # another worker started it at the same moment
+                return None
             row = s.get(GithubMirrorCursor, CURSOR)
             assert row is not None
         taken = s.execute(  # type: ignore[attr-defined]
@@ -158,9 +163,18 @@ def _release(db: Database, owner: str, last: int) -> None:
         )
 
 
-def _changes(s: Session, after: int, desks: set[str]) -> tuple[list[Change], int]:
-    """Bridged tickets' changes past ``after`` (and the last event id read)."""
-    ids = list(s.scalars(select(Event.id).where(Event.id > after).order_by(Event.id).limit(BATCH)))
+def _changes(s: Session, after: int, desks: set[str], now: datetime) -> tuple[list[Change], int]:
+    """Bridged tickets' changes past ``after`` (and the last event id read). Events younger
+    than ``SETTLE`` wait for the next pass: an id is taken at insert, so a transaction still
+    open could yet commit an id below one already read."""
+    found = s.execute(
+        select(Event.id, Event.at).where(Event.id > after).order_by(Event.id).limit(BATCH)
+    ).all()
+    ids = []
+    for eid, at in found:
+        if at > now - SETTLE:
+            break
+        ids.append(eid)
     if not ids:
         return [], after
     rows = s.execute(
@@ -250,7 +264,7 @@ def run(
     done = Pass(cursor=start)
     try:
         with db.read() as s:
-            changes, last = _changes(s, start, set(writing))
+            changes, last = _changes(s, start, set(writing), now)
         with httpx.Client(timeout=timeout) as client:
             for change in changes:
                 desk = policy.desks[change.desk]
