@@ -14,7 +14,8 @@ description with punctuation read as spaces, as FTS5's tokenizer and ``analysis.
 them. The ``english`` parser behind ``search_vector`` keeps dotted names, paths and
 ``File.java:123`` whole, so a draft naming ``DFSClient`` never met a stack trace naming
 ``org.apache.hadoop.hdfs.DFSClient`` (dev Recall@5 0.598 against 0.659 with the split
-vector). Comments are not in it: a duplicate is found by what its report says.
+vector). Public comments, which a generated column cannot hold, are matched in
+``search_vector`` beside it.
 """
 
 from __future__ import annotations
@@ -122,9 +123,10 @@ _NEWEST_SQLITE = (
     "SELECT rowid FROM tickets_fts WHERE tickets_fts MATCH ? AND rowid <= ?"
     " ORDER BY rowid DESC LIMIT ?"
 )
+# The split title and description, or the public document (which holds the public comments).
 _NEWEST_PG = (
-    "SELECT id FROM tickets WHERE search_vector_words @@ plainto_tsquery('english', %s)"
-    " AND id <= %s ORDER BY id DESC LIMIT %s"
+    "SELECT id FROM tickets WHERE (search_vector_words @@ plainto_tsquery('english', %s)"
+    " OR search_vector @@ plainto_tsquery('english', %s)) AND id <= %s ORDER BY id DESC LIMIT %s"
 )
 # Typed like the column, so the instant is written as the column stores it (SQLite compares
 # the text: "17:00:00" sorts before "17:00:00.000000").
@@ -153,7 +155,7 @@ def _newest_matches(
             if sqlite:
                 cursor.execute(_NEWEST_SQLITE, (f'{{title body}} : "{t.word}"', top, PER_TERM))
             else:
-                cursor.execute(_NEWEST_PG, (t.word, top, PER_TERM))
+                cursor.execute(_NEWEST_PG, (t.word, t.word, top, PER_TERM))
             for (rowid,) in cursor.fetchall():
                 share[rowid] += w
     finally:
