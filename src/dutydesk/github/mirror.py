@@ -11,7 +11,9 @@ each call once and a slow GitHub never holds SQLite's writer.
 
 Changes GitHub itself caused (a delivery that closed the ticket) are not sent back: their
 events carry the instant of the delivery that made them. A call GitHub refuses for good
-(4xx but 429) is logged and skipped; anything else stops the pass, to be tried next tick.
+(4xx but 429) is logged and skipped; anything else stops the pass, to be tried next tick
+from the change it belongs to (at least once: a closing whose comment went out but whose
+state change failed comments again).
 """
 
 from __future__ import annotations
