@@ -22,6 +22,7 @@ from dutydesk.http.observe import Observe
 from dutydesk.http.rate_limit import ApiRateLimit
 from dutydesk.imports.api import IMPORT_PATH
 from dutydesk.imports.api import router as imports_router
+from dutydesk.mailgate.api import router as mail_router
 from dutydesk.notify.api import router as notify_router
 from dutydesk.oncall.api import router as oncall_router
 from dutydesk.oncall.feeds_api import router as oncall_feeds_router
@@ -84,6 +85,7 @@ def create_app(
     app.include_router(toil_router)
     app.include_router(github_router)
     app.include_router(imports_router)
+    app.include_router(mail_router)
     ops_api.install(app, state, metrics_token)
 
     @app.get("/api/v1/healthz", tags=["ops"])

@@ -404,3 +404,20 @@ def test_an_issue_added_to_the_desks_project_files_a_ticket(
     finally:
         api.shutdown()
         api.server_close()
+
+
+def test_a_bridged_ticket_names_its_issue_in_the_ticket_api(server: str, state: AppState) -> None:
+    from dutydesk.auth.service import create_token, user_by_name
+
+    assert send(server, "issues", gh.issues_event("opened")).status_code == 200
+    with state.db.write() as s:
+        token = create_token(s, user_by_name(s, "bo"), state.now(), "tests")
+    base = server.split("/api/v1")[0]
+    got = httpx.get(
+        f"{base}/api/v1/tickets/INFRA-1", headers={"Authorization": f"Bearer {token}"}, timeout=10
+    )
+    assert got.status_code == 200 and got.json()["source"] == {
+        "system": "github-webhook",
+        "external_id": "Codertocat/Hello-World#1",
+        "url": "https://github.com/Codertocat/Hello-World/issues/1",
+    }

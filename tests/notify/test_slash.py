@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 import pytest
 
-from dutydesk.notify.slash import parse, slack_signature
+from dutydesk.notify.slash import Command, parse, slack_signature
 from dutydesk.notify.worker import fan_out
 from dutydesk.state import AppState
 from tests.conftest import Api, ManualClock
@@ -178,3 +178,36 @@ def test_parse_commands() -> None:
     assert parse("file Build: broken", desks).arg == "Build: broken"
     assert parse("queue SET", desks).desk == "set"
     assert parse("", desks).name == "help"
+
+
+def test_similar_answers_the_top_possible_duplicates(api: Api, clock: ManualClock) -> None:
+    api.file(title="Devicelab bot 7 is offline", description="The bot stopped taking jobs.")
+    api.file(title="Almost out of disk quota on the builders")
+    clock.advance(seconds=1)
+    api.file(title="Devicelab bot 9 offline again")
+    clock.advance(seconds=1)
+    text = slack(api, clock, "similar devicelab bot offline").json()["text"]
+    lines = text.split("\n")
+    assert lines[0] == "Possible duplicates on infra:"
+    assert lines[1].startswith("1. *INFRA-") and "(open, score" in lines[1]
+    assert {line.split("*")[1] for line in lines[1:3]} == {"INFRA-1", "INFRA-3"}
+    assert "shares: devicelab, bot, offline" in text
+    assert "INFRA-2" not in text  # nothing in common
+    clock.advance(seconds=1)
+    # A ticket's own earlier look-alikes: never itself, never a later ticket.
+    mine = slack(api, clock, "similar infra-3").json()["text"].split("\n")
+    assert mine[0] == "Earlier tickets INFRA-3 may repeat:"
+    assert [line.split("*")[1] for line in mine[1:]] == ["INFRA-1"]
+    clock.advance(seconds=1)
+    none = slack(api, clock, "similar set: devicelab bot offline").json()["text"]
+    assert none.startswith("Possible duplicates on set: none found")
+    clock.advance(seconds=1)
+    assert slack(api, clock, "similar").json()["text"].startswith("Give a title or a ticket key")
+    clock.advance(seconds=1)
+    assert slack(api, clock, "similar INFRA-99").json()["text"] == "Sorry: no ticket INFRA-99"
+
+
+def test_parse_similar() -> None:
+    desks = {"infra", "set"}
+    assert parse("similar set: bot offline", desks) == Command("similar", "set", "bot offline")
+    assert parse("similar INFRA-3", desks) == Command("similar", None, "INFRA-3")

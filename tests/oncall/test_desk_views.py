@@ -126,8 +126,7 @@ def test_set_engineers_are_free_when_to_do_is_empty(api: Api, clock: ManualClock
     view = api.req("finn", "GET", "/api/v1/desks/set/triage").json()
     assert view["free_for_feature_work"] is True
     assert view["notes"] == [
-        "free to take work from their feature teams (on call, no open ticket): "
-        "gus, eva, ivan, kai",
+        "free to take work from their feature teams (on call, no open ticket): gus, eva, ivan, kai",
         "To do is empty: nothing new to triage",
     ]
     key = api.file(desk="set", title="Crash when opening a channel", kind="bug")["key"]

@@ -36,3 +36,14 @@ class GithubIssueLink(Base):
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
     html_url: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class GithubMirrorCursor(Base):
+    """How far the history has been mirrored to GitHub, and which worker holds the pass."""
+
+    __tablename__ = "github_mirror_cursor"
+
+    name: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_event_id: Mapped[int] = mapped_column(Integer)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    lease_owner: Mapped[str | None] = mapped_column(String(40))

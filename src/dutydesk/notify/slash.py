@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,13 +36,19 @@ from dutydesk.tickets import filing, queries, recorder
 from dutydesk.tickets.schemas import FileTicket
 from dutydesk.tickets.workflow import admission_note
 from dutydesk.triage.schemas import HintsOut
-from dutydesk.triage.service import filing_hints
+from dutydesk.triage.service import (
+    SimilarTicket,
+    filing_hints,
+    similar_tickets,
+    similar_to_ticket,
+)
 from dutydesk.triage.titles import sections_hint
 
 USAGE = (
-    "Usage: `/dutydesk file [desk:] <title>` · `/dutydesk oncall [desk]` · "
-    "`/dutydesk queue [desk]` · `/dutydesk show KEY`"
+    "Usage: `/dutydesk file [desk:] <title>` · `/dutydesk similar [desk:] <title> | KEY` · "
+    "`/dutydesk oncall [desk]` · `/dutydesk queue [desk]` · `/dutydesk show KEY`"
 )
+KEY = re.compile(r"[A-Za-z][A-Za-z0-9_]*-[0-9]+")
 
 
 # ----------------------------------------------------------------------------- verification
@@ -107,11 +114,11 @@ def parse(text: str, desks: set[str]) -> Command:
     """'file set: Crash on login' → Command('file', 'set', 'Crash on login')."""
     word, _, rest = text.strip().partition(" ")
     name, rest = word.lower(), rest.strip()
-    if name == "file":
+    if name in ("file", "similar"):
         head, sep, tail = rest.partition(":")
         if sep and head.strip().lower() in desks:
-            return Command("file", head.strip().lower(), tail.strip())
-        return Command("file", None, rest)
+            return Command(name, head.strip().lower(), tail.strip())
+        return Command(name, None, rest)
     if name in ("oncall", "queue"):
         arg = rest.lower()
         return Command(name, arg if arg in desks else None, "" if arg in desks else rest)
@@ -192,6 +199,15 @@ def _answer(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str
                 f"reporter {t.reporter}" + (f" · blocked: {t.blocked_reason}" if t.blocked else ""),
             ]
             return reply("\n".join(lines))
+        if (
+            cmd.name == "similar"
+            and KEY.fullmatch(cmd.arg)
+            and cmd.arg.rpartition("-")[0].lower() in policy.desks
+        ):
+            with state.db.read() as s:
+                key = recorder.get_ticket(s, cmd.arg).key
+                earlier = similar_to_ticket(s, key, SIMILAR_SHOWN)
+            return reply(similar_lines(f"Earlier tickets {key} may repeat", earlier))
         if desk is None:
             return reply(
                 f"Which desk? Name one: {', '.join(policy.desks)} (e.g. `/dutydesk {cmd.name} {next(iter(policy.desks))}`)"
@@ -214,6 +230,15 @@ def _answer(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str
             with state.db.read() as s:
                 hints = hint_lines(filing_hints(s, policy.desks, key))
             return reply(f"{user.name} filed *{key}*: {title}{note}{hints}", public=True)
+        if cmd.name == "similar":
+            if not cmd.arg:
+                return reply(
+                    "Give a title or a ticket key: `/dutydesk similar builder offline` or "
+                    "`/dutydesk similar INFRA-12`"
+                )
+            with state.db.read() as s:
+                similar = similar_tickets(s, desk, cmd.arg, "", state.now(), limit=SIMILAR_SHOWN)
+            return reply(similar_lines(f"Possible duplicates on {desk}", similar))
         if cmd.name == "oncall":
             with state.db.read() as s:
                 found = oncall(s, policy, desk, state.now())
@@ -240,6 +265,21 @@ def _answer(state: AppState, platform: str, form: Mapping[str, str]) -> dict[str
 
 def slash_max_age(policy: Policy) -> timedelta:
     return parse_span(policy.notify.slash.max_age)
+
+
+SIMILAR_SHOWN = 5
+
+
+def similar_lines(heading: str, found: list[SimilarTicket]) -> str:
+    """The similar-tickets answer: open ones first, each with the words it shares."""
+    if not found:
+        return f"{heading}: none found (no earlier ticket shares its telling words)."
+    lines = [f"{heading}:"]
+    for i, t in enumerate(found, 1):
+        state = "open" if t.open else f"closed, {t.status}"
+        words = f" — shares: {', '.join(t.words)}" if t.words else ""
+        lines.append(f"{i}. *{t.key}* {t.title} ({state}, score {t.score:.1f}){words}")
+    return "\n".join(lines)
 
 
 def hint_lines(hints: HintsOut) -> str:

@@ -13,7 +13,9 @@ One tick, each step its own short transaction:
    worth sending (a SELECT and a few UPDATEs per batch: no claims, no attempts);
 6. claim due messages under a lease and deliver them concurrently (a thread pool), each
    batch's results written together: delivered, retry later (exponential backoff, honouring
-   ``Retry-After``), dead after the last attempt (or at once on a permanent refusal).
+   ``Retry-After``), dead after the last attempt (or at once on a permanent refusal);
+7. mirror bridged tickets' status and priority to GitHub, for desks that write back
+   (``github.mirror``).
 
 One tick does everything due at its instant, so :meth:`Worker.run` starts a tick once per
 ``notify.poll`` (1 s by default), busy or idle: anything that falls due is handled within
@@ -38,6 +40,7 @@ from datetime import datetime, timedelta
 from dutydesk.clock import Clock
 from dutydesk.db import Database
 from dutydesk.durations import parse_span
+from dutydesk.github import mirror as github_mirror
 from dutydesk.notify import jobs, outbox, rules, service
 from dutydesk.notify.channels import (
     ChannelSet,
@@ -108,7 +111,8 @@ class Worker:
     ) -> None:
         self.db, self.policy, self.clock = db, policy, clock
         n = policy.notify
-        self.channels = channels or load_channels(policy, os.environ if env is None else env)
+        self.env = os.environ if env is None else env
+        self.channels = channels or load_channels(policy, self.env)
         self.lease = parse_span(n.claim_timeout)
         self.first, self.cap = parse_span(n.retry.first), parse_span(n.retry.max)
         self.factor, self.attempts = n.retry.factor, n.retry.attempts
@@ -275,6 +279,7 @@ class Worker:
             self.fold(now, stats)
             self.park(now, stats)
             self.deliver(now, stats)
+            github_mirror.run(self.db, self.policy, now, self.env)  # off unless write_back
             return stats
 
     def run_once(self, max_ticks: int = 100) -> TickStats:

@@ -13,6 +13,8 @@ from dutydesk.auth.models import User
 from dutydesk.auth.service import user_names
 from dutydesk.durations import parse_span
 from dutydesk.errors import field_error
+from dutydesk.github.models import GithubIssueLink
+from dutydesk.imports.models import TicketSource
 from dutydesk.inputs import MAX_PAGE, decode_cursor, encode_cursor
 from dutydesk.policy.models import Policy
 from dutydesk.slo import service as slo_service
@@ -21,7 +23,7 @@ from dutydesk.tickets import search, workflow
 from dutydesk.tickets.models import Ticket, TicketLabel, Watcher, ticket_key
 from dutydesk.tickets.ordering import class_of
 from dutydesk.tickets.results import Filed
-from dutydesk.tickets.schemas import TicketFilter, TicketOut
+from dutydesk.tickets.schemas import SourceOut, TicketFilter, TicketOut
 
 MAX_LIMIT = MAX_PAGE
 # What the queue's keyset cursor holds: the order key and the ticket id.
@@ -239,6 +241,7 @@ def present(
     watchers: dict[int, list[str]] = {}
     for tid, _, name in watch_rows:
         watchers.setdefault(tid, []).append(name)
+    found = sources(session, ids)
     return [
         _ticket_out(
             policy,
@@ -247,9 +250,36 @@ def present(
             watchers.get(t.id, []),
             dup_keys.get(t.duplicate_of_id) if t.duplicate_of_id else None,
             clocks.get(t.id, []),
+            found.get(t.id),
         )
         for t in tickets
     ]
+
+
+def sources(session: Session, ids: Sequence[int]) -> dict[int, SourceOut]:
+    """Where imported and bridged tickets came from (an import's record wins over the
+    bridge's link when a bridged issue was later imported too)."""
+    out = {
+        int(tid): SourceOut(system="github-webhook", external_id=f"{repo}#{num}", url=url)
+        for tid, repo, num, url in session.execute(
+            select(
+                GithubIssueLink.ticket_id,
+                GithubIssueLink.repository,
+                GithubIssueLink.number,
+                GithubIssueLink.html_url,
+            ).where(GithubIssueLink.ticket_id.in_(ids))
+        )
+    }
+    for tid, system, ext, url in session.execute(
+        select(
+            TicketSource.ticket_id,
+            TicketSource.source,
+            TicketSource.external_id,
+            TicketSource.source_url,
+        ).where(TicketSource.ticket_id.in_(ids))
+    ):
+        out[int(tid)] = SourceOut(system=system, external_id=ext, url=url)
+    return out
 
 
 def present_filed(policy: Policy, filed: Filed, now: datetime) -> TicketOut:
@@ -270,6 +300,7 @@ def _ticket_out(
     watchers: list[str],
     duplicate_of: str | None,
     clocks: list[dict[str, Any]],
+    source: SourceOut | None = None,
 ) -> TicketOut:
     desk = policy.desks.get(t.desk)
     return TicketOut(
@@ -316,4 +347,5 @@ def _ticket_out(
         last_update_at=t.last_update_at,
         version=t.version,
         clocks=clocks,
+        source=source,
     )

@@ -112,6 +112,14 @@ class CommentIn(In):
     public: bool = True
 
 
+class SourceOut(BaseModel):
+    """Where an imported or bridged ticket came from: the system, its id there, a link."""
+
+    system: str  # jsonl, github, jira-csv (an import) or github-webhook (the bridge)
+    external_id: str
+    url: str | None
+
+
 class TicketOut(BaseModel):
     key: str
     desk: str
@@ -153,6 +161,7 @@ class TicketOut(BaseModel):
     last_update_at: datetime | None
     version: int
     clocks: list[dict[str, Any]] = []
+    source: SourceOut | None = None  # imported or bridged tickets: where they came from
 
 
 class TicketPage(BaseModel):

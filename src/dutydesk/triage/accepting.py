@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.leads import require_desk_lead
@@ -56,19 +56,23 @@ def rebuild(ctx: Ctx, desk: str) -> RebuildOut:
 
 
 def accuracy(session: Session, policy: Policy, desk: str) -> AccuracyOut:
-    """Accepted and overridden suggestions per field, from every triage on the desk."""
+    """Accepted and overridden suggestions per field, from every triage on the desk: counted
+    by the database (one aggregate over the triaged events), not read row by row."""
     if desk not in policy.desks:
         raise NotFound(f"no desk {desk!r}")
-    rows = session.scalars(
-        select(Event.data)
+    columns = []
+    for f in learning.FIELDS:
+        accepted = Event.data[("suggestions", f, "accepted")].as_boolean()
+        columns += [
+            func.coalesce(func.sum(case((accepted.is_(True), 1), else_=0)), 0),
+            func.coalesce(func.sum(case((accepted.is_(False), 1), else_=0)), 0),
+        ]
+    row = session.execute(
+        select(*columns)
         .join(Ticket, Ticket.id == Event.ticket_id)
         .where(Ticket.desk == desk, Event.type == "triaged")
-    )
-    tally = {f: [0, 0] for f in learning.FIELDS}
-    for data in rows:
-        for field, outcome in ((data or {}).get("suggestions") or {}).items():
-            if field in tally and isinstance(outcome, dict):
-                tally[field][0 if outcome.get("accepted") else 1] += 1
+    ).one()
+    tally = {f: (int(row[2 * i]), int(row[2 * i + 1])) for i, f in enumerate(learning.FIELDS)}
     return AccuracyOut(
         desk=desk,
         learned_from=learning.learned_count(session, desk),

@@ -20,6 +20,7 @@ from dutydesk.web import (
     ticket_pages,
     toil_pages,
     token_pages,
+    triage_pages,
 )
 from dutydesk.web.deps import PageRoute, error_page
 
@@ -38,6 +39,7 @@ PAGES = (
     report_pages.router,
     ritual_pages.router,
     toil_pages.router,
+    triage_pages.router,
 )
 
 

@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from dutydesk.context import Ctx
 from dutydesk.errors import DomainError, Invalid
 from dutydesk.http.deps import State
+from dutydesk.mailgate import attachments
 from dutydesk.tickets import queries, recorder, service
 from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.schemas import TicketPatch, TriageIn
@@ -47,6 +48,7 @@ def ticket_context(state: State, key: str, viewer: Viewer) -> dict[str, Any]:
             service.events(s, key), service.comments(s, key, include_internal=can.respond)
         )
         people = [u.name for u in reads.assignable(s, ticket.desk)] if can.respond else []
+        files = attachments.listing(s, key, internal=can.respond)
         dupes: list[SimilarTicket] = []
         suggested: dict[str, learning.Suggestion] = {}
         if can.respond and ticket.is_open:
@@ -62,6 +64,7 @@ def ticket_context(state: State, key: str, viewer: Viewer) -> dict[str, Any]:
         "can": can,
         "timeline": history,
         "people": people,
+        "attachments": files,
         "dupes": dupes,
         "suggested": suggested,
         "moves": desk.allowed_moves(ticket.status) if ticket.status in desk.columns else [],
