@@ -448,7 +448,8 @@ def bulk_tickets(
                     )
                     # Untriaged bulk tickets tick the desk's first criterion, so they wait in the queue.
                     criteria = desk.criteria[:1] if priority is None else []
-                    in_queue = not closed and desk.admits(priority, criteria)
+                    team = rnd.choice(desk.teams) if desk.teams else None
+                    in_queue = not closed and desk.admits(priority, criteria, team)
                     tickets.append(
                         {
                             "id": tid,
@@ -463,7 +464,7 @@ def bulk_tickets(
                             "status": status,
                             "resolution": "fixed" if closed else None,
                             "assignee_id": assignee,
-                            "team": rnd.choice(desk.teams) if desk.teams else None,
+                            "team": team,
                             "labels": label,
                             "criteria": criteria,
                             "reporter_id": rnd.choice(reporters),

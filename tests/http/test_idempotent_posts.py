@@ -103,6 +103,13 @@ CREATING: dict[str, Callable[[str], Sample]] = {
     "/api/v1/people/{name}/feed-tokens": lambda key: Sample(
         "ana", "/api/v1/people/ana/feed-tokens", None, "/api/v1/people/bo/feed-tokens", None
     ),
+    "/api/v1/tickets/{key}/convert": lambda key: Sample(
+        "ana",
+        f"/api/v1/tickets/{key}/convert",
+        {"kind": "story", "desk": "product"},
+        f"/api/v1/tickets/{key}/convert",
+        {"kind": "feature-request", "desk": "product"},
+    ),
     "/api/v1/tokens": lambda key: Sample(
         "ana", "/api/v1/tokens", {"name": "ci"}, "/api/v1/tokens", {"name": "cd"}
     ),
@@ -116,6 +123,7 @@ CHANGING = {
     "/api/v1/tickets/{key}/triage",
     "/api/v1/tickets/{key}/block",
     "/api/v1/tickets/{key}/unblock",
+    "/api/v1/tickets/{key}/watch",
     "/api/v1/tickets/{key}/rank",
     "/api/v1/rotations/{name}/overrides/{override_id}/undo",
     "/api/v1/rotations/{name}/swaps/{swap_id}/undo",
