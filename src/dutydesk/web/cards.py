@@ -35,6 +35,7 @@ class Card:
     triaged: bool = True
     clock: str | None = None  # the nearest SLO clock, e.g. "triage due in 2h10m"
     clock_state: str | None = None  # running, at_risk, paused or breached: the badge colour
+    pr_links: tuple[str, ...] = ()
 
     @property
     def prio_css(self) -> str:
@@ -89,6 +90,7 @@ class CardRow:
     created_at: datetime
     version: int
     triaged_at: datetime | None
+    pr_links: list[str] | None = None
 
     @property
     def key(self) -> str:
@@ -185,6 +187,7 @@ def card_of(
         triaged=ticket.triaged_at is not None,
         clock=clock_label(*clock) if clock else None,
         clock_state=clock[1] if clock else None,
+        pr_links=tuple(ticket.pr_links or ()),
     )
 
 
