@@ -250,3 +250,29 @@ def test_anyone_who_reads_a_ticket_watches_and_unwatches_it(api: Api, state: App
     # Setting someone else's watch list stays a responder's edit.
     r = _patch(api, key, {"watchers": ["rita", "sam"]}, user="sam")
     assert r.status_code == 403
+
+
+def test_an_unattended_filing_drops_triager_fields_and_says_so(state: AppState) -> None:
+    """A webhook (GitHub) cannot be asked again: the ranking fields are left out, not the
+    ticket, and its history says what was left out."""
+    from dutydesk.auth.service import user_by_name
+    from dutydesk.tickets import filing
+    from dutydesk.tickets.schemas import FileTicket
+
+    with state.db.read() as s:
+        rita = user_by_name(s, "rita")
+    data = FileTicket(
+        title="Crash on the community server",
+        labels=["community-server", "crash"],
+        fix_target="hotfix",
+    )
+    with state.write(rita) as ctx:
+        filed = filing.file(ctx, "set", data, triager_fields="drop")
+        key = filed.ticket.key
+        assert filed.left_out and "community-server" in filed.left_out
+    with state.db.read() as s:
+        t = s.scalar(select(Ticket).where(Ticket.number == 1, Ticket.desk == "set"))
+        assert t is not None and t.key == key
+        assert (t.labels, t.fix_target) == (["crash"], "none")
+        note = s.scalar(select(Event.data).where(Event.ticket_id == t.id, Event.type == "filed"))
+    assert "fix_target 'hotfix'" in note["left_out"]

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the fixtures imported from the main browser flows are parameters here
 """Editing a ticket in real Chromium: reclassify, watch, convert, the confirmation after
 triage, the live refresh and markdown lists (one bullet each)."""
 
