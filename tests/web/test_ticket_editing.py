@@ -160,3 +160,21 @@ def test_pr_links_show_on_board_cards(web: Web) -> None:
     ]
     board = eva.get("/desks/set/board").text
     assert 'href="https://github.com/example/app/pull/42"' in board and "PR 42" in board
+
+
+def test_the_filing_form_refuses_a_ranked_label_from_a_reporter(web: Web) -> None:
+    sam = web.as_("sam")
+    r = sam.post(
+        "/desks/set/new",
+        {"title": "Community server keeps crashing", "labels": "community-server, crash"},
+    )
+    assert r.status_code == 422
+    page = html.unescape(r.text)
+    assert "reporters cannot set labels 'community-server'" in page
+    assert "'community-server' is set by a triager" in page  # beside the labels field
+    with web.state.db.read() as s:
+        from sqlalchemy import func, select
+
+        from dutydesk.tickets.models import Ticket
+
+        assert s.scalar(select(func.count()).select_from(Ticket)) == 0
