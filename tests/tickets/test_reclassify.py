@@ -276,3 +276,14 @@ def test_an_unattended_filing_drops_triager_fields_and_says_so(state: AppState) 
         assert (t.labels, t.fix_target) == (["crash"], "none")
         note = s.scalar(select(Event.data).where(Event.ticket_id == t.id, Event.type == "filed"))
     assert "fix_target 'hotfix'" in note["left_out"]
+
+
+def test_the_reporter_hears_where_a_converted_ticket_continues() -> None:
+    from dutydesk.notify.rules import Change, describe
+
+    change = Change(
+        "linked", "converted_to", None, "PRODUCT-3", {"desk": "product", "kind": "story"}
+    )
+    assert describe(change, {}) == (
+        "converted to story PRODUCT-3 on desk product: it continues there"
+    )
