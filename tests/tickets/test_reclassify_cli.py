@@ -81,3 +81,28 @@ def test_convert_and_watch_from_the_cli(home: Path) -> None:
     assert "watching" in watched and "sam" in watched
     off = cli(home, "--as", "sam", "watch", other, "--off").stdout
     assert "stopped watching" in off
+
+
+def test_triage_sets_the_triager_fields_from_the_cli(home: Path) -> None:
+    key = _json(home, "--as", "rita", "file", "set", "Server crash loop", "--kind", "bug")["key"]
+    cli(
+        home,
+        "--as",
+        "eva",
+        "triage",
+        key,
+        "--priority",
+        "P1",
+        "--fix-target",
+        "release",
+        "--label",
+        "community-server",
+        "--team",
+        "set",
+    )
+    t = _json(home, "show", key)
+    assert (t["fix_target"], t["labels"], t["queue_class"]) == (
+        "release",
+        ["community-server"],
+        "community-quality",
+    )

@@ -242,9 +242,13 @@ def triage_(
     assignee: Annotated[str | None, typer.Option(help="who works on it")] = None,
     duplicate_of: Annotated[str | None, typer.Option(help="close as duplicate of KEY")] = None,
     note: Annotated[str | None, typer.Option(help="a comment to add")] = None,
+    fix_target: Annotated[str | None, typer.Option(help="hotfix, release or none")] = None,
+    label: Annotated[
+        list[str] | None, typer.Option(help="the ticket's labels (repeatable; replaces them)")
+    ] = None,
 ) -> None:
     """Triage a new ticket in one step."""
-    body = {
+    body: dict[str, Any] = {
         "priority": priority,
         "title": title,
         "team": team,
@@ -253,6 +257,8 @@ def triage_(
         "assignee": assignee,
         "duplicate_of": duplicate_of,
         "note": note,
+        "fix_target": fix_target,
+        "labels": label,
     }
     _action(key, "triage", {k: v for k, v in body.items() if v is not None}, "triaged")
 
