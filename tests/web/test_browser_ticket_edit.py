@@ -71,7 +71,9 @@ def test_triage_confirms_and_routing_leaves_the_board(tabs: Any, site: Site) -> 
     triage.get_by_label("Team").select_option("channels")
     triage.get_by_role("button", name="Mark triaged").click()
     expect(page.locator(".flash-ok")).to_contain_text("Triaged: priority P2, team channels")
-    expect(page.locator(".flash-ok")).to_contain_text("It left the queue")
+    expect(page.locator(".flash-ok")).to_contain_text(
+        "It left this desk's queue for team channels's view"
+    )
     eva.shot("ticket-triage-confirmed")
     board = eva.go("/desks/set/board")
     expect(board.locator(f"#card-{key}")).to_have_count(0)

@@ -124,9 +124,11 @@ def test_a_triage_from_the_page_is_confirmed(web: Web) -> None:
     eva = web.as_("eva")
     r = eva.post(f"/tickets/{key}/triage", {"priority": "P2", "team": "channels"})
     assert r.status_code == 303
-    page = eva.get(r.headers["location"]).text
+    page = html.unescape(eva.get(r.headers["location"]).text)
     assert "Triaged: priority P2, team channels, nobody assigned yet." in page
-    assert "It left the queue: routed to team channels" in page
+    assert "It left this desk's queue for team channels's view." in page
+    assert "left for team channels's view" in page  # the Queue field, not "backlog"
+    assert "weekly triage backlog" not in page
     # The confirmation is built from the ticket, never from the address.
     assert "<script>" not in eva.get(f"/tickets/{key}?ok=%3Cscript%3E").text
     assert eva.get(f"/tickets/{key}?ok=unknown").status_code == 200

@@ -288,8 +288,8 @@ def admission_note(
         return None
     if not desk.routed_here(team):
         return (
-            f"routed to team {team}, so it is that team's work: it left this desk's queue "
-            f"and board for team {team}'s view (the queue filtered by team {team})"
+            f"routed to team {team}: it is that team's work, so it left this desk's queue and "
+            f"board for the team's view (the queue filtered by team {team})"
         )
     admit = "/".join(desk.admit or [])
     if priority is None:

@@ -54,7 +54,13 @@ def _confirmation(ok: str, t: Any) -> str | None:
         parts += [f"team {t.team}" if t.team else None, f"assigned to {t.assignee}"]
         if not t.assignee:
             parts[-1] = "nobody assigned yet"
-        where = "" if t.in_queue or not t.open else f" It left the queue: {t.admission}."
+        where = ""
+        if t.open and not t.in_queue:
+            where = (
+                f" It left this desk's queue for team {t.team}'s view."
+                if t.admission and t.admission.startswith("routed to team")
+                else " It waits in the weekly triage backlog."
+            )
         if t.resolution == "duplicate":
             return f"Triaged: closed as a duplicate of {t.duplicate_of}."
         return "Triaged: " + ", ".join(p for p in parts if p) + "." + where
@@ -101,6 +107,7 @@ def ticket_context(state: State, key: str, viewer: Viewer) -> dict[str, Any]:
         "convert_kinds": workflow.CONVERSION_KINDS,
         "convert_desks": _convert_desks(state, ticket.desk),
         "ranked_labels": workflow.triager_labels(desk),
+        "routed_out": not desk.routed_here(ticket.team),
     }
 
 
