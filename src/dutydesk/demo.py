@@ -124,6 +124,14 @@ BLOCK_REASONS = [
 ]
 
 
+def _demo_team(desk: DeskPolicy, team: str | None, n: int) -> str | None:
+    """On a desk that hands routed tickets to feature teams (``queue_teams``), the demo keeps
+    two in three with the desk's own team, so its board is as busy as a real one."""
+    if team is None or not desk.queue_teams or n % 3 == 0:
+        return team
+    return desk.queue_teams[0]
+
+
 def _fill(template: str, rnd: random.Random) -> str:
     return template.format(**{k: rnd.choice(v) for k, v in FILL.items()})
 
@@ -276,7 +284,6 @@ def _plan_ticket(
                 kind=kind,
                 category=category if category in desk.categories else None,
                 criteria=criteria,
-                labels=labels,
                 customer_reported=customer,
             ),
         )
@@ -306,10 +313,13 @@ def _plan_ticket(
         priorities + (desk.priorities[len(priorities) :] if rnd.random() < 0.25 else [])
     )
     owner = rnd.choice(responders)
-    team = rnd.choice(desk.teams) if desk.teams else None
+    team = _demo_team(desk, rnd.choice(desk.teams) if desk.teams else None, len(title))
     fix_target = rnd.choice(["hotfix", "release", "none", "none"]) if kind == "bug" else None
     # Built now, not inside the lambda: `owner` changes below when the ticket is reassigned.
-    checklist = TriageIn(priority=priority, team=team, assignee=owner, fix_target=fix_target)
+    # The top class's label is a triager's to set (reporters cannot), so triage adds it.
+    checklist = TriageIn(
+        priority=priority, team=team, assignee=owner, fix_target=fix_target, labels=labels or None
+    )
     add(t, oncall, lambda ctx: service.triage(ctx, box["key"], checklist, None))
     started = desk.started_column
     t += timedelta(hours=rnd.randint(1, 30))
@@ -442,7 +452,8 @@ def bulk_tickets(
                     )
                     # Untriaged bulk tickets tick the desk's first criterion, so they wait in the queue.
                     criteria = desk.criteria[:1] if priority is None else []
-                    in_queue = not closed and desk.admits(priority, criteria)
+                    team = _demo_team(desk, rnd.choice(desk.teams) if desk.teams else None, tid)
+                    in_queue = not closed and desk.admits(priority, criteria, team)
                     tickets.append(
                         {
                             "id": tid,
@@ -457,7 +468,7 @@ def bulk_tickets(
                             "status": status,
                             "resolution": "fixed" if closed else None,
                             "assignee_id": assignee,
-                            "team": rnd.choice(desk.teams) if desk.teams else None,
+                            "team": team,
                             "labels": label,
                             "criteria": criteria,
                             "reporter_id": rnd.choice(reporters),

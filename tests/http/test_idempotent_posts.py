@@ -124,6 +124,13 @@ CREATING: dict[str, Callable[[str], Sample]] = {
         f"/api/v1/tickets/{key}/handoff-note",
         {"text": "the vendor answered"},
     ),
+    "/api/v1/tickets/{key}/convert": lambda key: Sample(
+        "ana",
+        f"/api/v1/tickets/{key}/convert",
+        {"kind": "story", "desk": "product"},
+        f"/api/v1/tickets/{key}/convert",
+        {"kind": "feature-request", "desk": "product"},
+    ),
     "/api/v1/tokens": lambda key: Sample(
         "ana", "/api/v1/tokens", {"name": "ci"}, "/api/v1/tokens", {"name": "cd"}
     ),
@@ -137,6 +144,7 @@ CHANGING = {
     "/api/v1/tickets/{key}/triage",
     "/api/v1/tickets/{key}/block",
     "/api/v1/tickets/{key}/unblock",
+    "/api/v1/tickets/{key}/watch",
     "/api/v1/tickets/{key}/rank",
     "/api/v1/rotations/{name}/overrides/{override_id}/undo",
     "/api/v1/rotations/{name}/swaps/{swap_id}/undo",

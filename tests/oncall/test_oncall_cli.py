@@ -146,7 +146,7 @@ def test_check_warns_about_rotation_gaps(tmp_path: Path) -> None:
     text = EXAMPLE.read_text().replace('start = "2026-01-05"', f'start = "{monday.isoformat()}"')
     (tmp_path / "dutydesk.toml").write_text(text)
     proc = cli(tmp_path, "check")
-    assert "ok — 2 desk(s)" in proc.stdout
+    assert "ok — 3 desk(s)" in proc.stdout
     assert "warning: rotations.infra-oncall: nobody is on call on layer 'primary'" in proc.stderr
 
 

@@ -9,12 +9,16 @@ EXAMPLE = Path(__file__).parents[2] / "examples" / "dutydesk.toml"
 
 def test_example_policy_loads_both_reference_desks() -> None:
     policy = load_policy(EXAMPLE)
-    assert set(policy.desks) == {"infra", "set"}
+    assert set(policy.desks) == {"infra", "set", "product"}
     infra = policy.desks["infra"]
     assert infra.admits("P1", []) and not infra.admits("P2", ["Degraded service"])
     assert infra.admits_by_criteria and not policy.desks["set"].admits_by_criteria
     assert infra.assignee_columns == ["In progress"]
     assert policy.desks["set"].assignee_columns == ["In progress", "Submitted"]
+    # SET keeps its own and unrouted tickets; one routed to a feature team leaves its queue.
+    sets = policy.desks["set"]
+    assert sets.admits(None, [], "set") and sets.admits("P2", [], None)
+    assert not sets.admits("P2", [], "channels") and sets.convert_to == "product"
 
 
 ADMISSION = """

@@ -540,7 +540,7 @@ def test_triage_in_one_submit(web: Web) -> None:
             "version": "1",
         },
     )
-    assert r.status_code == 303 and r.headers["location"] == f"/tickets/{key}"
+    assert r.status_code == 303 and r.headers["location"] == f"/tickets/{key}?ok=triaged"
     t = web.ticket(key)
     assert (t.title, t.priority, t.team, t.status) == (
         "Add a LUCI builder for fuchsia",

@@ -1,5 +1,5 @@
-"""Ticket commands: ``file``, ``list``, ``queue``, ``show``, ``move``, ``assign``, ``triage``,
-``comment``, ``block`` and ``rank``, each one call of the REST API (see ``cli.client``)."""
+"""Ticket commands: ``file``, ``list``, ``queue``, ``show``, ``edit``, ``move``, ``assign``,
+``triage``, ``convert``, ``comment``, ``watch``, ``block`` and ``rank``, each one call of the REST API (see ``cli.client``)."""
 
 from __future__ import annotations
 
@@ -246,9 +246,13 @@ def triage_(
     assignee: Annotated[str | None, typer.Option(help="who works on it")] = None,
     duplicate_of: Annotated[str | None, typer.Option(help="close as duplicate of KEY")] = None,
     note: Annotated[str | None, typer.Option(help="a comment to add")] = None,
+    fix_target: Annotated[str | None, typer.Option(help="hotfix, release or none")] = None,
+    label: Annotated[
+        list[str] | None, typer.Option(help="the ticket's labels (repeatable; replaces them)")
+    ] = None,
 ) -> None:
     """Triage a new ticket in one step."""
-    body = {
+    body: dict[str, Any] = {
         "priority": priority,
         "title": title,
         "team": team,
@@ -257,6 +261,8 @@ def triage_(
         "assignee": assignee,
         "duplicate_of": duplicate_of,
         "note": note,
+        "fix_target": fix_target,
+        "labels": label,
     }
     _action(key, "triage", {k: v for k, v in body.items() if v is not None}, "triaged")
 
@@ -293,3 +299,125 @@ def rank_(
 ) -> None:
     """Reorder the queue by hand, within a ticket's class."""
     _action(key, "rank", {"before": before, "after": after}, "ranked")
+
+
+def edit(
+    key: Annotated[str, typer.Argument(help="ticket key, e.g. SET-12")],
+    title: Annotated[str | None, typer.Option(help="new title")] = None,
+    description: Annotated[
+        str | None, typer.Option("--description", "-d", help="new description; '-' reads stdin")
+    ] = None,
+    kind: Annotated[str | None, typer.Option(help="kind, e.g. bug")] = None,
+    category: Annotated[str | None, typer.Option(help="toil category ('' clears it)")] = None,
+    priority: Annotated[str | None, typer.Option(help="priority (responders)")] = None,
+    team: Annotated[str | None, typer.Option(help="owning team ('' clears it)")] = None,
+    fix_target: Annotated[
+        str | None, typer.Option(help="hotfix, release or none (triagers)")
+    ] = None,
+    customer: Annotated[
+        bool | None, typer.Option("--customer/--no-customer", help="reported by a customer")
+    ] = None,
+    label: Annotated[
+        list[str] | None, typer.Option(help="add a label, e.g. community-server (repeatable)")
+    ] = None,
+    remove_label: Annotated[list[str] | None, typer.Option(help="remove a label")] = None,
+    pr: Annotated[list[str] | None, typer.Option(help="add a pull-request link")] = None,
+    remove_pr: Annotated[list[str] | None, typer.Option(help="remove a pull-request link")] = None,
+    watcher: Annotated[list[str] | None, typer.Option(help="add a watcher (user name)")] = None,
+    remove_watcher: Annotated[list[str] | None, typer.Option(help="remove a watcher")] = None,
+) -> None:
+    """Reclassify or edit a ticket after filing (one PATCH, guarded by the ticket's version)."""
+    t = call("GET", f"/api/v1/tickets/{key}")
+    body: dict[str, Any] = {}
+    if title is not None:
+        body["title"] = title
+    if description is not None:
+        body["description"] = sys.stdin.read() if description == "-" else description
+    for name, value in (("kind", kind), ("priority", priority)):
+        if value is not None:
+            body[name] = value
+    for name, value in (("category", category), ("team", team)):
+        if value is not None:
+            body[name] = value or None
+    if fix_target is not None:
+        body["fix_target"] = fix_target
+    if customer is not None:
+        body["customer_reported"] = customer
+    lists = (
+        ("labels", label, remove_label),
+        ("pr_links", pr, remove_pr),
+        ("watchers", watcher, remove_watcher),
+    )
+    for name, add, remove in lists:
+        if add or remove:
+            current = [x for x in t[name] if x not in (remove or [])]
+            body[name] = current + [x for x in add or [] if x not in current]
+    if not body:
+        raise fail(
+            "nothing to change: give an option, e.g. "
+            f"dutydesk edit {key} --fix-target hotfix --label community-server"
+        )
+    updated = call(
+        "PATCH", f"/api/v1/tickets/{key}", json=body, headers={"If-Match": f'"{t["version"]}"'}
+    )
+    emit(updated, lambda u: _edited(u, sorted(body)))
+
+
+def _edited(t: dict[str, Any], fields: list[str]) -> None:
+    out.print(f"{t['key']} edited: {', '.join(fields)} (version {t['version']})")
+    for f in fields:
+        if f != "description":
+            value = t.get(f)
+            out.print(f"  {f:18} {value if value not in (None, []) else '-'}", highlight=False)
+
+
+def convert(
+    key: Annotated[str, typer.Argument(help="ticket key, e.g. SET-12")],
+    kind: Annotated[str, typer.Option(help="story or feature-request")] = "story",
+    desk: Annotated[
+        str | None,
+        typer.Option(help="file it on this desk (e.g. product); default: the desk's convert_to"),
+    ] = None,
+    here: Annotated[
+        bool, typer.Option("--here", help="convert in place, on the ticket's own desk")
+    ] = False,
+    note: Annotated[str | None, typer.Option(help="a comment on both tickets")] = None,
+) -> None:
+    """Turn a non-bug into a story or feature request (no priority needed). On a desk with
+    convert_to (SET → product) it becomes a linked ticket there and this one closes."""
+    body: dict[str, Any] = {"kind": kind}
+    if desk and here:
+        raise fail("give --desk or --here, not both")
+    if here:
+        body["desk"] = key.rpartition("-")[0].lower()
+    elif desk:
+        body["desk"] = desk
+    if note:
+        body["note"] = note
+    t = call("POST", f"/api/v1/tickets/{key}/convert", json=body)
+
+    def render(t: dict[str, Any]) -> None:
+        if t.get("converted_to"):
+            out.print(
+                f"{t['key']} converted: filed as [bold]{t['converted_to']}[/bold] ({kind}); "
+                f"{t['key']} is {t['status']} ({t['resolution']})"
+            )
+        else:
+            out.print(f"{t['key']} converted in place: kind {t['kind']}")
+
+    emit(t, render)
+
+
+def watch(
+    key: Annotated[str, typer.Argument(help="ticket key")],
+    off: Annotated[bool, typer.Option("--off", help="stop watching")] = False,
+) -> None:
+    """Watch a ticket (hear of its changes), or stop with --off."""
+    t = call("POST", f"/api/v1/tickets/{key}/watch", json={"watch": not off})
+    emit(
+        t,
+        lambda t: out.print(
+            f"{'stopped watching' if off else 'watching'} {t['key']}; "
+            f"watchers: {', '.join(t['watchers']) or '-'}"
+        ),
+    )

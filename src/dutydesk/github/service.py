@@ -183,8 +183,13 @@ def _file(
         title = f"{repo}#{issue.number}: {title}"[:300]
     source = f"\n\n---\nFrom GitHub: {issue.html_url}"
     body = (issue.body or "")[: MAX_BODY - len(source)] + source
+    # Anyone can open an issue with a template's labels: a label that would rank the ticket
+    # is left out (and said so in its history) rather than losing the issue.
     filed = filing.file(
-        acting, desk, FileTicket(title=title, description=body.strip(), **_fields(rules, issue))
+        acting,
+        desk,
+        FileTicket(title=title, description=body.strip(), **_fields(rules, issue)),
+        triager_fields="drop",
     )
     ctx.session.add(
         GithubIssueLink(

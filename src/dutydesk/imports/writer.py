@@ -313,7 +313,7 @@ def create(
         "blocked_by_id": None,
         "rank": rank,
         "order_key": "",
-        "in_queue": not p.done and desk.admits(record.priority, p.criteria),
+        "in_queue": not p.done and desk.admits(record.priority, p.criteria, record.team),
         "is_open": not p.done,
         "created_at": created,
         "updated_at": max(times),

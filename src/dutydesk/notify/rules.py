@@ -112,6 +112,8 @@ def describe(change: Change, comments: Mapping[int, CommentFacts]) -> str | None
         return "unblocked"
     if change.type == "duplicate_linked":
         return f"{change.after} was closed as a duplicate of this ticket"
+    if change.type == "linked" and change.field == "converted_to":
+        return _converted_line(change)
     if change.type == "commented":
         c = comments.get(int(change.data.get("comment_id", 0)))
         if c is None or change.data.get("kind") == "reference":
@@ -119,6 +121,13 @@ def describe(change: Change, comments: Mapping[int, CommentFacts]) -> str | None
         tag = "comment" if c.public else "internal comment"
         return f"{tag} by {c.author}: {excerpt(c.body)}"
     return None
+
+
+def _converted_line(change: Change) -> str:
+    kind = change.data.get("kind") or "story"
+    return (
+        f"converted to {kind} {change.after} on desk {change.data.get('desk')}: it continues there"
+    )
 
 
 def _resolution_line(changes: Sequence[Change], ticket: TicketFacts) -> str | None:
@@ -148,6 +157,8 @@ def _reporter_lines(
             )
         elif c.type == "blocked":
             lines.append(f"{ticket.key} is blocked: {c.after}")
+        elif c.type == "linked" and c.field == "converted_to":
+            lines.append(f"{ticket.key} was {_converted_line(c)}")
         elif c.type == "admission" and c.data.get("to") == "backlog":
             lines.append(
                 f"{ticket.key} left the queue for the backlog (priority {ticket.priority}); "

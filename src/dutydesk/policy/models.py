@@ -219,6 +219,13 @@ class DeskPolicy(Strict):
     kinds: list[str] = DEFAULT_KINDS
     categories: list[str] = []
     teams: list[str] = []
+    # The teams whose tickets this desk's queue (and board) holds. A ticket routed to another
+    # of ``teams`` (a feature team) leaves the queue for that team's view; unrouted tickets
+    # stay. Unset: every team's tickets stay.
+    queue_teams: list[str] | None = None
+    # The desk a non-bug is converted to (a story or feature request, e.g. "product"):
+    # offered first on the ticket page; any desk with the kind may be named.
+    convert_to: str | None = None
     order: list[OrderItem] = ["priority", "created"]
     untriaged: Literal["first", "last"] = "first"
     rotation: str | None = None
@@ -257,6 +264,9 @@ class DeskPolicy(Strict):
         for p in self.admit or []:
             if p not in self.priorities:
                 errors.append(f"admit names {p!r}, which is not in priorities {self.priorities}")
+        for team in self.queue_teams or []:
+            if team not in self.teams:
+                errors.append(f"queue_teams names {team!r}, which is not in teams {self.teams}")
         for p in self.urgent or []:
             if p not in self.priorities:
                 errors.append(f"urgent names {p!r}, which is not in priorities {self.priorities}")
@@ -369,15 +379,25 @@ class DeskPolicy(Strict):
         back = [self.columns[i - 1]] if i > 0 else []
         return back + self.columns[i + 1 :]
 
-    def admits(self, priority: str | None, criteria: Sequence[str]) -> bool:
-        """Whether a ticket belongs in the urgent queue (else the weekly-triage backlog).
+    def admits(
+        self, priority: str | None, criteria: Sequence[str], team: str | None = None
+    ) -> bool:
+        """Whether a ticket belongs in the urgent queue (else the weekly-triage backlog, or
+        the view of the team it was routed to).
 
-        A priority decides once set (triage); before that, on a desk that admits by
-        criteria, whether the reporter ticked one.
+        A ticket routed to a team outside ``queue_teams`` is that team's work. Otherwise a
+        priority decides once set (triage); before that, on a desk that admits by criteria,
+        whether the reporter ticked one.
         """
+        if not self.routed_here(team):
+            return False
         if priority is not None:
             return self.admit is None or priority in self.admit
         return not self.admits_by_criteria or bool(criteria)
+
+    def routed_here(self, team: str | None) -> bool:
+        """Whether a ticket of ``team`` is this desk's own work (not routed to another team)."""
+        return team is None or self.queue_teams is None or team in self.queue_teams
 
     @property
     def admits_by_criteria(self) -> bool:
@@ -560,6 +580,13 @@ class Policy(Strict):
                         f"desks.{name}.rotation",
                         f"unknown rotation {desk.rotation!r}; "
                         f"declare [rotations.{desk.rotation}] or use one of {sorted(self.rotations)}",
+                    )
+                )
+            if desk.convert_to and desk.convert_to not in self.desks:
+                errors.append(
+                    (
+                        f"desks.{name}.convert_to",
+                        f"unknown desk {desk.convert_to!r}; one of {sorted(self.desks)}",
                     )
                 )
             if desk.slo and not desk.calendar:

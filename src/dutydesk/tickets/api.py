@@ -29,6 +29,7 @@ from dutydesk.tickets.schemas import (
     CommentIn,
     CommentOut,
     CommentPage,
+    ConvertIn,
     EventPage,
     FileTicket,
     MoveIn,
@@ -38,6 +39,7 @@ from dutydesk.tickets.schemas import (
     TicketPage,
     TicketPatch,
     TriageIn,
+    WatchIn,
     saved_filter,
 )
 from dutydesk.triage import accepting
@@ -160,6 +162,36 @@ async def triage(
         body.model_dump_json(),
         lambda ctx: _one(ctx, accepting.triage(ctx, key, body, version)),
         batched=True,
+    )
+
+
+@router.post("/tickets/{key}/convert", response_model=TicketOut)
+async def convert(
+    key: str, body: ConvertIn, request: Request, state: State, actor: Actor, version: IfMatch
+) -> JSONResponse:
+    """Turn a non-bug into a story or feature request, without a priority. With ``desk``, a
+    linked ticket is filed on that desk and this one closes as ``converted``; the answer is
+    this ticket, whose ``converted_to`` names the new one."""
+    return await write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        lambda ctx: _one(ctx, service.convert(ctx, key, body, version).ticket),
+    )
+
+
+@router.post("/tickets/{key}/watch", response_model=TicketOut)
+async def watch(
+    key: str, body: WatchIn, request: Request, state: State, actor: Actor
+) -> JSONResponse:
+    """Watch (``{"watch": true}``) or stop watching a ticket, as yourself."""
+    return await write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        lambda ctx: _one(ctx, service.watch(ctx, key, body.watch)),
     )
 
 

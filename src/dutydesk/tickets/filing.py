@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Table, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from dutydesk import markdown
+from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role, require
 from dutydesk.context import Ctx
 from dutydesk.db import Prepared
@@ -43,11 +44,37 @@ def file_ticket(ctx: Ctx, desk_name: str, data: FileTicket) -> Ticket:
     return file(ctx, desk_name, data).ticket
 
 
-def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
+def file(
+    ctx: Ctx,
+    desk_name: str,
+    data: FileTicket,
+    *,
+    triager_fields: Literal["refuse", "drop"] = "refuse",
+    reporter: User | None = None,
+    linked: dict[str, Any] | None = None,
+) -> Filed:
+    """File ``data`` on the desk as ``ctx.actor`` (or on behalf of ``reporter``).
+
+    Triager fields (a ranked label, a fix target) from someone who is not a responder of the
+    desk are refused, or with ``triager_fields="drop"`` (unattended filing: a webhook) left
+    out and said so in the history. ``linked`` goes on the ``filed`` event (a conversion
+    names the ticket it came from)."""
     desk = ctx.desk(desk_name)
     require(ctx.actor, "reporter", desk_name, "file tickets")
+    is_responder = has_role(ctx.actor, "responder", desk_name)
     responder_fields = [f for f in workflow.RESPONDER_FILING_FIELDS if getattr(data, f) is not None]
-    refuse(workflow.filing_refusal(has_role(ctx.actor, "responder", desk_name), responder_fields))
+    refuse(workflow.filing_refusal(is_responder, responder_fields))
+    left_out: str | None = None
+    ranked = workflow.triager_filing_values(desk, data.labels, data.fix_target)
+    if ranked and not is_responder and triager_fields == "drop":
+        dropped = {v for f, v in ranked if f == "labels"}
+        left_out = workflow.triager_filing_note(ranked)
+        data = data.model_copy(
+            update={"labels": [x for x in data.labels if x not in dropped], "fix_target": None}
+        )
+    else:
+        refuse(workflow.triager_filing_refusal(desk_name, is_responder, ranked))
+    who = reporter or ctx.actor
     refuse(workflow.template_refusal(desk, data.description))
     kind = data.kind or desk.kinds[0]
     check_choice("kind", kind, desk.kinds, desk_name)
@@ -79,7 +106,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
         "team": data.team,
         "labels": labels,
         "criteria": list(dict.fromkeys(data.criteria)),
-        "reporter_id": ctx.actor.id,
+        "reporter_id": who.id,
         "customer_reported": data.customer_reported,
         "fix_target": data.fix_target or "none",
         "pr_links": [],
@@ -89,7 +116,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
         "blocked_by_id": None,
         "rank": rank,
         "order_key": "",
-        "in_queue": desk.admits(data.priority, data.criteria),
+        "in_queue": desk.admits(data.priority, data.criteria, data.team),
         "is_open": True,
         "created_at": ctx.now,
         "updated_at": ctx.now,
@@ -112,11 +139,18 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
     s.add(ticket)
     if labels:
         _INSERT_LABEL.executemany(conn, [{"ticket_id": ticket.id, "label": x} for x in labels])
-    _INSERT_WATCHER.execute(conn, {"ticket_id": ticket.id, "user_id": ctx.actor.id})
+    watcher_ids = {who.id, ctx.actor.id}
+    for uid in watcher_ids:  # one row but for a conversion (the reporter and the converter)
+        _INSERT_WATCHER.execute(conn, {"ticket_id": ticket.id, "user_id": uid})
     search.index_new(s, ticket)
     clocks = slo_service.on_change(ctx, ticket, new=True)
-    change.event("filed", None, None, ticket.key, title=ticket.title, criteria=ticket.criteria)
+    extra: dict[str, Any] = dict(linked or {})
+    if left_out:
+        extra["left_out"] = left_out
+    change.event(
+        "filed", None, None, ticket.key, title=ticket.title, criteria=ticket.criteria, **extra
+    )
     set_committed_value(ticket, "event_seq", row["event_seq"])
     change.write_events()
-    record_change(ctx, ticket, change.events, watcher_ids={ctx.actor.id})
-    return Filed(ticket, clocks, reporter=ctx.actor.name, assignee=assignee)
+    record_change(ctx, ticket, change.events, watcher_ids=watcher_ids)
+    return Filed(ticket, clocks, reporter=who.name, assignee=assignee, left_out=left_out)

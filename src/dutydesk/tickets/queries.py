@@ -20,7 +20,7 @@ from dutydesk.policy.models import Policy
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.policy import desk_slo
 from dutydesk.tickets import search, workflow
-from dutydesk.tickets.models import Ticket, TicketLabel, Watcher, ticket_key
+from dutydesk.tickets.models import Event, Ticket, TicketLabel, Watcher, ticket_key
 from dutydesk.tickets.ordering import class_of
 from dutydesk.tickets.results import Filed
 from dutydesk.tickets.schemas import SourceOut, TicketFilter, TicketOut
@@ -242,6 +242,7 @@ def present(
     for tid, _, name in watch_rows:
         watchers.setdefault(tid, []).append(name)
     found = sources(session, ids)
+    links = conversion_links(session, ids)
     return [
         _ticket_out(
             policy,
@@ -251,6 +252,7 @@ def present(
             dup_keys.get(t.duplicate_of_id) if t.duplicate_of_id else None,
             clocks.get(t.id, []),
             found.get(t.id),
+            links.get(t.id, {}),
         )
         for t in tickets
     ]
@@ -282,6 +284,21 @@ def sources(session: Session, ids: Sequence[int]) -> dict[int, SourceOut]:
     return out
 
 
+def conversion_links(session: Session, ids: Sequence[int]) -> dict[int, dict[str, str]]:
+    """Each ticket's conversion references (``converted_to`` / ``converted_from``: a key),
+    read from the ``linked`` events a conversion writes on both tickets."""
+    out: dict[int, dict[str, str]] = {}
+    rows = session.execute(
+        select(Event.ticket_id, Event.field, Event.after)
+        .where(Event.ticket_id.in_(ids), Event.type == "linked")
+        .order_by(Event.ticket_id, Event.seq)
+    ).all()
+    for tid, field, after in rows:
+        if field in ("converted_to", "converted_from") and isinstance(after, str):
+            out.setdefault(tid, {})[field] = after
+    return out
+
+
 def present_filed(policy: Policy, filed: Filed, now: datetime) -> TicketOut:
     """A ticket just filed, from what filing already knows: no query reads it back."""
     t = filed.ticket
@@ -301,6 +318,7 @@ def _ticket_out(
     duplicate_of: str | None,
     clocks: list[dict[str, Any]],
     source: SourceOut | None = None,
+    links: dict[str, str] | None = None,
 ) -> TicketOut:
     desk = policy.desks.get(t.desk)
     return TicketOut(
@@ -332,7 +350,7 @@ def _ticket_out(
         rank=t.rank,
         in_queue=t.in_queue,
         admission=workflow.admission_note(
-            desk, is_open=t.is_open, in_queue=t.in_queue, priority=t.priority
+            desk, is_open=t.is_open, in_queue=t.in_queue, priority=t.priority, team=t.team
         )
         if desk
         else None,
@@ -348,4 +366,6 @@ def _ticket_out(
         version=t.version,
         clocks=clocks,
         source=source,
+        converted_to=(links or {}).get("converted_to"),
+        converted_from=(links or {}).get("converted_from"),
     )

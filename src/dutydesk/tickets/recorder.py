@@ -207,7 +207,7 @@ class TicketChange:
             return t
         was_in_queue = t.in_queue
         t.is_open = t.status != self.desk.done_column
-        t.in_queue = t.is_open and self.desk.admits(t.priority, t.criteria)
+        t.in_queue = t.is_open and self.desk.admits(t.priority, t.criteria, t.team)
         if was_in_queue != t.in_queue and t.is_open:
             # Not lost: the ticket leaves for (or returns from) the desk's backlog, visibly.
             self.event(
@@ -215,10 +215,8 @@ class TicketChange:
                 "in_queue",
                 was_in_queue,
                 t.in_queue,
-                reason=f"priority {t.priority}"
-                if t.priority
-                else ("queue criterion ticked" if t.criteria else "no queue criterion ticked"),
-                to="queue" if t.in_queue else "backlog",
+                reason=_admission_reason(self.desk, t),
+                to="queue" if t.in_queue else _out_of_queue(self.desk, t),
             )
         t.order_key = ordering.order_key(self.desk, t.orderable(), t.rank)
         t.version += 1
@@ -233,6 +231,18 @@ class TicketChange:
             self.ctx.session.flush()
             search.reindex(self.ctx.session, t)
         return t
+
+
+def _out_of_queue(desk: DeskPolicy, t: Ticket) -> str:
+    return "backlog" if desk.routed_here(t.team) else f"team:{t.team}"
+
+
+def _admission_reason(desk: DeskPolicy, t: Ticket) -> str:
+    if not desk.routed_here(t.team):
+        return f"routed to team {t.team}"
+    if t.priority:
+        return f"priority {t.priority}"
+    return "queue criterion ticked" if t.criteria else "no queue criterion ticked"
 
 
 def _jsonable(value: Any) -> Any:

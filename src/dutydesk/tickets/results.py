@@ -17,3 +17,4 @@ class Filed:
     clocks: list[Clock]
     reporter: str
     assignee: User | None
+    left_out: str | None = None  # triager fields an unattended filing dropped, said in words

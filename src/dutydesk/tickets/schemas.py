@@ -92,6 +92,25 @@ class TriageIn(In):
         return self
 
 
+class ConvertIn(In):
+    """Turn a non-bug into a story or feature request: on this desk, or (``desk``) as a new,
+    linked ticket on another desk, closing this one as ``converted``. No priority needed."""
+
+    kind: str = Field(min_length=1, max_length=40, description="story or feature-request")
+    desk: str | None = Field(
+        None,
+        min_length=1,
+        max_length=40,
+        description="file it on this desk (default: the desk's convert_to; its own desk "
+        "converts in place)",
+    )
+    note: str | None = Field(None, max_length=50_000, description="a comment on both tickets")
+
+
+class WatchIn(In):
+    watch: bool = Field(description="true to watch the ticket, false to stop watching it")
+
+
 class BlockIn(In):
     reason: str = Field(min_length=3, max_length=2000)
 
@@ -162,6 +181,9 @@ class TicketOut(BaseModel):
     version: int
     clocks: list[dict[str, Any]] = []
     source: SourceOut | None = None  # imported or bridged tickets: where they came from
+    # A conversion's references both ways: the ticket this one became, or came from.
+    converted_to: str | None = None
+    converted_from: str | None = None
 
 
 class TicketPage(BaseModel):

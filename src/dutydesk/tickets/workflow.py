@@ -241,6 +241,32 @@ def returns_to_intake(desk: DeskPolicy, ticket: TicketFacts, to: str) -> bool:
     )
 
 
+CONVERSION_KINDS = ("story", "feature-request")
+
+
+def convert_refusal(
+    ticket: TicketFacts, kind: str, target: str, target_kinds: Sequence[str]
+) -> Refusal | None:
+    """A conversion turns an open ticket into a story or feature request of a desk that has
+    that kind; it needs no priority (a story is planned, not triaged as toil)."""
+    if not ticket.is_open:
+        return RuleRefused("closed-ticket", f"{ticket.key} is done; reopen it before converting it")
+    if kind not in CONVERSION_KINDS:
+        return InputRefused(
+            "conversion-kind",
+            "kind",
+            f"a conversion makes a {' or a '.join(CONVERSION_KINDS)}, not {kind!r}; "
+            "to change the kind otherwise, edit the ticket",
+        )
+    if kind not in target_kinds:
+        return InputRefused(
+            "conversion-kind",
+            "kind",
+            f"desk {target!r} has no kind {kind!r}: its kinds are {', '.join(target_kinds)}",
+        )
+    return None
+
+
 def block_refusal(ticket: TicketFacts) -> Refusal | None:
     if not ticket.is_open:
         return RuleRefused(
@@ -259,11 +285,21 @@ def unblock_refusal(ticket: TicketFacts) -> Refusal | None:
 
 
 def admission_note(
-    desk: DeskPolicy, *, is_open: bool, in_queue: bool, priority: str | None
+    desk: DeskPolicy,
+    *,
+    is_open: bool,
+    in_queue: bool,
+    priority: str | None,
+    team: str | None = None,
 ) -> str | None:
     """What a reporter is told about an open ticket that is not in the urgent queue."""
     if not is_open or in_queue:
         return None
+    if not desk.routed_here(team):
+        return (
+            f"routed to team {team}: it is that team's work, so it left this desk's queue and "
+            f"board for the team's view (the queue filtered by team {team})"
+        )
     admit = "/".join(desk.admit or [])
     if priority is None:
         return (
@@ -353,6 +389,57 @@ def filing_refusal(is_responder: bool, fields_set: Collection[str]) -> Refusal |
                 "only responders may set this",
             )
     return None
+
+
+def triager_labels(desk: DeskPolicy) -> list[str]:
+    """The labels the desk's priority of work ranks by (``label:X`` in its order rules):
+    setting one moves a ticket up the queue, so only triagers set them."""
+    out: list[str] = []
+    for item in desk.order:
+        if isinstance(item, str):
+            continue
+        for cond in [item.when, *item.then]:
+            field, _, value = cond.partition(":")
+            if field == "label" and value not in out:
+                out.append(value)
+    return out
+
+
+def triager_filing_values(
+    desk: DeskPolicy, labels: Collection[str], fix_target: str | None
+) -> list[tuple[str, str]]:
+    """What a filing sets that only a triager may: a label the priority of work ranks by, or
+    a fix target (hotfix/release). Each as (field, value)."""
+    ranked = set(triager_labels(desk))
+    found = [("labels", label) for label in labels if label in ranked]
+    if fix_target not in (None, "none"):
+        found.append(("fix_target", str(fix_target)))
+    return found
+
+
+def triager_filing_refusal(
+    desk_name: str, is_responder: bool, values: Sequence[tuple[str, str]]
+) -> Refusal | None:
+    """Reporters cannot jump the priority of work at filing: the top classes' labels and the
+    fix target are set at triage, like the priority."""
+    if is_responder or not values:
+        return None
+    field, value = values[0]
+    shown = ", ".join(f"{f} {v!r}" for f, v in values)
+    return RoleRefused(
+        "triager-field",
+        f"reporters cannot set {shown} when filing on desk {desk_name!r}: it ranks the ticket "
+        "in the priority of work, so the triager sets it (like the priority); file without it "
+        "and say why it matters in the description",
+        field,
+        f"{value!r} is set by a triager",
+    )
+
+
+def triager_filing_note(values: Sequence[tuple[str, str]]) -> str:
+    """What an unattended filing (a webhook) says it left out, where refusing would lose it."""
+    shown = ", ".join(f"{f} {v!r}" for f, v in values)
+    return f"Left out at filing: {shown} (set by a triager, as it ranks the ticket)."
 
 
 def edit_refusal(

@@ -36,6 +36,7 @@ class Card:
     clock: str | None = None  # the nearest SLO clock, e.g. "triage due in 2h10m"
     clock_state: str | None = None  # running, at_risk, paused or breached: the badge colour
     group: str = ""  # the order group (class, sub-class, priority): manual order stays inside it
+    pr_links: tuple[str, ...] = ()
 
     @property
     def prio_css(self) -> str:
@@ -95,6 +96,7 @@ class CardRow:
     version: int
     triaged_at: datetime | None
     order_key: str = ""
+    pr_links: list[str] | None = None
 
     @property
     def key(self) -> str:
@@ -192,6 +194,7 @@ def card_of(
         clock=clock_label(*clock) if clock else None,
         clock_state=clock[1] if clock else None,
         group=ordering.prefix_of(ticket.order_key or ""),
+        pr_links=tuple(ticket.pr_links or ()),
     )
 
 

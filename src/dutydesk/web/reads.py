@@ -53,6 +53,7 @@ CARD_COLUMNS = (
     Ticket.version,
     Ticket.triaged_at,
     Ticket.order_key,
+    Ticket.pr_links,
 )
 
 
@@ -176,6 +177,17 @@ def assignable(session: Session, desk_name: str) -> list[User]:
 
 def is_watching(session: Session, ticket: Ticket, user: User) -> bool:
     return session.get(Watcher, (ticket.id, user.id)) is not None
+
+
+def watcher_names(session: Session, ticket: Ticket) -> list[str]:
+    return list(
+        session.scalars(
+            select(User.name)
+            .join(Watcher, Watcher.user_id == User.id)
+            .where(Watcher.ticket_id == ticket.id)
+            .order_by(User.name)
+        )
+    )
 
 
 # ----------------------------------------------------------------------------- queue page

@@ -66,11 +66,24 @@ def describe_event(e: Event) -> tuple[str, str | None]:
     if e.type == "filed":
         criteria = data.get("criteria") or []
         tail = f" (criteria: {', '.join(criteria)})" if criteria else ""
+        if data.get("converted_from"):
+            return f"filed this ticket converted from {data['converted_from']}", str(
+                data["converted_from"]
+            )
+        if data.get("left_out"):
+            tail += f". {data['left_out']}"
         return f"filed this ticket{tail}", None
     if e.type == "triaged":
         return (f"triaged it as {e.after}" if e.after else "triaged it"), None
     if e.type == "admission":
-        where = "the queue" if data.get("to") == "queue" else "the weekly triage backlog"
+        to = str(data.get("to", ""))
+        where = (
+            "the queue"
+            if to == "queue"
+            else f"team {to.removeprefix('team:')}'s view"
+            if to.startswith("team:")
+            else "the weekly triage backlog"
+        )
         return f"moved it to {where} ({data.get('reason', '')})", None
     if e.type == "blocked":
         return f"marked it blocked: {e.after}", None
@@ -86,6 +99,15 @@ def describe_event(e: Event) -> tuple[str, str | None]:
         return "reordered it", None
     if e.type == "converted":
         return f"converted it from {e.before} to {e.after}", None
+    if e.type == "linked" and e.field == "converted_to":
+        return (
+            f"converted it to {data.get('kind', 'a story')} {e.after} on desk {data.get('desk')}",
+            str(e.after),
+        )
+    if e.type == "watched":
+        return "started watching it", None
+    if e.type == "unwatched":
+        return "stopped watching it", None
     if e.type == "github_not_mirrored":
         did = f"{data.get('github_action')} the issue on GitHub as {data.get('by')}"
         return f"{did}; not mirrored here: {data.get('reason')}", None

@@ -416,6 +416,36 @@
     if (window.dutydeskBusy && elt && elt.hasAttribute && elt.hasAttribute("data-live")) {
       e.preventDefault();
     }
+    // The ticket page refreshes itself like the board, but never under someone's typing: it
+    // waits while a field of it has focus or holds unsent text (the form then sends its
+    // version, and a stale one is refused with the reason, as the API does).
+    if (elt && elt.hasAttribute && elt.hasAttribute("data-live-ticket")) {
+      var active = document.activeElement;
+      var typing = active && elt.contains(active) && active.matches("input, textarea, select");
+      if (typing || elt.hasAttribute("data-dirty")) e.preventDefault();
+    }
+  });
+  document.addEventListener("input", function (e) {
+    var live = e.target.closest && e.target.closest("[data-live-ticket]");
+    if (live) live.setAttribute("data-dirty", "");
+  });
+  // Open panels (edit, triage) stay open when the ticket page refreshes.
+  var openPanels = [];
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    var target = e.detail && e.detail.target;
+    if (target && target.id === "ticket-live") {
+      openPanels = Array.prototype.map.call(
+        target.querySelectorAll("details[open]"), function (d) { return d.id || ""; });
+    }
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var fresh = document.getElementById("ticket-live");
+    if (!fresh || !openPanels.length) return;
+    openPanels.forEach(function (id) {
+      var d = id && document.getElementById(id);
+      if (d && fresh.contains(d)) d.open = true;
+    });
+    openPanels = [];
   });
   document.addEventListener("focusin", function (e) {
     if (e.target.matches && e.target.matches("[data-select-on-focus]")) e.target.select();
