@@ -377,7 +377,7 @@ def load_rows_at(
         v = values_at(now_values, later.get(t.id, []))
         if v["status"] == spec.done_column:
             continue
-        in_queue = spec.admits(v["priority"], v["criteria"] or [])
+        in_queue = spec.admits(v["priority"], v["criteria"] or [], v.get("team"))
         row = Row(
             key=t.key,
             title=v["title"],
