@@ -54,6 +54,7 @@ LAYER_TWO = (
     "dutydesk.triage.ranking",
     "dutydesk.triage.analysis",
     "dutydesk.reports.meetings",
+    "dutydesk.reports.period",
 )
 # Layer 3: services, bottom up; a service imports services of its own domain or lower ones.
 SERVICES = (

@@ -10,7 +10,14 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match
 from starlette.types import Scope
 
-from dutydesk.web import auth_pages, desk_pages, people_pages, ticket_pages, token_pages
+from dutydesk.web import (
+    auth_pages,
+    desk_pages,
+    people_pages,
+    report_pages,
+    ticket_pages,
+    token_pages,
+)
 from dutydesk.web.deps import PageRoute, error_page
 
 STATIC = Path(__file__).parent / "static"
@@ -24,6 +31,7 @@ PAGES = (
     ticket_pages.router,
     people_pages.router,
     token_pages.router,
+    report_pages.router,
 )
 
 
