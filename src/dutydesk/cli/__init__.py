@@ -15,7 +15,19 @@ from typing import Annotated
 
 import typer
 
-from dutydesk.cli import access, admin, backup, imports, mail, notify, oncall, slo, tickets, triage
+from dutydesk.cli import (
+    access,
+    admin,
+    backup,
+    imports,
+    mail,
+    notify,
+    oncall,
+    reports,
+    slo,
+    tickets,
+    triage,
+)
 from dutydesk.cli.client import opts
 
 app = typer.Typer(
@@ -89,3 +101,6 @@ admin.db_app.command("copy")(backup.db_copy)
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
 notify.report_app.command("suggestions")(triage.accuracy)
+notify.report_app.command("queue")(reports.queue)
+notify.report_app.command("oncall")(reports.oncall)
+notify.report_app.command("set")(reports.set_figures)
