@@ -208,6 +208,9 @@ def samples(period: Period, now: datetime) -> list[tuple[str, datetime]]:
     return [(w.label, min(w.end, now)) for w in weeks(period) if w.start <= now]
 
 
+TICK = timedelta(microseconds=1)  # "at now" includes what happened at now
+
+
 def flow(
     session: Session,
     desk: str,
@@ -219,7 +222,7 @@ def flow(
     points = samples(period, now)
     if not points:
         return []
-    at = [t for _, t in points]
+    at = [t + TICK if t == now else t for _, t in points]
     m = len(at)
     # count(C, k) = open now in C and filed before T_k
     #             - status changes at or after T_k (of tickets filed before it) into C

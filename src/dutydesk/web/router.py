@@ -13,6 +13,7 @@ from starlette.types import Scope
 from dutydesk.web import (
     auth_pages,
     desk_pages,
+    health_pages,
     people_pages,
     report_pages,
     ticket_pages,
@@ -32,6 +33,7 @@ PAGES = (
     people_pages.router,
     token_pages.router,
     report_pages.router,
+    health_pages.router,
 )
 
 
