@@ -1,6 +1,6 @@
 """The reports area of a desk: the index page and what every report page shares.
 
-A report page is ``/desks/{desk}/reports/{slug}``; it reads its period from ``?from=&to=``
+A report page is ``/desks/{desk}/reports/{slug}``, a route named ``report-{slug}``; it reads its period from ``?from=&to=``
 (:data:`FromDay`, :data:`ToDay`, resolved by ``reports.period.resolve`` exactly as the API
 and the CLI resolve them), builds its figures with the report's service, and renders a
 template extending ``reports/base.html`` with :func:`page_context` (tabs, period form,
@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from starlette.routing import NoMatchFound
 
 from dutydesk.context import desk_policy
 from dutydesk.http.deps import State
@@ -92,23 +93,25 @@ def report_path(desk: str, slug: str) -> str:
 
 
 def links(request: Request, desk: str, query: str = "") -> list[ReportLink]:
-    """Each report's link (carrying the period along), and whether this server routes it."""
-    routed = {getattr(r, "path", "") for r in request.app.routes}
+    """Each report's link (carrying the period along), and whether this server routes it:
+    a report page's route is named ``report-{slug}`` (``@router.get(..., name=...)``)."""
     suffix = f"?{query}" if query else ""
-    return [
-        ReportLink(
-            r.slug,
-            r.title,
-            r.summary,
-            report_path(desk, r.slug) + suffix,
-            f"/desks/{{desk}}/reports/{r.slug}" in routed,
+    out = []
+    for r in REPORTS:
+        try:
+            request.app.url_path_for(f"report-{r.slug}", desk=desk)
+            routed = True
+        except NoMatchFound:
+            routed = False
+        out.append(
+            ReportLink(r.slug, r.title, r.summary, report_path(desk, r.slug) + suffix, routed)
         )
-        for r in REPORTS
-    ]
+    return out
 
 
 def period_of(state: State, desk: str, start: date | None, end: date | None) -> Period:
     """The period a page's ``from``/``to`` name, in the desk's zone (refusals name the field)."""
+    desk_policy(state.policy, desk)
     return resolve(start, end, state.now(), desk_zone(state.policy, desk))
 
 
