@@ -120,7 +120,7 @@ def queue_charts(r: QueueHealth) -> dict[str, Chart]:
     }
 
 
-@router.get("/desks/{desk}/reports/queue")
+@router.get("/desks/{desk}/reports/queue", name="report-queue")
 def queue_page(
     desk: str,
     request: Request,
@@ -204,7 +204,7 @@ def oncall_charts(r: OncallLoad) -> dict[str, Chart]:
     }
 
 
-@router.get("/desks/{desk}/reports/oncall")
+@router.get("/desks/{desk}/reports/oncall", name="report-oncall")
 def oncall_page(
     desk: str,
     request: Request,
@@ -308,7 +308,7 @@ def set_charts(r: SetFigures) -> dict[str, Chart]:
     }
 
 
-@router.get("/desks/{desk}/reports/set")
+@router.get("/desks/{desk}/reports/set", name="report-set")
 def set_page(
     desk: str,
     request: Request,
