@@ -175,10 +175,7 @@ def oncall_load(
         | {t for spell in open_spells for t in spell}
     )
     # Interval i is [edges[i], edges[i+1]); it is office hours when it lies in an open spell.
-    in_hours = [
-        any(a <= edges[i] and edges[i + 1] <= b for a, b in open_spells)
-        for i in range(len(edges) - 1)
-    ]
+    in_hours = _in_hours(edges, open_spells)
     people = sorted({x.person for x in shifts})
     ids = dict(session.execute(select(User.name, User.id).where(User.name.in_(people))).all())
     by_id = {v: k for k, v in ids.items()}
@@ -251,6 +248,17 @@ def oncall_load(
         shifts=rows,
         people=totals,
     )
+
+
+def _in_hours(edges: list[datetime], spells: list[tuple[datetime, datetime]]) -> list[bool]:
+    """Per interval [edges[i], edges[i+1]): whether it lies in an open spell (both sorted;
+    every spell edge is an edge, so an interval is wholly in or out)."""
+    out, j = [], 0
+    for i in range(len(edges) - 1):
+        while j < len(spells) and spells[j][1] <= edges[i]:
+            j += 1
+        out.append(j < len(spells) and spells[j][0] <= edges[i] and edges[i + 1] <= spells[j][1])
+    return out
 
 
 def _work(
