@@ -223,14 +223,14 @@ def oncall_load(
     totals = []
     for person in people:
         mine = [r for r in rows if r.person == person]
-        f = fair[person]
+        hours = fair[person]
         totals.append(
             PersonLoad(
                 person=person,
-                shifts=int(f[0]),
-                hours=round(f[1], 2),
-                weekend_hours=round(f[2], 2),
-                holiday_hours=round(f[3], 2),
+                shifts=int(hours[0]),
+                hours=round(hours[1], 2),
+                weekend_hours=round(hours[2], 2),
+                holiday_hours=round(hours[3], 2),
                 triaged=sum(r.triaged for r in mine),
                 served=sum(r.served for r in mine),
                 comments=sum(r.comments for r in mine),

@@ -248,7 +248,10 @@ def flow(
         .group_by(created_b, event_b, before_t, after_t, Ticket.priority)
     ).all()
     wanted = set(open_columns)
-    cols = [[defaultdict(int) for _ in range(m)] for _ in range(2)]  # [by column, by priority]
+    # [by column, by priority] per sample
+    cols: list[list[defaultdict[str, int]]] = [
+        [defaultdict(int) for _ in range(m)] for _ in range(2)
+    ]
 
     def add(k: int, column: Any, priority: str | None, n: int) -> None:
         if column in wanted:
@@ -422,10 +425,10 @@ def slo_rows(session: Session, desk: str, period: Period, now: datetime) -> list
     for key in sorted(cells, key=lambda x: (x[0] is None, x[0] or 0, x[1], x[2])):
         met, risk, breached = cells[key]
         decided = met + risk + breached
-        k, priority, name = key
+        week, priority, name = key
         out.append(
             SloRow(
-                week=labels[k] if k is not None else None,
+                week=labels[week] if week is not None else None,
                 priority=priority,
                 clock=name,
                 met=met,

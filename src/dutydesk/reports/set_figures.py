@@ -331,7 +331,7 @@ def _areas(
 ) -> tuple[list[str], dict[int, dict[str, int]]]:
     b = bucket_index(Ticket.created_at, edges)
     key: Any
-    stmt = select(Ticket.id)  # replaced below; keeps the types simple
+    stmt: Any
     if area == "label":
         key = TicketLabel.label
         stmt = select(b, key, func.count()).join(TicketLabel, TicketLabel.ticket_id == Ticket.id)
