@@ -28,13 +28,25 @@ def cell_text(value: Cell) -> str:
     return str(value)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Cell) -> str:
+    """A cell as CSV holds it; text a spreadsheet would run as a formula (a ticket title like
+    ``=HYPERLINK(…)``) is kept as text with a leading apostrophe."""
+    text = cell_text(value)
+    if isinstance(value, str) and text.startswith(FORMULA_STARTS):
+        return "'" + text
+    return text
+
+
 def to_csv(table: Table) -> str:
     """RFC 4180 CSV with a header row: what a spreadsheet opens as it is."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\r\n")
     writer.writerow(table.columns)
     for row in table.rows:
-        writer.writerow([cell_text(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return buf.getvalue()
 
 
