@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import literal, select
+from sqlalchemy import func, select
 
-from dutydesk.db import Database, UTCDateTime
-from dutydesk.reports.buckets import bounds, bucket_index, weeks
+from dutydesk.db import Database
+from dutydesk.reports.buckets import bounds, bucket_index, instant_sql, weeks
 from dutydesk.reports.period import resolve
 from dutydesk.reports.tables import Table, cell_text, pick, to_csv
+from dutydesk.tickets.models import Event
 
 LA = ZoneInfo("America/Los_Angeles")
 
@@ -38,15 +39,26 @@ def test_bucket_index_in_sql(db: Database) -> None:
         edges[4] + timedelta(days=400): 4,
     }
     with db.read() as s:
+        dialect = s.get_bind().dialect.name
+
+        def index(at: datetime | None, edges: list[datetime]) -> int | None:
+            probe = "NULL" if at is None else instant_sql(at, dialect)
+            if dialect != "sqlite" and at is None:
+                probe = "CAST(NULL AS TIMESTAMP)"
+            result: int | None = s.scalar(select(bucket_index(probe, edges, dialect)))
+            return result
+
         for at, want in cases.items():
-            got = s.scalar(select(bucket_index(literal(at, UTCDateTime()), edges)))
-            assert got == want, (at, got, want)
-        assert s.scalar(select(bucket_index(literal(None, UTCDateTime()), edges))) is None
+            assert index(at, edges) == want, (at, want)
+        assert index(None, edges) is None
         for n in (1, 2, 3, 7, 53):  # every tree shape
             many = [edges[0] + timedelta(weeks=i) for i in range(n)]
             for i, at in enumerate(many):
-                probe = literal(at + timedelta(hours=1), UTCDateTime())
-                assert s.scalar(select(bucket_index(probe, many))) == i
+                assert index(at + timedelta(hours=1), many) == i
+        # The stored column, compared against the same literals.
+        assert (
+            s.scalar(select(func.count()).where(Event.at < datetime(2000, 1, 1, tzinfo=UTC))) == 0
+        )
 
 
 def test_csv_and_cells() -> None:

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, case, cast, extract, func, literal
+from sqlalchemy import ColumnElement, Float, Integer, cast, extract, func, literal_column
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from dutydesk.reports.period import Period
@@ -43,21 +43,39 @@ def bounds(period: Period) -> list[datetime]:
     return [w.start for w in weeks(period)] + [period.until]
 
 
-def bucket_index(column: Any, bounds: Sequence[datetime]) -> ColumnElement[int]:
+def instant_sql(at: datetime, dialect: str) -> str:
+    """An instant as an SQL literal of the column's storage (naive UTC)."""
+    text = at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return f"'{text}'" if dialect == "sqlite" else f"TIMESTAMP '{text}'"
+
+
+def column_sql(column: Any, dialect: str) -> str:
+    """A table column as the statement names it (``events.at``)."""
+    col = column.expression if hasattr(column, "expression") else column
+    return f"{col.table.name}.{col.name}"
+
+
+def bucket_index(column: Any, bounds: Sequence[datetime], dialect: str) -> ColumnElement[int]:
     """SQL: the i with bounds[i] <= column < bounds[i+1]; -1 before the first bound and
     len(bounds) - 1 from the last on (NULL stays NULL). A balanced tree of comparisons, so a
-    row costs log2(len(bounds)) of them whatever the number of buckets."""
+    row costs log2(len(bounds)) of them whatever the number of buckets. Written as SQL text
+    with the instants as literals: built as expression objects, a year of shift edges took
+    longer to compile than the database took to run it."""
+    name = column_sql(column, dialect) if not isinstance(column, str) else column
+    edges = [instant_sql(b, dialect) for b in bounds]
 
-    def tree(lo: int, hi: int) -> ColumnElement[int]:
+    def tree(lo: int, hi: int) -> str:
         # The answer lies in lo .. hi (indexes into bounds, -1 meaning before bounds[0]).
         if lo == hi:
-            return literal(lo)
+            return str(lo)
         mid = (lo + hi + 1) // 2  # column >= bounds[mid] means the answer is >= mid
-        return case((column < bounds[mid], tree(lo, mid - 1)), else_=tree(mid, hi))
+        return f"CASE WHEN {name} < {edges[mid]} THEN {tree(lo, mid - 1)} ELSE {tree(mid, hi)} END"
 
     if not bounds:
-        return literal(-1)
-    return case((column.is_(None), None), else_=tree(-1, len(bounds) - 1))
+        return literal_column("-1", Integer)
+    return literal_column(
+        f"(CASE WHEN {name} IS NULL THEN NULL ELSE {tree(-1, len(bounds) - 1)} END)", Integer
+    )
 
 
 def seconds(column: KeyedColumnElement[Any] | Any, dialect: str) -> ColumnElement[float]:

@@ -155,6 +155,10 @@ class OncallLoad(BaseModel):
         ]
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def oncall_load(
     session: Session, policy: Policy, desk: str, period: Period, now: datetime
 ) -> OncallLoad:
@@ -273,9 +277,10 @@ def _work(
         (Event.type == "commented", literal(COMMENTS)),
         else_=literal(SERVED),
     )
-    b = bucket_index(Event.at, edges)
+    b = bucket_index(Event.at, edges, _dialect(session))
     rows = session.execute(
         select(b, Event.actor_id, what, func.count())
+        .select_from(Event)
         .join(Ticket, Ticket.id == Event.ticket_id)
         .where(
             Event.at >= edges[0],
@@ -304,7 +309,7 @@ def _notices(
     if not by_id or len(edges) < 2:
         return {}
     recipients = {recipient_of(i): name for i, name in by_id.items()}
-    b = bucket_index(OutboxMessage.created_at, edges)
+    b = bucket_index(OutboxMessage.created_at, edges, _dialect(session))
     rows = session.execute(
         select(b, OutboxMessage.recipient, func.count())
         .where(
@@ -324,7 +329,7 @@ def _breaches(session: Session, desk: str, edges: list[datetime], now: datetime)
     or paused past their due instant)."""
     if len(edges) < 2:
         return {}
-    b = bucket_index(TicketClock.due_at, edges)
+    b = bucket_index(TicketClock.due_at, edges, _dialect(session))
     rows = session.execute(
         select(b, func.count())
         .where(

@@ -184,6 +184,10 @@ class QueueHealth(BaseModel):
 _LISTED_COLUMNS = ("ticket", "title", "status", "priority", "assignee", "filed", "age days")
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def _listed_row(t: ListedTicket) -> tuple[Any, ...]:
     return (t.ticket, t.title, t.status, t.priority, t.assignee, t.filed.isoformat(), t.age_days)
 
@@ -227,16 +231,17 @@ def flow(
     # count(C, k) = open now in C and filed before T_k
     #             - status changes at or after T_k (of tickets filed before it) into C
     #             + those out of C.
-    created_b = bucket_index(Ticket.created_at, at)
+    created_b = bucket_index(Ticket.created_at, at, _dialect(session))
     now_rows = session.execute(
         select(created_b, Ticket.status, Ticket.priority, func.count())
         .where(Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.created_at < at[-1])
         .group_by(created_b, Ticket.status, Ticket.priority)
     ).all()
-    event_b = bucket_index(Event.at, at)
+    event_b = bucket_index(Event.at, at, _dialect(session))
     before_t, after_t = cast(Event.before, String), cast(Event.after, String)
     moved = session.execute(
         select(created_b, event_b, before_t, after_t, Ticket.priority, func.count())
+        .select_from(Event)
         .join(Ticket, Ticket.id == Event.ticket_id)
         .where(
             Event.field == "status",
@@ -281,7 +286,7 @@ def flow(
 
 
 def _per_week(session: Session, column: Any, desk: str, period: Period) -> dict[int, int]:
-    b = bucket_index(column, bounds(period))
+    b = bucket_index(column, bounds(period), _dialect(session))
     rows = session.execute(
         select(b, func.count())
         .where(Ticket.desk == desk, column >= period.since, column < period.until)
@@ -292,9 +297,10 @@ def _per_week(session: Session, column: Any, desk: str, period: Period) -> dict[
 
 def _closed_per_week(session: Session, desk: str, done: str, period: Period) -> dict[int, int]:
     """Moves into the done column per week (a ticket closed twice counts twice)."""
-    b = bucket_index(Event.at, bounds(period))
+    b = bucket_index(Event.at, bounds(period), _dialect(session))
     rows = session.execute(
         select(b, func.count())
+        .select_from(Event)
         .join(Ticket, Ticket.id == Event.ticket_id)
         .where(
             Event.field == "status",
@@ -377,8 +383,8 @@ def idle(session: Session, policy: Policy, desk: str, now: datetime) -> list[Lis
 
 def slo_rows(session: Session, desk: str, period: Period, now: datetime) -> list[SloRow]:
     edges = bounds(period)
-    decided_b = bucket_index(TicketClock.decided_at, edges)
-    due_b = bucket_index(TicketClock.due_at, edges)
+    decided_b = bucket_index(TicketClock.decided_at, edges, _dialect(session))
+    due_b = bucket_index(TicketClock.due_at, edges, _dialect(session))
     late_met = and_(
         TicketClock.at_risk_at.is_not(None), TicketClock.stopped_at >= TicketClock.at_risk_at
     )
@@ -391,6 +397,7 @@ def slo_rows(session: Session, desk: str, period: Period, now: datetime) -> list
             late_met,
             func.count(),
         )
+        .select_from(TicketClock)
         .join(Ticket, Ticket.id == TicketClock.ticket_id)
         .where(
             TicketClock.desk == desk,
@@ -402,6 +409,7 @@ def slo_rows(session: Session, desk: str, period: Period, now: datetime) -> list
     ).all()
     running_late = session.execute(
         select(due_b, Ticket.priority, TicketClock.name, func.count())
+        .select_from(TicketClock)
         .join(Ticket, Ticket.id == TicketClock.ticket_id)
         .where(
             TicketClock.desk == desk,
@@ -447,7 +455,7 @@ def _medians(
     """Median business hours of stopped clocks per (week, priority, clock) and per (priority,
     clock) over the period: the middle rows picked by window functions, in SQL."""
     found: dict[tuple[int | None, str, str], float] = {}
-    decided_b = bucket_index(TicketClock.decided_at, bounds(period))
+    decided_b = bucket_index(TicketClock.decided_at, bounds(period), _dialect(session))
     for by_week in (True, False):
         week = decided_b if by_week else literal(-9)
         parts = [week, Ticket.priority, TicketClock.name]
@@ -462,6 +470,7 @@ def _medians(
                 .label("rn"),
                 func.count().over(partition_by=parts).label("n"),
             )
+            .select_from(TicketClock)
             .join(Ticket, Ticket.id == TicketClock.ticket_id)
             .where(
                 TicketClock.desk == desk,

@@ -138,6 +138,10 @@ class SetFigures(BaseModel):
         ]
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def set_figures(
     session: Session, policy: Policy, desk: str, period: Period, now: datetime, area: Area
 ) -> SetFigures:
@@ -149,7 +153,7 @@ def set_figures(
     open_columns = [c for c in spec.columns if c != spec.done_column]
     fixed = list(sp.resolutions)
     in_period = (Ticket.desk == desk, Ticket.resolved_at >= period.since)
-    resolved_b = bucket_index(Ticket.resolved_at, edges)
+    resolved_b = bucket_index(Ticket.resolved_at, edges, _dialect(session))
 
     # Bugs resolved (and customer-reported), escalations fixed, tickets resolved: one pass.
     is_fix = Ticket.resolution.in_(fixed)
@@ -168,13 +172,14 @@ def set_figures(
     resolved = {k: (int(a or 0), int(c or 0), int(e or 0), n) for k, a, c, e, n in rows}
 
     # Fixes submitted: bugs moved into the submitted column, once per ticket and week.
-    event_b = bucket_index(Event.at, edges)
+    event_b = bucket_index(Event.at, edges, _dialect(session))
     sub_rows = session.execute(
         select(
             event_b,
             func.count(func.distinct(Event.ticket_id)),
             func.count(func.distinct(case((Ticket.customer_reported.is_(True), Event.ticket_id)))),
         )
+        .select_from(Event)
         .join(Ticket, Ticket.id == Event.ticket_id)
         .where(
             Event.field == "status",
@@ -194,6 +199,7 @@ def set_figures(
     before_t, after_t = cast(Event.before, String), cast(Event.after, String)
     col_rows = session.execute(
         select(resolved_b, before_t, after_t, func.sum(stay))
+        .select_from(Event)
         .join(Ticket, Ticket.id == Event.ticket_id)
         .where(
             *in_period,
@@ -262,7 +268,7 @@ def _escalation_medians(
 ) -> dict[int | None, float]:
     """Median days from filing to fix of escalations, per week and (None) over the period."""
     found: dict[int | None, float] = {}
-    b = bucket_index(Ticket.resolved_at, edges)
+    b = bucket_index(Ticket.resolved_at, edges, _dialect(session))
     took = seconds(Ticket.resolved_at, dialect) - seconds(Ticket.created_at, dialect)
     for by_week in (True, False):
         part = b if by_week else literal(-9)
@@ -329,12 +335,16 @@ def _slowest(
 def _areas(
     session: Session, desk: str, area: Area, edges: list[datetime], period: Period
 ) -> tuple[list[str], dict[int, dict[str, int]]]:
-    b = bucket_index(Ticket.created_at, edges)
+    b = bucket_index(Ticket.created_at, edges, _dialect(session))
     key: Any
     stmt: Any
     if area == "label":
         key = TicketLabel.label
-        stmt = select(b, key, func.count()).join(TicketLabel, TicketLabel.ticket_id == Ticket.id)
+        stmt = (
+            select(b, key, func.count())
+            .select_from(Ticket)
+            .join(TicketLabel, TicketLabel.ticket_id == Ticket.id)
+        )
     else:
         key = Ticket.team if area == "team" else Ticket.category
         stmt = select(b, key, func.count())
