@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,7 +15,9 @@ from sqlalchemy import select
 from dutydesk.auth.models import User
 from dutydesk.notify.models import NOTICE, OutboxMessage
 from dutydesk.notify.rows import recipient_of
+from dutydesk.reports.queue_health import idle as queue_idle
 from dutydesk.state import AppState
+from dutydesk.tickets.idle import idle_claims, idle_rule
 from tests.conftest import URGENT, Api, ManualClock
 
 LA = ZoneInfo("America/Los_Angeles")
@@ -93,7 +95,7 @@ def get(api: Api, path: str, **params: str) -> dict[str, Any]:
     return ok(api.req("admin", "GET", path, params=params))
 
 
-def test_queue_health_hand_count(api: Api, clock: ManualClock) -> None:
+def test_queue_health_hand_count(api: Api, clock: ManualClock, state: AppState) -> None:
     k = infra_history(api, clock)
     rep = get(
         api, "/api/v1/desks/infra/reports/queue", **{"from": "2026-11-16", "to": "2026-12-06"}
@@ -123,6 +125,18 @@ def test_queue_health_hand_count(api: Api, clock: ManualClock) -> None:
     assert rep["unowned"] == {"New": 2, "Triaged": 1, "In progress": 0}
     assert [t["ticket"] for t in rep["unowned_oldest"]] == [k["C"], k["E"], k["D"]]
     assert [(t["ticket"], t["assignee"]) for t in rep["idle_claims"]] == [(k["G"], "ana")]
+    assert rep["idle_total"] == 1
+    assert rep["idle_claims"][0]["last_activity"] == "2026-11-23T22:00:00Z"  # the assignment
+    # The same claims as the triage view's rule, a microsecond before and at the instant G
+    # turns idle (3 business days after its assignment, Thanksgiving closed).
+    turns = idle_rule(state.policy, "infra").idle_since(datetime(2026, 11, 23, 22, tzinfo=UTC))
+    assert turns.astimezone(LA) == datetime(2026, 11, 27, 14, tzinfo=LA)  # Tue, Wed, Fri
+    for when, idle_now in ((turns - timedelta(microseconds=1), []), (turns, [k["G"]])):
+        with state.db.read() as s:
+            reference = idle_claims(s, state.policy, "infra", when)
+            ours = queue_idle(s, state.policy, "infra", when)[1]
+        assert [c.ticket.key for c in reference] == idle_now
+        assert [t.ticket for t in ours] == idle_now
 
     triage_rows = {(r["week"], r["priority"]): r for r in rep["slo"] if r["clock"] == "triage"}
     p2 = triage_rows[("2026-W48", "P2")]  # G met, A met after the at-risk warning

@@ -21,7 +21,7 @@ Everything is counted in SQL; Python only adds up one row per (week, value).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -36,7 +36,7 @@ from dutydesk.reports.period import Period
 from dutydesk.reports.tables import Table
 from dutydesk.slo.clocks import BREACHED, MET, PAUSED, RUNNING
 from dutydesk.slo.models import TicketClock
-from dutydesk.tickets.idle import idle_claims
+from dutydesk.tickets.idle import IdleRule, idle_rule
 from dutydesk.tickets.models import Event, Ticket
 
 LISTED = 20  # tickets a list shows (oldest first); the counts cover all of them
@@ -99,7 +99,8 @@ class QueueHealth(BaseModel):
     unowned: dict[str, int]  # per column
     unowned_total: int
     unowned_oldest: list[ListedTicket]
-    idle_claims: list[ListedTicket]
+    idle_total: int
+    idle_claims: list[ListedTicket]  # the longest idle first, at most 20
     slo: list[SloRow]
 
     def tables(self) -> list[Table]:
@@ -144,7 +145,7 @@ class QueueHealth(BaseModel):
             ),
             Table(
                 "idle",
-                f"Idle claims ({len(self.idle_claims)})",
+                f"Idle claims ({self.idle_total}), longest idle first",
                 (*_LISTED_COLUMNS, "last activity"),
                 tuple(
                     (*_listed_row(t), t.last_activity.isoformat() if t.last_activity else None)
@@ -367,15 +368,67 @@ def unowned(
     )
 
 
-def idle(session: Session, policy: Policy, desk: str, now: datetime) -> list[ListedTicket]:
-    found = idle_claims(session, policy, desk, now)
-    names = user_names(session, [c.ticket.assignee_id for c in found])
+def idle_cutoff(rule: IdleRule, now: datetime) -> datetime:
+    """The latest last activity whose claim is idle at ``now``: the rule's own
+    ``idle_since`` never decreases as the activity moves later, so the idle claims are
+    exactly those last active at or before one instant, found by bisection (to the
+    microsecond) and handed to SQL."""
+    lo = now - rule.span * 8 - timedelta(days=60)  # idle at now, whatever the calendar
+    hi = now + TICK
+    while rule.idle_since(lo) > now:  # a calendar closed for months
+        lo -= timedelta(days=365)
+    while hi - lo > TICK:
+        mid = lo + (hi - lo) / 2
+        if rule.idle_since(mid) <= now:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def idle(
+    session: Session, policy: Policy, desk: str, now: datetime
+) -> tuple[int, list[ListedTicket]]:
+    """Claimed tickets idle at ``now`` (:mod:`dutydesk.tickets.idle`'s rule: the assignee's
+    last event on it, or its last assignment, else its filing), longest idle first."""
+    cutoff = idle_cutoff(idle_rule(policy, desk), now)
+    last = (
+        select(func.max(Event.at))
+        .where(
+            Event.ticket_id == Ticket.id,
+            or_(Event.actor_id == Ticket.assignee_id, Event.field == "assignee"),
+        )
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    active = func.coalesce(last, Ticket.created_at)
+    claimed = (
+        Ticket.desk == desk,
+        Ticket.is_open.is_(True),
+        Ticket.assignee_id.is_not(None),
+        active <= cutoff,
+    )
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*claimed)) or 0
+    rows = session.execute(
+        select(Ticket, active.label("active"))
+        .where(*claimed)
+        .order_by(active, Ticket.id)
+        .limit(LISTED)
+    ).all()
+    names = user_names(session, [t.assignee_id for t, _ in rows])
     out = []
-    for c in found[:LISTED]:
-        row = _listed(c.ticket, names, now)
-        row.last_activity = c.last_activity
+    for t, at in rows:
+        row = _listed(t, names, now)
+        row.last_activity = at if isinstance(at, datetime) else _instant(at)
         out.append(row)
-    return out
+    return total, out
+
+
+def _instant(value: Any) -> datetime:
+    """A max() over an instant column, which SQLite answers as text."""
+    if isinstance(value, str):
+        return datetime.fromisoformat(value).replace(tzinfo=UTC)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 # ----------------------------------------------------------------------------- SLO
@@ -507,6 +560,7 @@ def queue_health(
     open_columns = [c for c in spec.columns if c != spec.done_column]
     age_rows, open_total = ages(session, desk, open_columns, now)
     by_column, oldest = unowned(session, desk, open_columns, now)
+    idle_total, idle_list = idle(session, policy, desk, now)
     return QueueHealth(
         desk=desk,
         period=period.as_json(),
@@ -519,6 +573,7 @@ def queue_health(
         unowned=by_column,
         unowned_total=sum(by_column.values()),
         unowned_oldest=oldest,
-        idle_claims=idle(session, policy, desk, now),
+        idle_total=idle_total,
+        idle_claims=idle_list,
         slo=slo_rows(session, desk, period, now),
     )
