@@ -426,9 +426,8 @@ def idle(
 
 def _instant(value: Any) -> datetime:
     """A max() over an instant column, which SQLite answers as text."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+    at: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 # ----------------------------------------------------------------------------- SLO
