@@ -19,6 +19,7 @@ from dutydesk.cli import (
     access,
     admin,
     backup,
+    health_reports,
     imports,
     mail,
     notify,
@@ -107,3 +108,6 @@ for name, group in GROUPS.items():
     app.add_typer(group, name=name)
 notify.report_app.command("suggestions")(triage.accuracy)
 notify.report_app.command("toil")(reports.toil)
+notify.report_app.command("queue")(health_reports.queue)
+notify.report_app.command("oncall")(health_reports.oncall)
+notify.report_app.command("set")(health_reports.set_figures)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["bar", "stacked", "line", "hbar"]
@@ -50,6 +50,7 @@ class Chart:
     description: str = ""
     links: Sequence[str] | None = None
     decimals: int = 0
+    extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         for s in self.series:

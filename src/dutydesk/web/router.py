@@ -13,6 +13,7 @@ from starlette.types import Scope
 from dutydesk.web import (
     auth_pages,
     desk_pages,
+    health_pages,
     oncall_pages,
     people_pages,
     report_pages,
@@ -40,6 +41,7 @@ PAGES = (
     ritual_pages.router,
     toil_pages.router,
     triage_pages.router,
+    health_pages.router,
 )
 
 

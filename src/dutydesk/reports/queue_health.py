@@ -1,0 +1,578 @@
+"""Queue health: how the desk's open work moved and how well its SLOs held, over a period.
+
+Definitions (a test counts each by hand from a constructed history):
+
+* *Flow* (cumulative flow): at the end of each week of the period (or now, for the running
+  week) the open tickets in each open column, from the event history: a ticket's column at
+  an instant is its current one with the later status changes undone, as the status post
+  reads history. Also per (current) priority, tickets filed and closed in each week.
+* *Age*: open tickets now, by how long ago they were filed (calendar time), per column.
+* *Without an owner*: open tickets with no assignee, per column, oldest first.
+* *Idle claims*: claimed tickets whose assignee did nothing for the desk's ``idle_after``
+  (the same rule as the triage view and the handoff report: :mod:`dutydesk.tickets.idle`).
+* *SLO* per week, priority and clock: *met* (stopped before its at-risk instant), *at risk*
+  (met, but only after the at-risk warning), *breached* (missed its due time; a clock still
+  running past due counts in the week it fell due), and the median business hours the
+  stopped clocks ran: for the triage clock, the median time to triage.
+
+Everything is counted in SQL; Python only adds up one row per (week, value).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.orm import Session
+
+from dutydesk.auth.service import user_names
+from dutydesk.context import desk_policy
+from dutydesk.policy.models import Policy
+from dutydesk.reports.buckets import bounds, bucket_index, decode, json_text, weeks
+from dutydesk.reports.period import Period
+from dutydesk.reports.tables import Table
+from dutydesk.slo.clocks import BREACHED, MET, PAUSED, RUNNING
+from dutydesk.slo.models import TicketClock
+from dutydesk.tickets.idle import IdleRule, idle_rule
+from dutydesk.tickets.models import Event, Ticket
+
+LISTED = 20  # tickets a list shows (oldest first); the counts cover all of them
+NO_PRIORITY = "none"
+AGE_BANDS: tuple[tuple[str, timedelta | None], ...] = (
+    ("under 1 day", timedelta(days=1)),
+    ("1-3 days", timedelta(days=3)),
+    ("3-7 days", timedelta(days=7)),
+    ("1-4 weeks", timedelta(days=28)),
+    ("over 4 weeks", None),
+)
+
+
+class FlowPoint(BaseModel):
+    week: str
+    at: datetime  # the instant the counts hold at: the week's end, or now
+    columns: dict[str, int]  # open tickets per open column
+    priorities: dict[str, int]  # open tickets per current priority ("none": untriaged)
+    filed: int  # in this week
+    closed: int  # moved to the done column in this week
+
+
+class AgeRow(BaseModel):
+    band: str
+    columns: dict[str, int]
+    total: int
+
+
+class ListedTicket(BaseModel):
+    ticket: str
+    title: str
+    status: str
+    priority: str | None
+    assignee: str | None
+    filed: datetime
+    age_days: float
+    last_activity: datetime | None = None  # idle claims: the assignee's last event
+
+
+class SloRow(BaseModel):
+    week: str | None  # None: the whole period
+    priority: str
+    clock: str
+    met: int
+    at_risk: int
+    breached: int
+    attainment: float | None  # (met + at risk) / decided
+    median_hours: float | None  # business hours the stopped clocks ran
+
+
+class QueueHealth(BaseModel):
+    desk: str
+    period: dict[str, Any]
+    now: datetime
+    columns: list[str]  # the open columns, in board order
+    priorities: list[str]
+    flow: list[FlowPoint]
+    ages: list[AgeRow]
+    open_total: int
+    unowned: dict[str, int]  # per column
+    unowned_total: int
+    unowned_oldest: list[ListedTicket]
+    idle_total: int
+    idle_claims: list[ListedTicket]  # the longest idle first, at most 20
+    slo: list[SloRow]
+
+    def tables(self) -> list[Table]:
+        cols, prios = self.columns, self.priorities
+        return [
+            Table(
+                "flow",
+                "Open tickets by column at the end of each week",
+                ("week", "at", *cols, "open", "filed", "closed"),
+                tuple(
+                    (
+                        p.week,
+                        p.at.isoformat(),
+                        *(p.columns.get(c, 0) for c in cols),
+                        sum(p.columns.values()),
+                        p.filed,
+                        p.closed,
+                    )
+                    for p in self.flow
+                ),
+            ),
+            Table(
+                "priorities",
+                "Open tickets by priority at the end of each week",
+                ("week", "at", *prios),
+                tuple(
+                    (p.week, p.at.isoformat(), *(p.priorities.get(x, 0) for x in prios))
+                    for p in self.flow
+                ),
+            ),
+            Table(
+                "age",
+                "Age of open tickets now",
+                ("age", *cols, "total"),
+                tuple((a.band, *(a.columns.get(c, 0) for c in cols), a.total) for a in self.ages),
+            ),
+            Table(
+                "unowned",
+                f"Open tickets without an owner ({self.unowned_total}), oldest first",
+                _LISTED_COLUMNS,
+                tuple(_listed_row(t) for t in self.unowned_oldest),
+            ),
+            Table(
+                "idle",
+                f"Idle claims ({self.idle_total}), longest idle first",
+                (*_LISTED_COLUMNS, "last activity"),
+                tuple(
+                    (*_listed_row(t), t.last_activity.isoformat() if t.last_activity else None)
+                    for t in self.idle_claims
+                ),
+            ),
+            Table(
+                "slo",
+                "SLO attainment per week, priority and clock",
+                (
+                    "week",
+                    "priority",
+                    "clock",
+                    "met",
+                    "at risk",
+                    "breached",
+                    "attainment",
+                    "median business hours",
+                ),
+                tuple(
+                    (
+                        r.week or "all",
+                        r.priority,
+                        r.clock,
+                        r.met,
+                        r.at_risk,
+                        r.breached,
+                        r.attainment,
+                        r.median_hours,
+                    )
+                    for r in self.slo
+                ),
+            ),
+        ]
+
+
+_LISTED_COLUMNS = ("ticket", "title", "status", "priority", "assignee", "filed", "age days")
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
+def _listed_row(t: ListedTicket) -> tuple[Any, ...]:
+    return (t.ticket, t.title, t.status, t.priority, t.assignee, t.filed.isoformat(), t.age_days)
+
+
+def _listed(t: Ticket, names: dict[int, str], now: datetime) -> ListedTicket:
+    return ListedTicket(
+        ticket=t.key,
+        title=t.title,
+        status=t.status,
+        priority=t.priority,
+        assignee=names.get(t.assignee_id) if t.assignee_id else None,
+        filed=t.created_at,
+        age_days=round((now - t.created_at).total_seconds() / 86400, 2),
+    )
+
+
+# ----------------------------------------------------------------------------- flow
+
+
+def samples(period: Period, now: datetime) -> list[tuple[str, datetime]]:
+    """(week, instant) the flow is read at: each week's end, the running week's now."""
+    return [(w.label, min(w.end, now)) for w in weeks(period) if w.start <= now]
+
+
+TICK = timedelta(microseconds=1)  # "at now" includes what happened at now
+
+
+def flow(
+    session: Session,
+    desk: str,
+    open_columns: list[str],
+    done: str,
+    period: Period,
+    now: datetime,
+) -> list[FlowPoint]:
+    points = samples(period, now)
+    if not points:
+        return []
+    at = [t + TICK if t == now else t for _, t in points]
+    m = len(at)
+    # count(C, k) = open now in C and filed before T_k
+    #             - status changes at or after T_k (of tickets filed before it) into C
+    #             + those out of C.
+    created_b = bucket_index(Ticket.created_at, at, _dialect(session))
+    now_rows = session.execute(
+        select(created_b, Ticket.status, Ticket.priority, func.count())
+        .where(Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.created_at < at[-1])
+        .group_by(created_b, Ticket.status, Ticket.priority)
+    ).all()
+    event_b = bucket_index(Event.at, at, _dialect(session))
+    before_t, after_t = cast(Event.before, String), cast(Event.after, String)
+    moved = session.execute(
+        select(created_b, event_b, before_t, after_t, Ticket.priority, func.count())
+        .select_from(Event)
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(
+            Event.field == "status",
+            Event.type == "changed",
+            Event.at >= at[0],
+            Ticket.desk == desk,
+            Ticket.created_at < at[-1],
+        )
+        .group_by(created_b, event_b, before_t, after_t, Ticket.priority)
+    ).all()
+    wanted = set(open_columns)
+    # [by column, by priority] per sample
+    cols: list[list[defaultdict[str, int]]] = [
+        [defaultdict(int) for _ in range(m)] for _ in range(2)
+    ]
+
+    def add(k: int, column: Any, priority: str | None, n: int) -> None:
+        if column in wanted:
+            cols[0][k][column] += n
+            cols[1][k][priority or "none"] += n
+
+    for cb, status, priority, n in now_rows:
+        for k in range(cb + 1, m):  # filed before T_k
+            add(k, status, priority, n)
+    for cb, eb, before, after, priority, n in moved:
+        for k in range(cb + 1, min(eb, m - 1) + 1):  # filed before T_k, changed at or after
+            add(k, decode(after), priority, -n)
+            add(k, decode(before), priority, n)
+    filed = _per_week(session, Ticket.created_at, desk, period)
+    closed = _closed_per_week(session, desk, done, period)
+    return [
+        FlowPoint(
+            week=label,
+            at=t,
+            columns={c: cols[0][k].get(c, 0) for c in open_columns},
+            priorities=dict(sorted(cols[1][k].items())),
+            filed=filed.get(k, 0),
+            closed=closed.get(k, 0),
+        )
+        for k, (label, t) in enumerate(points)
+    ]
+
+
+def _per_week(session: Session, column: Any, desk: str, period: Period) -> dict[int, int]:
+    b = bucket_index(column, bounds(period), _dialect(session))
+    rows = session.execute(
+        select(b, func.count())
+        .where(Ticket.desk == desk, column >= period.since, column < period.until)
+        .group_by(b)
+    ).all()
+    return {k: n for k, n in rows}
+
+
+def _closed_per_week(session: Session, desk: str, done: str, period: Period) -> dict[int, int]:
+    """Moves into the done column per week (a ticket closed twice counts twice)."""
+    b = bucket_index(Event.at, bounds(period), _dialect(session))
+    rows = session.execute(
+        select(b, func.count())
+        .select_from(Event)
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(
+            Event.field == "status",
+            Event.type == "changed",
+            Event.at >= period.since,
+            Event.at < period.until,
+            Ticket.desk == desk,
+            cast(Event.after, String) == literal(json_text(done)),
+        )
+        .group_by(b)
+    ).all()
+    return {k: n for k, n in rows}
+
+
+# ----------------------------------------------------------------------------- now
+
+
+def ages(
+    session: Session, desk: str, open_columns: list[str], now: datetime
+) -> tuple[list[AgeRow], int]:
+    whens = []
+    for i, (_label, span) in enumerate(AGE_BANDS):
+        if span is not None:
+            whens.append((Ticket.created_at > now - span, literal(i)))
+    band = _first_match(whens, len(AGE_BANDS) - 1)
+    rows = session.execute(
+        select(band, Ticket.status, func.count())
+        .where(Ticket.desk == desk, Ticket.is_open.is_(True))
+        .group_by(band, Ticket.status)
+    ).all()
+    grid: dict[int, dict[str, int]] = defaultdict(dict)
+    for i, status, n in rows:
+        grid[i][status] = grid[i].get(status, 0) + n
+    out = [
+        AgeRow(
+            band=label,
+            columns={c: grid[i].get(c, 0) for c in open_columns},
+            total=sum(grid[i].values()),
+        )
+        for i, (label, _span) in enumerate(AGE_BANDS)
+    ]
+    return out, sum(r.total for r in out)
+
+
+def _first_match(whens: list[tuple[Any, Any]], default: int) -> Any:
+    return case(*whens, else_=literal(default))
+
+
+def unowned(
+    session: Session, desk: str, open_columns: list[str], now: datetime
+) -> tuple[dict[str, int], list[ListedTicket]]:
+    base = (Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.assignee_id.is_(None))
+    counts = dict(
+        session.execute(
+            select(Ticket.status, func.count()).where(*base).group_by(Ticket.status)
+        ).all()
+    )
+    oldest = list(
+        session.scalars(select(Ticket).where(*base).order_by(Ticket.created_at).limit(LISTED))
+    )
+    return (
+        {c: counts.get(c, 0) for c in open_columns},
+        [_listed(t, {}, now) for t in oldest],
+    )
+
+
+def idle_cutoff(rule: IdleRule, now: datetime) -> datetime:
+    """The latest last activity whose claim is idle at ``now``: the rule's own
+    ``idle_since`` never decreases as the activity moves later, so the idle claims are
+    exactly those last active at or before one instant, found by bisection (to the
+    microsecond) and handed to SQL."""
+    lo = now - rule.span * 8 - timedelta(days=60)  # idle at now, whatever the calendar
+    hi = now + TICK
+    while rule.idle_since(lo) > now:  # a calendar closed for months
+        lo -= timedelta(days=365)
+    while hi - lo > TICK:
+        mid = lo + (hi - lo) / 2
+        if rule.idle_since(mid) <= now:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def idle(
+    session: Session, policy: Policy, desk: str, now: datetime
+) -> tuple[int, list[ListedTicket]]:
+    """Claimed tickets idle at ``now`` (:mod:`dutydesk.tickets.idle`'s rule: the assignee's
+    last event on it, or its last assignment, else its filing), longest idle first."""
+    cutoff = idle_cutoff(idle_rule(policy, desk), now)
+    last = (
+        select(func.max(Event.at))
+        .where(
+            Event.ticket_id == Ticket.id,
+            or_(Event.actor_id == Ticket.assignee_id, Event.field == "assignee"),
+        )
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    active = func.coalesce(last, Ticket.created_at)
+    claimed = (
+        Ticket.desk == desk,
+        Ticket.is_open.is_(True),
+        Ticket.assignee_id.is_not(None),
+        active <= cutoff,
+    )
+    total = session.scalar(select(func.count()).select_from(Ticket).where(*claimed)) or 0
+    rows = session.execute(
+        select(Ticket, active.label("active"))
+        .where(*claimed)
+        .order_by(active, Ticket.id)
+        .limit(LISTED)
+    ).all()
+    names = user_names(session, [t.assignee_id for t, _ in rows])
+    out = []
+    for t, at in rows:
+        row = _listed(t, names, now)
+        row.last_activity = at if isinstance(at, datetime) else _instant(at)
+        out.append(row)
+    return total, out
+
+
+def _instant(value: Any) -> datetime:
+    """A max() over an instant column, which SQLite answers as text."""
+    at: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+# ----------------------------------------------------------------------------- SLO
+
+
+def slo_rows(session: Session, desk: str, period: Period, now: datetime) -> list[SloRow]:
+    edges = bounds(period)
+    decided_b = bucket_index(TicketClock.decided_at, edges, _dialect(session))
+    due_b = bucket_index(TicketClock.due_at, edges, _dialect(session))
+    late_met = and_(
+        TicketClock.at_risk_at.is_not(None), TicketClock.stopped_at >= TicketClock.at_risk_at
+    )
+    outcome_rows = session.execute(
+        select(
+            decided_b,
+            Ticket.priority,
+            TicketClock.name,
+            TicketClock.outcome,
+            late_met,
+            func.count(),
+        )
+        .select_from(TicketClock)
+        .join(Ticket, Ticket.id == TicketClock.ticket_id)
+        .where(
+            TicketClock.desk == desk,
+            TicketClock.decided_at >= period.since,
+            TicketClock.decided_at < min(period.until, now),
+            TicketClock.outcome.in_([MET, BREACHED]),
+        )
+        .group_by(decided_b, Ticket.priority, TicketClock.name, TicketClock.outcome, late_met)
+    ).all()
+    running_late = session.execute(
+        select(due_b, Ticket.priority, TicketClock.name, func.count())
+        .select_from(TicketClock)
+        .join(Ticket, Ticket.id == TicketClock.ticket_id)
+        .where(
+            TicketClock.desk == desk,
+            TicketClock.state.in_([RUNNING, PAUSED]),
+            TicketClock.due_at >= period.since,
+            TicketClock.due_at < min(period.until, now),
+        )
+        .group_by(due_b, Ticket.priority, TicketClock.name)
+    ).all()
+    cells: dict[tuple[int | None, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
+    for k, priority, name, outcome, late, n in outcome_rows:
+        slot = 2 if outcome == BREACHED else (1 if late else 0)
+        for week in (k, None):
+            cells[(week, priority or NO_PRIORITY, name)][slot] += n
+    for k, priority, name, n in running_late:
+        for week in (k, None):
+            cells[(week, priority or NO_PRIORITY, name)][2] += n
+    medians = _medians(session, desk, period, now)
+    labels = [w.label for w in weeks(period)]
+    out = []
+    for key in sorted(cells, key=lambda x: (x[0] is None, x[0] or 0, x[1], x[2])):
+        met, risk, breached = cells[key]
+        decided = met + risk + breached
+        week, priority, name = key
+        out.append(
+            SloRow(
+                week=labels[week] if week is not None else None,
+                priority=priority,
+                clock=name,
+                met=met,
+                at_risk=risk,
+                breached=breached,
+                attainment=round((met + risk) / decided, 4) if decided else None,
+                median_hours=medians.get(key),
+            )
+        )
+    return out
+
+
+def _medians(
+    session: Session, desk: str, period: Period, now: datetime
+) -> dict[tuple[int | None, str, str], float]:
+    """Median business hours of stopped clocks per (week, priority, clock) and per (priority,
+    clock) over the period: the middle rows picked by window functions, in SQL."""
+    found: dict[tuple[int | None, str, str], float] = {}
+    decided_b = bucket_index(TicketClock.decided_at, bounds(period), _dialect(session))
+    for by_week in (True, False):
+        week = decided_b if by_week else literal(-9)
+        parts = [week, Ticket.priority, TicketClock.name]
+        ranked = (
+            select(
+                week.label("week"),
+                Ticket.priority.label("priority"),
+                TicketClock.name.label("name"),
+                TicketClock.elapsed_seconds.label("elapsed"),
+                func.row_number()
+                .over(partition_by=parts, order_by=TicketClock.elapsed_seconds)
+                .label("rn"),
+                func.count().over(partition_by=parts).label("n"),
+            )
+            .select_from(TicketClock)
+            .join(Ticket, Ticket.id == TicketClock.ticket_id)
+            .where(
+                TicketClock.desk == desk,
+                TicketClock.decided_at >= period.since,
+                TicketClock.decided_at < min(period.until, now),
+                TicketClock.outcome.in_([MET, BREACHED]),
+                TicketClock.elapsed_seconds.is_not(None),
+            )
+            .subquery()
+        )
+        rows = session.execute(
+            select(ranked.c.week, ranked.c.priority, ranked.c.name, func.avg(ranked.c.elapsed))
+            .where(
+                or_(
+                    ranked.c.rn == (ranked.c.n + 1) // 2,
+                    ranked.c.rn == (ranked.c.n + 2) // 2,
+                )
+            )
+            .group_by(ranked.c.week, ranked.c.priority, ranked.c.name)
+        ).all()
+        for k, priority, name, avg in rows:
+            key = (k if by_week else None, priority or NO_PRIORITY, name)
+            found[key] = round(float(avg) / 3600, 2)
+    return found
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+def queue_health(
+    session: Session, policy: Policy, desk: str, period: Period, now: datetime
+) -> QueueHealth:
+    spec = desk_policy(policy, desk)
+    open_columns = [c for c in spec.columns if c != spec.done_column]
+    age_rows, open_total = ages(session, desk, open_columns, now)
+    by_column, oldest = unowned(session, desk, open_columns, now)
+    idle_total, idle_list = idle(session, policy, desk, now)
+    return QueueHealth(
+        desk=desk,
+        period=period.as_json(),
+        now=now,
+        columns=open_columns,
+        priorities=[*spec.priorities, NO_PRIORITY],
+        flow=flow(session, desk, open_columns, spec.done_column, period, now),
+        ages=age_rows,
+        open_total=open_total,
+        unowned=by_column,
+        unowned_total=sum(by_column.values()),
+        unowned_oldest=oldest,
+        idle_total=idle_total,
+        idle_claims=idle_list,
+        slo=slo_rows(session, desk, period, now),
+    )
