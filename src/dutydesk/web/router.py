@@ -10,7 +10,16 @@ from fastapi.staticfiles import StaticFiles
 from starlette.routing import Match
 from starlette.types import Scope
 
-from dutydesk.web import auth_pages, desk_pages, people_pages, ticket_pages, token_pages
+from dutydesk.web import (
+    admin_pages,
+    auth_pages,
+    desk_pages,
+    handbook_pages,
+    people_pages,
+    settings_pages,
+    ticket_pages,
+    token_pages,
+)
 from dutydesk.web.deps import PageRoute, error_page
 
 STATIC = Path(__file__).parent / "static"
@@ -24,6 +33,9 @@ PAGES = (
     ticket_pages.router,
     people_pages.router,
     token_pages.router,
+    settings_pages.router,
+    admin_pages.router,
+    handbook_pages.router,
 )
 
 
