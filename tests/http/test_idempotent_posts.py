@@ -106,6 +106,16 @@ CREATING: dict[str, Callable[[str], Sample]] = {
     "/api/v1/tokens": lambda key: Sample(
         "ana", "/api/v1/tokens", {"name": "ci"}, "/api/v1/tokens", {"name": "cd"}
     ),
+    "/api/v1/users": lambda key: Sample(
+        "admin", "/api/v1/users", {"name": "nia"}, "/api/v1/users", {"name": "noa"}
+    ),
+    "/api/v1/desks/{desk}/handbook": lambda key: Sample(
+        "ana",
+        "/api/v1/desks/infra/handbook",
+        {"body": "# How we work", "base_version": 0},
+        "/api/v1/desks/infra/handbook",
+        {"body": "# How the infra desk works", "base_version": 0},
+    ),
 }
 
 # POSTs that create nothing: they change or undo one thing, so a retry finds it done (they
@@ -127,6 +137,9 @@ CHANGING = {
     "/api/v1/desks/{desk}/suggestions/rebuild",
     "/api/v1/admin/outbox/retry",
     "/api/v1/admin/outbox/{message_id}/retry",
+    "/api/v1/me/sessions/{session_id}/revoke",
+    "/api/v1/me/sessions/revoke-others",
+    "/api/v1/me/inbox/read",
 }
 # POSTs that deduplicate by other means, or must not.
 OWN_RULES = {
@@ -136,6 +149,7 @@ OWN_RULES = {
     "/api/v1/chat/mattermost/command": "chat retries are deduplicated by the platform's ids",
     "/api/v1/desks/{desk}/github/webhook": "redeliveries are deduplicated by X-GitHub-Delivery",
     "/api/v1/desks/{desk}/imports": "records are keyed by external id: a re-run adds nothing",
+    "/api/v1/me/password": "a retry is refused: the old password no longer matches",
 }
 
 

@@ -98,8 +98,13 @@ async def delete_session(
 
 
 @router.post("/me/sessions/revoke-others", response_model=SessionsEnded, dependencies=[NoBody])
-async def end_other_sessions(request: Request, state: State, actor: Actor) -> SessionsEnded:
+async def end_other_sessions(request: Request, state: State, actor: Actor) -> JSONResponse:
     """Log out everywhere but this browser (with a token: everywhere)."""
     keep = request.cookies.get(SESSION_COOKIE)
-    ended = await state.run(actor, lambda ctx: accounts.end_other_sessions(ctx, keep))
-    return SessionsEnded(ended=ended)
+    return await write(
+        state,
+        actor,
+        request,
+        "",
+        lambda ctx: (200, SessionsEnded(ended=accounts.end_other_sessions(ctx, keep)), None),
+    )

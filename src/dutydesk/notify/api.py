@@ -10,11 +10,12 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from dutydesk.auth.service import require
 from dutydesk.errors import field_error
-from dutydesk.http.deps import Actor, NoBody, State
+from dutydesk.http.deps import Actor, NoBody, State, write
 from dutydesk.inputs import PageLimit, RowId
 from dutydesk.notify import inbox, outbox, service, slash
 from dutydesk.notify.channels import load_channels
@@ -186,12 +187,18 @@ def my_inbox(
 
 
 @router.post("/me/inbox/read", tags=["notifications"], response_model=InboxMarked)
-async def mark_inbox(body: InboxReadIn, state: State, actor: Actor) -> InboxMarked:
+async def mark_inbox(
+    body: InboxReadIn, request: Request, state: State, actor: Actor
+) -> JSONResponse:
     """Mark notifications read (``ids``, or ``all``), or unread again (``read: false``)."""
     if not body.ids and not body.all:
         raise field_error("ids", "name notification ids, or send all: true")
-    return await state.run(
-        actor, lambda ctx: inbox.mark(ctx, body.ids, all_=body.all, read=body.read)
+    return await write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        lambda ctx: (200, inbox.mark(ctx, body.ids, all_=body.all, read=body.read), None),
     )
 
 

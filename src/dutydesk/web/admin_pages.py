@@ -196,7 +196,7 @@ async def reactivate(name: str, request: Request, state: State, viewer: WriteVie
 async def revoke_token(
     name: str, token_id: RowId, request: Request, state: State, viewer: WriteViewer
 ) -> Response:
-    await state.run(viewer.user, lambda ctx: tokens.revoke(ctx, token_id))
+    await state.run(viewer.user, lambda ctx: tokens.revoke(ctx, token_id, name))
     state.tokens.clear()
     return RedirectResponse(f"/admin/users/{name}", status_code=303)
 
