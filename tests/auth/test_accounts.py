@@ -102,9 +102,7 @@ def test_password_change_needs_the_old_one_and_ends_other_sessions(
         ]
     finally:
         api.client.cookies.clear()
-    old = api.client.post(
-        "/api/v1/auth/login", json={"username": "rita", "password": "dutydesk"}
-    )
+    old = api.client.post("/api/v1/auth/login", json={"username": "rita", "password": "dutydesk"})
     assert old.status_code == 401
     new = api.client.post(
         "/api/v1/auth/login", json={"username": "rita", "password": "new secret 1"}

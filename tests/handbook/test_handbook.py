@@ -6,7 +6,9 @@ from __future__ import annotations
 from tests.conftest import Api
 
 
-def save(api: Api, who: str, body: str, base: int, desk: str = "infra", summary: str = "") -> object:
+def save(
+    api: Api, who: str, body: str, base: int, desk: str = "infra", summary: str = ""
+) -> object:
     return api.post(
         who,
         f"/api/v1/desks/{desk}/handbook",
@@ -52,7 +54,7 @@ def test_members_edit_and_everyone_reads_the_history(api: Api) -> None:
 
 
 def test_handbook_html_is_sanitized_and_bad_input_named(api: Api) -> None:
-    body = '<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)>\n'
+    body = "<script>alert(1)</script>\n\n[x](javascript:alert(1)) <img src=x onerror=alert(1)>\n"
     assert save(api, "ana", body, 0).status_code == 201
     html = api.req("ana", "GET", "/api/v1/desks/infra/handbook").json()["html"]
     assert "<script" not in html and "<img" not in html and 'href="javascript' not in html

@@ -78,8 +78,9 @@ def test_a_muted_event_reaches_neither_smtp_nor_the_inbox(
     assert api.post("bo", f"/api/v1/tickets/{key}/comments", {"body": "looking"}).status_code == 201
     # Assigned to him: he still hears that, as the assignee.
     assert (
-        api.post("bo", f"/api/v1/tickets/{key}/triage", {"priority": "P1", "assignee": "chen"})
-        .status_code
+        api.post(
+            "bo", f"/api/v1/tickets/{key}/triage", {"priority": "P1", "assignee": "chen"}
+        ).status_code
         == 200
     )
     clock.advance(minutes=3)
@@ -97,24 +98,39 @@ def test_a_muted_event_reaches_neither_smtp_nor_the_inbox(
 
     # Muted the other way round: nothing of it at all.
     smtp.messages.clear()
-    api.req("chen", "PUT", "/api/v1/me/notifications", json={"via": ["email"], "mute": ["watching", "assignee"]})
+    api.req(
+        "chen",
+        "PUT",
+        "/api/v1/me/notifications",
+        json={"via": ["email"], "mute": ["watching", "assignee"]},
+    )
     other = api.file("rita", title="Quota almost exhausted in us-east")["key"]
     api.post("bo", f"/api/v1/tickets/{other}/triage", {"priority": "P1", "assignee": "chen"})
     clock.advance(minutes=3)
     worker.run_once()
     assert to(smtp, "chen@example.com") == []
     with state.db.read() as s:
-        assert s.scalar(select(InboxItem).where(InboxItem.ticket == other, InboxItem.user_id == chen.id)) is None
+        assert (
+            s.scalar(
+                select(InboxItem).where(InboxItem.ticket == other, InboxItem.user_id == chen.id)
+            )
+            is None
+        )
 
 
 def test_a_personal_digest_window_holds_the_message(
     api: Api, clock: ManualClock, worker: Worker, smtp: SmtpServer
 ) -> None:
     r = api.req(
-        "rita", "PUT", "/api/v1/me/notifications", json={"via": ["email"], "digest_window": "1 hour"}
+        "rita",
+        "PUT",
+        "/api/v1/me/notifications",
+        json={"via": ["email"], "digest_window": "1 hour"},
     )
     assert r.status_code == 200
-    assert r.json()["digest_window"] == "1 hour" and r.json()["default_digest_window"] == "2 minutes"
+    assert (
+        r.json()["digest_window"] == "1 hour" and r.json()["default_digest_window"] == "2 minutes"
+    )
     key = api.file("rita", title="Grant the release manager access to the signing bucket")["key"]
     api.post("ana", f"/api/v1/tickets/{key}/triage", {"priority": "P1"})
     clock.advance(minutes=3)
@@ -134,7 +150,10 @@ def test_a_personal_digest_window_holds_the_message(
         )
         assert r.status_code == 422 and r.json()["errors"][0]["field"] == "digest_window", bad
     r = api.req(
-        "rita", "PUT", "/api/v1/me/notifications", json={"via": ["email"], "digest_window": "0 minutes"}
+        "rita",
+        "PUT",
+        "/api/v1/me/notifications",
+        json={"via": ["email"], "digest_window": "0 minutes"},
     )
     assert r.status_code == 200
 

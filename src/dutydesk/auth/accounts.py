@@ -178,7 +178,9 @@ def change_password(ctx: Ctx, old: str, new: str, keep_cookie: str | None) -> in
         raise field_error("new_password", "choose a password different from the current one")
     user.password_hash = hash_password_field(new)
     ended = _end_sessions(ctx, user, keep_cookie)
-    audit.record(ctx.session, ctx.now, ctx.actor, "user.password_changed", user, sessions_ended=ended)
+    audit.record(
+        ctx.session, ctx.now, ctx.actor, "user.password_changed", user, sessions_ended=ended
+    )
     return ended
 
 
@@ -222,9 +224,7 @@ def end_session(ctx: Ctx, session_id: int) -> SessionOut:
         raise NotFound(f"you have no session {session_id}; your sessions page lists them")
     if row.expires_at > ctx.now:
         row.expires_at = ctx.now
-        audit.record(
-            ctx.session, ctx.now, ctx.actor, "session.ended", ctx.actor, session_id=row.id
-        )
+        audit.record(ctx.session, ctx.now, ctx.actor, "session.ended", ctx.actor, session_id=row.id)
     return session_out(row, None)
 
 
@@ -238,9 +238,7 @@ def end_other_sessions(ctx: Ctx, keep_cookie: str | None) -> int:
 
 
 def _end_sessions(ctx: Ctx, user: User, keep_cookie: str | None) -> int:
-    stmt = update(WebSession).where(
-        WebSession.user_id == user.id, WebSession.expires_at > ctx.now
-    )
+    stmt = update(WebSession).where(WebSession.user_id == user.id, WebSession.expires_at > ctx.now)
     if keep_cookie:
         stmt = stmt.where(WebSession.session_hash != sha256(keep_cookie))
     done = ctx.session.execute(stmt.values(expires_at=ctx.now))
@@ -257,4 +255,3 @@ def note_session_seen(session: Session, cookie: str, now: datetime) -> None:
         )
         .values(last_seen_at=now)
     )
-

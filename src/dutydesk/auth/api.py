@@ -38,9 +38,7 @@ def user_out(user: User) -> dict[str, Any]:
 def login(body: LoginIn, request: Request, response: Response, state: State) -> dict[str, Any]:
     address = request.client.host if request.client else ""
     agent = request.headers.get("user-agent", "")
-    done = log_in(
-        state.db, state.limits, body.username, body.password, address, state.now(), agent
-    )
+    done = log_in(state.db, state.limits, body.username, body.password, address, state.now(), agent)
     user, csrf = done.user, done.csrf
     response.set_cookie(
         SESSION_COOKIE,

@@ -4,7 +4,7 @@ events, and a person's standing."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -61,7 +61,7 @@ class StandingOut(BaseModel):
     deactivated_reason: str | None
 
 
-Role = Literal["reporter", "responder", "lead", "admin"]
+Role = Annotated[str, Field(max_length=20)]  # checked by the use case, which names the roles
 
 
 class NewUserIn(BaseModel):

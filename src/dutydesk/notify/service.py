@@ -223,9 +223,7 @@ class Prefs:
 
 
 def _from_row(row: NotifyPreference) -> Prefs:
-    return Prefs(
-        tuple(row.via), row.chat_channel, frozenset(row.mute), "user", row.digest_window
-    )
+    return Prefs(tuple(row.via), row.chat_channel, frozenset(row.mute), "user", row.digest_window)
 
 
 def _declared(policy: Policy, name: str) -> Prefs:
@@ -334,7 +332,7 @@ def prefs_out(policy: Policy, p: Prefs) -> PrefsOut:
         mute=sorted(p.mute),
         digest_window=p.digest_window,
         default_digest_window=policy.notify.batch_window,
-        source=p.source,  # type: ignore[arg-type]
+        source=p.source,
     )
 
 

@@ -4,6 +4,7 @@ add, change roles and desks, deactivate, reactivate, their tokens), the outbox
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -32,7 +33,7 @@ def _users(
     viewer: Viewer,
     *,
     error: str | None = None,
-    values: dict[str, object] | None = None,
+    values: Mapping[str, object] | None = None,
     message: str | None = None,
     status_code: int = 200,
 ) -> Response:
@@ -82,7 +83,7 @@ async def add_user(
                     name=name,
                     display_name=display_name,
                     email=email or None,
-                    roles=[role],  # type: ignore[list-item]  # the schema checks it
+                    roles=[role],
                     desks=desks,
                     team=team or None,
                     password=password or None,
@@ -157,7 +158,7 @@ async def change_user(
                 UserPatchIn(
                     display_name=display_name,
                     email=email,
-                    roles=roles,  # type: ignore[arg-type]  # the schema checks it
+                    roles=roles,
                     desks=desks,
                     team=team,
                 ),
@@ -264,7 +265,9 @@ async def retry(
             viewer.user, lambda ctx: notify.retry_deliveries(ctx, ids=ids, state=which)
         )
     except DomainError as exc:
-        return _outbox(request, state, viewer, "dead", None, error=exc.detail, status_code=exc.status)
+        return _outbox(
+            request, state, viewer, "dead", None, error=exc.detail, status_code=exc.status
+        )
     return _outbox(
         request,
         state,

@@ -49,7 +49,9 @@ def handbook_page(
             **base,
             "page": page,
             "latest": latest,
-            "old": bool(version) and latest is not None and page is not None
+            "old": bool(version)
+            and latest is not None
+            and page is not None
             and page.version != latest.version,
             "saved": saved,
             "tab": "handbook",
@@ -90,7 +92,9 @@ def _edit(
             "page": page,
             "body": body if body is not None else (page.body if page else ""),
             "summary": summary,
-            "base_version": base_version if base_version is not None else (page.version if page else 0),
+            "base_version": base_version
+            if base_version is not None
+            else (page.version if page else 0),
             "max_body": MAX_BODY,
             "error": error,
             "tab": "handbook",
@@ -163,9 +167,7 @@ def diff_page(
     """``before`` defaults to the version just before ``after``."""
     base = _base(state, desk, viewer)
     with state.db.read() as s:
-        found = service.diff(
-            s, state.policy, desk, after - 1 if before is None else before, after
-        )
+        found = service.diff(s, state.policy, desk, after - 1 if before is None else before, after)
     return render(
         request, "handbook/diff.html", {**base, "diff": found, "tab": "handbook"}, viewer=viewer
     )

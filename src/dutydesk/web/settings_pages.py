@@ -124,7 +124,9 @@ def _settings(
         prefs = notify.prefs_out(state.policy, notify.preferences(s, state.policy, viewer.user))
         sessions = accounts.list_sessions(s, viewer.user, now, request.cookies.get(SESSION_COOKIE))
     chat_channels = [
-        name for name, ch in state.policy.notify.channels.items() if ch.type in ("slack", "mattermost")
+        name
+        for name, ch in state.policy.notify.channels.items()
+        if ch.type in ("slack", "mattermost")
     ]
     return render(
         request,
