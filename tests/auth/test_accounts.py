@@ -129,3 +129,24 @@ def test_sessions_are_listed_and_ended_one_or_all(api: Api, state: AppState) -> 
     assert api.post("bo", "/api/v1/me/sessions/revoke-others").json() == {"ended": 2}
     assert api.req("bo", "GET", "/api/v1/me/sessions").json() == []
     assert api.post("bo", "/api/v1/me/sessions/999999/revoke").status_code == 404
+
+
+def test_sessions_name_the_browser_in_a_few_words() -> None:
+    from dutydesk.auth.accounts import browser_label
+
+    chrome = (
+        "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+        "Chrome/131.0.0.0 Safari/537.36"
+    )
+    edge = chrome + " Edg/131.0.0.0"
+    firefox = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0"
+    iphone = (
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+    )
+    assert browser_label(chrome) == "Chrome on Linux"
+    assert browser_label(edge) == "Edge on Linux"
+    assert browser_label(firefox) == "Firefox on Windows"
+    assert browser_label(iphone) == "Safari on iPhone"
+    assert browser_label("python-httpx/0.28.1") == "python-httpx/0.28.1"
+    assert browser_label(None) == browser_label("") == "unknown browser"

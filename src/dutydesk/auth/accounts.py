@@ -192,9 +192,38 @@ def hash_password_field(password: str) -> str:
     return hash_password(password)
 
 
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("Firefox/", "Firefox"),
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iPhone"),
+    ("iPad", "iPad"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("Linux", "Linux"),
+)
+
+
+def browser_label(user_agent: str | None) -> str:
+    """ "Chrome on Linux" from a User-Agent header, as session lists show it; the CLI's and
+    scripts' own names (``python-httpx/0.28``) stay as they are."""
+    if not user_agent:
+        return "unknown browser"
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    if browser is None:
+        return user_agent[:60]
+    return f"{browser} on {system}" if system else browser
+
+
 def session_out(row: WebSession, current_hash: str | None) -> SessionOut:
     return SessionOut(
         id=row.id,
+        browser=browser_label(row.user_agent),
         created_at=row.created_at,
         last_seen_at=row.last_seen_at or row.created_at,
         expires_at=row.expires_at,

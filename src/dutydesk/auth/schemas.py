@@ -115,6 +115,7 @@ class SessionOut(BaseModel):
     last_seen_at: datetime
     expires_at: datetime
     user_agent: str
+    browser: str = Field(description="the user agent in a few words ('Firefox on Windows')")
     current: bool = Field(description="the session this request came with")
 
 

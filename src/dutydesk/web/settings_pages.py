@@ -43,6 +43,20 @@ REASON_LABELS = {
     "idle": "Tickets I claimed but left idle",
 }
 
+# Why an inbox item reached you, in a few words.
+WHY = {
+    "reporter": "you filed it",
+    "assignee": "assigned to you",
+    "mention": "you were mentioned",
+    "watching": "you watch it",
+    "oncall": "you are on call",
+    "slo": "SLO",
+    "update-due": "update due",
+    "end-of-day": "end of day",
+    "handoff": "handoff",
+    "idle": "idle claim",
+}
+
 
 # ----------------------------------------------------------------------------- inbox
 
@@ -61,7 +75,7 @@ def _inbox(
     return render(
         request,
         "me/inbox.html",
-        {"page": found, "unread_only": unread, "error": error, "before": before},
+        {"page": found, "unread_only": unread, "error": error, "before": before, "why": WHY},
         viewer=viewer,
         status_code=status_code,
     )
