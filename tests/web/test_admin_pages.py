@@ -281,3 +281,27 @@ def test_the_handbook_is_edited_by_members_with_history_and_diff(web: Web) -> No
     beside = rita.get("/desks/infra/handbook/beside").text
     assert "Triage in 4 business hours" in beside and "<html" not in beside.lower()
     assert rita.get("/desks/nowhere/handbook").status_code == 404
+
+
+def test_the_people_page_searches_and_pages(web: Web) -> None:
+    from dutydesk.auth.service import create_user
+
+    with web.state.db.write() as s:
+        for i in range(105):
+            create_user(s, f"zz{i:03d}", roles=["reporter"], now=web.state.now())
+        create_user(
+            s, "under_score", roles=["reporter"], display_name="Uma 100%", now=web.state.now()
+        )
+    admin = web.as_("admin")
+    first = admin.get("/admin/users").text
+    assert first.count('href="/admin/users/') == 100
+    nxt = re.search(r'href="/admin/users\?after=([^"&]+)"', first)
+    assert nxt is not None
+    second = admin.get(f"/admin/users?after={nxt.group(1)}").text
+    assert "zz104" in second and "zz104" not in first
+    found = admin.get("/admin/users?q=ALVAREZ").text
+    assert found.count('href="/admin/users/') == 1 and "Ana Alvarez" in found
+    assert admin.get("/admin/users?q=100%25").text.count('href="/admin/users/') == 1  # % is text
+    assert admin.get("/admin/users?q=a_a").text.count('href="/admin/users/') == 0  # _ is text
+    assert admin.get("/admin/users?q=r_s").text.count('href="/admin/users/') == 1
+    assert "Nobody matches" in admin.get("/admin/users?q=nobody-here").text

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from dutydesk.auth import audit
@@ -30,6 +30,7 @@ from dutydesk.policy.models import ROLES
 LOGIN_NAME = re.compile(r"^[a-z][a-z0-9_.-]{0,39}$")
 LAST_SEEN_GRAIN = timedelta(minutes=1)
 MAX_SESSIONS_SHOWN = 100
+MAX_PEOPLE_PAGE = 200
 
 
 def account_out(user: User) -> AccountOut:
@@ -47,10 +48,27 @@ def account_out(user: User) -> AccountOut:
     )
 
 
-def list_accounts(session: Session, reader: User) -> list[AccountOut]:
-    """Everyone, by name (admins): the administration page and ``dutydesk users``."""
+def list_accounts(
+    session: Session,
+    reader: User,
+    *,
+    q: str | None = None,
+    after: str | None = None,
+    limit: int = 100,
+) -> list[AccountOut]:
+    """People by login name, a page at a time (``after``: the last name of the page before),
+    optionally those whose login or full name contains ``q`` (admins)."""
     require(reader, "admin", None, "manage people")
-    return [account_out(u) for u in session.scalars(select(User).order_by(User.name))]
+    query = select(User).order_by(User.name).limit(max(1, min(limit, MAX_PEOPLE_PAGE)))
+    if q:
+        like = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(
+            func.lower(User.name).like(like, escape="\\")
+            | func.lower(User.display_name).like(like, escape="\\")
+        )
+    if after:
+        query = query.where(User.name > after)
+    return [account_out(u) for u in session.scalars(query)]
 
 
 def _check_roles(ctx: Ctx, roles: list[str], desks: list[str]) -> None:

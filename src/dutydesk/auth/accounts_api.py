@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
 
 from dutydesk.auth import accounts
@@ -28,10 +28,17 @@ UserName = Annotated[str, Path(min_length=1, max_length=40)]
 
 
 @router.get("/admin/users", response_model=list[AccountOut], tags=["admin"])
-def list_accounts(state: State, actor: Actor) -> list[AccountOut]:
-    """Everyone, with roles, desks and standing (admins)."""
+def list_accounts(
+    state: State,
+    actor: Actor,
+    q: Annotated[str | None, Query(max_length=120)] = None,
+    after: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=accounts.MAX_PEOPLE_PAGE)] = 100,
+) -> list[AccountOut]:
+    """People with roles, desks and standing, by login name (admins); ``q`` matches the login
+    or full name, ``after`` is the last name of the page before."""
     with state.db.read() as s:
-        return accounts.list_accounts(s, actor)
+        return accounts.list_accounts(s, actor, q=q, after=after, limit=limit)
 
 
 @router.post("/users", status_code=201, response_model=AccountOut)

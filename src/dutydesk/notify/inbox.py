@@ -46,15 +46,13 @@ def _item(r: OutboxRow) -> dict[str, Any]:
     }
 
 
-def unread_count(session: Session, user_id: int) -> int:
-    return int(
-        session.scalar(
-            select(func.count())
-            .select_from(InboxItem)
-            .where(InboxItem.user_id == user_id, InboxItem.read_at.is_(None))
-        )
-        or 0
-    )
+def unread_count(session: Session, user_id: int, cap: int | None = None) -> int:
+    """Unread notifications; with ``cap``, counted no further (the header shows "99+"), so
+    every page's count stays one short index range however much is unread."""
+    query = select(InboxItem.id).where(InboxItem.user_id == user_id, InboxItem.read_at.is_(None))
+    if cap is not None:
+        query = query.limit(cap)
+    return int(session.scalar(select(func.count()).select_from(query.subquery())) or 0)
 
 
 def item_out(row: InboxItem) -> InboxItemOut:

@@ -18,13 +18,16 @@ from dutydesk.http.deps import State
 from dutydesk.inputs import RowId
 from dutydesk.notify import outbox
 from dutydesk.notify import service as notify
-from dutydesk.notify.models import STATES
+from dutydesk.notify.models import DEAD, PARKED, PENDING, STATES
 from dutydesk.policy.models import ROLES
 from dutydesk.web.deps import PageRoute, PageViewer, Viewer, WriteViewer, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 UserName = Annotated[str, Form(max_length=40)]
 OUTBOX_PAGE = 50
+# The states an admin acts on; delivered history is not counted on every view.
+COUNTED = (PENDING, DEAD, PARKED)
+PEOPLE_PAGE = 100
 
 
 def _users(
@@ -36,14 +39,21 @@ def _users(
     values: Mapping[str, object] | None = None,
     message: str | None = None,
     status_code: int = 200,
+    q: str | None = None,
+    after: str | None = None,
 ) -> Response:
     with state.db.read() as s:
-        people = accounts.list_accounts(s, viewer.user)
+        people = accounts.list_accounts(s, viewer.user, q=q, after=after, limit=PEOPLE_PAGE + 1)
+    more = len(people) > PEOPLE_PAGE
+    people = people[:PEOPLE_PAGE]
     return render(
         request,
         "admin/users.html",
         {
             "people": people,
+            "q": q or "",
+            "after": after,
+            "next_after": people[-1].name if more and people else None,
             "roles": ROLES,
             "desks": list(state.policy.desks),
             "error": error,
@@ -56,8 +66,14 @@ def _users(
 
 
 @router.get("/admin/users")
-def users_page(request: Request, state: State, viewer: PageViewer) -> Response:
-    return _users(request, state, viewer)
+def users_page(
+    request: Request,
+    state: State,
+    viewer: PageViewer,
+    q: Annotated[str | None, Query(max_length=120)] = None,
+    after: Annotated[str | None, Query(max_length=40)] = None,
+) -> Response:
+    return _users(request, state, viewer, q=q or None, after=after or None)
 
 
 @router.post("/admin/users")
@@ -219,7 +235,7 @@ def _outbox(
     with state.db.read() as s:
         require(viewer.user, "admin", None, "read the outbox")
         rows, nxt = outbox.listing(s, shown, OUTBOX_PAGE, cursor)
-        counts = outbox.counts(s)
+        counts = outbox.count_of(s, COUNTED)
         queued = notify.queued_count(s)
     return render(
         request,

@@ -158,12 +158,15 @@ def render(
     )
 
 
+HEADER_UNREAD_CAP = 100  # shown as "99+"
+
+
 def _unread(state: AppState, viewer: Viewer | None) -> int:
     """The header's unread count: one count on the (user, read_at) index."""
     if viewer is None:
         return 0
     with state.db.read() as s:
-        return inbox.unread_count(s, viewer.user.id)
+        return inbox.unread_count(s, viewer.user.id, cap=HEADER_UNREAD_CAP)
 
 
 def render_html(template: str, context: dict[str, Any]) -> str:
