@@ -20,9 +20,13 @@ def test_the_admin_migration_goes_down_and_up(api: Api, state: AppState) -> None
     assert "handbook_versions" not in tables and "inbox_items" not in tables
     assert "last_seen_at" not in {c["name"] for c in found.get_columns("web_sessions")}
     assert "digest_window" not in {c["name"] for c in found.get_columns("notify_preferences")}
+    assert "ix_outbox_state_id" not in {i["name"] for i in found.get_indexes("outbox")}
     state.db.engine.dispose()
     upgrade(state.db.url)
     state.db.engine.dispose()
+    assert "ix_outbox_state_id" in {
+        i["name"] for i in inspect(state.db.engine).get_indexes("outbox")
+    }
     assert api.req("rita", "GET", f"/api/v1/tickets/{key}").status_code == 200
     assert api.req("rita", "GET", "/api/v1/desks/infra/handbook").json() is None  # dropped
     again = api.post("ana", "/api/v1/desks/infra/handbook", {"body": "# y", "base_version": 0})

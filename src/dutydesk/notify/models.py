@@ -51,6 +51,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_due", "state", "due_at"),
         # Folding one person's pending notices into one message.
         Index("ix_outbox_recipient", "recipient", "state"),
+        # The admin's list of one state (dead letters, parked), newest first, a page at a time.
+        Index("ix_outbox_state_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

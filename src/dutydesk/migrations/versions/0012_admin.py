@@ -1,4 +1,5 @@
-"""admin: session last-seen, per-person digest window, the notification inbox, desk handbooks
+"""admin: session last-seen, per-person digest window, the notification inbox, desk handbooks,
+the outbox listed by state
 
 Revision ID: 0012
 Revises: 0011
@@ -41,6 +42,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_inbox_items_user_id", "inbox_items", ["user_id", "id"])
     op.create_index("ix_inbox_items_unread", "inbox_items", ["user_id", "read_at"])
+    op.create_index("ix_outbox_state_id", "outbox", ["state", "id"])
     op.create_table(
         "handbook_versions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -57,6 +59,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("handbook_versions")
+    op.drop_index("ix_outbox_state_id", table_name="outbox")
     op.drop_index("ix_inbox_items_unread", table_name="inbox_items")
     op.drop_index("ix_inbox_items_user_id", table_name="inbox_items")
     op.drop_table("inbox_items")
