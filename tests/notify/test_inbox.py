@@ -180,3 +180,36 @@ def test_who_hears_drops_only_the_muted_reason() -> None:
     everyone, _ = rules.who_hears(ticket, 9, "bo", changes)
     assert {n.user_id for n in everyone} == {2, 3}
     assert rules.hears({"watching"}, "assignee") and not rules.hears({"watching"}, "watching")
+
+
+def test_job_notices_obey_the_same_preferences(api: Api, state: AppState) -> None:
+    """Reminders from scheduled jobs (SLO, update due, handoff …) go through the same
+    preferences as ticket changes: a muted reason is not written, the window is theirs."""
+    from datetime import timedelta
+
+    from dutydesk.auth.service import user_by_name
+    from dutydesk.notify import jobs
+    from dutydesk.notify.models import OutboxMessage
+    from dutydesk.notify.rows import notice_row
+
+    api.req("rita", "PUT", "/api/v1/me/notifications", json={"via": ["email"], "mute": ["slo"]})
+    api.req(
+        "ana", "PUT", "/api/v1/me/notifications", json={"via": ["email"], "digest_window": "1 hour"}
+    )
+    now = state.now()
+    with state.db.write() as s:
+        rita, ana = user_by_name(s, "rita"), user_by_name(s, "ana")
+        rows = [
+            notice_row(state.policy, who, "slo", f"slo:test:{who.id}", ["INFRA-1 at risk"], now)
+            for who in (rita, ana)
+        ]
+        urgent = notice_row(
+            state.policy, ana, "update-due", "due:test", ["INFRA-2 update due"], now, urgent=True
+        )
+        assert jobs.write(s, state.policy, [*rows, urgent], now) == 2
+    with state.db.read() as s:
+        written = {r.dedupe_key: r for r in s.scalars(select(OutboxMessage))}
+        inbox = {i.dedupe_key for i in s.scalars(select(InboxItem))}
+    assert set(written) == {f"slo:test:{ana.id}", "due:test"} == inbox
+    assert written[f"slo:test:{ana.id}"].due_at == now + timedelta(hours=1)
+    assert written["due:test"].due_at == now  # urgent: at once, whatever the window
