@@ -271,7 +271,8 @@ def personalize(session: Session, policy: Policy, rows: Sequence[OutboxRow]) -> 
     prefs = preferences_of(session, policy, people)
     out: list[OutboxRow] = []
     for r in rows:
-        p = prefs.get(int(r.payload["user"])) if r.kind == NOTICE and people else None
+        uid = r.payload.get("user") if r.kind == NOTICE else None
+        p = prefs.get(int(uid)) if uid is not None else None
         if p is None:
             out.append(r)
         elif rules.hears(p.mute, r.payload.get("reason")):
