@@ -20,6 +20,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -40,6 +41,51 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@dataclass
+class Waits:
+    samples: list[tuple[int, int]]
+
+    @property
+    def mean(self) -> float:
+        return statistics.fmean(w for w, _ in self.samples) if self.samples else 0.0
+
+    @property
+    def backends(self) -> float:
+        return statistics.fmean(b for _, b in self.samples) if self.samples else 0.0
+
+
+@contextmanager
+def lock_waits(pg: str) -> Iterator[Waits]:
+    """Samples pg_stat_activity four times a second: backends of the run's database that
+    wait on a lock (what serialized intake when the desk counter row was locked)."""
+    waits = Waits([])
+    stop = threading.Event()
+    url = make_url(pg)
+    engine = create_engine(url)
+
+    def sample() -> None:
+        with engine.connect() as conn:
+            while not stop.wait(0.25):
+                waiting, total = conn.execute(
+                    text(
+                        "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), count(*) "
+                        "FROM pg_stat_activity WHERE datname = :db AND pid <> pg_backend_pid()"
+                    ),
+                    {"db": url.database},
+                ).one()
+                waits.samples.append((int(waiting), int(total)))
+                conn.rollback()
+
+    thread = threading.Thread(target=sample, daemon=True)
+    thread.start()
+    try:
+        yield waits
+    finally:
+        stop.set()
+        thread.join()
+        engine.dispose()
 
 
 def cpu_seconds(pid: int) -> float:
@@ -214,17 +260,23 @@ def main() -> None:
                 for label, method, path in (
                     ("healthz", "GET", "/api/v1/healthz"),
                     ("intake", "POST", "/api/v1/desks/infra/tickets"),
+                    # the filing alone, without the duplicate and title hints read after it
+                    ("bare", "POST", "/api/v1/desks/infra/tickets?hints=false"),
                 ):
-                    run = measure(pids, bases, method, path, token, args.seconds, args.concurrency)
+                    with lock_waits(args.pg) as waits:
+                        run = measure(
+                            pids, bases, method, path, token, args.seconds, args.concurrency
+                        )
                     rows.append((label, n, run))
                     print(
                         f"{label:8} {n} replica(s): {run.rate:7.0f}/s  p50 {run.p50:6.1f} ms  "
                         f"p95 {run.p95:6.1f} ms  server {run.server_cpu_ms:5.2f} ms CPU/req  "
-                        f"postgres {run.db_cpu_ms:5.2f} ms CPU/req  errors {run.errors}",
+                        f"postgres {run.db_cpu_ms:5.2f} ms CPU/req  errors {run.errors}  "
+                        f"backends waiting on a lock {waits.mean:4.1f} of {waits.backends:4.1f}",
                         flush=True,
                     )
     print("\nmedians over rounds")
-    for label in ("healthz", "intake"):
+    for label in ("healthz", "intake", "bare"):
         for n in (1, 2):
             runs = [r for lab, k, r in rows if lab == label and k == n]
             rate = statistics.median(r.rate for r in runs)

@@ -392,3 +392,25 @@ def test_a_chunked_body_over_the_limit_gets_413_like_a_sized_one(server: LiveSer
         assert r.headers["content-type"] == "application/problem+json"
         assert r.json()["detail"] == f"the request body exceeds {MAX_BODY} bytes"
     assert small.status_code == 201, small.text
+
+
+def test_a_nul_in_a_multipart_text_field_is_refused_naming_it(server: LiveServer) -> None:
+    """Browsers may send any form as multipart; its text fields obey the same NUL rule,
+    while an attached file may hold any byte."""
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        refused = c.post(
+            "/login",
+            data={"username": "rita\x00", "password": "dutydesk"},
+            files={"ignored": ("note.bin", b"\x00\x01", "application/octet-stream")},
+        )
+        with_binary_file = c.post(
+            "/login",
+            data={"username": "nobody", "password": "wrong"},
+            files={"ignored": ("note.bin", b"\x00\x01", "application/octet-stream")},
+        )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"] == [
+        {"field": "username", "message": refused.json()["errors"][0]["message"]}
+    ]
+    assert with_binary_file.status_code < 500
+    assert with_binary_file.status_code != 422, with_binary_file.text

@@ -35,6 +35,8 @@ LAYER_TWO = (
     "dutydesk.tickets.ordering",
     "dutydesk.tickets.workflow",
     "dutydesk.tickets.results",
+    # the counter table's own numbering (its PostgreSQL sequences), which start-up syncs
+    "dutydesk.tickets.numbers",
     "dutydesk.slo.calendar",
     "dutydesk.slo.hours",
     "dutydesk.slo.clocks",
@@ -54,6 +56,7 @@ LAYER_TWO = (
     "dutydesk.triage.ranking",
     "dutydesk.triage.analysis",
     "dutydesk.reports.meetings",
+    "dutydesk.reports.period",
 )
 # Layer 3: services, bottom up; a service imports services of its own domain or lower ones.
 SERVICES = (

@@ -28,6 +28,7 @@ from dutydesk.notify.api import router as notify_router
 from dutydesk.oncall.api import router as oncall_router
 from dutydesk.oncall.feeds_api import router as oncall_feeds_router
 from dutydesk.reports.api import router as reports_router
+from dutydesk.reports.toil_api import router as toil_router
 from dutydesk.slo.api import router as slo_router
 from dutydesk.state import AppState
 from dutydesk.tickets.api import router as tickets_router
@@ -83,6 +84,7 @@ def create_app(
     app.include_router(oncall_feeds_router)
     app.include_router(notify_router)
     app.include_router(reports_router)
+    app.include_router(toil_router)
     app.include_router(github_router)
     app.include_router(imports_router)
     app.include_router(handbook_router)

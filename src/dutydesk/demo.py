@@ -27,13 +27,13 @@ from dutydesk.policy.models import DeskPolicy, Policy
 from dutydesk.tickets import filing, ordering, search, service
 from dutydesk.tickets.models import (
     Comment,
-    DeskCounter,
     Event,
     Ticket,
     TicketLabel,
     Watcher,
     ticket_key,
 )
+from dutydesk.tickets.numbers import take_numbers
 from dutydesk.tickets.schemas import FileTicket, TriageIn
 
 INFRA_REQUESTS = [
@@ -398,13 +398,7 @@ def bulk_tickets(
         while done < n:
             size = min(batch, n - done)
             with db.write() as s:
-                counter = s.get(DeskCounter, desk_name, with_for_update=True)
-                if counter is None:
-                    counter = DeskCounter(desk=desk_name, next_number=1)
-                    s.add(counter)
-                    s.flush()
-                first = counter.next_number
-                counter.next_number = first + size
+                numbers = take_numbers(s.connection(), desk_name, size)
                 first_id = (
                     s.scalar(select(Ticket.id).order_by(Ticket.id.desc()).limit(1)) or 0
                 ) + 1
@@ -453,7 +447,7 @@ def bulk_tickets(
                         {
                             "id": tid,
                             "desk": desk_name,
-                            "number": first + i,
+                            "number": numbers[i],
                             "title": title,
                             "description": description,
                             "description_html": html,
@@ -493,7 +487,7 @@ def bulk_tickets(
                             "type": "filed",
                             "field": None,
                             "before": None,
-                            "after": ticket_key(desk_name, first + i),
+                            "after": ticket_key(desk_name, numbers[i]),
                             "data": {},
                         },
                         {

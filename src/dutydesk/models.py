@@ -23,7 +23,7 @@ from dutydesk.oncall.models import (
     SwapRow,
     TimeOffRow,
 )
-from dutydesk.reports.models import StatusNote
+from dutydesk.reports.models import FollowedCluster, StatusNote
 from dutydesk.slo.models import SloDeskState, TicketClock
 from dutydesk.tickets.models import (
     Comment,
@@ -47,6 +47,7 @@ __all__ = [
     "DeskCounter",
     "Event",
     "FeedToken",
+    "FollowedCluster",
     "GithubDelivery",
     "GithubIssueLink",
     "HandbookVersion",

@@ -25,7 +25,8 @@ from dutydesk.db import Database
 from dutydesk.errors import Invalid
 from dutydesk.group_commit import GroupCommit
 from dutydesk.policy.models import Policy
-from dutydesk.tickets.models import DeskCounter, SavedFilter
+from dutydesk.tickets.models import SavedFilter
+from dutydesk.tickets.numbers import sync_counters
 from dutydesk.tickets.schemas import saved_filter
 
 T = TypeVar("T")
@@ -95,10 +96,8 @@ def _refusing_invalid_input() -> Iterator[None]:
 def sync_policy(db: Database, policy: Policy, now: datetime) -> None:
     """Create or update the people and saved filters that policy declares (policy wins)."""
     with db.write() as s:
-        for desk in policy.desks:
-            # Counter rows exist up front, so concurrent first filings lock one row.
-            if s.get(DeskCounter, desk) is None:
-                s.add(DeskCounter(desk=desk, next_number=1))
+        # Numbering exists up front and ahead of every number in use (copies, restores).
+        sync_counters(s.connection(), list(policy.desks))
         for name, person in policy.people.items():
             user = s.scalar(select(User).where(User.name == name))
             if user is None:

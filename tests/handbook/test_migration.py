@@ -1,4 +1,4 @@
-"""Migration 0012 goes down and up again on both databases, keeping what it did not add."""
+"""Migration 0013 (admin) goes down and up again on both databases, keeping what it did not add."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def test_the_admin_migration_goes_down_and_up(api: Api, state: AppState) -> None
     key = api.file("rita", title="Builders are slow to start")["key"]
     assert api.post("ana", "/api/v1/desks/infra/handbook", {"body": "# x", "base_version": 0})
     state.db.engine.dispose()
-    command.downgrade(alembic_config(state.db.url), "0011")
+    command.downgrade(alembic_config(state.db.url), "0012")
     found = inspect(state.db.engine)
     tables = set(found.get_table_names())
     assert "handbook_versions" not in tables and "inbox_items" not in tables

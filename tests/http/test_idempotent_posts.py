@@ -59,6 +59,13 @@ CREATING: dict[str, Callable[[str], Sample]] = {
         "/api/v1/desks/infra/status-notes",
         {"text": "Quota requests tripled this week"},
     ),
+    "/api/v1/desks/{desk}/reports/toil/followed": lambda key: Sample(
+        "ana",
+        "/api/v1/desks/infra/reports/toil/followed",
+        {"name": "Builder requests", "words": ["builder", "add"]},
+        "/api/v1/desks/infra/reports/toil/followed",
+        {"name": "Quota requests", "words": ["quota"]},
+    ),
     "/api/v1/rotations/{name}/overrides": lambda key: Sample(
         "dee",
         f"{INFRA}/overrides",

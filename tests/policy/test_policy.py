@@ -112,3 +112,23 @@ def test_urgent_priorities_default_to_the_first_two_and_must_be_priorities() -> 
     with pytest.raises(PolicyError) as info:
         parse_policy(MINIMAL + 'urgent = ["P0", "Sev1"]\n', "p.toml")
     assert "urgent names 'Sev1'" in info.value.render()
+
+
+def test_a_desk_with_a_bad_key_still_has_its_references_checked_in_the_same_round() -> None:
+    """Every error in one round: the desk's own typo and its unknown calendar together."""
+    text = MINIMAL.replace("[desks.ops]", '[desks.ops]\ncalendar = "pacifc"\ncolour = "blue"')
+    text += '\n[desks.web]\ncolumns = ["New", "Done"]\ncalendar = "nowhere"\nadmit = 3\n'
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, "p.toml")
+    found = {p.location: p.message for p in info.value.problems}
+    assert "unknown key 'colour'" in found["desks.ops.colour"]
+    assert "declare [calendars.pacifc]" in found["desks.ops.calendar"]
+    assert "desks.web.admit" in found
+    assert "declare [calendars.nowhere]" in found["desks.web.calendar"]
+
+
+def test_a_reference_in_a_key_that_is_itself_wrong_is_reported_once() -> None:
+    text = MINIMAL.replace("[desks.ops]", "[desks.ops]\ncalendar = 7")
+    with pytest.raises(PolicyError) as info:
+        parse_policy(text, "p.toml")
+    assert [p.location for p in info.value.problems] == ["desks.ops.calendar"]

@@ -268,8 +268,16 @@ def test_vendor_copy(tmp_path: Path) -> None:
         vendor.copy_vendor(nm, tmp_path / "out")
     (nm / "sortablejs").mkdir()
     (nm / "sortablejs" / "Sortable.min.js").write_text("sortable")
+    with pytest.raises(FileNotFoundError, match=r"chart\.js"):
+        vendor.copy_vendor(nm, tmp_path / "out")
+    (nm / "chart.js" / "dist").mkdir(parents=True)
+    (nm / "chart.js" / "dist" / "chart.umd.min.js").write_text("chart")
     written = vendor.copy_vendor(nm, tmp_path / "out")
-    assert sorted(p.name for p in written) == ["Sortable.min.js", "htmx.min.js"]
+    assert sorted(p.name for p in written) == [
+        "Sortable.min.js",
+        "chart.umd.min.js",
+        "htmx.min.js",
+    ]
     assert (tmp_path / "out" / "htmx.min.js").read_text() == "htmx"
 
 

@@ -24,6 +24,7 @@ from dutydesk.cli import (
     mail,
     notify,
     oncall,
+    reports,
     slo,
     tickets,
     triage,
@@ -108,3 +109,4 @@ admin.db_app.command("copy")(backup.db_copy)
 for name, group in GROUPS.items():
     app.add_typer(group, name=name)
 notify.report_app.command("suggestions")(triage.accuracy)
+notify.report_app.command("toil")(reports.toil)

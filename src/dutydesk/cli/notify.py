@@ -25,7 +25,9 @@ from dutydesk.errors import DomainError
 notify_app = typer.Typer(
     no_args_is_help=True, help="Notifications: outbox, dead letters, channels."
 )
-report_app = typer.Typer(no_args_is_help=True, help="Reports: the weekly status post.")
+report_app = typer.Typer(
+    no_args_is_help=True, help="Reports: toil, the weekly status post, suggestion accuracy."
+)
 chat_app = typer.Typer(no_args_is_help=True, help="Chat (Slack/Mattermost) accounts.")
 
 

@@ -1,4 +1,5 @@
-"""Refuse NUL characters anywhere in a request (path, query, form or JSON body) at the door.
+"""Refuse NUL characters anywhere in a request (path, query, form, multipart text field or
+JSON body) at the door.
 
 PostgreSQL cannot store NUL in text and SQLite truncates at it in places, so no route may pass
 one on; checking here, before routing, covers every route (pages and chat commands too) and
@@ -10,6 +11,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from email.message import Message as MimePart
+from email.parser import BytesParser
+from email.policy import HTTP
 from urllib.parse import parse_qsl
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -18,13 +22,14 @@ from dutydesk.http.problems import send_problem
 from dutydesk.inputs import NUL, NUL_MESSAGE, nul_path
 
 FORM = b"application/x-www-form-urlencoded"
+MULTIPART = b"multipart/form-data"
 
 
 def _checked(content_type: bytes) -> bool:
     """Bodies a route reads as text: forms, and JSON, which FastAPI also assumes when no
     content type is given (and for any ``application/*+json``)."""
     media = content_type.split(b";")[0].strip()
-    return not media or media == FORM or media == b"application/json" or media.endswith(b"+json")
+    return not media or media in (FORM, MULTIPART, b"application/json") or media.endswith(b"+json")
 
 
 def _query_field(query: bytes) -> str | None:
@@ -36,9 +41,28 @@ def _query_field(query: bytes) -> str | None:
     return None
 
 
+def _multipart_field(content_type: bytes, body: bytes) -> str | None:
+    """The text field of a multipart form that holds a NUL (files may hold anything)."""
+    if b"\x00" not in body:
+        return None
+    head = b"Content-Type: " + content_type + b"\r\n\r\n"
+    parsed = BytesParser(policy=HTTP).parsebytes(head + body)
+    if not parsed.is_multipart():
+        return None
+    for part in parsed.iter_parts():
+        if not isinstance(part, MimePart) or part.get_filename() is not None:
+            continue
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes) and b"\x00" in payload:
+            return str(part.get_param("name", header="content-disposition") or "(form)")
+    return None
+
+
 def _body_field(content_type: bytes, body: bytes) -> str | None:
     if content_type.startswith(FORM):
         return _query_field(body)
+    if content_type.startswith(MULTIPART):
+        return _multipart_field(content_type, body)
     if b"\\u0000" not in body:  # JSON writes NUL only as an escape; a raw NUL is not JSON
         return None
     try:

@@ -31,8 +31,8 @@ from dutydesk.imports.records import ImportRecord
 from dutydesk.policy.models import RESOLUTIONS, DeskPolicy
 from dutydesk.slo import service as slo_service
 from dutydesk.tickets import ordering, search, workflow
-from dutydesk.tickets.filing import take_number
 from dutydesk.tickets.models import Comment, Event, Ticket, TicketLabel, Watcher
+from dutydesk.tickets.numbers import take_number
 from dutydesk.tickets.recorder import (
     TicketChange,
     assignable,

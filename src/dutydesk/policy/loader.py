@@ -125,11 +125,29 @@ def read_policy(text: str) -> PolicyReading:
 
 
 def _without_broken_tables(raw: dict[str, Any], exc: ValidationError) -> Policy | None:
-    """The policy without the tables that failed validation, so one round of ``check`` goes
-    on to look at the rest (None when nothing sound is left)."""
+    """The policy without what failed validation, so one round of ``check`` goes on to look
+    at the rest: first without only the keys in error (a desk with a bad priority still has
+    its calendar checked), else without the tables in error (None when nothing is left)."""
     dropped = _broken_tables(exc)
     if dropped is None:
         return None
+    keys = _broken_keys(exc)
+    if keys is not None:
+        lighter = {
+            section: {
+                name: {k: v for k, v in table.items() if k not in keys.get((section, name), ())}
+                if isinstance(table, dict) and (section, name) in keys
+                else table
+                for name, table in value.items()
+            }
+            if isinstance(value, dict) and section in dropped
+            else value
+            for section, value in raw.items()
+        }
+        try:
+            return Policy.model_validate(lighter)
+        except ValidationError:
+            pass
     partial = {
         key: {k: v for k, v in value.items() if k not in dropped.get(key, set())}
         if isinstance(value, dict) and key in dropped
@@ -140,6 +158,17 @@ def _without_broken_tables(raw: dict[str, Any], exc: ValidationError) -> Policy 
         return Policy.model_validate(partial)
     except ValidationError:
         return None
+
+
+def _broken_keys(exc: ValidationError) -> dict[tuple[str, str], set[str]] | None:
+    """(section, table) → the keys in error; None when an error is about a whole table."""
+    keys: dict[tuple[str, str], set[str]] = {}
+    for err in exc.errors():
+        loc = err["loc"]
+        if len(loc) < 3 or not all(isinstance(p, str) for p in loc[:3]):
+            return None
+        keys.setdefault((str(loc[0]), str(loc[1])), set()).add(str(loc[2]))
+    return keys
 
 
 def _broken_tables(exc: ValidationError) -> dict[str, set[str]] | None:
@@ -155,15 +184,20 @@ def _broken_tables(exc: ValidationError) -> dict[str, set[str]] | None:
 
 
 def _reference_problems(partial: Policy | None, exc: ValidationError, text: str) -> list[Problem]:
-    """Cross-references of the tables that validated, leaving out any that names a broken
-    table (it would only repeat the first problem)."""
+    """Cross-references of what validated, leaving out any that names a broken table or a
+    key in error (it would only repeat the first problem)."""
     if partial is None:
         return []
-    names = {name for section in (_broken_tables(exc) or {}).values() for name in section}
+    broken = _broken_tables(exc) or {}
+    names = {name for section in broken.values() for name in section}
+    keys = _broken_keys(exc) or {}
+    in_error = {f"{s}.{t}.{k}" for (s, t), ks in keys.items() for k in ks}
+    whole = {f"{s}.{t}" for s, ts in broken.items() for t in ts if (s, t) not in keys}
     return [
         Problem(loc, msg, find_line(text, loc))
         for loc, msg in partial.reference_errors()
-        if not any(f"'{n}'" in msg or f".{n}" in loc for n in names)
+        if not any(loc == p or loc.startswith(p + ".") for p in in_error | whole)
+        and not any(f"'{n}'" in msg for n in names)
     ]
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dutydesk.db import Base, UTCDateTime
@@ -19,3 +19,22 @@ class StatusNote(Base):
     text: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class FollowedCluster(Base):
+    """A recurring request the team named, to follow week by week ("did automating builder
+    requests reduce them?"). A ticket belongs when its title and description hold every stem.
+    Unfollowing stamps ``stopped_at``; the row stays, with who named it and when."""
+
+    __tablename__ = "followed_clusters"
+    __table_args__ = (Index("ix_followed_clusters_desk", "desk", "stopped_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    desk: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(80))
+    stems: Mapped[list[str]] = mapped_column(JSON)
+    words: Mapped[list[str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    stopped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, insert, update
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -15,7 +15,8 @@ from dutydesk.db import Prepared
 from dutydesk.slo import service as slo_service
 from dutydesk.tickets import ordering, search, workflow
 from dutydesk.tickets.changes import record_change
-from dutydesk.tickets.models import DeskCounter, Ticket, TicketLabel, Watcher
+from dutydesk.tickets.models import Ticket, TicketLabel, Watcher
+from dutydesk.tickets.numbers import take_number
 from dutydesk.tickets.recorder import (
     TicketChange,
     assignable,
@@ -31,21 +32,11 @@ from dutydesk.tickets.schemas import (
 _TICKETS: Table = Ticket.__table__  # type: ignore[assignment]
 _LABELS: Table = TicketLabel.__table__  # type: ignore[assignment]
 _WATCHERS: Table = Watcher.__table__  # type: ignore[assignment]
-_COUNTERS: Table = DeskCounter.__table__  # type: ignore[assignment]
 _TICKET_COLUMNS = tuple(c.name for c in _TICKETS.columns if c.name != "id")
 # Hot-path statements, compiled once per dialect (see ``Prepared``).
 _INSERT_TICKET = Prepared(insert(_TICKETS).returning(_TICKETS.c.id), _TICKET_COLUMNS)
 _INSERT_LABEL = Prepared(insert(_LABELS), ("ticket_id", "label"))
 _INSERT_WATCHER = Prepared(insert(_WATCHERS), ("ticket_id", "user_id"))
-_SET_NUMBER = Prepared(
-    update(_TICKETS).where(_TICKETS.c.id == bindparam("for_id")).values(number=bindparam("number"))
-)
-_TAKE_NUMBER = Prepared(
-    update(_COUNTERS)
-    .where(_COUNTERS.c.desk == bindparam("for_desk"))
-    .values(next_number=_COUNTERS.c.next_number + 1)
-    .returning(_COUNTERS.c.next_number)
-)
 
 
 def file_ticket(ctx: Ctx, desk_name: str, data: FileTicket) -> Ticket:
@@ -70,14 +61,7 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
 
     s = ctx.session
     conn = s.connection()
-    # The desk's counter row stays locked from the moment a number is taken to the commit, so
-    # every other filing on the desk waits that long. SQLite has one writer anyway and takes
-    # it first. On PostgreSQL the ticket goes in under a placeholder only this transaction can
-    # hold (minus its backend's pid), and the number is taken last, just before the events and
-    # the notify record that name the key: the lock then spans a few statements, not the
-    # whole filing (measured: intake stopped growing with a second replica).
-    late = conn.dialect.name == "postgresql"
-    number = _placeholder(conn) if late else take_number(conn, desk_name)
+    number = take_number(conn, desk_name)  # a sequence on PostgreSQL: no lock held (numbers)
     rank = ordering.rank_for_time(ctx.now)
     row: dict[str, Any] = {
         "desk": desk_name,
@@ -131,27 +115,8 @@ def file(ctx: Ctx, desk_name: str, data: FileTicket) -> Filed:
     _INSERT_WATCHER.execute(conn, {"ticket_id": ticket.id, "user_id": ctx.actor.id})
     search.index_new(s, ticket)
     clocks = slo_service.on_change(ctx, ticket, new=True)
-    if late:
-        number = take_number(conn, desk_name)
-        _SET_NUMBER.execute(conn, {"for_id": ticket.id, "number": number})
-        set_committed_value(ticket, "number", number)
     change.event("filed", None, None, ticket.key, title=ticket.title, criteria=ticket.criteria)
     set_committed_value(ticket, "event_seq", row["event_seq"])
     change.write_events()
     record_change(ctx, ticket, change.events, watcher_ids={ctx.actor.id})
     return Filed(ticket, clocks, reporter=ctx.actor.name, assignee=assignee)
-
-
-def _placeholder(conn: Connection) -> int:
-    """A number no other open transaction can be using: minus this connection's backend pid
-    (real numbers are positive; a transaction replaces it before it commits)."""
-    return -int(conn.connection.dbapi_connection.info.backend_pid)  # type: ignore[union-attr]
-
-
-def take_number(conn: Connection, desk_name: str) -> int:
-    """The desk's next ticket number, taken under the write lock in one statement."""
-    taken = _TAKE_NUMBER.execute(conn, {"for_desk": desk_name}).scalar()
-    if taken is None:  # a desk added to the policy since the server synced it
-        conn.execute(insert(_COUNTERS), {"desk": desk_name, "next_number": 2})
-        return 1
-    return int(taken) - 1

@@ -16,8 +16,10 @@ from dutydesk.web import (
     desk_pages,
     handbook_pages,
     people_pages,
+    report_pages,
     settings_pages,
     ticket_pages,
+    toil_pages,
     token_pages,
 )
 from dutydesk.web.deps import PageRoute, error_page
@@ -33,6 +35,8 @@ PAGES = (
     ticket_pages.router,
     people_pages.router,
     token_pages.router,
+    report_pages.router,
+    toil_pages.router,
     settings_pages.router,
     admin_pages.router,
     handbook_pages.router,

@@ -14,6 +14,7 @@ from pathlib import Path
 FILES: dict[str, tuple[str, str]] = {
     "htmx.org": ("dist/htmx.min.js", "htmx.min.js"),
     "sortablejs": ("Sortable.min.js", "Sortable.min.js"),
+    "chart.js": ("dist/chart.umd.min.js", "chart.umd.min.js"),  # report charts only
 }
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
 

@@ -1,0 +1,436 @@
+"""The toil report: what a desk's requests were, how many, how long they took, week by week.
+
+Definitions (every figure can be counted by hand from the event history):
+
+* **filed**: tickets whose ``filed`` instant lies in the period; by category, kind, week.
+* **done**: tickets resolved in the period and still done (``resolved_at`` in the period).
+* **filed → done**: business time of the desk's calendar from filing to resolution (wall-clock
+  when the desk keeps no calendar), over the done tickets: median and total hours.
+* **in progress**: time the done tickets spent in the desk's started column (from each move
+  into it to the next status move), in the same business time.
+* **re-opened**: moves out of the done column that happened in the period.
+* **bounced**: a ticket handed back in the period: a move to an earlier column that is not a
+  re-open (e.g. In progress → Triaged, or unassigned and returned to the intake), or a change of
+  team from one team to another.
+
+Counts are SQL aggregates (``GROUP BY`` over the desk's indexes, weeks as a ``CASE`` over the
+week boundaries); only durations read rows, two instants per done ticket and one interval per
+stint in progress, because business time needs the calendar.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from dutydesk.db import UTCDateTime
+from dutydesk.errors import field_error
+from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.reports.period import Period
+from dutydesk.reports.schemas import (
+    CategoryKindCell,
+    CategoryRow,
+    Durations,
+    KindRow,
+    PeriodOut,
+    Recurring,
+    ToilReport,
+    ToilSummary,
+    WeekRow,
+)
+from dutydesk.slo.calendar import BusinessCalendar
+from dutydesk.slo.policy import desk_calendar
+from dutydesk.tickets.models import Event, Ticket
+
+CSV_TABLES = ("categories", "kinds", "category_kinds", "weeks", "clusters", "summary")
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Business time of the desk (or wall-clock time without a calendar), in seconds."""
+
+    calendar: BusinessCalendar | None
+
+    def seconds(self, a: datetime, b: datetime) -> float:
+        if b <= a:
+            return 0.0
+        if self.calendar is None:
+            return (b - a).total_seconds()
+        return self.calendar.between(a, b).total_seconds()
+
+
+def hours(seconds: float) -> float:
+    return round(seconds / 3600, 2)
+
+
+def median_hours(values: Sequence[float]) -> float | None:
+    return hours(statistics.median(values)) if values else None
+
+
+def week_bucket(column: Any, period: Period) -> ColumnElement[Any]:
+    """The index of the period's week an instant falls in (a CASE over the week starts)."""
+    bounds = period.week_bounds()
+    return case(
+        *[(column < until, literal(i)) for i, (_, _, until) in enumerate(bounds)],
+        else_=literal(len(bounds) - 1),
+    )
+
+
+def _json_text(value: str) -> str:
+    """How the events' JSON columns hold a string, compared as text on both engines."""
+    return json.dumps(value)
+
+
+def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
+    return and_(column >= period.since, column < period.until)
+
+
+# ----------------------------------------------------------------------------- durations
+
+
+@dataclass
+class _Acc:
+    to_done: list[float]
+    in_progress: list[float]
+
+    def out(self) -> dict[str, Any]:
+        return {
+            "done": len(self.to_done),
+            "median_to_done_hours": median_hours(self.to_done),
+            "total_to_done_hours": hours(sum(self.to_done)),
+            "median_in_progress_hours": median_hours([x for x in self.in_progress if x > 0]),
+            "total_in_progress_hours": hours(sum(self.in_progress)),
+        }
+
+
+def _new_acc() -> _Acc:
+    return _Acc([], [])
+
+
+@dataclass(frozen=True)
+class DoneTicket:
+    id: int
+    category: str | None
+    kind: str
+    to_done: float  # business seconds
+    in_progress: float  # business seconds in the started column
+
+
+def in_progress_seconds(
+    session: Session, desk: str, policy: DeskPolicy, clock: Clock, done_in: Period
+) -> dict[int, float]:
+    """Per ticket resolved in ``done_in``: business seconds spent in the started column."""
+    return in_progress_for(session, desk, policy, clock, _in_period(Ticket.resolved_at, done_in))
+
+
+def in_progress_for(
+    session: Session, desk: str, policy: DeskPolicy, clock: Clock, *where: ColumnElement[bool]
+) -> dict[int, float]:
+    """Per ticket of ``desk`` matching ``where``: business seconds in the started column, from
+    each move into it to the next status move (a stint still running counts nothing yet)."""
+    started = policy.started_column
+    if started is None:
+        return {}
+    moves = (
+        select(
+            Event.ticket_id.label("ticket_id"),
+            Event.at.label("at"),
+            func.lead(Event.at, type_=UTCDateTime())
+            .over(partition_by=Event.ticket_id, order_by=Event.seq)
+            .label("next_at"),
+            cast(Event.after, String).label("after"),
+        )
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(
+            Ticket.desk == desk,
+            *where,
+            Event.type == "changed",
+            Event.field == "status",
+        )
+        .subquery()
+    )
+    rows = session.execute(
+        select(moves.c.ticket_id, moves.c.at, moves.c.next_at).where(
+            moves.c.after == _json_text(started), moves.c.next_at.is_not(None)
+        )
+    )
+    out: dict[int, float] = defaultdict(float)
+    for tid, at, nxt in rows:
+        out[tid] += clock.seconds(at, nxt)
+    return out
+
+
+def done_tickets(
+    session: Session, desk: str, policy: DeskPolicy, clock: Clock, period: Period
+) -> list[DoneTicket]:
+    """The tickets done in the period with their business time to done and in progress."""
+    stints = in_progress_seconds(session, desk, policy, clock, period)
+    rows = session.execute(
+        select(Ticket.id, Ticket.category, Ticket.kind, Ticket.created_at, Ticket.resolved_at)
+        .where(Ticket.desk == desk, _in_period(Ticket.resolved_at, period))
+        .order_by(Ticket.id)
+    )
+    return [
+        DoneTicket(tid, cat, kind, clock.seconds(created, resolved), stints.get(tid, 0.0))
+        for tid, cat, kind, created, resolved in rows
+        if resolved is not None
+    ]
+
+
+# ----------------------------------------------------------------------------- counts
+
+
+def _status_moves(desk: str, policy: DeskPolicy, period: Period) -> Any:
+    """Status and team moves of the desk's tickets in the period, classified in SQL."""
+    done = _json_text(policy.done_column)
+    order = {_json_text(c): i for i, c in enumerate(policy.columns)}
+    before_text = cast(Event.before, String)
+    after_text = cast(Event.after, String)
+    before_ix = case(*[(before_text == k, literal(i)) for k, i in order.items()], else_=literal(-1))
+    after_ix = case(*[(after_text == k, literal(i)) for k, i in order.items()], else_=literal(-1))
+    is_status = and_(Event.type == "changed", Event.field == "status")
+    reopen = and_(is_status, before_text == done, after_text != done)
+    backwards = and_(is_status, before_text != done, after_ix >= 0, before_ix > after_ix)
+    rerouted = and_(
+        Event.type == "changed",
+        Event.field == "team",
+        Event.before.is_not(None),
+        before_text != "null",
+        Event.after.is_not(None),
+        after_text != "null",
+    )
+    bounce = or_(backwards, rerouted)
+    return (
+        select(
+            Event.ticket_id.label("ticket_id"),
+            week_bucket(Event.at, period).label("week"),
+            case((reopen, 1), else_=0).label("reopen"),
+            case((bounce, 1), else_=0).label("bounce"),
+        )
+        .where(
+            # Driven by the events' instant index, the desk's ticket ids one set to probe:
+            # ``+ 0`` keeps SQLite from reading every event of the desk by ticket instead.
+            (Event.ticket_id + 0).in_(select(Ticket.id).where(Ticket.desk == desk)),
+            _in_period(Event.at, period),
+            Event.type == "changed",
+            Event.field.in_(("status", "team")),
+            or_(reopen, bounce),
+        )
+        .subquery()
+    )
+
+
+def _filed(session: Session, desk: str, period: Period) -> list[tuple[str | None, str, int, int]]:
+    """(category, kind, week index, count) of the tickets filed in the period."""
+    week = week_bucket(Ticket.created_at, period).label("week")
+    rows = session.execute(
+        select(Ticket.category, Ticket.kind, week, func.count())
+        .where(Ticket.desk == desk, _in_period(Ticket.created_at, period))
+        .group_by(Ticket.category, Ticket.kind, week)
+    )
+    return [(c, k, int(w), int(n)) for c, k, w, n in rows]
+
+
+def _done_per_week(session: Session, desk: str, period: Period) -> dict[int, int]:
+    week = week_bucket(Ticket.resolved_at, period).label("week")
+    rows = session.execute(
+        select(week, func.count())
+        .where(Ticket.desk == desk, _in_period(Ticket.resolved_at, period))
+        .group_by(week)
+    )
+    return {int(w): int(n) for w, n in rows}
+
+
+# ----------------------------------------------------------------------------- the report
+
+
+def toil_report(
+    session: Session,
+    policy: Policy,
+    desk: str,
+    period: Period,
+    recurring: Recurring | None = None,
+) -> ToilReport:
+    """The toil report of ``desk`` over ``period`` (``recurring``: the clusters, computed by
+    ``reports.recurring`` on the same period, or None)."""
+    spec = policy.desks[desk]
+    cal = desk_calendar(policy, desk)
+    clock = Clock(cal)
+    weeks = period.weeks()
+
+    filed = _filed(session, desk, period)
+    by_cat: dict[str | None, int] = defaultdict(int)
+    by_kind: dict[str, int] = defaultdict(int)
+    cells: dict[tuple[str | None, str], int] = defaultdict(int)
+    week_filed: dict[int, int] = defaultdict(int)
+    week_cat: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for cat, kind, w, n in filed:
+        by_cat[cat] += n
+        by_kind[kind] += n
+        cells[(cat, kind)] += n
+        week_filed[w] += n
+        week_cat[w][cat or ""] += n
+
+    done = done_tickets(session, desk, spec, clock, period)
+    all_acc = _new_acc()
+    cat_acc: dict[str | None, _Acc] = defaultdict(_new_acc)
+    kind_acc: dict[str, _Acc] = defaultdict(_new_acc)
+    for t in done:
+        for acc in (all_acc, cat_acc[t.category], kind_acc[t.kind]):
+            acc.to_done.append(t.to_done)
+            acc.in_progress.append(t.in_progress)
+    done_week = _done_per_week(session, desk, period)
+
+    moves = _status_moves(desk, spec, period)
+    totals = session.execute(
+        select(
+            func.coalesce(func.sum(moves.c.reopen), 0),
+            func.count(func.distinct(case((moves.c.reopen == 1, moves.c.ticket_id)))),
+            func.coalesce(func.sum(moves.c.bounce), 0),
+            func.count(func.distinct(case((moves.c.bounce == 1, moves.c.ticket_id)))),
+        )
+    ).one()
+    per_week = session.execute(
+        select(
+            moves.c.week,
+            func.count(func.distinct(case((moves.c.reopen == 1, moves.c.ticket_id)))),
+            func.count(func.distinct(case((moves.c.bounce == 1, moves.c.ticket_id)))),
+        ).group_by(moves.c.week)
+    ).all()
+    week_moves = {int(w): (int(r), int(b)) for w, r, b in per_week}
+
+    cat_order: list[str | None] = [
+        *spec.categories,
+        *sorted(c for c in by_cat.keys() | cat_acc.keys() if c and c not in spec.categories),
+    ]
+    if None in by_cat or None in cat_acc:
+        cat_order.append(None)
+    kind_order = [
+        *spec.kinds,
+        *sorted(k for k in by_kind.keys() | kind_acc.keys() if k not in spec.kinds),
+    ]
+
+    return ToilReport(
+        desk=desk,
+        period=PeriodOut(from_=period.start, to=period.end, zone=period.zone.key, weeks=weeks),
+        business_hours=cal is not None,
+        summary=ToilSummary(
+            filed=sum(by_cat.values()),
+            reopened=int(totals[1]),
+            reopen_moves=int(totals[0]),
+            bounced=int(totals[3]),
+            bounce_moves=int(totals[2]),
+            **all_acc.out(),
+        ),
+        categories=[
+            CategoryRow(category=c, filed=by_cat.get(c, 0), **cat_acc[c].out())
+            for c in cat_order
+            if by_cat.get(c) or c in cat_acc or c in spec.categories
+        ],
+        kinds=[
+            KindRow(kind=k, filed=by_kind.get(k, 0), **kind_acc[k].out())
+            for k in kind_order
+            if by_kind.get(k) or k in kind_acc
+        ],
+        category_kinds=[
+            CategoryKindCell(category=c, kind=k, filed=n)
+            for (c, k), n in sorted(cells.items(), key=lambda x: (-x[1], x[0][0] or "", x[0][1]))
+        ],
+        weeks=[
+            WeekRow(
+                week=monday,
+                filed=week_filed.get(i, 0),
+                done=done_week.get(i, 0),
+                reopened=week_moves.get(i, (0, 0))[0],
+                bounced=week_moves.get(i, (0, 0))[1],
+                filed_by_category=dict(week_cat.get(i, {})),
+            )
+            for i, monday in enumerate(weeks)
+        ],
+        recurring=recurring,
+    )
+
+
+def durations_of(d: Durations) -> list[Any]:
+    return [
+        d.done,
+        d.median_to_done_hours,
+        d.total_to_done_hours,
+        d.median_in_progress_hours,
+        d.total_in_progress_hours,
+    ]
+
+
+DURATION_HEADERS = [
+    "done",
+    "median_filed_to_done_hours",
+    "total_filed_to_done_hours",
+    "median_in_progress_hours",
+    "total_in_progress_hours",
+]
+
+
+def csv_table(report: ToilReport, table: str) -> str:
+    """One table of the report as CSV (RFC 4180, a header row; empty cell: no value)."""
+    if table not in CSV_TABLES:
+        raise field_error("table", f"{table!r} is not a table; one of {', '.join(CSV_TABLES)}")
+    rows: list[list[Any]]
+    if table == "categories":
+        rows = [["category", "filed", *DURATION_HEADERS]]
+        rows += [[c.category or "", c.filed, *durations_of(c)] for c in report.categories]
+    elif table == "kinds":
+        rows = [["kind", "filed", *DURATION_HEADERS]]
+        rows += [[k.kind, k.filed, *durations_of(k)] for k in report.kinds]
+    elif table == "category_kinds":
+        rows = [["category", "kind", "filed"]]
+        rows += [[c.category or "", c.kind, c.filed] for c in report.category_kinds]
+    elif table == "weeks":
+        cats = sorted({c for w in report.weeks for c in w.filed_by_category})
+        rows = [
+            ["week", "filed", "done", "reopened", "bounced"]
+            + [f"filed:{c or '(none)'}" for c in cats]
+        ]
+        rows += [
+            [w.week.isoformat(), w.filed, w.done, w.reopened, w.bounced]
+            + [w.filed_by_category.get(c, 0) for c in cats]
+            for w in report.weeks
+        ]
+    elif table == "clusters":
+        rows = [["rank", "words", "count", "effort_hours", "score", "name", "members"]]
+        clusters = report.recurring.clusters if report.recurring else []
+        rows += [
+            [
+                i + 1,
+                " ".join(c.words),
+                c.count,
+                c.effort_hours,
+                c.score,
+                c.name or "",
+                " ".join(m.key for m in c.members),
+            ]
+            for i, c in enumerate(clusters)
+        ]
+    else:
+        s = report.summary
+        rows = [["measure", "value"]]
+        rows += [[k, "" if v is None else v] for k, v in s.model_dump().items()]
+    return _csv(rows)
+
+
+def _csv(rows: Iterable[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    for r in rows:
+        w.writerow(["" if v is None else v for v in r])
+    return buf.getvalue()
