@@ -74,6 +74,7 @@ SERVICES = (
     "dutydesk.reports",
     "dutydesk.notify",
     "dutydesk.imports",
+    "dutydesk.handbook",
 )
 # On top: routers (every domain's ``api``), pages, the CLI, migrations and the app.
 TOP = (

@@ -11,9 +11,11 @@ from sqlalchemy import text
 
 from dutydesk import __version__
 from dutydesk.auth.access_api import router as access_router
+from dutydesk.auth.accounts_api import router as accounts_router
 from dutydesk.auth.api import router as auth_router
 from dutydesk.context import desk_policy
 from dutydesk.github.api import router as github_router
+from dutydesk.handbook.api import router as handbook_router
 from dutydesk.http import openapi, ops_api, problems, security
 from dutydesk.http.deps import Actor, State
 from dutydesk.http.inputs import RefuseNul
@@ -76,6 +78,7 @@ def create_app(
     security.install(app, lambda: state.policy.web.image_hosts)
     app.include_router(auth_router)
     app.include_router(access_router)
+    app.include_router(accounts_router)
     app.include_router(tickets_router)
     app.include_router(triage_router)
     app.include_router(slo_router)
@@ -88,6 +91,7 @@ def create_app(
     app.include_router(github_router)
     app.include_router(imports_router)
     app.include_router(mail_router)
+    app.include_router(handbook_router)
     ops_api.install(app, state, metrics_token)
 
     @app.get("/api/v1/healthz", tags=["ops"])

@@ -3,11 +3,13 @@
 from dutydesk.auth.models import ApiToken, AuditEvent, LoginFailure, User, WebSession
 from dutydesk.db import Base
 from dutydesk.github.models import GithubDelivery, GithubIssueLink
+from dutydesk.handbook.models import HandbookVersion
 from dutydesk.imports.models import TicketSource
 from dutydesk.mailgate.models import MailAttachment, MailMessage
 from dutydesk.notify.models import (
     ChatAccount,
     ChatReplay,
+    InboxItem,
     NotifyCursor,
     NotifyPreference,
     OutboxMessage,
@@ -48,7 +50,9 @@ __all__ = [
     "FollowedCluster",
     "GithubDelivery",
     "GithubIssueLink",
+    "HandbookVersion",
     "IdempotencyRecord",
+    "InboxItem",
     "LearnedClass",
     "LearnedTerm",
     "LearnedTicket",

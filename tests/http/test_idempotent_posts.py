@@ -134,6 +134,16 @@ CREATING: dict[str, Callable[[str], Sample]] = {
     "/api/v1/tokens": lambda key: Sample(
         "ana", "/api/v1/tokens", {"name": "ci"}, "/api/v1/tokens", {"name": "cd"}
     ),
+    "/api/v1/users": lambda key: Sample(
+        "admin", "/api/v1/users", {"name": "nia"}, "/api/v1/users", {"name": "noa"}
+    ),
+    "/api/v1/desks/{desk}/handbook": lambda key: Sample(
+        "ana",
+        "/api/v1/desks/infra/handbook",
+        {"body": "# How we work", "base_version": 0},
+        "/api/v1/desks/infra/handbook",
+        {"body": "# How the infra desk works", "base_version": 0},
+    ),
 }
 
 # POSTs that create nothing: they change or undo one thing, so a retry finds it done (they
@@ -159,6 +169,9 @@ CHANGING = {
     "/api/v1/desks/{desk}/status-notes/{note_id}/remove",
     "/api/v1/desks/{desk}/releases/{name}/move",
     "/api/v1/desks/{desk}/releases/{name}/remove",
+    "/api/v1/me/sessions/{session_id}/revoke",
+    "/api/v1/me/sessions/revoke-others",
+    "/api/v1/me/inbox/read",
 }
 # POSTs that deduplicate by other means, or must not.
 OWN_RULES = {
@@ -170,6 +183,7 @@ OWN_RULES = {
     "/api/v1/desks/{desk}/imports": "records are keyed by external id: a re-run adds nothing",
     "/api/v1/desks/{desk}/status-post/publish": "a week's post goes out once: it uses the "
     "scheduled post's message keys",
+    "/api/v1/me/password": "a retry is refused: the old password no longer matches",
 }
 
 

@@ -37,7 +37,8 @@ def user_out(user: User) -> dict[str, Any]:
 @router.post("/auth/login")
 def login(body: LoginIn, request: Request, response: Response, state: State) -> dict[str, Any]:
     address = request.client.host if request.client else ""
-    done = log_in(state.db, state.limits, body.username, body.password, address, state.now())
+    agent = request.headers.get("user-agent", "")
+    done = log_in(state.db, state.limits, body.username, body.password, address, state.now(), agent)
     user, csrf = done.user, done.csrf
     response.set_cookie(
         SESSION_COOKIE,

@@ -4,7 +4,7 @@ events, and a person's standing."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -59,3 +59,65 @@ class StandingOut(BaseModel):
     active: bool
     deactivated_at: datetime | None
     deactivated_reason: str | None
+
+
+Role = Annotated[str, Field(max_length=20)]  # checked by the use case, which names the roles
+
+
+class NewUserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    name: str = Field(min_length=1, max_length=40, description="login name, lower case")
+    display_name: str = Field("", max_length=120)
+    email: str | None = Field(None, max_length=200)
+    roles: list[Role] = Field(default_factory=lambda: ["reporter"], max_length=4)
+    desks: list[str] = Field(
+        default_factory=list, max_length=100, description="where the roles apply (empty: all)"
+    )
+    team: str | None = Field(None, max_length=60)
+    password: str | None = Field(None, max_length=200, description="at least 8 characters")
+
+
+class UserPatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    display_name: str | None = Field(None, max_length=120)
+    email: str | None = Field(None, max_length=200)
+    roles: list[Role] | None = Field(None, max_length=4)
+    desks: list[str] | None = Field(None, max_length=100)
+    team: str | None = Field(None, max_length=60)
+
+
+class AccountOut(BaseModel):
+    name: str
+    display_name: str
+    email: str | None
+    roles: list[str]
+    desks: list[str]
+    team: str | None
+    active: bool
+    managed_by_policy: bool
+    deactivated_at: datetime | None
+    deactivated_reason: str | None
+
+
+class PasswordIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    old_password: str = Field(min_length=1, max_length=200)
+    new_password: str = Field(min_length=1, max_length=200)
+
+
+class PasswordChanged(BaseModel):
+    sessions_ended: int = Field(description="your other browser sessions, logged out")
+
+
+class SessionOut(BaseModel):
+    id: int
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    user_agent: str
+    browser: str = Field(description="the user agent in a few words ('Firefox on Windows')")
+    current: bool = Field(description="the session this request came with")
+
+
+class SessionsEnded(BaseModel):
+    ended: int

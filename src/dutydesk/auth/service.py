@@ -192,7 +192,9 @@ def token_holder(session: Session, token: str, now: datetime) -> TokenHolder:
     return TokenHolder(user, api_token.id, api_token.expires_at, api_token.last_used_at)
 
 
-def open_session(session: Session, user: User, now: datetime) -> tuple[str, str]:
+def open_session(
+    session: Session, user: User, now: datetime, user_agent: str = ""
+) -> tuple[str, str]:
     """A browser session: returns (cookie value, CSRF token)."""
     cookie, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
@@ -202,6 +204,8 @@ def open_session(session: Session, user: User, now: datetime) -> tuple[str, str]
             csrf_token=csrf,
             created_at=now,
             expires_at=now + timedelta(days=SESSION_DAYS),
+            last_seen_at=now,
+            user_agent=user_agent[:200] or None,
         )
     )
     session.flush()
@@ -209,6 +213,14 @@ def open_session(session: Session, user: User, now: datetime) -> tuple[str, str]
 
 
 def session_user(session: Session, cookie: str, now: datetime) -> tuple[User, str] | None:
+    found = session_seen(session, cookie, now)
+    return None if found is None else (found[0], found[1])
+
+
+def session_seen(
+    session: Session, cookie: str, now: datetime
+) -> tuple[User, str, datetime | None] | None:
+    """The session's person, CSRF token and when it was last seen (None: no valid session)."""
     row = session.execute(
         select(User, WebSession)
         .join(WebSession, WebSession.user_id == User.id)
@@ -216,7 +228,7 @@ def session_user(session: Session, cookie: str, now: datetime) -> tuple[User, st
     ).first()
     if row is None or row[1].expires_at <= now or not row[0].active:
         return None
-    return row[0], row[1].csrf_token
+    return row[0], row[1].csrf_token, row[1].last_seen_at
 
 
 def close_session(session: Session, cookie: str, now: datetime) -> None:

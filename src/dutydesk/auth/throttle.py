@@ -56,7 +56,13 @@ class LoggedIn:
 
 
 def log_in(
-    db: Database, limits: AccessLimits, username: str, password: str, address: str, now: datetime
+    db: Database,
+    limits: AccessLimits,
+    username: str,
+    password: str,
+    address: str,
+    now: datetime,
+    user_agent: str = "",
 ) -> LoggedIn:
     """A browser session for the right password; ``Unauthorized`` (one message for an unknown
     name, a wrong password or a deactivated person) or ``TooManyRequests`` otherwise."""
@@ -72,7 +78,7 @@ def log_in(
             s.execute(delete(LoginFailure).where(LoginFailure.at < now - limits.login_window))
         else:
             s.execute(delete(LoginFailure).where(LoginFailure.username == username))
-            cookie, csrf = open_session(s, user, now)
+            cookie, csrf = open_session(s, user, now, user_agent)
     if not good or user is None:
         raise Unauthorized("unknown user or wrong password")
     return LoggedIn(user, cookie, csrf)

@@ -107,9 +107,16 @@ def create_for(
     return TokenCreated(**token_out(row, owner.name, now).model_dump(), token=secret)
 
 
-def revoke(ctx: Ctx, token_id: int) -> TokenOut:
-    """Revoke a token of yours (admins: anyone's). Revoking a revoked token changes nothing."""
+def revoke(ctx: Ctx, token_id: int, owner_name: str | None = None) -> TokenOut:
+    """Revoke a token of yours (admins: anyone's). Revoking a revoked token changes nothing.
+    ``owner_name``: a page about one person revokes only that person's tokens."""
     row = ctx.session.get(ApiToken, token_id)
+    if (
+        row is not None
+        and owner_name is not None
+        and row.user_id != user_by_name(ctx.session, owner_name).id
+    ):
+        row = None
     if row is None:
         raise NotFound(f"no token {token_id}; `dutydesk token list` shows yours")
     owner = ctx.session.get(User, row.user_id)

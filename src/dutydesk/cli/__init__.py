@@ -17,6 +17,7 @@ import typer
 
 from dutydesk.cli import (
     access,
+    account,
     admin,
     backup,
     health_reports,
@@ -83,6 +84,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "restore": backup.restore,
     "export": backup.export,
     "similar": triage.similar,
+    "password": account.password,
 }
 GROUPS = {
     "token": admin.token_app,
@@ -98,9 +100,15 @@ GROUPS = {
     "chat": notify.chat_app,
     "suggestions": triage.suggestions_app,
     "import": imports.import_app,
+    "sessions": account.sessions_app,
+    "inbox": account.inbox_app,
+    "handbook": account.handbook_app,
 }
 admin.token_app.command("list")(access.token_list)
 admin.token_app.command("revoke")(access.token_revoke)
+access.user_app.command("add")(account.user_add)
+access.user_app.command("change")(account.user_change)
+notify.notify_app.command("prefs")(account.prefs)
 for name, command in COMMANDS.items():
     app.command(name)(command)
 admin.db_app.command("copy")(backup.db_copy)

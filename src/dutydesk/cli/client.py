@@ -46,7 +46,10 @@ opts = Options()  # set once per run by the root app's callback
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:
-    err.print(f"[red]error:[/red] {message}", highlight=False, soft_wrap=True)
+    """The message as written: brackets in it (``[people.ana]``) are text, not markup."""
+    from rich.markup import escape
+
+    err.print(f"[red]error:[/red] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

@@ -10,16 +10,17 @@ from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from dutydesk.auth.service import require
 from dutydesk.errors import field_error
-from dutydesk.http.deps import Actor, NoBody, State
+from dutydesk.http.deps import Actor, NoBody, State, write
 from dutydesk.inputs import PageLimit, RowId
-from dutydesk.notify import outbox, service, slash
+from dutydesk.notify import inbox, outbox, service, slash
 from dutydesk.notify.channels import load_channels
-from dutydesk.notify.models import NotifyPreference, OutboxMessage
-from dutydesk.policy.notify import REASONS
+from dutydesk.notify.models import OutboxMessage
+from dutydesk.notify.schemas import InboxMarked, InboxPage, InboxReadIn, PrefsIn, PrefsOut
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
@@ -126,21 +127,20 @@ class RetryIn(BaseModel):
 
 
 @router.post("/admin/outbox/retry", tags=["admin"])
-def retry_outbox(body: RetryIn, state: State, actor: Actor) -> dict[str, Any]:
+async def retry_outbox(body: RetryIn, state: State, actor: Actor) -> dict[str, Any]:
     """Put dead or parked messages back in line now (by id, or all of a state/channel)."""
-    require(actor, "admin", None, "retry deliveries")
-    if not body.ids and body.state is None:
-        raise field_error("ids", "name message ids, or a state ('dead' or 'parked') to retry all")
-    with state.db.write() as s:
-        n = outbox.retry(s, state.now(), ids=body.ids, state=body.state, channel=body.channel)
+    n = await state.run(
+        actor,
+        lambda ctx: service.retry_deliveries(
+            ctx, ids=body.ids, state=body.state, channel=body.channel
+        ),
+    )
     return {"retried": n}
 
 
 @router.post("/admin/outbox/{message_id}/retry", tags=["admin"], dependencies=[NoBody])
-def retry_one(message_id: RowId, state: State, actor: Actor) -> dict[str, Any]:
-    require(actor, "admin", None, "retry deliveries")
-    with state.db.write() as s:
-        n = outbox.retry(s, state.now(), ids=[message_id])
+async def retry_one(message_id: RowId, state: State, actor: Actor) -> dict[str, Any]:
+    n = await state.run(actor, lambda ctx: service.retry_deliveries(ctx, ids=[message_id]))
     return {"retried": n}
 
 
@@ -158,52 +158,48 @@ def channels(state: State, actor: Actor) -> list[dict[str, Any]]:
 # ----------------------------------------------------------------------------- preferences
 
 
-class PrefsIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    via: list[Literal["email", "chat"]]
-    chat_channel: str | None = None
-    mute: list[str] = Field(default_factory=list, max_length=len(REASONS))
-
-
-def _prefs_out(p: service.Prefs) -> dict[str, Any]:
-    return {
-        "via": list(p.via),
-        "chat_channel": p.chat_channel,
-        "mute": sorted(p.mute),
-        "source": p.source,
-    }
-
-
-@router.get("/me/notifications", tags=["notifications"])
-def my_prefs(state: State, actor: Actor) -> dict[str, Any]:
+@router.get("/me/notifications", tags=["notifications"], response_model=PrefsOut)
+def my_prefs(state: State, actor: Actor) -> PrefsOut:
+    """Your notification preferences: channels, muted reasons, digest window."""
     with state.db.read() as s:
-        return _prefs_out(service.preferences(s, state.policy, actor))
+        return service.prefs_out(state.policy, service.preferences(s, state.policy, actor))
 
 
-@router.put("/me/notifications", tags=["notifications"])
-def set_my_prefs(body: PrefsIn, state: State, actor: Actor) -> dict[str, Any]:
-    for reason in body.mute:
-        if reason not in REASONS:
-            raise field_error("mute", f"{reason!r} is not one of {', '.join(REASONS)}")
-    channels = state.policy.notify.channels
-    if body.chat_channel is not None and (
-        body.chat_channel not in channels
-        or channels[body.chat_channel].type not in ("slack", "mattermost")
-    ):
-        raise field_error(
-            "chat_channel", f"{body.chat_channel!r} is not a chat channel of this install"
-        )
-    if "chat" in body.via and body.chat_channel is None:
-        raise field_error("chat_channel", "'chat' needs chat_channel")
-    with state.db.write() as s:
-        row = s.get(NotifyPreference, actor.id)
-        if row is None:
-            row = NotifyPreference(user_id=actor.id)
-            s.add(row)
-        row.via, row.chat_channel, row.mute = list(body.via), body.chat_channel, list(body.mute)
-        row.updated_at = state.now()
-        s.flush()
-        return _prefs_out(service.preferences(s, state.policy, actor))
+@router.put("/me/notifications", tags=["notifications"], response_model=PrefsOut)
+async def set_my_prefs(body: PrefsIn, state: State, actor: Actor) -> PrefsOut:
+    return await state.run(actor, lambda ctx: service.set_preferences(ctx, body))
+
+
+# ----------------------------------------------------------------------------- inbox
+
+
+@router.get("/me/inbox", tags=["notifications"], response_model=InboxPage)
+def my_inbox(
+    state: State,
+    actor: Actor,
+    unread: bool = False,
+    before: RowId | None = None,
+    limit: Annotated[int, Query(ge=1, le=inbox.MAX_PAGE)] = 50,
+) -> InboxPage:
+    """What you were notified about, newest first, with the unread count."""
+    with state.db.read() as s:
+        return inbox.listing(s, actor.id, unread_only=unread, before=before, limit=limit)
+
+
+@router.post("/me/inbox/read", tags=["notifications"], response_model=InboxMarked)
+async def mark_inbox(
+    body: InboxReadIn, request: Request, state: State, actor: Actor
+) -> JSONResponse:
+    """Mark notifications read (``ids``, or ``all``), or unread again (``read: false``)."""
+    if not body.ids and not body.all:
+        raise field_error("ids", "name notification ids, or send all: true")
+    return await write(
+        state,
+        actor,
+        request,
+        body.model_dump_json(),
+        lambda ctx: (200, inbox.mark(ctx, body.ids, all_=body.all, read=body.read), None),
+    )
 
 
 def parse_now(text: str) -> datetime:

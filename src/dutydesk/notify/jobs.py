@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
 from dutydesk.durations import parse_span
-from dutydesk.notify import outbox
+from dutydesk.notify import inbox, outbox, service
 from dutydesk.notify.models import NotifyCursor, OutboxMessage
 from dutydesk.notify.rows import Job, JobRow, OnCallNotice, OutboxRow, Planned, notice_row
 from dutydesk.oncall import jobs as oncall_jobs
@@ -127,7 +127,10 @@ def write(session: Session, policy: Policy, rows: Sequence[JobRow], now: datetim
         if r.desk not in oncall:
             oncall[r.desk] = _active_users(session, oncall_people(session, policy, r.desk, now))
         out += [_notice_to(policy, u, r, now) for u in oncall[r.desk]]
-    return outbox.insert_ignore(session, out)
+    out = service.personalize(session, policy, out)
+    written = outbox.insert_ignore(session, out)
+    inbox.record(session, out)
+    return written
 
 
 def _notice_to(policy: Policy, user: User, n: OnCallNotice, now: datetime) -> OutboxRow:

@@ -51,6 +51,8 @@ class OutboxMessage(Base):
         Index("ix_outbox_due", "state", "due_at"),
         # Folding one person's pending notices into one message.
         Index("ix_outbox_recipient", "recipient", "state"),
+        # The admin's list of one state (dead letters, parked), newest first, a page at a time.
+        Index("ix_outbox_state_id", "state", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -83,6 +85,30 @@ class NotifyPreference(Base):
     chat_channel: Mapped[str | None] = mapped_column(String(40))
     mute: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    # How long their notices wait to be folded into one message ("1 hour"); None: the policy's.
+    digest_window: Mapped[str | None] = mapped_column(String(40))
+
+
+class InboxItem(Base):
+    """One notice as its person's inbox shows it, written beside the outbox notice (same
+    dedupe key), whatever channels deliver it; ``read_at`` is the inbox's unread state."""
+
+    __tablename__ = "inbox_items"
+    __table_args__ = (
+        Index("ix_inbox_items_user_id", "user_id", "id"),
+        Index("ix_inbox_items_unread", "user_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reason: Mapped[str] = mapped_column(String(40))
+    ticket: Mapped[str | None] = mapped_column(String(40))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    lines: Mapped[list[str]] = mapped_column(JSON, default=list)
+    actor: Mapped[str | None] = mapped_column(String(40))
+    read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class ChatAccount(Base):

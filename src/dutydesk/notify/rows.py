@@ -175,10 +175,12 @@ def notice_row(
     desk: str | None = None,
     urgent: bool = False,
     actor: str | None = None,
+    window: timedelta | None = None,
 ) -> OutboxRow:
     """A notice to one person; folded with their other notices once its batching window
-    has passed (at once when urgent)."""
-    window = parse_span(policy.notify.batch_window)
+    (theirs, else the policy's) has passed (at once when urgent)."""
+    if window is None:
+        window = parse_span(policy.notify.batch_window)
     payload = {
         "user": user.id,
         "name": user.name,
@@ -187,6 +189,7 @@ def notice_row(
         "title": title,
         "lines": list(lines),
         "actor": actor,
+        "urgent": urgent,
         "at": now.isoformat(),
         "expires_at": (now + parse_span(policy.notify.expire_after)).isoformat(),
     }

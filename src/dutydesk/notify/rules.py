@@ -15,13 +15,15 @@ Who hears what for one change to a ticket (all events one use case wrote):
 * watchers: changes they follow (status, priority, assignee, team, kind, title, blocking,
   resolution, comments they can read, a duplicate linked to the ticket);
 * nobody hears of their own action; each person gets one notice per change, carrying the
-  most specific reason (which they may mute) and every line that concerns them.
+  most specific reason and every line that concerns them;
+* a person's own preferences are obeyed here: what they hear for a reason they muted is
+  dropped (a muted "watching" still leaves them the lines they get as the assignee).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import datetime, timedelta
@@ -82,6 +84,11 @@ class Notice:
 class DeskPost:
     what: str  # "new" | "p0"
     text: str
+
+
+def hears(muted: Collection[str], reason: str | None) -> bool:
+    """Whether a person who muted ``muted`` hears a notice given for ``reason``."""
+    return reason not in muted
 
 
 def parse_mentions(text: str) -> list[str]:
@@ -183,15 +190,18 @@ def who_hears(
     comments: Mapping[int, CommentFacts] | None = None,
     mentioned: Mapping[int, str] | None = None,
     oncall: Iterable[int] = (),
+    muted: Mapping[int, Collection[str]] | None = None,
 ) -> tuple[list[Notice], list[DeskPost]]:
-    """The notices and desk posts one change produces (see the module docstring)."""
+    """The notices and desk posts one change produces (see the module docstring);
+    ``muted`` holds the reasons each person chose not to hear of."""
     comments = comments or {}
     mentioned = mentioned or {}
+    muted = muted or {}
     per_person: dict[int, tuple[set[str], list[str]]] = {}
 
     def tell(uid: int | None, reason: str, lines: Iterable[str]) -> None:
         lines = [line for line in lines if line]
-        if uid is None or uid == actor_id or not lines:
+        if uid is None or uid == actor_id or not lines or not hears(muted.get(uid, ()), reason):
             return
         reasons, got = per_person.setdefault(uid, (set(), []))
         reasons.add(reason)

@@ -9,18 +9,22 @@ may read an internal comment, preferences and rendering all stay off the request
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 from typing import Any
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Pool, bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
+from dutydesk.auth import audit
 from dutydesk.auth.models import User
-from dutydesk.auth.service import has_role
+from dutydesk.auth.service import has_role, require
+from dutydesk.context import Ctx
 from dutydesk.db import pool_of
+from dutydesk.durations import format_span, parse_span
+from dutydesk.errors import field_error
 from dutydesk.mailgate import threads as mail_threads
 from dutydesk.notify import outbox, rules
 from dutydesk.notify.channels import PERSONAL_EMAIL
@@ -35,9 +39,10 @@ from dutydesk.notify.models import (
 )
 from dutydesk.notify.queued import QueuedChange
 from dutydesk.notify.rows import OutboxRow, desk_messages, message_payload, notice_row
+from dutydesk.notify.schemas import PrefsIn, PrefsOut
 from dutydesk.oncall.lookup import oncall_people
 from dutydesk.policy.models import Policy
-from dutydesk.policy.notify import PersonNotify
+from dutydesk.policy.notify import REASONS, PersonNotify
 
 # ----------------------------------------------------------------------------- fan-out
 
@@ -147,6 +152,7 @@ def _rows_for_change(s: Session, policy: Policy, p: QueuedChange) -> list[Outbox
         urgent_priority=desk.priorities[0] if desk.priorities else None,
     )
     oncall_ids = [by_name[n].id for n in oncall_names if n in by_name]
+    prefs = preferences_of(s, policy, {uid: u.name for uid, u in users.items()})
     notices, posts = rules.who_hears(
         facts,
         actor_id,
@@ -155,6 +161,7 @@ def _rows_for_change(s: Session, policy: Policy, p: QueuedChange) -> list[Outbox
         comments=comments,
         mentioned=mentioned,
         oncall=oncall_ids,
+        muted={uid: found.mute for uid, found in prefs.items() if found.mute},
     )
     seq = p.seq
     rows: list[OutboxRow] = []
@@ -175,6 +182,7 @@ def _rows_for_change(s: Session, policy: Policy, p: QueuedChange) -> list[Outbox
                 desk=t.desk,
                 urgent=n.urgent,
                 actor=actor_name,
+                window=window_of(policy, prefs.get(user.id)),
             )
         )
     for post in posts:
@@ -211,19 +219,121 @@ class Prefs:
     chat_channel: str | None
     mute: frozenset[str]
     source: str  # "default" | "policy" | "user"
+    digest_window: str | None = None  # theirs; None: the policy's batch window
 
 
-def preferences(session: Session, policy: Policy, user: User) -> Prefs:
-    row = session.get(NotifyPreference, user.id)
-    if row is not None:
-        return Prefs(tuple(row.via), row.chat_channel, frozenset(row.mute), "user")
-    person = policy.people.get(user.name)
+def _from_row(row: NotifyPreference) -> Prefs:
+    return Prefs(tuple(row.via), row.chat_channel, frozenset(row.mute), "user", row.digest_window)
+
+
+def _declared(policy: Policy, name: str) -> Prefs:
+    person = policy.people.get(name)
     declared = person.notify if person is not None else PersonNotify()
     return Prefs(
         tuple(declared.via),
         declared.chat_channel,
         frozenset(declared.mute),
         "policy" if person is not None else "default",
+    )
+
+
+def preferences(session: Session, policy: Policy, user: User) -> Prefs:
+    row = session.get(NotifyPreference, user.id)
+    return _from_row(row) if row is not None else _declared(policy, user.name)
+
+
+def preferences_of(session: Session, policy: Policy, people: Mapping[int, str]) -> dict[int, Prefs]:
+    """Preferences of many people (id → login name) in one query."""
+    if not people:
+        return {}
+    rows = session.scalars(
+        select(NotifyPreference).where(NotifyPreference.user_id.in_(list(people)))
+    )
+    found = {r.user_id: _from_row(r) for r in rows}
+    return {uid: found.get(uid) or _declared(policy, name) for uid, name in people.items()}
+
+
+def window_of(policy: Policy, prefs: Prefs | None) -> timedelta:
+    """How long a person's notices wait to be folded into one message."""
+    if prefs is not None and prefs.digest_window:
+        return parse_span(prefs.digest_window)
+    return parse_span(policy.notify.batch_window)
+
+
+def personalize(session: Session, policy: Policy, rows: Sequence[OutboxRow]) -> list[OutboxRow]:
+    """Each person's preferences on notices a job or timer wrote: a muted reason is not
+    written at all, and the notice waits for their own digest window."""
+    people = {
+        int(r.payload["user"]): str(r.payload.get("name") or "")
+        for r in rows
+        if r.kind == NOTICE and r.payload.get("user") is not None
+    }
+    prefs = preferences_of(session, policy, people)
+    out: list[OutboxRow] = []
+    for r in rows:
+        uid = r.payload.get("user") if r.kind == NOTICE else None
+        p = prefs.get(int(uid)) if uid is not None else None
+        if p is None:
+            out.append(r)
+        elif rules.hears(p.mute, r.payload.get("reason")):
+            if p.digest_window:
+                due = rules.batch_due(
+                    r.created_at, window_of(policy, p), bool(r.payload.get("urgent"))
+                )
+                r = replace(r, due_at=due)
+            out.append(r)
+    return out
+
+
+DIGEST_MAX = timedelta(hours=12)
+
+
+def set_preferences(ctx: Ctx, body: PrefsIn) -> PrefsOut:
+    """Your own notification preferences: channels, muted reasons, digest window."""
+    for reason in body.mute:
+        if reason not in REASONS:
+            raise field_error("mute", f"{reason!r} is not one of {', '.join(REASONS)}")
+    channels = ctx.policy.notify.channels
+    if body.chat_channel is not None and (
+        body.chat_channel not in channels
+        or channels[body.chat_channel].type not in ("slack", "mattermost")
+    ):
+        raise field_error(
+            "chat_channel", f"{body.chat_channel!r} is not a chat channel of this install"
+        )
+    if "chat" in body.via and body.chat_channel is None:
+        raise field_error("chat_channel", "'chat' needs chat_channel")
+    window = (body.digest_window or "").strip() or None
+    if window is not None:
+        try:
+            span = parse_span(window)
+        except (ValueError, OverflowError) as exc:
+            raise field_error("digest_window", str(exc)) from exc
+        limit = min(DIGEST_MAX, parse_span(ctx.policy.notify.expire_after) / 2)
+        if span < timedelta(0) or span > limit:
+            raise field_error(
+                "digest_window", f"give a window from '0 minutes' up to {format_span(limit)}"
+            )
+    row = ctx.session.get(NotifyPreference, ctx.actor.id)
+    if row is None:
+        row = NotifyPreference(user_id=ctx.actor.id)
+        ctx.session.add(row)
+    row.via, row.chat_channel = list(dict.fromkeys(body.via)), body.chat_channel
+    row.mute = sorted(set(body.mute))
+    row.digest_window = window
+    row.updated_at = ctx.now
+    ctx.session.flush()
+    return prefs_out(ctx.policy, _from_row(row))
+
+
+def prefs_out(policy: Policy, p: Prefs) -> PrefsOut:
+    return PrefsOut(
+        via=list(p.via),
+        chat_channel=p.chat_channel,
+        mute=sorted(p.mute),
+        digest_window=p.digest_window,
+        default_digest_window=policy.notify.batch_window,
+        source=p.source,
     )
 
 
@@ -268,7 +378,7 @@ def fold(session: Session, policy: Policy, recipient: str, now: datetime) -> int
     for r in rows:
         if _expired(r.payload, now):
             r.state, r.last_error = EXPIRED, "older than notify.expire_after"
-        elif r.payload.get("reason") in prefs.mute:
+        elif not rules.hears(prefs.mute, r.payload.get("reason")):
             r.state, r.last_error = SKIPPED, f"muted: {r.payload.get('reason')}"
         else:
             fresh.append(r)
@@ -337,3 +447,32 @@ def fold(session: Session, policy: Policy, recipient: str, now: datetime) -> int
 def _by_email(policy: Policy, channel: str | None) -> bool:
     declared = policy.notify.channels.get(channel or "")
     return channel == PERSONAL_EMAIL or (declared is not None and declared.type == "email")
+
+
+# ----------------------------------------------------------------------------- admin
+
+
+def retry_deliveries(
+    ctx: Ctx,
+    *,
+    ids: Sequence[int] = (),
+    state: str | None = None,
+    channel: str | None = None,
+) -> int:
+    """Put dead or parked messages back in line (admins), audited with what was retried."""
+    require(ctx.actor, "admin", None, "retry deliveries")
+    if not ids and state is None:
+        raise field_error("ids", "name message ids, or a state ('dead' or 'parked') to retry all")
+    n = outbox.retry(ctx.session, ctx.now, ids=ids, state=state, channel=channel)
+    audit.record(
+        ctx.session,
+        ctx.now,
+        ctx.actor,
+        "outbox.retried",
+        None,
+        ids=list(ids),
+        state=state,
+        channel=channel,
+        retried=n,
+    )
+    return n

@@ -41,7 +41,7 @@ from dutydesk.clock import Clock
 from dutydesk.db import Database
 from dutydesk.durations import parse_span
 from dutydesk.github import mirror as github_mirror
-from dutydesk.notify import jobs, outbox, rules, service
+from dutydesk.notify import inbox, jobs, outbox, rules, service
 from dutydesk.notify.channels import (
     ChannelSet,
     DeliveryError,
@@ -334,6 +334,7 @@ def fan_out(
         if queued:
             with db.write() as s:
                 outbox.insert_ignore(s, rows)
+                inbox.record(s, rows)
                 service.forget_changes(s, [i for i, _ in queued])
             done += len(queued)
         if len(queued) < EXPAND_BATCH:

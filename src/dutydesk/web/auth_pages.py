@@ -90,7 +90,15 @@ def login(
         )
     address = request.client.host if request.client else ""
     try:
-        done = log_in(state.db, state.limits, username, password, address, state.now())
+        done = log_in(
+            state.db,
+            state.limits,
+            username,
+            password,
+            address,
+            state.now(),
+            request.headers.get("user-agent", ""),
+        )
     except TooManyRequests as exc:
         response = _login_form(request, state, target, exc.detail, username, status_code=429)
         response.headers["Retry-After"] = str(exc.extra["retry_after"])

@@ -23,11 +23,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 
+from dutydesk.auth.accounts import LAST_SEEN_GRAIN, note_session_seen
 from dutydesk.auth.models import User
-from dutydesk.auth.service import has_role, session_user
+from dutydesk.auth.service import has_role, session_seen
 from dutydesk.durations import format_age_since, format_ago
 from dutydesk.errors import DomainError, Forbidden, Unauthorized
 from dutydesk.http.deps import CSRF_HEADER, SESSION_COOKIE, State
+from dutydesk.notify import inbox
 from dutydesk.state import AppState
 from dutydesk.web import present, vendor
 
@@ -73,11 +75,16 @@ def session_viewer(request: Request, state: AppState) -> Viewer | None:
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None
+    now = state.now()
     with state.db.read() as s:
-        found = session_user(s, cookie, state.now())
+        found = session_seen(s, cookie, now)
     if found is None:
         return None
-    return Viewer(*found)
+    user, csrf, seen = found
+    if seen is None or now - seen >= LAST_SEEN_GRAIN:
+        with state.db.write() as s:  # "last seen" on the sessions page, to the minute
+            note_session_seen(s, cookie, now)
+    return Viewer(user, csrf)
 
 
 def page_viewer(request: Request, state: State) -> Viewer:
@@ -144,10 +151,22 @@ def render(
         "path": request.url.path,
         "now": state.now(),
         "vendor_missing": vendor.missing(),
+        "inbox_unread": _unread(state, viewer),
     }
     return HTMLResponse(
         render_html(template, {**base, **context}), status_code=status_code, headers=headers
     )
+
+
+HEADER_UNREAD_CAP = 100  # shown as "99+"
+
+
+def _unread(state: AppState, viewer: Viewer | None) -> int:
+    """The header's unread count: one count on the (user, read_at) index."""
+    if viewer is None:
+        return 0
+    with state.db.read() as s:
+        return inbox.unread_count(s, viewer.user.id, cap=HEADER_UNREAD_CAP)
 
 
 def render_html(template: str, context: dict[str, Any]) -> str:

@@ -11,13 +11,16 @@ from starlette.routing import Match
 from starlette.types import Scope
 
 from dutydesk.web import (
+    admin_pages,
     auth_pages,
     desk_pages,
+    handbook_pages,
     health_pages,
     oncall_pages,
     people_pages,
     report_pages,
     ritual_pages,
+    settings_pages,
     ticket_pages,
     toil_pages,
     token_pages,
@@ -42,6 +45,9 @@ PAGES = (
     toil_pages.router,
     triage_pages.router,
     health_pages.router,
+    settings_pages.router,
+    admin_pages.router,
+    handbook_pages.router,
 )
 
 
