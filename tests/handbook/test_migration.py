@@ -1,4 +1,4 @@
-"""Migration 0013 (admin) goes down and up again on both databases, keeping what it did not add."""
+"""Migration 0017 (inbox, handbook, sessions) goes down and up again on both databases, keeping what it did not add."""
 
 from __future__ import annotations
 
