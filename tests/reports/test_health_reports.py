@@ -42,6 +42,8 @@ def file(api: Api, user: str, desk: str, title: str, **body: Any) -> str:
 
 def move(api: Api, user: str, key: str, to: str, resolution: str | None = None) -> None:
     body = {"to": to, **({"resolution": resolution} if resolution else {})}
+    if to == "Submitted":  # the SET desk takes a fix into Submitted with its pull request
+        body["pr_link"] = f"https://github.com/acme/app/pull/{key.split('-')[-1]}"
     ok(api.post(user, f"/api/v1/tickets/{key}/move", body))
 
 

@@ -11,14 +11,9 @@ import sys
 from typing import Annotated, Any
 
 import typer
-from pydantic import BaseModel
 from rich.table import Table as RichTable
 
 from dutydesk.cli.client import call, emit, fail, opts, out
-from dutydesk.reports.oncall_load import OncallLoad
-from dutydesk.reports.queue_health import QueueHealth
-from dutydesk.reports.set_figures import SetFigures
-from dutydesk.reports.tables import Table, cell_text, pick, to_csv
 
 DeskArg = Annotated[str, typer.Argument(help="desk, e.g. infra")]
 FromOpt = Annotated[
@@ -32,9 +27,24 @@ TableOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 
 
+def _model(kind: str) -> Any:
+    """The report's model, imported when a report command runs: the CLI starts without
+    pydantic and SQLAlchemy (tests/test_startup.py)."""
+    if kind == "queue":
+        from dutydesk.reports.queue_health import QueueHealth
+
+        return QueueHealth
+    if kind == "oncall":
+        from dutydesk.reports.oncall_load import OncallLoad
+
+        return OncallLoad
+    from dutydesk.reports.set_figures import SetFigures
+
+    return SetFigures
+
+
 def _report(
     kind: str,
-    model: type[BaseModel],
     desk: str,
     start: str | None,
     end: str | None,
@@ -50,8 +60,10 @@ def _report(
     opts.json = opts.json or json_out
     params = {k: v for k, v in {"from": start, "to": end, **extra}.items() if v}
     data = call("GET", f"/api/v1/desks/{desk}/reports/{kind}", params=params)
-    report: Any = model.model_validate(data)
-    tables: list[Table] = report.tables()
+    from dutydesk.reports.tables import cell_text, pick, to_csv
+
+    report: Any = _model(kind).model_validate(data)
+    tables = report.tables()
     if csv_out and not opts.json:
         try:
             chosen = pick(tables, table)
@@ -90,7 +102,7 @@ def queue(
 ) -> None:
     """Queue health: open tickets by column and priority per week, ages, unowned tickets,
     idle claims, SLO attainment (tables: flow, priorities, age, unowned, idle, slo)."""
-    _report("queue", QueueHealth, desk, start, end, csv_out, table, json_out)
+    _report("queue", desk, start, end, csv_out, table, json_out)
 
 
 def oncall(
@@ -103,7 +115,7 @@ def oncall(
 ) -> None:
     """On-call load per person and per shift, beside the fairness hours (tables: people,
     shifts)."""
-    _report("oncall", OncallLoad, desk, start, end, csv_out, table, json_out)
+    _report("oncall", desk, start, end, csv_out, table, json_out)
 
 
 def set_figures(
@@ -117,4 +129,4 @@ def set_figures(
 ) -> None:
     """SET figures: bugs resolved and customer share, fixes submitted, days in each column,
     escalations' time to fix, bugs by area (tables: weekly, columns, escalations, areas)."""
-    _report("set", SetFigures, desk, start, end, csv_out, table, json_out, area=area)
+    _report("set", desk, start, end, csv_out, table, json_out, area=area)
