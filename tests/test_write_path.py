@@ -73,7 +73,11 @@ def test_a_long_write_leaves_the_event_loop_answering(state: AppState) -> None:
                     "import",
                     "POST",
                     "/api/v1/rotations/infra-oncall/import",
-                    json={"ics": ics},
+                    # the whole calendar: past the default window of 92 days
+                    json={
+                        "ics": ics,
+                        "end": (state.now() + timedelta(days=SHIFTS + 2)).isoformat(),
+                    },
                     headers={"Authorization": f"Bearer {lead}"},
                 )
             )

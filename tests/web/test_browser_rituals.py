@@ -96,7 +96,7 @@ def test_release_calendar_and_an_agenda(tabs: Any, site: Site) -> None:
     expect(page.locator("main")).to_contain_text("a blocker found in QA")
     eva.shot("meetings", full_page=True)
     page.get_by_role("link", name="agenda").first.click()
-    expect(page.locator("h2")).to_contain_text("meeting,")
+    expect(page.locator("main h2").first).to_contain_text("meeting,")
     eva.shot("agenda", full_page=True)
 
 
