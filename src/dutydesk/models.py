@@ -21,7 +21,7 @@ from dutydesk.oncall.models import (
     SwapRow,
     TimeOffRow,
 )
-from dutydesk.reports.models import FollowedCluster, StatusNote
+from dutydesk.reports.models import FollowedCluster, StatusNote, TicketTimes
 from dutydesk.slo.models import SloDeskState, TicketClock
 from dutydesk.tickets.models import (
     Comment,
@@ -70,6 +70,7 @@ __all__ = [
     "TicketClock",
     "TicketLabel",
     "TicketSource",
+    "TicketTimes",
     "TimeOffRow",
     "User",
     "Watcher",

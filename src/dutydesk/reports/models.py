@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dutydesk.db import Base, UTCDateTime
@@ -38,3 +38,21 @@ class FollowedCluster(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     stopped_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class TicketTimes(Base):
+    """A done ticket's business time, stored when it is resolved so reports sum instead of
+    walking the calendar: seconds from filing to done and in the desk's started column.
+
+    Valid while ``resolved_at`` equals the ticket's and ``basis`` the desk's (a fingerprint of
+    its calendar and started column); anything else is recomputed (``tickets.times``)."""
+
+    __tablename__ = "ticket_times"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    basis: Mapped[str] = mapped_column(String(16))
+    to_done_seconds: Mapped[float] = mapped_column(Float)
+    in_progress_seconds: Mapped[float] = mapped_column(Float)

@@ -13,9 +13,11 @@ Definitions (every figure can be counted by hand from the event history):
   re-open (e.g. In progress → Triaged, or unassigned and returned to the intake), or a change of
   team from one team to another.
 
-Counts are SQL aggregates (``GROUP BY`` over the desk's indexes, weeks as a ``CASE`` over the
-week boundaries); only durations read rows, two instants per done ticket and one interval per
-stint in progress, because business time needs the calendar.
+Every figure is an SQL aggregate: counts ``GROUP BY`` over the desk's indexes (weeks as a
+``CASE`` over the week boundaries); durations sum and rank (medians from window functions) the
+business seconds stored per done ticket when it was resolved (``tickets.times``: the calendar
+is walked once per resolution, not per report). A report that finds done tickets without
+valid stored times raises :class:`StaleTimes`; the caller stores them and asks again.
 """
 
 from __future__ import annotations
@@ -26,17 +28,15 @@ import json
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from dutydesk.db import UTCDateTime
 from dutydesk.errors import field_error
 from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.reports.models import TicketTimes
 from dutydesk.reports.period import Period
 from dutydesk.reports.schemas import (
     CategoryKindCell,
@@ -49,25 +49,11 @@ from dutydesk.reports.schemas import (
     ToilSummary,
     WeekRow,
 )
-from dutydesk.slo.calendar import BusinessCalendar
 from dutydesk.slo.policy import desk_calendar
+from dutydesk.tickets import times
 from dutydesk.tickets.models import Event, Ticket
 
 CSV_TABLES = ("categories", "kinds", "category_kinds", "weeks", "clusters", "summary")
-
-
-@dataclass(frozen=True)
-class Clock:
-    """Business time of the desk (or wall-clock time without a calendar), in seconds."""
-
-    calendar: BusinessCalendar | None
-
-    def seconds(self, a: datetime, b: datetime) -> float:
-        if b <= a:
-            return 0.0
-        if self.calendar is None:
-            return (b - a).total_seconds()
-        return self.calendar.between(a, b).total_seconds()
 
 
 def hours(seconds: float) -> float:
@@ -92,100 +78,102 @@ def _json_text(value: str) -> str:
     return json.dumps(value)
 
 
+def in_period(column: Any, period: Period) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (column >= period.since, column < period.until)
+
+
 def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
-    return and_(column >= period.since, column < period.until)
+    return and_(*in_period(column, period))
 
 
 # ----------------------------------------------------------------------------- durations
 
 
-@dataclass
-class _Acc:
-    to_done: list[float]
-    in_progress: list[float]
-
-    def out(self) -> dict[str, Any]:
-        return {
-            "done": len(self.to_done),
-            "median_to_done_hours": median_hours(self.to_done),
-            "total_to_done_hours": hours(sum(self.to_done)),
-            "median_in_progress_hours": median_hours([x for x in self.in_progress if x > 0]),
-            "total_in_progress_hours": hours(sum(self.in_progress)),
-        }
+class StaleTimes(Exception):
+    """Some tickets done in the period have no (valid) stored business times: refresh them
+    (``tickets.times.refresh_where``) in a write transaction and ask again."""
 
 
-def _new_acc() -> _Acc:
-    return _Acc([], [])
+def _no_durations() -> dict[str, Any]:
+    return {
+        "done": 0,
+        "median_to_done_hours": None,
+        "total_to_done_hours": 0.0,
+        "median_in_progress_hours": None,
+        "total_in_progress_hours": 0.0,
+    }
 
 
-@dataclass(frozen=True)
-class DoneTicket:
-    id: int
-    category: str | None
-    kind: str
-    to_done: float  # business seconds
-    in_progress: float  # business seconds in the started column
+def _middle(rank: Any, n: Any) -> ColumnElement[bool]:
+    """The one or two middle ranks of ``n`` values (a median averages what they hold)."""
+    return and_(rank >= (n + 1) // 2, rank <= (n + 2) // 2)
 
 
-def in_progress_seconds(
-    session: Session, desk: str, policy: DeskPolicy, clock: Clock, done_in: Period
-) -> dict[int, float]:
-    """Per ticket resolved in ``done_in``: business seconds spent in the started column."""
-    return in_progress_for(session, desk, policy, clock, _in_period(Ticket.resolved_at, done_in))
-
-
-def in_progress_for(
-    session: Session, desk: str, policy: DeskPolicy, clock: Clock, *where: ColumnElement[bool]
-) -> dict[int, float]:
-    """Per ticket of ``desk`` matching ``where``: business seconds in the started column, from
-    each move into it to the next status move (a stint still running counts nothing yet)."""
-    started = policy.started_column
-    if started is None:
-        return {}
-    moves = (
-        select(
-            Event.ticket_id.label("ticket_id"),
-            Event.at.label("at"),
-            func.lead(Event.at, type_=UTCDateTime())
-            .over(partition_by=Event.ticket_id, order_by=Event.seq)
-            .label("next_at"),
-            cast(Event.after, String).label("after"),
-        )
-        .join(Ticket, Ticket.id == Event.ticket_id)
-        .where(
-            Ticket.desk == desk,
-            *where,
-            Event.type == "changed",
-            Event.field == "status",
-        )
-        .subquery()
-    )
+def _durations(session: Session, base: Any, dim: str | None) -> dict[Any, dict[str, Any]]:
+    """Count, medians and totals of the stored times per ``dim`` (category, kind; None: all),
+    in SQL: medians from ranks in window functions (median in progress: over the tickets
+    that spent time in progress)."""
+    part = [base.c[dim]] if dim else []
+    pos = case((base.c.in_progress > 0, 1), else_=0)
+    ranked = select(
+        *([base.c[dim].label("g")] if dim else []),
+        base.c.to_done,
+        base.c.in_progress,
+        pos.label("pos"),
+        func.row_number().over(partition_by=part or None, order_by=base.c.to_done).label("r1"),
+        func.count().over(partition_by=part or None).label("n1"),
+        func.row_number().over(partition_by=[*part, pos], order_by=base.c.in_progress).label("r2"),
+        func.sum(pos).over(partition_by=part or None).label("n2"),
+    ).subquery()
+    c = ranked.c
+    groups = [c.g] if dim else []
     rows = session.execute(
-        select(moves.c.ticket_id, moves.c.at, moves.c.next_at).where(
-            moves.c.after == _json_text(started), moves.c.next_at.is_not(None)
+        select(
+            *groups,
+            func.count(),
+            func.sum(c.to_done),
+            func.sum(c.in_progress),
+            func.avg(case((_middle(c.r1, c.n1), c.to_done))),
+            func.avg(case((and_(c.pos == 1, _middle(c.r2, c.n2)), c.in_progress))),
+        ).group_by(*groups)
+    ).all()
+    out: dict[Any, dict[str, Any]] = {}
+    for row in rows:
+        key, (n, to_done, progress, mid_done, mid_progress) = (
+            (row[0], row[1:]) if dim else (None, row)
         )
-    )
-    out: dict[int, float] = defaultdict(float)
-    for tid, at, nxt in rows:
-        out[tid] += clock.seconds(at, nxt)
+        if not n:
+            continue
+        out[key] = {
+            "done": int(n),
+            "median_to_done_hours": None if mid_done is None else hours(float(mid_done)),
+            "total_to_done_hours": hours(float(to_done or 0)),
+            "median_in_progress_hours": None
+            if mid_progress is None
+            else hours(float(mid_progress)),
+            "total_in_progress_hours": hours(float(progress or 0)),
+        }
     return out
 
 
-def done_tickets(
-    session: Session, desk: str, policy: DeskPolicy, clock: Clock, period: Period
-) -> list[DoneTicket]:
-    """The tickets done in the period with their business time to done and in progress."""
-    stints = in_progress_seconds(session, desk, policy, clock, period)
-    rows = session.execute(
-        select(Ticket.id, Ticket.category, Ticket.kind, Ticket.created_at, Ticket.resolved_at)
-        .where(Ticket.desk == desk, _in_period(Ticket.resolved_at, period))
-        .order_by(Ticket.id)
+def stored_times(policy: Policy, desk: str, period: Period) -> Any:
+    """The tickets done in the period with their stored (valid) business seconds."""
+    return (
+        select(
+            Ticket.category.label("category"),
+            Ticket.kind.label("kind"),
+            TicketTimes.to_done_seconds.label("to_done"),
+            TicketTimes.in_progress_seconds.label("in_progress"),
+        )
+        .join(TicketTimes, TicketTimes.ticket_id == Ticket.id)
+        .where(
+            Ticket.desk == desk,
+            _in_period(Ticket.resolved_at, period),
+            TicketTimes.resolved_at == Ticket.resolved_at,
+            TicketTimes.basis == times.basis(policy, desk),
+        )
+        .subquery()
     )
-    return [
-        DoneTicket(tid, cat, kind, clock.seconds(created, resolved), stints.get(tid, 0.0))
-        for tid, cat, kind, created, resolved in rows
-        if resolved is not None
-    ]
 
 
 # ----------------------------------------------------------------------------- counts
@@ -266,7 +254,6 @@ def toil_report(
     ``reports.recurring`` on the same period, or None)."""
     spec = policy.desks[desk]
     cal = desk_calendar(policy, desk)
-    clock = Clock(cal)
     weeks = period.weeks()
 
     filed = _filed(session, desk, period)
@@ -282,15 +269,13 @@ def toil_report(
         week_filed[w] += n
         week_cat[w][cat or ""] += n
 
-    done = done_tickets(session, desk, spec, clock, period)
-    all_acc = _new_acc()
-    cat_acc: dict[str | None, _Acc] = defaultdict(_new_acc)
-    kind_acc: dict[str, _Acc] = defaultdict(_new_acc)
-    for t in done:
-        for acc in (all_acc, cat_acc[t.category], kind_acc[t.kind]):
-            acc.to_done.append(t.to_done)
-            acc.in_progress.append(t.in_progress)
     done_week = _done_per_week(session, desk, period)
+    base = stored_times(policy, desk, period)
+    all_out = _durations(session, base, None).get(None, _no_durations())
+    if all_out["done"] != sum(done_week.values()):
+        raise StaleTimes(f"stored times of desk {desk!r} are missing or stale for the period")
+    cat_out = _durations(session, base, "category")
+    kind_out = _durations(session, base, "kind")
 
     moves = _status_moves(desk, spec, period)
     totals = session.execute(
@@ -312,13 +297,13 @@ def toil_report(
 
     cat_order: list[str | None] = [
         *spec.categories,
-        *sorted(c for c in by_cat.keys() | cat_acc.keys() if c and c not in spec.categories),
+        *sorted(c for c in by_cat.keys() | cat_out.keys() if c and c not in spec.categories),
     ]
-    if None in by_cat or None in cat_acc:
+    if None in by_cat or None in cat_out:
         cat_order.append(None)
     kind_order = [
         *spec.kinds,
-        *sorted(k for k in by_kind.keys() | kind_acc.keys() if k not in spec.kinds),
+        *sorted(k for k in by_kind.keys() | kind_out.keys() if k not in spec.kinds),
     ]
 
     return ToilReport(
@@ -331,17 +316,17 @@ def toil_report(
             reopen_moves=int(totals[0]),
             bounced=int(totals[3]),
             bounce_moves=int(totals[2]),
-            **all_acc.out(),
+            **all_out,
         ),
         categories=[
-            CategoryRow(category=c, filed=by_cat.get(c, 0), **cat_acc[c].out())
+            CategoryRow(category=c, filed=by_cat.get(c, 0), **cat_out.get(c, _no_durations()))
             for c in cat_order
-            if by_cat.get(c) or c in cat_acc or c in spec.categories
+            if by_cat.get(c) or c in cat_out or c in spec.categories
         ],
         kinds=[
-            KindRow(kind=k, filed=by_kind.get(k, 0), **kind_acc[k].out())
+            KindRow(kind=k, filed=by_kind.get(k, 0), **kind_out.get(k, _no_durations()))
             for k in kind_order
-            if by_kind.get(k) or k in kind_acc
+            if by_kind.get(k) or k in kind_out
         ],
         category_kinds=[
             CategoryKindCell(category=c, kind=k, filed=n)
