@@ -102,3 +102,4 @@ for name, group in GROUPS.items():
     app.add_typer(group, name=name)
 notify.report_app.command("suggestions")(triage.accuracy)
 notify.report_app.command("toil")(reports.toil)
+notify.report_app.command("rebuild")(reports.rebuild)
