@@ -139,9 +139,9 @@ def _durations(session: Session, base: Any, dim: str | None) -> dict[Any, dict[s
     ).all()
     out: dict[Any, dict[str, Any]] = {}
     for row in rows:
-        key, (n, to_done, progress, mid_done, mid_progress) = (
-            (row[0], row[1:]) if dim else (None, row)
-        )
+        values: tuple[Any, ...] = tuple(row)
+        key = values[0] if dim else None
+        n, to_done, progress, mid_done, mid_progress = values[1:] if dim else values
         if not n:
             continue
         out[key] = {

@@ -142,6 +142,7 @@ def refresh_where(session: Session, policy: Policy, desk: str, *where: ColumnEle
             "in_progress_seconds": stints.get(tid, 0.0),
         }
         for tid, created, resolved in rows
+        if resolved is not None  # the query asks for done tickets
     ]
     for start in range(0, len(values), _CHUNK):
         session.execute(insert(TicketTimes), values[start : start + _CHUNK])
