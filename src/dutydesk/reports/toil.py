@@ -109,51 +109,78 @@ def _middle(rank: Any, n: Any) -> ColumnElement[bool]:
     return and_(rank >= (n + 1) // 2, rank <= (n + 2) // 2)
 
 
-def _durations(session: Session, base: Any, dim: str | None) -> dict[Any, dict[str, Any]]:
-    """Count, medians and totals of the stored times per ``dim`` (category, kind; None: all),
-    in SQL: medians from ranks in window functions (median in progress: over the tickets
-    that spent time in progress)."""
-    part = [base.c[dim]] if dim else []
-    pos = case((base.c.in_progress > 0, 1), else_=0)
-    ranked = select(
-        *([base.c[dim].label("g")] if dim else []),
-        base.c.to_done,
-        base.c.in_progress,
-        pos.label("pos"),
-        func.row_number().over(partition_by=part or None, order_by=base.c.to_done).label("r1"),
-        func.count().over(partition_by=part or None).label("n1"),
-        func.row_number().over(partition_by=[*part, pos], order_by=base.c.in_progress).label("r2"),
-        func.sum(pos).over(partition_by=part or None).label("n2"),
-    ).subquery()
-    c = ranked.c
-    groups = [c.g] if dim else []
-    rows = session.execute(
+_DIMS = ("all", "category", "kind")
+
+
+def _durations(session: Session, base: Any) -> dict[tuple[str, Any], dict[str, Any]]:
+    """Count, medians and totals of the stored times over all done tickets, per category and
+    per kind — keyed ``("all", None)``, ``("category", c)``, ``("kind", k)`` — in SQL.
+
+    Totals: one ``GROUP BY category, kind``. Medians: one pass of window functions ranks each
+    value within its category, its kind and overall, and only the rows in the middle of some
+    group come back (a handful); a median averages the one or two middle values (in progress:
+    over the tickets that spent time in progress)."""
+    c = base.c
+    sums = session.execute(
         select(
-            *groups,
-            func.count(),
-            func.sum(c.to_done),
-            func.sum(c.in_progress),
-            func.avg(case((_middle(c.r1, c.n1), c.to_done))),
-            func.avg(case((and_(c.pos == 1, _middle(c.r2, c.n2)), c.in_progress))),
-        ).group_by(*groups)
+            c.category, c.kind, func.count(), func.sum(c.to_done), func.sum(c.in_progress)
+        ).group_by(c.category, c.kind)
     ).all()
-    out: dict[Any, dict[str, Any]] = {}
-    for row in rows:
-        values: tuple[Any, ...] = tuple(row)
-        key = values[0] if dim else None
-        n, to_done, progress, mid_done, mid_progress = values[1:] if dim else values
-        if not n:
-            continue
-        out[key] = {
-            "done": int(n),
-            "median_to_done_hours": None if mid_done is None else hours(float(mid_done)),
-            "total_to_done_hours": hours(float(to_done or 0)),
-            "median_in_progress_hours": None
-            if mid_progress is None
-            else hours(float(mid_progress)),
-            "total_in_progress_hours": hours(float(progress or 0)),
+    out: dict[tuple[str, Any], dict[str, Any]] = {}
+    for cat, kind, n, to_done, progress in sums:
+        for key in (("all", None), ("category", cat), ("kind", kind)):
+            acc = out.setdefault(key, {"done": 0, "to_done": 0.0, "in_progress": 0.0})
+            acc["done"] += int(n)
+            acc["to_done"] += float(to_done or 0)
+            acc["in_progress"] += float(progress or 0)
+    if not out:
+        return {}
+    pos = case((c.in_progress > 0, 1), else_=0)
+    parts: dict[str, list[Any]] = {"all": [], "category": [c.category], "kind": [c.kind]}
+    cols: list[Any] = [c.category, c.kind, c.to_done, c.in_progress, pos.label("pos")]
+    for dim, part in parts.items():
+        cols += [
+            func.row_number().over(partition_by=part or None, order_by=c.to_done).label(f"r_{dim}"),
+            func.count().over(partition_by=part or None).label(f"n_{dim}"),
+            func.row_number()
+            .over(partition_by=[*part, pos], order_by=c.in_progress)
+            .label(f"p_{dim}"),
+            func.sum(pos).over(partition_by=part or None).label(f"m_{dim}"),
+        ]
+    ranked = select(*cols).subquery()
+    r = ranked.c
+    mids = [
+        cond
+        for dim in _DIMS
+        for cond in (
+            _middle(r[f"r_{dim}"], r[f"n_{dim}"]),
+            and_(r.pos == 1, _middle(r[f"p_{dim}"], r[f"m_{dim}"])),
+        )
+    ]
+    middle: dict[tuple[str, str, Any], list[float]] = defaultdict(list)
+    for row in session.execute(select(ranked).where(or_(*mids))).mappings():
+        for dim in _DIMS:
+            group = None if dim == "all" else row[dim]
+            if _is_middle(row[f"r_{dim}"], row[f"n_{dim}"]):
+                middle[("to_done", dim, group)].append(float(row["to_done"]))
+            if row["pos"] == 1 and _is_middle(row[f"p_{dim}"], row[f"m_{dim}"]):
+                middle[("in_progress", dim, group)].append(float(row["in_progress"]))
+    figures = {}
+    for (dim, group), acc in out.items():
+        mid_done = middle.get(("to_done", dim, group))
+        mid_progress = middle.get(("in_progress", dim, group))
+        figures[(dim, group)] = {
+            "done": acc["done"],
+            "median_to_done_hours": median_hours(mid_done) if mid_done else None,
+            "total_to_done_hours": hours(acc["to_done"]),
+            "median_in_progress_hours": median_hours(mid_progress) if mid_progress else None,
+            "total_in_progress_hours": hours(acc["in_progress"]),
         }
-    return out
+    return figures
+
+
+def _is_middle(rank: int, n: int) -> bool:
+    return (n + 1) // 2 <= rank <= (n + 2) // 2
 
 
 def stored_times(policy: Policy, desk: str, period: Period) -> Any:
@@ -271,29 +298,36 @@ def toil_report(
 
     done_week = _done_per_week(session, desk, period)
     base = stored_times(policy, desk, period)
-    all_out = _durations(session, base, None).get(None, _no_durations())
+    durations = _durations(session, base)
+    all_out = durations.get(("all", None), _no_durations())
     if all_out["done"] != sum(done_week.values()):
         raise StaleTimes(f"stored times of desk {desk!r} are missing or stale for the period")
-    cat_out = _durations(session, base, "category")
-    kind_out = _durations(session, base, "kind")
+    cat_out = {g: d for (dim, g), d in durations.items() if dim == "category"}
+    kind_out = {g: d for (dim, g), d in durations.items() if dim == "kind"}
 
+    # One pass over the period's moves: per ticket and week, its re-opens and bounces (a few
+    # rows: most tickets neither re-open nor bounce), then counted per period and per week.
     moves = _status_moves(desk, spec, period)
-    totals = session.execute(
+    per_ticket_week = session.execute(
         select(
-            func.coalesce(func.sum(moves.c.reopen), 0),
-            func.count(func.distinct(case((moves.c.reopen == 1, moves.c.ticket_id)))),
-            func.coalesce(func.sum(moves.c.bounce), 0),
-            func.count(func.distinct(case((moves.c.bounce == 1, moves.c.ticket_id)))),
-        )
-    ).one()
-    per_week = session.execute(
-        select(
-            moves.c.week,
-            func.count(func.distinct(case((moves.c.reopen == 1, moves.c.ticket_id)))),
-            func.count(func.distinct(case((moves.c.bounce == 1, moves.c.ticket_id)))),
-        ).group_by(moves.c.week)
+            moves.c.ticket_id, moves.c.week, func.sum(moves.c.reopen), func.sum(moves.c.bounce)
+        ).group_by(moves.c.ticket_id, moves.c.week)
     ).all()
-    week_moves = {int(w): (int(r), int(b)) for w, r, b in per_week}
+    reopen_moves = bounce_moves = 0
+    reopened_ids: set[int] = set()
+    bounced_ids: set[int] = set()
+    week_sets: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+    for tid, w, reopens, bounces in per_ticket_week:
+        reopen_moves += int(reopens)
+        bounce_moves += int(bounces)
+        if reopens:
+            reopened_ids.add(tid)
+            week_sets[int(w)][0].add(tid)
+        if bounces:
+            bounced_ids.add(tid)
+            week_sets[int(w)][1].add(tid)
+    totals = (reopen_moves, len(reopened_ids), bounce_moves, len(bounced_ids))
+    week_moves = {w: (len(r), len(b)) for w, (r, b) in week_sets.items()}
 
     cat_order: list[str | None] = [
         *spec.categories,
