@@ -207,7 +207,8 @@ def stored_times(policy: Policy, desk: str, period: Period) -> Any:
 
 
 def _status_moves(desk: str, policy: DeskPolicy, period: Period) -> Any:
-    """Status and team moves of the desk's tickets in the period, classified in SQL."""
+    """Re-opens and bounces of the desk's tickets in the period, per ticket and week: rows
+    (ticket id, week index, re-open moves, bounce moves), classified and counted in SQL."""
     done = _json_text(policy.done_column)
     order = {_json_text(c): i for i, c in enumerate(policy.columns)}
     before_text = cast(Event.before, String)
@@ -226,24 +227,27 @@ def _status_moves(desk: str, policy: DeskPolicy, period: Period) -> Any:
         after_text != "null",
     )
     bounce = or_(backwards, rerouted)
-    return (
+    # Driven by the events' instant index: every move of the period is classified, and only
+    # the few that re-open or bounce, grouped per ticket and week, are checked for the desk
+    # (one ticket lookup each, instead of probing the desk's ticket ids for every event).
+    week = week_bucket(Event.at, period).label("week")
+    grouped = (
         select(
             Event.ticket_id.label("ticket_id"),
-            week_bucket(Event.at, period).label("week"),
-            case((reopen, 1), else_=0).label("reopen"),
-            case((bounce, 1), else_=0).label("bounce"),
+            week,
+            func.sum(case((reopen, 1), else_=0)).label("reopens"),
+            func.sum(case((bounce, 1), else_=0)).label("bounces"),
         )
         .where(
-            # Driven by the events' instant index, the desk's ticket ids one set to probe:
-            # ``+ 0`` keeps SQLite from reading every event of the desk by ticket instead.
-            (Event.ticket_id + 0).in_(select(Ticket.id).where(Ticket.desk == desk)),
             _in_period(Event.at, period),
             Event.type == "changed",
             Event.field.in_(("status", "team")),
             or_(reopen, bounce),
         )
+        .group_by(Event.ticket_id, week)
         .subquery()
     )
+    return select(grouped).join(Ticket, Ticket.id == grouped.c.ticket_id).where(Ticket.desk == desk)
 
 
 def _filed(session: Session, desk: str, period: Period) -> list[tuple[str | None, str, int, int]]:
@@ -307,12 +311,7 @@ def toil_report(
 
     # One pass over the period's moves: per ticket and week, its re-opens and bounces (a few
     # rows: most tickets neither re-open nor bounce), then counted per period and per week.
-    moves = _status_moves(desk, spec, period)
-    per_ticket_week = session.execute(
-        select(
-            moves.c.ticket_id, moves.c.week, func.sum(moves.c.reopen), func.sum(moves.c.bounce)
-        ).group_by(moves.c.ticket_id, moves.c.week)
-    ).all()
+    per_ticket_week = session.execute(_status_moves(desk, spec, period)).all()
     reopen_moves = bounce_moves = 0
     reopened_ids: set[int] = set()
     bounced_ids: set[int] = set()
