@@ -104,83 +104,88 @@ def _no_durations() -> dict[str, Any]:
     }
 
 
-def _middle(rank: Any, n: Any) -> ColumnElement[bool]:
-    """The one or two middle ranks of ``n`` values (a median averages what they hold)."""
-    return and_(rank >= (n + 1) // 2, rank <= (n + 2) // 2)
-
-
 _DIMS = ("all", "category", "kind")
+
+
+def _middle_ranks(n: int, skip: int = 0) -> tuple[int, int]:
+    """The one or two middle ranks of ``n`` values after ``skip`` others (a median averages
+    what they hold)."""
+    return skip + (n + 1) // 2, skip + (n + 2) // 2
 
 
 def _durations(session: Session, base: Any) -> dict[tuple[str, Any], dict[str, Any]]:
     """Count, medians and totals of the stored times over all done tickets, per category and
     per kind — keyed ``("all", None)``, ``("category", c)``, ``("kind", k)`` — in SQL.
 
-    Totals: one ``GROUP BY category, kind``. Medians: one pass of window functions ranks each
-    value within its category, its kind and overall, and only the rows in the middle of some
-    group come back (a handful); a median averages the one or two middle values (in progress:
-    over the tickets that spent time in progress)."""
+    Totals and counts: one ``GROUP BY category, kind``. Medians: one pass of window functions
+    ranks each value within its category, its kind and overall; knowing each group's count,
+    only the rows at its middle ranks come back (a handful), and a median averages the one or
+    two middle values (in progress: over the tickets that spent time in progress, ranked after
+    the group's zeros)."""
     c = base.c
+    pos = case((c.in_progress > 0, 1), else_=0)
     sums = session.execute(
         select(
-            c.category, c.kind, func.count(), func.sum(c.to_done), func.sum(c.in_progress)
+            c.category,
+            c.kind,
+            func.count(),
+            func.sum(c.to_done),
+            func.sum(c.in_progress),
+            func.sum(pos),
         ).group_by(c.category, c.kind)
     ).all()
-    out: dict[tuple[str, Any], dict[str, Any]] = {}
-    for cat, kind, n, to_done, progress in sums:
+    acc: dict[tuple[str, Any], list[float]] = {}
+    for cat, kind, n, to_done, progress, positive in sums:
         for key in (("all", None), ("category", cat), ("kind", kind)):
-            acc = out.setdefault(key, {"done": 0, "to_done": 0.0, "in_progress": 0.0})
-            acc["done"] += int(n)
-            acc["to_done"] += float(to_done or 0)
-            acc["in_progress"] += float(progress or 0)
-    if not out:
+            a = acc.setdefault(key, [0, 0.0, 0.0, 0])
+            a[0] += int(n)
+            a[1] += float(to_done or 0)
+            a[2] += float(progress or 0)
+            a[3] += int(positive or 0)
+    if not acc:
         return {}
-    pos = case((c.in_progress > 0, 1), else_=0)
-    parts: dict[str, list[Any]] = {"all": [], "category": [c.category], "kind": [c.kind]}
-    cols: list[Any] = [c.category, c.kind, c.to_done, c.in_progress, pos.label("pos")]
-    for dim, part in parts.items():
+    column: dict[str, Any] = {"category": c.category, "kind": c.kind}
+    cols: list[Any] = [c.category, c.kind, c.to_done, c.in_progress]
+    for dim in _DIMS:
+        part = [column[dim]] if dim != "all" else None
         cols += [
-            func.row_number().over(partition_by=part or None, order_by=c.to_done).label(f"r_{dim}"),
-            func.count().over(partition_by=part or None).label(f"n_{dim}"),
-            func.row_number()
-            .over(partition_by=[*part, pos], order_by=c.in_progress)
-            .label(f"p_{dim}"),
-            func.sum(pos).over(partition_by=part or None).label(f"m_{dim}"),
+            func.row_number().over(partition_by=part, order_by=c.to_done).label(f"r_{dim}"),
+            func.row_number().over(partition_by=part, order_by=c.in_progress).label(f"p_{dim}"),
         ]
     ranked = select(*cols).subquery()
-    r = ranked.c
-    mids = [
-        cond
-        for dim in _DIMS
-        for cond in (
-            _middle(r[f"r_{dim}"], r[f"n_{dim}"]),
-            and_(r.pos == 1, _middle(r[f"p_{dim}"], r[f"m_{dim}"])),
-        )
-    ]
+    rc = ranked.c
+    # The middle ranks of every group, by its count (window results filter one level up).
+    conds: list[ColumnElement[bool]] = []
     middle: dict[tuple[str, str, Any], list[float]] = defaultdict(list)
-    for row in session.execute(select(ranked).where(or_(*mids))).mappings():
-        for dim in _DIMS:
-            group = None if dim == "all" else row[dim]
-            if _is_middle(row[f"r_{dim}"], row[f"n_{dim}"]):
+    for (dim, group), (n, _, _, positive) in acc.items():
+        same = [] if dim == "all" else [rc[dim].is_(None) if group is None else rc[dim] == group]
+        lo, hi = _middle_ranks(int(n))
+        conds.append(and_(*same, rc[f"r_{dim}"] >= lo, rc[f"r_{dim}"] <= hi))
+        if positive:
+            plo, phi = _middle_ranks(int(positive), int(n) - int(positive))
+            conds.append(and_(*same, rc[f"p_{dim}"] >= plo, rc[f"p_{dim}"] <= phi))
+    for row in session.execute(select(ranked).where(or_(*conds))).mappings():
+        for (dim, group), (n, _, _, positive) in acc.items():
+            if dim != "all" and row[dim] != group:
+                continue
+            lo, hi = _middle_ranks(int(n))
+            if lo <= row[f"r_{dim}"] <= hi:
                 middle[("to_done", dim, group)].append(float(row["to_done"]))
-            if row["pos"] == 1 and _is_middle(row[f"p_{dim}"], row[f"m_{dim}"]):
+            plo, phi = _middle_ranks(int(positive), int(n) - int(positive))
+            if positive and plo <= row[f"p_{dim}"] <= phi:
                 middle[("in_progress", dim, group)].append(float(row["in_progress"]))
     figures = {}
-    for (dim, group), acc in out.items():
+    for (dim, group), (n, to_done, progress, _) in acc.items():
         mid_done = middle.get(("to_done", dim, group))
         mid_progress = middle.get(("in_progress", dim, group))
         figures[(dim, group)] = {
-            "done": acc["done"],
+            "done": int(n),
             "median_to_done_hours": median_hours(mid_done) if mid_done else None,
-            "total_to_done_hours": hours(acc["to_done"]),
+            "total_to_done_hours": hours(to_done),
             "median_in_progress_hours": median_hours(mid_progress) if mid_progress else None,
-            "total_in_progress_hours": hours(acc["in_progress"]),
+            "total_in_progress_hours": hours(progress),
         }
     return figures
-
-
-def _is_middle(rank: int, n: int) -> bool:
-    return (n + 1) // 2 <= rank <= (n + 2) // 2
 
 
 def stored_times(policy: Policy, desk: str, period: Period) -> Any:
