@@ -146,3 +146,71 @@ def test_imported_done_tickets_get_their_times(state: AppState) -> None:
     assert values == computed(state)
     with state.db.read() as s:
         assert s.scalar(select(func.count()).select_from(TicketTimes)) == 1
+
+
+def test_sql_medians_and_totals_equal_python_over_many_tickets(
+    api: Api, state: AppState, clock: ManualClock
+) -> None:
+    """Bulk-loaded done tickets (timed by the report's first call), stored times then set to
+    whole hours drawn at random (ties, zeros, odd and even groups): every median and total of
+    the report equals ``statistics`` over the stored rows."""
+    import random
+    import statistics
+    from datetime import UTC, datetime, time, timedelta
+    from zoneinfo import ZoneInfo
+
+    from dutydesk import demo
+
+    clock.now = datetime.now(UTC)
+    demo.bulk_tickets(state.db, state.policy, "infra", 600, progress=False)
+    today = clock.now.date()
+    period = {"from": str(today - timedelta(days=363)), "to": str(today)}
+    api.req("ana", "GET", TOIL, params={**period, "clusters": "false"})  # stores the times
+    rnd = random.Random(3)
+    with state.db.write() as s:
+        for tid in s.scalars(select(TicketTimes.ticket_id)).all():
+            s.execute(
+                update(TicketTimes)
+                .where(TicketTimes.ticket_id == tid)
+                .values(
+                    to_done_seconds=3600 * rnd.randint(0, 30),
+                    in_progress_seconds=3600 * rnd.choice([0, 0, 1, 2, 3, 5, 8]),
+                )
+            )
+    d = api.req("ana", "GET", TOIL, params={**period, "clusters": "false"}).json()
+    la = ZoneInfo(d["period"]["zone"])
+    since = datetime.combine(today - timedelta(days=363), time(), tzinfo=la)
+    until = datetime.combine(today + timedelta(days=1), time(), tzinfo=la)
+    with state.db.read() as s:
+        rows = s.execute(
+            select(Ticket.category, Ticket.kind, TicketTimes)
+            .join(TicketTimes, TicketTimes.ticket_id == Ticket.id)
+            .where(Ticket.resolved_at >= since, Ticket.resolved_at < until)
+        ).all()
+    assert len(rows) == d["summary"]["done"] > 100
+
+    def expect(chosen: list[Any]) -> dict[str, Any]:
+        done = [t.to_done_seconds / 3600 for *_, t in chosen]
+        busy = [t.in_progress_seconds / 3600 for *_, t in chosen]
+        return {
+            "done": len(chosen),
+            "median_to_done_hours": round(statistics.median(done), 2),
+            "total_to_done_hours": round(sum(done), 2),
+            "median_in_progress_hours": round(statistics.median([x for x in busy if x]), 2),
+            "total_in_progress_hours": round(sum(busy), 2),
+        }
+
+    def got(row: dict[str, Any]) -> dict[str, Any]:
+        return {k: row[k] for k in expect(rows)}
+
+    assert got(d["summary"]) == expect(rows)
+    for c in d["categories"]:
+        mine = [r for r in rows if r[0] == c["category"]]
+        if mine:
+            assert got(c) == expect(mine), c["category"]
+    for k in d["kinds"]:
+        mine = [r for r in rows if r[1] == k["kind"]]
+        if mine:
+            assert got(k) == expect(mine), k["kind"]
+    sizes = [d["summary"]["done"], *(x["done"] for x in d["categories"] + d["kinds"])]
+    assert {n % 2 for n in sizes if n} == {0, 1}  # medians of one and of two middle values
