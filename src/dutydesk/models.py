@@ -23,7 +23,13 @@ from dutydesk.oncall.models import (
     SwapRow,
     TimeOffRow,
 )
-from dutydesk.reports.models import FollowedCluster, Release, ReleaseEvent, StatusNote
+from dutydesk.reports.models import (
+    FollowedCluster,
+    Release,
+    ReleaseEvent,
+    StatusNote,
+    TicketTimes,
+)
 from dutydesk.slo.models import SloDeskState, TicketClock
 from dutydesk.tickets.models import (
     Comment,
@@ -76,6 +82,7 @@ __all__ = [
     "TicketClock",
     "TicketLabel",
     "TicketSource",
+    "TicketTimes",
     "TimeOffRow",
     "User",
     "Watcher",

@@ -54,3 +54,23 @@ def test_errors_name_the_fix(home: Path) -> None:
     assert "--table 'nope'" in table.stderr and "categories" in table.stderr
     nodesk = run(home, "report", "toil", "nope", ok=False)
     assert "nope" in nodesk.stderr
+
+
+def test_rebuild_stores_what_is_missing(home: Path) -> None:
+    import sqlite3
+
+    run(home, "--as", "ana", "move", "INFRA-1", "Done", "--resolution", "fixed")
+    db = sqlite3.connect(home / "dutydesk.db")
+    try:
+        (stored,) = db.execute("select count(*) from ticket_times").fetchone()
+        assert stored == 1  # written by the move itself
+        with db:
+            db.execute("delete from ticket_times")
+    finally:
+        db.close()
+    written = json.loads(run(home, "--json", "report", "rebuild").stdout)["written"]
+    assert written["infra"] == 1 and sum(written.values()) == 1
+    shown = run(home, "report", "rebuild", "--desk", "infra").stdout
+    assert "infra: 0 done tickets timed" in shown
+    bad = run(home, "report", "rebuild", "--desk", "nope", ok=False)
+    assert bad.returncode != 0 and "--desk" in bad.stderr and "nope" in bad.stderr

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from dutydesk.cli.client import call, fail, opts, out
+from dutydesk.cli.client import call, emit, fail, opts, out
 
 TABLES = ("categories", "kinds", "category_kinds", "weeks", "clusters", "summary")
 
@@ -123,3 +123,32 @@ def toil(
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
         return
     _render(data)
+
+
+def rebuild(
+    desk: Annotated[
+        list[str] | None, typer.Option(help="only this desk (repeatable); default every desk")
+    ] = None,
+) -> None:
+    """Store the business times of done tickets that lack them or hold stale ones (after an
+    upgrade, a bulk load, or a calendar change); the toil report sums these. Local database."""
+    from dutydesk.cli.client import local_state
+    from dutydesk.context import desk_policy
+    from dutydesk.errors import DomainError
+    from dutydesk.tickets.times import rebuild as rebuild_times
+
+    state = local_state()
+    try:
+        for name in desk or []:
+            desk_policy(state.policy, name)
+    except DomainError as exc:
+        raise fail(f"--desk: {exc.detail}") from exc
+    with state.db.write() as s:
+        written = rebuild_times(s, state.policy, desk or None)
+    emit(
+        {"written": written},
+        lambda d: out.print(
+            "\n".join(f"{k}: {n:,} done tickets timed" for k, n in d["written"].items()),
+            highlight=False,
+        ),
+    )

@@ -31,6 +31,7 @@ from dutydesk.imports.records import ImportRecord
 from dutydesk.policy.models import RESOLUTIONS, DeskPolicy
 from dutydesk.slo import service as slo_service
 from dutydesk.tickets import ordering, search, workflow
+from dutydesk.tickets import times as ticket_times
 from dutydesk.tickets.models import Comment, Event, Ticket, TicketLabel, Watcher
 from dutydesk.tickets.numbers import take_number
 from dutydesk.tickets.recorder import (
@@ -425,6 +426,8 @@ def create(
         ],
     )
     ticket.event_seq = len(history)
+    if p.done:  # its business time for the reports, from the history just written
+        ticket_times.refresh_ticket(s, ctx.policy, ticket)
     if p.labels:
         _INSERT_LABELS.executemany(conn, [{"ticket_id": ticket_id, "label": x} for x in p.labels])
     watchers = {reporter.id} | ({p.assignee.id} if p.assignee else set())

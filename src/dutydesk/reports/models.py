@@ -3,7 +3,17 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from dutydesk.db import Base, UTCDateTime
@@ -79,3 +89,21 @@ class ReleaseEvent(Base):
     note: Mapped[str | None] = mapped_column(String(500), nullable=True)
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TicketTimes(Base):
+    """A done ticket's business time, stored when it is resolved so reports sum instead of
+    walking the calendar: seconds from filing to done and in the desk's started column.
+
+    Valid while ``resolved_at`` equals the ticket's and ``basis`` the desk's (a fingerprint of
+    its calendar and started column); anything else is recomputed (``tickets.times``)."""
+
+    __tablename__ = "ticket_times"
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    basis: Mapped[str] = mapped_column(String(16))
+    to_done_seconds: Mapped[float] = mapped_column(Float)
+    in_progress_seconds: Mapped[float] = mapped_column(Float)

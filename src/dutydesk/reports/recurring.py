@@ -52,9 +52,10 @@ from dutydesk.reports.schemas import (
     FollowIn,
     Recurring,
 )
-from dutydesk.reports.toil import Clock, hours, in_progress_for
+from dutydesk.reports.toil import hours
 from dutydesk.slo.policy import desk_calendar
 from dutydesk.tickets.models import Ticket, ticket_key
+from dutydesk.tickets.times import Clock, in_progress_for
 from dutydesk.triage.analysis import stem, words
 
 MIN_SIZE = 3

@@ -13,9 +13,11 @@ Definitions (every figure can be counted by hand from the event history):
   re-open (e.g. In progress → Triaged, or unassigned and returned to the intake), or a change of
   team from one team to another.
 
-Counts are SQL aggregates (``GROUP BY`` over the desk's indexes, weeks as a ``CASE`` over the
-week boundaries); only durations read rows, two instants per done ticket and one interval per
-stint in progress, because business time needs the calendar.
+Every figure is an SQL aggregate: counts ``GROUP BY`` over the desk's indexes (weeks as a
+``CASE`` over the week boundaries); durations sum and rank (medians from window functions) the
+business seconds stored per done ticket when it was resolved (``tickets.times``: the calendar
+is walked once per resolution, not per report). A report that finds done tickets without
+valid stored times raises :class:`StaleTimes`; the caller stores them and asks again.
 """
 
 from __future__ import annotations
@@ -26,17 +28,15 @@ import json
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import String, and_, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from dutydesk.db import UTCDateTime
 from dutydesk.errors import field_error
 from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.reports.models import TicketTimes
 from dutydesk.reports.period import Period
 from dutydesk.reports.schemas import (
     CategoryKindCell,
@@ -49,25 +49,11 @@ from dutydesk.reports.schemas import (
     ToilSummary,
     WeekRow,
 )
-from dutydesk.slo.calendar import BusinessCalendar
 from dutydesk.slo.policy import desk_calendar
+from dutydesk.tickets import times
 from dutydesk.tickets.models import Event, Ticket
 
 CSV_TABLES = ("categories", "kinds", "category_kinds", "weeks", "clusters", "summary")
-
-
-@dataclass(frozen=True)
-class Clock:
-    """Business time of the desk (or wall-clock time without a calendar), in seconds."""
-
-    calendar: BusinessCalendar | None
-
-    def seconds(self, a: datetime, b: datetime) -> float:
-        if b <= a:
-            return 0.0
-        if self.calendar is None:
-            return (b - a).total_seconds()
-        return self.calendar.between(a, b).total_seconds()
 
 
 def hours(seconds: float) -> float:
@@ -92,107 +78,142 @@ def _json_text(value: str) -> str:
     return json.dumps(value)
 
 
+def in_period(column: Any, period: Period) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
+    return (column >= period.since, column < period.until)
+
+
 def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
-    return and_(column >= period.since, column < period.until)
+    return and_(*in_period(column, period))
 
 
 # ----------------------------------------------------------------------------- durations
 
 
-@dataclass
-class _Acc:
-    to_done: list[float]
-    in_progress: list[float]
-
-    def out(self) -> dict[str, Any]:
-        return {
-            "done": len(self.to_done),
-            "median_to_done_hours": median_hours(self.to_done),
-            "total_to_done_hours": hours(sum(self.to_done)),
-            "median_in_progress_hours": median_hours([x for x in self.in_progress if x > 0]),
-            "total_in_progress_hours": hours(sum(self.in_progress)),
-        }
+class StaleTimes(Exception):
+    """Some tickets done in the period have no (valid) stored business times: refresh them
+    (``tickets.times.refresh_where``) in a write transaction and ask again."""
 
 
-def _new_acc() -> _Acc:
-    return _Acc([], [])
+def _no_durations() -> dict[str, Any]:
+    return {
+        "done": 0,
+        "median_to_done_hours": None,
+        "total_to_done_hours": 0.0,
+        "median_in_progress_hours": None,
+        "total_in_progress_hours": 0.0,
+    }
 
 
-@dataclass(frozen=True)
-class DoneTicket:
-    id: int
-    category: str | None
-    kind: str
-    to_done: float  # business seconds
-    in_progress: float  # business seconds in the started column
+_DIMS = ("all", "category", "kind")
 
 
-def in_progress_seconds(
-    session: Session, desk: str, policy: DeskPolicy, clock: Clock, done_in: Period
-) -> dict[int, float]:
-    """Per ticket resolved in ``done_in``: business seconds spent in the started column."""
-    return in_progress_for(session, desk, policy, clock, _in_period(Ticket.resolved_at, done_in))
+def _middle_ranks(n: int, skip: int = 0) -> tuple[int, int]:
+    """The one or two middle ranks of ``n`` values after ``skip`` others (a median averages
+    what they hold)."""
+    return skip + (n + 1) // 2, skip + (n + 2) // 2
 
 
-def in_progress_for(
-    session: Session, desk: str, policy: DeskPolicy, clock: Clock, *where: ColumnElement[bool]
-) -> dict[int, float]:
-    """Per ticket of ``desk`` matching ``where``: business seconds in the started column, from
-    each move into it to the next status move (a stint still running counts nothing yet)."""
-    started = policy.started_column
-    if started is None:
-        return {}
-    moves = (
+def _durations(session: Session, base: Any) -> dict[tuple[str, Any], dict[str, Any]]:
+    """Count, medians and totals of the stored times over all done tickets, per category and
+    per kind — keyed ``("all", None)``, ``("category", c)``, ``("kind", k)`` — in SQL.
+
+    Totals and counts: one ``GROUP BY category, kind``. Medians: one pass of window functions
+    ranks each value within its category, its kind and overall; knowing each group's count,
+    only the rows at its middle ranks come back (a handful), and a median averages the one or
+    two middle values (in progress: over the tickets that spent time in progress, ranked after
+    the group's zeros)."""
+    c = base.c
+    pos = case((c.in_progress > 0, 1), else_=0)
+    sums = session.execute(
         select(
-            Event.ticket_id.label("ticket_id"),
-            Event.at.label("at"),
-            func.lead(Event.at, type_=UTCDateTime())
-            .over(partition_by=Event.ticket_id, order_by=Event.seq)
-            .label("next_at"),
-            cast(Event.after, String).label("after"),
+            c.category,
+            c.kind,
+            func.count(),
+            func.sum(c.to_done),
+            func.sum(c.in_progress),
+            func.sum(pos),
+        ).group_by(c.category, c.kind)
+    ).all()
+    acc: dict[tuple[str, Any], list[float]] = {}
+    for cat, kind, n, to_done, progress, positive in sums:
+        for key in (("all", None), ("category", cat), ("kind", kind)):
+            a = acc.setdefault(key, [0, 0.0, 0.0, 0])
+            a[0] += int(n)
+            a[1] += float(to_done or 0)
+            a[2] += float(progress or 0)
+            a[3] += int(positive or 0)
+    if not acc:
+        return {}
+    column: dict[str, Any] = {"category": c.category, "kind": c.kind}
+    cols: list[Any] = [c.category, c.kind, c.to_done, c.in_progress]
+    for dim in _DIMS:
+        part = [column[dim]] if dim != "all" else None
+        cols += [
+            func.row_number().over(partition_by=part, order_by=c.to_done).label(f"r_{dim}"),
+            func.row_number().over(partition_by=part, order_by=c.in_progress).label(f"p_{dim}"),
+        ]
+    ranked = select(*cols).subquery()
+    rc = ranked.c
+    # The middle ranks of every group, by its count (window results filter one level up).
+    conds: list[ColumnElement[bool]] = []
+    middle: dict[tuple[str, str, Any], list[float]] = defaultdict(list)
+    for (dim, group), (n, _, _, positive) in acc.items():
+        same = [] if dim == "all" else [rc[dim].is_(None) if group is None else rc[dim] == group]
+        lo, hi = _middle_ranks(int(n))
+        conds.append(and_(*same, rc[f"r_{dim}"] >= lo, rc[f"r_{dim}"] <= hi))
+        if positive:
+            plo, phi = _middle_ranks(int(positive), int(n) - int(positive))
+            conds.append(and_(*same, rc[f"p_{dim}"] >= plo, rc[f"p_{dim}"] <= phi))
+    for row in session.execute(select(ranked).where(or_(*conds))).mappings():
+        for (dim, group), (n, _, _, positive) in acc.items():
+            if dim != "all" and row[dim] != group:
+                continue
+            lo, hi = _middle_ranks(int(n))
+            if lo <= row[f"r_{dim}"] <= hi:
+                middle[("to_done", dim, group)].append(float(row["to_done"]))
+            plo, phi = _middle_ranks(int(positive), int(n) - int(positive))
+            if positive and plo <= row[f"p_{dim}"] <= phi:
+                middle[("in_progress", dim, group)].append(float(row["in_progress"]))
+    figures = {}
+    for (dim, group), (n, to_done, progress, _) in acc.items():
+        mid_done = middle.get(("to_done", dim, group))
+        mid_progress = middle.get(("in_progress", dim, group))
+        figures[(dim, group)] = {
+            "done": int(n),
+            "median_to_done_hours": median_hours(mid_done) if mid_done else None,
+            "total_to_done_hours": hours(to_done),
+            "median_in_progress_hours": median_hours(mid_progress) if mid_progress else None,
+            "total_in_progress_hours": hours(progress),
+        }
+    return figures
+
+
+def stored_times(policy: Policy, desk: str, period: Period) -> Any:
+    """The tickets done in the period with their stored (valid) business seconds."""
+    return (
+        select(
+            Ticket.category.label("category"),
+            Ticket.kind.label("kind"),
+            TicketTimes.to_done_seconds.label("to_done"),
+            TicketTimes.in_progress_seconds.label("in_progress"),
         )
-        .join(Ticket, Ticket.id == Event.ticket_id)
+        .join(TicketTimes, TicketTimes.ticket_id == Ticket.id)
         .where(
             Ticket.desk == desk,
-            *where,
-            Event.type == "changed",
-            Event.field == "status",
+            _in_period(Ticket.resolved_at, period),
+            TicketTimes.resolved_at == Ticket.resolved_at,
+            TicketTimes.basis == times.basis(policy, desk),
         )
         .subquery()
     )
-    rows = session.execute(
-        select(moves.c.ticket_id, moves.c.at, moves.c.next_at).where(
-            moves.c.after == _json_text(started), moves.c.next_at.is_not(None)
-        )
-    )
-    out: dict[int, float] = defaultdict(float)
-    for tid, at, nxt in rows:
-        out[tid] += clock.seconds(at, nxt)
-    return out
-
-
-def done_tickets(
-    session: Session, desk: str, policy: DeskPolicy, clock: Clock, period: Period
-) -> list[DoneTicket]:
-    """The tickets done in the period with their business time to done and in progress."""
-    stints = in_progress_seconds(session, desk, policy, clock, period)
-    rows = session.execute(
-        select(Ticket.id, Ticket.category, Ticket.kind, Ticket.created_at, Ticket.resolved_at)
-        .where(Ticket.desk == desk, _in_period(Ticket.resolved_at, period))
-        .order_by(Ticket.id)
-    )
-    return [
-        DoneTicket(tid, cat, kind, clock.seconds(created, resolved), stints.get(tid, 0.0))
-        for tid, cat, kind, created, resolved in rows
-        if resolved is not None
-    ]
 
 
 # ----------------------------------------------------------------------------- counts
 
 
 def _status_moves(desk: str, policy: DeskPolicy, period: Period) -> Any:
-    """Status and team moves of the desk's tickets in the period, classified in SQL."""
+    """Re-opens and bounces of the desk's tickets in the period, per ticket and week: rows
+    (ticket id, week index, re-open moves, bounce moves), classified and counted in SQL."""
     done = _json_text(policy.done_column)
     order = {_json_text(c): i for i, c in enumerate(policy.columns)}
     before_text = cast(Event.before, String)
@@ -211,24 +232,27 @@ def _status_moves(desk: str, policy: DeskPolicy, period: Period) -> Any:
         after_text != "null",
     )
     bounce = or_(backwards, rerouted)
-    return (
+    # Driven by the events' instant index: every move of the period is classified, and only
+    # the few that re-open or bounce, grouped per ticket and week, are checked for the desk
+    # (one ticket lookup each, instead of probing the desk's ticket ids for every event).
+    week = week_bucket(Event.at, period).label("week")
+    grouped = (
         select(
             Event.ticket_id.label("ticket_id"),
-            week_bucket(Event.at, period).label("week"),
-            case((reopen, 1), else_=0).label("reopen"),
-            case((bounce, 1), else_=0).label("bounce"),
+            week,
+            func.sum(case((reopen, 1), else_=0)).label("reopens"),
+            func.sum(case((bounce, 1), else_=0)).label("bounces"),
         )
         .where(
-            # Driven by the events' instant index, the desk's ticket ids one set to probe:
-            # ``+ 0`` keeps SQLite from reading every event of the desk by ticket instead.
-            (Event.ticket_id + 0).in_(select(Ticket.id).where(Ticket.desk == desk)),
             _in_period(Event.at, period),
             Event.type == "changed",
             Event.field.in_(("status", "team")),
             or_(reopen, bounce),
         )
+        .group_by(Event.ticket_id, week)
         .subquery()
     )
+    return select(grouped).join(Ticket, Ticket.id == grouped.c.ticket_id).where(Ticket.desk == desk)
 
 
 def _filed(session: Session, desk: str, period: Period) -> list[tuple[str | None, str, int, int]]:
@@ -266,7 +290,6 @@ def toil_report(
     ``reports.recurring`` on the same period, or None)."""
     spec = policy.desks[desk]
     cal = desk_calendar(policy, desk)
-    clock = Clock(cal)
     weeks = period.weeks()
 
     filed = _filed(session, desk, period)
@@ -282,43 +305,43 @@ def toil_report(
         week_filed[w] += n
         week_cat[w][cat or ""] += n
 
-    done = done_tickets(session, desk, spec, clock, period)
-    all_acc = _new_acc()
-    cat_acc: dict[str | None, _Acc] = defaultdict(_new_acc)
-    kind_acc: dict[str, _Acc] = defaultdict(_new_acc)
-    for t in done:
-        for acc in (all_acc, cat_acc[t.category], kind_acc[t.kind]):
-            acc.to_done.append(t.to_done)
-            acc.in_progress.append(t.in_progress)
     done_week = _done_per_week(session, desk, period)
+    base = stored_times(policy, desk, period)
+    durations = _durations(session, base)
+    all_out = durations.get(("all", None), _no_durations())
+    if all_out["done"] != sum(done_week.values()):
+        raise StaleTimes(f"stored times of desk {desk!r} are missing or stale for the period")
+    cat_out = {g: d for (dim, g), d in durations.items() if dim == "category"}
+    kind_out = {g: d for (dim, g), d in durations.items() if dim == "kind"}
 
-    moves = _status_moves(desk, spec, period)
-    totals = session.execute(
-        select(
-            func.coalesce(func.sum(moves.c.reopen), 0),
-            func.count(func.distinct(case((moves.c.reopen == 1, moves.c.ticket_id)))),
-            func.coalesce(func.sum(moves.c.bounce), 0),
-            func.count(func.distinct(case((moves.c.bounce == 1, moves.c.ticket_id)))),
-        )
-    ).one()
-    per_week = session.execute(
-        select(
-            moves.c.week,
-            func.count(func.distinct(case((moves.c.reopen == 1, moves.c.ticket_id)))),
-            func.count(func.distinct(case((moves.c.bounce == 1, moves.c.ticket_id)))),
-        ).group_by(moves.c.week)
-    ).all()
-    week_moves = {int(w): (int(r), int(b)) for w, r, b in per_week}
+    # One pass over the period's moves: per ticket and week, its re-opens and bounces (a few
+    # rows: most tickets neither re-open nor bounce), then counted per period and per week.
+    per_ticket_week = session.execute(_status_moves(desk, spec, period)).all()
+    reopen_moves = bounce_moves = 0
+    reopened_ids: set[int] = set()
+    bounced_ids: set[int] = set()
+    week_sets: dict[int, tuple[set[int], set[int]]] = defaultdict(lambda: (set(), set()))
+    for tid, w, reopens, bounces in per_ticket_week:
+        reopen_moves += int(reopens)
+        bounce_moves += int(bounces)
+        if reopens:
+            reopened_ids.add(tid)
+            week_sets[int(w)][0].add(tid)
+        if bounces:
+            bounced_ids.add(tid)
+            week_sets[int(w)][1].add(tid)
+    totals = (reopen_moves, len(reopened_ids), bounce_moves, len(bounced_ids))
+    week_moves = {w: (len(r), len(b)) for w, (r, b) in week_sets.items()}
 
     cat_order: list[str | None] = [
         *spec.categories,
-        *sorted(c for c in by_cat.keys() | cat_acc.keys() if c and c not in spec.categories),
+        *sorted(c for c in by_cat.keys() | cat_out.keys() if c and c not in spec.categories),
     ]
-    if None in by_cat or None in cat_acc:
+    if None in by_cat or None in cat_out:
         cat_order.append(None)
     kind_order = [
         *spec.kinds,
-        *sorted(k for k in by_kind.keys() | kind_acc.keys() if k not in spec.kinds),
+        *sorted(k for k in by_kind.keys() | kind_out.keys() if k not in spec.kinds),
     ]
 
     return ToilReport(
@@ -331,17 +354,17 @@ def toil_report(
             reopen_moves=int(totals[0]),
             bounced=int(totals[3]),
             bounce_moves=int(totals[2]),
-            **all_acc.out(),
+            **all_out,
         ),
         categories=[
-            CategoryRow(category=c, filed=by_cat.get(c, 0), **cat_acc[c].out())
+            CategoryRow(category=c, filed=by_cat.get(c, 0), **cat_out.get(c, _no_durations()))
             for c in cat_order
-            if by_cat.get(c) or c in cat_acc or c in spec.categories
+            if by_cat.get(c) or c in cat_out or c in spec.categories
         ],
         kinds=[
-            KindRow(kind=k, filed=by_kind.get(k, 0), **kind_acc[k].out())
+            KindRow(kind=k, filed=by_kind.get(k, 0), **kind_out.get(k, _no_durations()))
             for k in kind_order
-            if by_kind.get(k) or k in kind_acc
+            if by_kind.get(k) or k in kind_out
         ],
         category_kinds=[
             CategoryKindCell(category=c, kind=k, filed=n)

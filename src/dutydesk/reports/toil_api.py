@@ -15,9 +15,11 @@ from dutydesk.inputs import Day, RowId
 from dutydesk.reports import recurring
 from dutydesk.reports.period import Period, resolve
 from dutydesk.reports.schemas import Followed, FollowIn, ToilReport
-from dutydesk.reports.toil import CSV_TABLES, csv_table, toil_report
+from dutydesk.reports.toil import CSV_TABLES, StaleTimes, csv_table, in_period, toil_report
 from dutydesk.slo.policy import desk_zone
 from dutydesk.state import AppState
+from dutydesk.tickets.models import Ticket
+from dutydesk.tickets.times import refresh_where
 
 router = APIRouter(prefix="/api/v1", tags=["reports"])
 
@@ -36,6 +38,15 @@ def toil_for(
         found = (
             recurring.recurring_requests(s, state.policy, desk, period, now) if clusters else None
         )
+        try:
+            return toil_report(s, state.policy, desk, period, found)
+        except StaleTimes:
+            pass
+    # Tickets done in the period without valid stored times (resolved before the upgrade,
+    # bulk-loaded, or the desk's calendar changed): store them once, then read again.
+    with state.db.write() as s:
+        refresh_where(s, state.policy, desk, *in_period(Ticket.resolved_at, period))
+    with state.db.read() as s:
         return toil_report(s, state.policy, desk, period, found)
 
 

@@ -1,0 +1,177 @@
+"""Each done ticket's business time, stored for the reports (the ``ticket_times`` rows).
+
+* **filed → done**: business seconds of the desk's calendar (wall-clock without one) from the
+  ticket's ``created_at`` to its ``resolved_at``.
+* **in progress**: business seconds in the desk's started column, from each move into it to
+  the next status move (a stint still running counts nothing).
+
+The recorder refreshes a ticket's row in the transaction of any change to its status (resolved:
+written; re-opened: removed; resolved again: rewritten), the importer for the done tickets it
+creates. A row holds while its ``resolved_at`` equals the ticket's and its ``basis`` the
+desk's — a fingerprint of the calendar and the started column, so a policy that changes either
+makes the rows stale and :func:`refresh_where` recomputes them (the toil report does, for its
+period, before it reads them; ``dutydesk report rebuild`` does for every desk).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import String, and_, cast, delete, exists, func, insert, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from dutydesk.db import UTCDateTime
+from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.reports.models import TicketTimes
+from dutydesk.slo.calendar import BusinessCalendar
+from dutydesk.slo.policy import desk_calendar
+from dutydesk.tickets.models import Event, Ticket
+
+_CHUNK = 2000  # rows per insert while rebuilding
+
+
+@dataclass(frozen=True)
+class Clock:
+    """Business time of the desk (or wall-clock time without a calendar), in seconds."""
+
+    calendar: BusinessCalendar | None
+
+    def seconds(self, a: datetime, b: datetime) -> float:
+        if b <= a:
+            return 0.0
+        if self.calendar is None:
+            return (b - a).total_seconds()
+        return self.calendar.between(a, b).total_seconds()
+
+
+def basis(policy: Policy, desk: str) -> str:
+    """What a desk's stored times depend on: its calendar and its started column."""
+    spec = policy.desks[desk]
+    cal = policy.calendars.get(spec.calendar) if spec.calendar is not None else None
+    text = "|".join(
+        [cal.model_dump_json() if cal is not None else "wall-clock", spec.started_column or ""]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _json_text(value: str) -> str:
+    """How the events' JSON columns hold a string, compared as text on both engines."""
+    return json.dumps(value)
+
+
+def in_progress_for(
+    session: Session, desk: str, spec: DeskPolicy, clock: Clock, *where: ColumnElement[bool]
+) -> dict[int, float]:
+    """Per ticket of ``desk`` matching ``where`` (over ``Ticket``): business seconds in the
+    started column, from each move into it to the next status move (a stint still running
+    counts nothing yet)."""
+    started = spec.started_column
+    if started is None:
+        return {}
+    moves = (
+        select(
+            Event.ticket_id.label("ticket_id"),
+            Event.at.label("at"),
+            func.lead(Event.at, type_=UTCDateTime())
+            .over(partition_by=Event.ticket_id, order_by=Event.seq)
+            .label("next_at"),
+            cast(Event.after, String).label("after"),
+        )
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(Ticket.desk == desk, *where, Event.type == "changed", Event.field == "status")
+        .subquery()
+    )
+    rows = session.execute(
+        select(moves.c.ticket_id, moves.c.at, moves.c.next_at).where(
+            moves.c.after == _json_text(started), moves.c.next_at.is_not(None)
+        )
+    )
+    out: dict[int, float] = defaultdict(float)
+    for tid, at, nxt in rows:
+        out[tid] += clock.seconds(at, nxt)
+    return out
+
+
+def valid(policy: Policy, desk: str) -> ColumnElement[bool]:
+    """A ticket (``Ticket``) whose stored times hold."""
+    return exists().where(
+        TicketTimes.ticket_id == Ticket.id,
+        TicketTimes.resolved_at == Ticket.resolved_at,
+        TicketTimes.basis == basis(policy, desk),
+    )
+
+
+def stale(policy: Policy, desk: str, *where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Done tickets of ``desk`` matching ``where`` whose stored times are missing or stale."""
+    return and_(
+        Ticket.desk == desk,
+        Ticket.resolved_at.is_not(None),
+        *where,
+        ~valid(policy, desk),
+    )
+
+
+def refresh_where(session: Session, policy: Policy, desk: str, *where: ColumnElement[bool]) -> int:
+    """(Re)compute the stored times of the desk's done tickets matching ``where`` that are
+    missing or stale; returns how many were written."""
+    cond = stale(policy, desk, *where)
+    rows = session.execute(
+        select(Ticket.id, Ticket.created_at, Ticket.resolved_at).where(cond).order_by(Ticket.id)
+    ).all()
+    if not rows:
+        return 0
+    clock = Clock(desk_calendar(policy, desk))
+    stints = in_progress_for(session, desk, policy.desks[desk], clock, cond)
+    ids = [r[0] for r in rows]
+    for start in range(0, len(ids), _CHUNK):
+        session.execute(
+            delete(TicketTimes).where(TicketTimes.ticket_id.in_(ids[start : start + _CHUNK]))
+        )
+    key = basis(policy, desk)
+    values = [
+        {
+            "ticket_id": tid,
+            "resolved_at": resolved,
+            "basis": key,
+            "to_done_seconds": clock.seconds(created, resolved),
+            "in_progress_seconds": stints.get(tid, 0.0),
+        }
+        for tid, created, resolved in rows
+        if resolved is not None  # the query asks for done tickets
+    ]
+    for start in range(0, len(values), _CHUNK):
+        session.execute(insert(TicketTimes), values[start : start + _CHUNK])
+    return len(values)
+
+
+def refresh_ticket(session: Session, policy: Policy, ticket: Ticket) -> None:
+    """After a change to the ticket's status (its events written): its row follows."""
+    session.execute(delete(TicketTimes).where(TicketTimes.ticket_id == ticket.id))
+    if ticket.is_open or ticket.resolved_at is None:
+        return
+    desk = ticket.desk
+    clock = Clock(desk_calendar(policy, desk))
+    stints = in_progress_for(session, desk, policy.desks[desk], clock, Ticket.id == ticket.id)
+    session.execute(
+        insert(TicketTimes),
+        [
+            {
+                "ticket_id": ticket.id,
+                "resolved_at": ticket.resolved_at,
+                "basis": basis(policy, desk),
+                "to_done_seconds": clock.seconds(ticket.created_at, ticket.resolved_at),
+                "in_progress_seconds": stints.get(ticket.id, 0.0),
+            }
+        ],
+    )
+
+
+def rebuild(session: Session, policy: Policy, desks: list[str] | None = None) -> dict[str, int]:
+    """Every desk's missing or stale stored times (after an upgrade, a bulk load, or a policy
+    that changed a calendar); per desk, how many rows were written."""
+    return {d: refresh_where(session, policy, d) for d in desks or sorted(policy.desks)}
