@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from dutydesk.app import create_app
 from dutydesk.auth.service import user_by_name
@@ -26,6 +26,7 @@ from dutydesk.migrate import upgrade
 from dutydesk.policy import Policy, load_policy
 from dutydesk.state import AppState, sync_policy
 from dutydesk.tickets import filing, recorder, service
+from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.schemas import FileTicket, TicketPatch, TriageIn
 from dutydesk.web.vendor import missing as vendor_missing
 from tests.conftest import PG_URL, URGENT
@@ -226,6 +227,37 @@ def test_a_reporter_files_a_ticket(tabs: Any, site: Site) -> None:
     rita.shot("ticket-just-filed")
     key = page.url.split("/tickets/")[1].split("?")[0]
     assert site.ticket(key).criteria == ["Build break or regression"]
+
+
+def test_a_double_click_on_file_ticket_files_one_ticket(tabs: Any, site: Site) -> None:
+    """The page gives the form a submission token when it is sent; the second click sends
+    the same token and lands on the same ticket."""
+    rita = tabs("rita")
+    page = rita.go("/desks/infra/new")
+    title = "Rotate the signing key of the release bucket"
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Description").fill("**Why:** it expires on Friday")
+    page.get_by_label("Build break or regression").check()
+    sent: list[str] = []
+    page.on(
+        "request",
+        lambda r: sent.append(r.post_data or "") if r.method == "POST" else None,
+    )
+    page.get_by_role("button", name="File ticket").dblclick()
+    page.wait_for_url(re.compile(r"/tickets/INFRA-\d+"))
+    landed = page.url
+    assert sent and all("submission=" in body for body in sent), sent
+    # The same form sent once more (a retry after a lost answer) goes to the same ticket.
+    again = rita.context.request.post(
+        site.url + "/desks/infra/new",
+        data=sent[0],
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        max_redirects=0,
+    )
+    assert again.status == 303 and again.headers["location"] == landed.removeprefix(site.url)
+    with site.state.db.read() as s:
+        filed = s.scalars(select(Ticket.number).where(Ticket.title == title)).all()
+    assert len(filed) == 1, filed
 
 
 def test_on_call_triages_then_drags_to_in_progress_and_comments(tabs: Any, site: Site) -> None:

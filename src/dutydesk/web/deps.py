@@ -22,6 +22,7 @@ from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from dutydesk.auth.accounts import LAST_SEEN_GRAIN, note_session_seen
 from dutydesk.auth.models import User
@@ -31,7 +32,7 @@ from dutydesk.errors import DomainError, Forbidden, Unauthorized
 from dutydesk.http.deps import CSRF_HEADER, SESSION_COOKIE, State
 from dutydesk.notify import inbox
 from dutydesk.state import AppState
-from dutydesk.web import present, vendor
+from dutydesk.web import present, submissions, vendor
 
 log = logging.getLogger("dutydesk.web")
 TEMPLATES = Path(__file__).parent / "templates"
@@ -219,13 +220,30 @@ def error_page(request: Request, status: int, detail: str) -> Response:
     )
 
 
+async def _submission(request: Request) -> tuple[AppState, int, str] | None:
+    """(state, user id, token) of a page form that carries a submission token."""
+    if request.method != "POST":
+        return None
+    ctype = request.headers.get("content-type", "")
+    if not ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return None
+    token = (await request.form()).get(submissions.FIELD)
+    if not submissions.valid(token):
+        return None
+    state: AppState = request.app.state.dutydesk
+    viewer = await run_in_threadpool(session_viewer, request, state)
+    if viewer is None:
+        return None
+    return state, viewer.user.id, str(token)
+
+
 class PageRoute(APIRoute):
     """Routes whose failures are pages: log-in redirects, HTML 403/404/409, never problem JSON."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
-        async def page_handler(request: Request) -> Response:
+        async def answer(request: Request) -> Response:
             try:
                 return await handler(request)
             except LoginRequired:
@@ -243,5 +261,28 @@ class PageRoute(APIRoute):
                     for e in exc.errors()[:5]
                 )
                 return error_page(request, 422, detail)
+
+        async def page_handler(request: Request) -> Response:
+            sent = await _submission(request)
+            if sent is None:
+                return await answer(request)
+            state, user_id, token = sent
+            first = await run_in_threadpool(
+                submissions.claim, state, user_id, token, request.url.path
+            )
+            if first is not None:  # sent again: go where the first one went
+                if first.location is None and not first.gone:
+                    first = await submissions.wait_for(state, user_id, token)
+                if first.location is not None:
+                    return RedirectResponse(first.location, status_code=303)
+                return await answer(request)  # the first came back with errors: try this one
+            location: str | None = None
+            try:
+                response = await answer(request)
+                if response.status_code in (302, 303):
+                    location = response.headers.get("location")
+                return response
+            finally:
+                await run_in_threadpool(submissions.settle, state, user_id, token, location)
 
         return page_handler

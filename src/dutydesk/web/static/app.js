@@ -5,6 +5,38 @@
 
   window.dutydeskBusy = false; // pauses live polling while someone drags or a dialog is open
 
+  // One submission, one effect: every form sent by POST carries a random token; sending the
+  // same form again (a double click, a retry) sends the same token, and the server answers
+  // with where the first one went instead of acting twice (web/submissions.py).
+  function submissionToken() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map
+      .call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); })
+      .join("");
+  }
+  document.addEventListener(
+    "submit",
+    function (e) {
+      var form = e.target;
+      if (!(form instanceof HTMLFormElement) || form.method.toLowerCase() !== "post") return;
+      if (form.querySelector('input[name="submission"]')) return;
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "submission";
+      input.value = submissionToken();
+      form.appendChild(input);
+    },
+    true
+  );
+  // A page restored by Back is a new chance to send its forms: new tokens when next sent.
+  window.addEventListener("pageshow", function (e) {
+    if (!e.persisted) return;
+    document.querySelectorAll('form input[name="submission"]').forEach(function (input) {
+      input.remove();
+    });
+  });
+
   function csrf() {
     var meta = document.querySelector('meta[name="csrf-token"]');
     return meta ? meta.content : "";
