@@ -7,7 +7,6 @@ Cross-references (a desk naming a calendar, a person naming a desk) are checked 
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Sequence
 from datetime import date, time
@@ -17,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from dutydesk.durations import parse_duration
+from dutydesk.policy.columns import check_condition, column_role_errors
 from dutydesk.policy.imports import ImportMapping
 from dutydesk.policy.ingress import GithubDeskPolicy, MailDeskPolicy, MailPolicy
 from dutydesk.policy.notify import (
@@ -403,43 +403,6 @@ class DeskPolicy(Strict):
     def admits_by_criteria(self) -> bool:
         """Untriaged tickets need a ticked criterion to enter the queue."""
         return bool(self.admit and self.criteria and self.criteria_required)
-
-
-# The column names whose role the workflow infers when [desks.X.workflow] does not declare it.
-ROLE_NAMES = {
-    "triaged": ("Triaged", "the triaged column: moving there is the triage"),
-    "started": ("In progress", "the first working column: it and the ones after need an assignee"),
-}
-
-
-def column_role_errors(columns: Sequence[str], wf: Workflow) -> list[str]:
-    """A column that looks like a role's name but is not spelled like it would silently lose
-    that role (and its rule, such as the assignee requirement): refuse it with the fix."""
-    errors: list[str] = []
-    for role, (name, meaning) in ROLE_NAMES.items():
-        if getattr(wf, role) is not None or name in columns:
-            continue
-        for column in columns:
-            near = difflib.SequenceMatcher(None, column.casefold(), name.casefold()).ratio()
-            if column.casefold() == name.casefold() or near >= 0.8:
-                errors.append(
-                    f"at columns: column {column!r} looks like a misspelling of {name!r}, {meaning}; "
-                    f"spell it {name!r}, or declare the role under the desk's [workflow] "
-                    f"table: {role} = {column!r}"
-                )
-    return errors
-
-
-_CONDITION = re.compile(r"^(label|kind|fix_target|priority|team|category):[\w .-]+$")
-
-
-def check_condition(cond: str) -> str:
-    if cond in ("*", "customer_reported", "blocked") or _CONDITION.match(cond):
-        return cond
-    raise ValueError(
-        f"condition {cond!r} is not understood; use 'label:X', 'kind:X', 'fix_target:X', "
-        "'priority:X', 'team:X', 'category:X', 'customer_reported' or '*'"
-    )
 
 
 class RotationPolicy(Strict):

@@ -20,7 +20,7 @@ from dutydesk.errors import NotFound
 from dutydesk.http.deps import Actor, IfMatch, ModelJSONResponse, NoBody, State, etag, write
 from dutydesk.inputs import PageLimit
 from dutydesk.state import AppState
-from dutydesk.tickets import filing, history, queries, recorder, search, service
+from dutydesk.tickets import converting, filing, history, queries, recorder, search, service
 from dutydesk.tickets.filter_values import check_filter_values
 from dutydesk.tickets.models import SavedFilter, Ticket
 from dutydesk.tickets.schemas import (
@@ -177,7 +177,7 @@ async def convert(
         actor,
         request,
         body.model_dump_json(),
-        lambda ctx: _one(ctx, service.convert(ctx, key, body, version).ticket),
+        lambda ctx: _one(ctx, converting.convert(ctx, key, body, version).ticket),
     )
 
 

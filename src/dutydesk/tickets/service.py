@@ -4,7 +4,6 @@ transaction. Each goes through the change recorder (:mod:`dutydesk.tickets.recor
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -17,7 +16,7 @@ from dutydesk.context import Ctx
 from dutydesk.db import Prepared
 from dutydesk.errors import NotFound, RuleViolation, field_error
 from dutydesk.policy.models import DeskPolicy
-from dutydesk.tickets import filing, ordering, search, workflow
+from dutydesk.tickets import ordering, search, workflow
 from dutydesk.tickets.models import Comment, Event, Ticket, Watcher
 from dutydesk.tickets.recorder import (
     TicketChange,
@@ -32,13 +31,10 @@ from dutydesk.tickets.recorder import (
     workflow_facts,
 )
 from dutydesk.tickets.schemas import (
-    ConvertIn,
-    FileTicket,
     TicketPatch,
     TriageIn,
 )
 
-CONVERSION_KINDS = workflow.CONVERSION_KINDS
 PR_LINK = re.compile(r"^https?://[^\s/]+\S{0,1990}$")
 
 _COMMENT_COLUMNS = ("ticket_id", "author_id", "body", "body_html", "public", "created_at")
@@ -328,7 +324,7 @@ def triage(
         change.set("title", data.title)
     if data.kind is not None:
         check_choice("kind", data.kind, desk.kinds, ticket.desk)
-        if ticket.kind == "bug" and data.kind in CONVERSION_KINDS:
+        if ticket.kind == "bug" and data.kind in workflow.CONVERSION_KINDS:
             change.event("converted", "kind", ticket.kind, data.kind)
         change.set("kind", data.kind)
     for field in ("priority", "team", "category"):
@@ -359,70 +355,6 @@ def triage(
         change.set("status", desk.triaged_column)
     mark_update(ctx, ticket)
     return change.finish()
-
-
-@dataclass(frozen=True)
-class Converted:
-    """A conversion: the ticket converted, and the linked ticket filed on another desk."""
-
-    ticket: Ticket
-    to: Ticket | None
-
-
-def convert(ctx: Ctx, key: str, data: ConvertIn, if_version: int | None) -> Converted:
-    """Turn a non-bug into a story or feature request in one transaction, without a priority.
-
-    With ``data.desk`` naming another desk, a linked ticket is filed there for the same
-    reporter, and this one closes as ``converted``; both name each other (an event and a
-    reference comment each)."""
-    ticket, desk = for_change(ctx, key, if_version)
-    require(ctx.actor, "responder", ticket.desk, "convert tickets")
-    target_name = data.desk or desk.convert_to or ticket.desk
-    target = ctx.desk(target_name)
-    refuse(workflow.convert_refusal(workflow_facts(ticket), data.kind, target_name, target.kinds))
-    change = TicketChange(ctx, ticket, desk)
-    if data.kind in desk.kinds and data.kind != ticket.kind:
-        change.event("converted", "kind", ticket.kind, data.kind)
-        change.set("kind", data.kind)
-    if target_name == ticket.desk:
-        if data.note:
-            _comment(ctx, change, data.note, kind="comment")
-        return Converted(change.finish(), None)
-    reporter = ctx.session.get(User, ticket.reporter_id)
-    filed = filing.file(
-        ctx,
-        target_name,
-        FileTicket(
-            title=ticket.title,
-            description=ticket.description,
-            kind=data.kind,
-            labels=[x for x in ticket.labels or [] if x],
-            customer_reported=ticket.customer_reported,
-        ),
-        reporter=reporter if reporter is not None and reporter.active else None,
-        linked={"converted_from": ticket.key},
-    )
-    new = filed.ticket
-    other = TicketChange(ctx, new, target)
-    other.event("linked", "converted_from", None, ticket.key, kind=ticket.kind)
-    _comment(
-        ctx,
-        other,
-        f"Converted from {ticket.key} ({ticket.kind} on desk {ticket.desk})."
-        + (f"\n\n{data.note}" if data.note else ""),
-        kind="reference",
-    )
-    other.finish()
-    change.event("linked", "converted_to", None, new.key, desk=target_name, kind=data.kind)
-    _comment(
-        ctx,
-        change,
-        f"Converted to {new.key} ({data.kind} on desk {target_name}); it continues there."
-        + (f"\n\n{data.note}" if data.note else ""),
-        kind="reference",
-    )
-    _move(ctx, change, desk.done_column, "converted", None)
-    return Converted(change.finish(), new)
 
 
 def block(ctx: Ctx, key: str, reason: str, if_version: int | None) -> Ticket:

@@ -21,7 +21,7 @@ from dutydesk.errors import DomainError, Invalid
 from dutydesk.http.deps import State
 from dutydesk.inputs import MAX_ID
 from dutydesk.mailgate import attachments
-from dutydesk.tickets import queries, recorder, service, workflow
+from dutydesk.tickets import converting, queries, recorder, service, workflow
 from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.schemas import ConvertIn, TicketPatch, TriageIn
 from dutydesk.triage import accepting, learning
@@ -476,7 +476,7 @@ async def convert(
         data = ConvertIn.model_validate(
             {"kind": kind or "story", "desk": desk or None, "note": note.strip() or None}
         )
-        return service.convert(ctx, key, data, _version(version)).ticket
+        return converting.convert(ctx, key, data, _version(version)).ticket
 
     return await _act(request, state, viewer, key, run, ok="converted")
 
