@@ -8,14 +8,18 @@ here counts anything.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Annotated, Literal
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from sqlalchemy.orm import Session
 
 from dutydesk.context import desk_policy
 from dutydesk.http.deps import State
 from dutydesk.reports.oncall_load import OncallLoad, oncall_load
+from dutydesk.reports.period import Period
 from dutydesk.reports.queue_health import QueueHealth, queue_health
 from dutydesk.reports.set_figures import SetFigures, set_figures
 from dutydesk.web.charts import Chart, Series
@@ -120,6 +124,33 @@ def queue_charts(r: QueueHealth) -> dict[str, Chart]:
     }
 
 
+def _report_page(
+    request: Request,
+    state: State,
+    viewer: PageViewer,
+    desk: str,
+    slug: str,
+    period_args: tuple[date | None, date | None],
+    build: Callable[[Session, Period, datetime], Any],
+    charts: Callable[[Any], dict[str, Chart]],
+    name: str,
+    context: dict[str, Any] | None = None,
+    **query: str | None,
+) -> Response:
+    """One report page: the period from the URL, the report read in one transaction, its
+    charts beside its tables (``name`` is what the template calls the report)."""
+    desk_policy(state.policy, desk)  # an unknown desk is a 404 naming the desks
+    period = period_of(state, desk, *period_args)
+    now = state.now()
+    with state.db.read() as s:
+        report = build(s, period, now)
+    ctx = page_context(
+        request, state, desk, slug, period, api_path=f"/api/v1/desks/{desk}/reports/{slug}", **query
+    )
+    ctx.update({name: report, "charts": charts(report), **(context or {})})
+    return render(request, f"reports/{slug}.html", ctx, viewer=viewer)
+
+
 @router.get("/desks/{desk}/reports/queue", name="report-queue")
 def queue_page(
     desk: str,
@@ -129,16 +160,17 @@ def queue_page(
     start: FromDay = None,
     end: ToDay = None,
 ) -> Response:
-    desk_policy(state.policy, desk)  # an unknown desk is a 404 naming the desks
-    period = period_of(state, desk, start, end)
-    now = state.now()
-    with state.db.read() as s:
-        report = queue_health(s, state.policy, desk, period, now)
-    ctx = page_context(
-        request, state, desk, "queue", period, api_path=f"/api/v1/desks/{desk}/reports/queue"
+    return _report_page(
+        request,
+        state,
+        viewer,
+        desk,
+        "queue",
+        (start, end),
+        lambda s, period, now: queue_health(s, state.policy, desk, period, now),
+        queue_charts,
+        "q",
     )
-    ctx.update(q=report, charts=queue_charts(report))
-    return render(request, "reports/queue.html", ctx, viewer=viewer)
 
 
 # ----------------------------------------------------------------------------- on-call load
@@ -213,16 +245,17 @@ def oncall_page(
     start: FromDay = None,
     end: ToDay = None,
 ) -> Response:
-    desk_policy(state.policy, desk)  # an unknown desk is a 404 naming the desks
-    period = period_of(state, desk, start, end)
-    now = state.now()
-    with state.db.read() as s:
-        report = oncall_load(s, state.policy, desk, period, now)
-    ctx = page_context(
-        request, state, desk, "oncall", period, api_path=f"/api/v1/desks/{desk}/reports/oncall"
+    return _report_page(
+        request,
+        state,
+        viewer,
+        desk,
+        "oncall",
+        (start, end),
+        lambda s, period, now: oncall_load(s, state.policy, desk, period, now),
+        oncall_charts,
+        "o",
     )
-    ctx.update(o=report, charts=oncall_charts(report))
-    return render(request, "reports/oncall.html", ctx, viewer=viewer)
 
 
 # ----------------------------------------------------------------------------- SET figures
@@ -318,19 +351,16 @@ def set_page(
     end: ToDay = None,
     area: AreaParam = "team",
 ) -> Response:
-    desk_policy(state.policy, desk)  # an unknown desk is a 404 naming the desks
-    period = period_of(state, desk, start, end)
-    now = state.now()
-    with state.db.read() as s:
-        report = set_figures(s, state.policy, desk, period, now, area)
-    ctx = page_context(
+    return _report_page(
         request,
         state,
+        viewer,
         desk,
         "set",
-        period,
-        api_path=f"/api/v1/desks/{desk}/reports/set",
+        (start, end),
+        lambda s, period, now: set_figures(s, state.policy, desk, period, now, area),
+        set_charts,
+        "r",
+        {"area": area},
         area=area if area != "team" else None,
     )
-    ctx.update(r=report, charts=set_charts(report), area=area)
-    return render(request, "reports/set.html", ctx, viewer=viewer)
