@@ -125,3 +125,13 @@ def test_handoff_page_with_a_handoff_note(web: Web, clock: ManualClock) -> None:
     earlier = oncall.get("/desks/infra/handoff?date=2026-11-16")
     assert earlier.status_code == 200 and "Handoff 2026-11-16" in earlier.text
     assert (clock.now - timedelta(hours=3)).date().isoformat() == "2026-11-23"
+
+
+def test_the_rotations_current_lead_gets_the_lead_forms(web: Web, clock: ManualClock) -> None:
+    """gus leads SET's rotation this shift without the lead role: the status post's note form
+    and the release calendar's editor are his, as the services allow; finn gets neither."""
+    gus, finn = web.as_("gus").get("/desks/set/status-post").text, web.as_("finn")
+    assert 'action="/desks/set/status-post/notes"' in gus
+    assert 'action="/desks/set/status-post/notes"' not in finn.get("/desks/set/status-post").text
+    assert 'action="/desks/set/releases"' in web.as_("gus").get("/desks/set/meetings").text
+    assert 'action="/desks/set/releases"' not in finn.get("/desks/set/meetings").text

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
+from dutydesk.auth.leads import leads_desk
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import DomainError, NotFound, field_error
 from dutydesk.http.deps import State
@@ -143,6 +144,7 @@ def _status_context(state: State, desk: str, viewer: Viewer, day: date | None) -
     with state.db.read() as s:
         post = status_post(s, state.policy, desk, now, day)
         shown = note_rows(s, desk, start, end)
+        lead = leads_desk(s, state.policy, viewer.user, desk, now)
     local_start = start.astimezone(zone).date()
     local_end = end.astimezone(zone).date()
     return {
@@ -157,7 +159,7 @@ def _status_context(state: State, desk: str, viewer: Viewer, day: date | None) -
         "prev": day - timedelta(days=7),
         "next": day + timedelta(days=7),
         "zone": str(zone),
-        "lead": viewer.can("lead", desk),
+        "lead": lead,  # the lead role, or the rotation's lead shift now (auth.leads)
         "can_post": "status-post" in spec.notify.post and bool(spec.notify.channels),
         "channels": spec.notify.channels,
         "reports": report_links(desk, local_start, local_end),
@@ -280,6 +282,7 @@ def _meetings_context(state: State, desk: str, viewer: Viewer) -> dict[str, Any]
         past = agendas.past_occurrences(s, state.policy, desk, now)[:30]
         calendar = releases.list_releases(s, desk)
         history = releases.history(s, desk, limit=20)
+        lead = leads_desk(s, state.policy, viewer.user, desk, now)
     return {
         "desk": desk,
         "policy": spec,
@@ -290,7 +293,7 @@ def _meetings_context(state: State, desk: str, viewer: Viewer) -> dict[str, Any]
         "history": history,
         "today": now.astimezone(zone).date(),
         "zone": str(zone),
-        "lead": viewer.can("lead", desk),
+        "lead": lead,  # the lead role, or the rotation's lead shift now (auth.leads)
         "flash": {},
         "tab": "meetings",
     }
