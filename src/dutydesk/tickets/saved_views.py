@@ -8,11 +8,13 @@ policy says; people add their own beside them (personal) or for everyone on a de
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
 
+from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role
 from dutydesk.context import Ctx
 from dutydesk.errors import Conflict, Forbidden, NotFound, field_error
@@ -65,6 +67,16 @@ def save(ctx: Ctx, view: NewView) -> SavedFilter:
     return row
 
 
+def may_delete(row: SavedFilter, user: User, declared: Collection[str]) -> bool:
+    """Whether ``user`` may remove the view: never one the policy declares; its owner may,
+    and for a desk-wide view a lead of the view's desk."""
+    if row.name in declared or row.owner_id is None:
+        return False
+    desk = (row.query or {}).get("desk")
+    lead = row.shared and has_role(user, "lead", desk if isinstance(desk, str) else None)
+    return row.owner_id == user.id or lead
+
+
 def delete(ctx: Ctx, name: str) -> None:
     """Remove a view: its owner may, and for a desk-wide view the desk's leads too."""
     row = ctx.session.scalar(select(SavedFilter).where(SavedFilter.name == name))
@@ -72,8 +84,6 @@ def delete(ctx: Ctx, name: str) -> None:
         raise NotFound(f"no saved view named {name!r}")
     if name in ctx.policy.saved_filters or row.owner_id is None:
         raise Conflict(f"“{name}” is declared in the policy; change it in dutydesk.toml")
-    desk = (row.query or {}).get("desk")
-    lead = row.shared and has_role(ctx.actor, "lead", desk if isinstance(desk, str) else None)
-    if row.owner_id != ctx.actor.id and not lead:
+    if not may_delete(row, ctx.actor, ctx.policy.saved_filters):
         raise Forbidden(f"only its owner or a lead of the desk may delete the view “{name}”")
     ctx.session.delete(row)

@@ -194,9 +194,7 @@ def _queue_context(
         "saved": saved,
         "current_saved": current,
         "can_delete_view": current is not None
-        and current.name not in state.policy.saved_filters
-        and current.owner_id is not None
-        and (current.owner_id == viewer.user.id or (current.shared and viewer.can("lead", desk))),
+        and saved_views.may_delete(current, viewer.user, state.policy.saved_filters),
         "version": version,
         "error": error,
         "save_error": None,
