@@ -17,7 +17,8 @@ Definitions, for a post whose window is ``(start, end]``:
   that comes first: counted once per ticket, in one week only.
 * *In progress fixes*: tickets in the desk's started column at ``end``, in queue order.
 * *Next in the queue*: the first ``status_post.next`` (3–5) open, unblocked tickets in the
-  intake column at ``end``, in the queue's current order.
+  intake column at ``end`` that were the desk's own work then (not routed to a feature team:
+  ``DeskPolicy.routed_here`` of their team at ``end``), in the queue's current order.
 * *Notes*: what leads added for the week (``dutydesk report note``) since the window opened,
   then blocked tickets among the in-progress ones as qualifiers; ``none`` when empty.
 
@@ -27,7 +28,7 @@ stores before/after), so a post for a past date reads the history, not today's s
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -55,6 +56,7 @@ FIELDS = (
     "blocked",
     "title",
     "pr_links",
+    "team",
 )
 
 
@@ -83,6 +85,7 @@ class TicketHistory:
     created_at: datetime
     changes: tuple[FieldChange, ...] = ()  # ascending by time
     pr_links: tuple[str, ...] = ()
+    team: str | None = None
 
     def value_at(self, name: str, at: datetime) -> Any:
         for c in self.changes:
@@ -228,6 +231,7 @@ def compose(
     base_url: str | None = None,
     start: datetime | None = None,
     bug_kinds: Sequence[str] = ("bug",),
+    routed_here: Callable[[str | None], bool] = lambda team: True,
 ) -> StatusPost:
     """The post from ticket histories (pure; see the module docstring for every rule)."""
     start = end - WINDOW if start is None else start
@@ -262,7 +266,12 @@ def compose(
                 reason = h.blocked_reason if h.blocked else None
                 post.notes.append(f"{h.key} is blocked" + (f": {reason}" if reason else ""))
                 post.blocked_notes.append(h.key)
-        elif status == intake and not blocked and len(post.next_up) < next_n:
+        elif (
+            status == intake
+            and not blocked
+            and routed_here(h.value_at("team", end))
+            and len(post.next_up) < next_n
+        ):
             line = _line(h, end, base_url, who=False)
             post.next_up.append(line)
             post.next_tickets.append(Listed(h.key, title, None, False, line))
@@ -347,7 +356,7 @@ def load_histories(
     moved = select(Event.ticket_id).where(
         Event.at > start,
         Event.type == "changed",
-        Event.field.in_(("status", "resolution", "pr_links")),
+        Event.field.in_(("status", "resolution", "pr_links", "team")),
     )
     filed = select(Ticket.id).where(Ticket.desk == desk_name, Ticket.created_at > start)
     if end is not None:
@@ -357,7 +366,12 @@ def load_histories(
     )
     top_intake = (
         select(Ticket.id)
-        .where(Ticket.desk == desk_name, Ticket.status == desk.intake_column, Ticket.is_open)
+        .where(
+            Ticket.desk == desk_name,
+            Ticket.status == desk.intake_column,
+            Ticket.is_open,
+            Ticket.in_queue,
+        )
         .order_by(Ticket.order_key)
         .limit(next_n * 4 + 20)
     )
@@ -417,6 +431,7 @@ def load_histories(
             created_at=t.created_at,
             changes=tuple(sorted(changes.get(t.id, []), key=lambda c: c.at)),
             pr_links=tuple(t.pr_links or ()),
+            team=t.team,
         )
         for t in tickets
     ]
@@ -468,6 +483,7 @@ def status_post(
         next_n=sp.next,
         base_url=policy.notify.base_url,
         bug_kinds=sp.bug_kinds,
+        routed_here=desk.routed_here,
     )
     post.made = end <= now
     return post
