@@ -31,8 +31,8 @@ class Out:
 Run = Callable[..., Out]
 
 
-@pytest.fixture
-def run(state: AppState) -> Run:
+def cli_on(state: AppState) -> Run:
+    """``dutydesk`` in this process on the test's database, as a newcomer types it."""
     from dutydesk.cli import app
     from dutydesk.settings import get_settings
 
@@ -55,6 +55,11 @@ def run(state: AppState) -> Run:
         return out
 
     return run
+
+
+@pytest.fixture
+def run(state: AppState) -> Run:
+    return cli_on(state)
 
 
 def test_demo_set_rotation_over_three_years_every_member_leads_fairly(run: Run) -> None:

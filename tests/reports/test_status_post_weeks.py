@@ -19,6 +19,7 @@ from dutydesk.reports.status_post import post_window
 from dutydesk.state import AppState
 from dutydesk.tickets.models import Event, Ticket
 from tests.conftest import Api, ManualClock
+from tests.oncall.test_cli_on_test_db import cli_on
 
 PR = "https://github.com/acme/chat/pull/{}"
 BUG_KINDS = ("bug", "escalation")  # the example policy's status_post.bug_kinds
@@ -185,3 +186,13 @@ def test_three_weeks_of_posts_add_up_against_the_event_history(
     assert [t["key"] for t in posts[1]["explain"]["in_progress"]] == []
     assert waiting not in [t["key"] for t in posts[2]["explain"]["next_in_queue"]]
     assert waiting in [t["key"] for t in posts[1]["explain"]["next_in_queue"]]
+
+    # The command line prints the same posts, and --explain names every ticket behind them.
+    run = cli_on(state)
+    for d, p in zip(WEEKS, posts, strict=True):
+        shown = run("status-post", "--date", str(d), "--explain")
+        assert shown.stdout == p["text"]
+        assert f"window: after {p['window']['from']} up to {p['window']['to']}" in shown.stderr
+        for c in p["bug_fix_prs_submitted"]:
+            assert f"  {c['key']} {c['title']}" in shown.stderr
+    assert run("report", "set-update", "--date", "2026-12-01").stdout == posts[1]["text"]

@@ -60,6 +60,7 @@ COMMANDS: dict[str, Callable[..., None]] = {
     "agenda": notify.agenda,
     "handoff": oncall.handoff,
     "handoff-note": oncall.handoff_note,
+    "status-post": notify.set_update,  # the name the design gives it; also `report set-update`
     "check": admin.check,
     "init": admin.init,
     "serve": admin.serve,
