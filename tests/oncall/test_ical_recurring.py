@@ -105,3 +105,36 @@ def test_window_is_checked(api: Api) -> None:
     assert bad.status_code == 422 and bad.json()["errors"][0]["field"].endswith("end")
     long = api.post("dee", URL, {"ics": GOOGLE, "dry_run": True, "end": "2030-01-01T00:00:00Z"})
     assert long.status_code == 422 and "two years" in long.json()["detail"]
+
+
+# Google Calendar writes an event with guests like this: the organizer is a guest too.
+GUESTS = (
+    "ORGANIZER;CN=Dee Douglas:mailto:dee@example.com\r\n"
+    "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=ACCEPTED;CN=Dee Dou\r\n"
+    " glas;X-NUM-GUESTS=0:mailto:dee@example.com\r\n"
+    "ATTENDEE;CUTYPE=INDIVIDUAL;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;CN=an\r\n"
+    " a@example.com;X-NUM-GUESTS=0:mailto:ana@example.com\r\n"
+)
+
+
+def test_an_invited_organizer_is_not_put_on_call(api: Api) -> None:
+    """Dee organizes Ana's recurring on-call week and invites her: Ana is on call, not both."""
+    text = GOOGLE.replace("\r\n", "\n").replace("\n", "\r\n")
+    invited = text.replace(
+        "SUMMARY:Ana Alvarez on call\r\n", "SUMMARY:Ana Alvarez on call\r\n" + GUESTS, 1
+    )
+    assert invited != text
+    window = (pst(11, 29), pst(12, 7))
+    got = import_ics(invited, PEOPLE, NAMES, window=window)
+    assert [s.person for s in got.shifts] == ["ana"]
+    body = {"ics": invited, "dry_run": True, "end": "2027-02-01T10:00:00-08:00"}
+    dry = api.post("dee", URL, body)
+    assert dry.status_code == 200, dry.text
+    assert dry.json()["conflicts"] == []
+    assert [x["person"] for x in dry.json()["imported"]][:2] == ["ana", "bo"]
+    # A summary that names nobody known leaves the guests to say who.
+    unnamed = invited.replace("SUMMARY:Ana Alvarez on call\r\n", "SUMMARY:Infra pager\r\n", 1)
+    assert [s.person for s in import_ics(unnamed, PEOPLE, NAMES, window=window).shifts] == [
+        "ana",
+        "dee",
+    ]

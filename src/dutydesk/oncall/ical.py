@@ -9,10 +9,12 @@ Import reads feeds exported by PagerDuty, Grafana OnCall, GoAlert or a shared ca
 each event to a dutydesk user. A person is taken, in this order, from dutydesk's own
 ``X-DUTYDESK-PERSON``, the ATTENDEEs (CN or mailto), the SUMMARY (``"On Call - Alice Smith -
 Primary"``, ``"On-call: alice"``, ``"[L1] alice"``, ``"alice On-Call (GoAlert: Infra)"``,
-``"alice"``, ``"Ana Alvarez on call"``), the ORGANIZER, and finally ``owner`` (for personal feeds whose events carry no
-name). A name maps to a user when, case-insensitively, it is an alias, a user name, an e-mail
-address that is an alias, or an e-mail whose local part is a user name; anything else is
-reported in ``unknown`` and its events are left out: names are never guessed.
+``"alice"``, ``"Ana Alvarez on call"``), the ORGANIZER, and finally ``owner`` (for personal
+feeds whose events carry no name). An event with several guests (Google lists the organizer
+among them; a team is often invited to see a shift) is read from its SUMMARY when every name
+in it maps. A name maps to a user when, case-insensitively, it is an alias, a user name, an
+e-mail address that is an alias, or an e-mail whose local part is a user name; anything else
+is reported in ``unknown`` and its events are left out: names are never guessed.
 
 Times: UTC and TZID values are converted to UTC. Floating (zone-less) values and date-only
 (all-day) values are read in ``default_timezone`` (midnight starts the day; a date-only event
@@ -29,7 +31,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, NamedTuple
@@ -187,18 +189,23 @@ def _addresses(value: object) -> list[tuple[str | None, str | None]]:
     return out
 
 
-def _identities(ev: Component, owner: str | None) -> list[tuple[str | None, str | None]]:
+def _identities(
+    ev: Component, owner: str | None, maps: Callable[[str], bool]
+) -> list[tuple[str | None, str | None]]:
     own = ev.get("X-DUTYDESK-PERSON")
     if own:
         return [(str(own), None)]
     found = _addresses(ev.get("ATTENDEE"))
+    summary = ev.get("SUMMARY")
+    names = _summary_names(str(summary)) if summary else []
+    # An event with guests lists more than the person on call (Google adds the organizer;
+    # a team is often invited to see the shift): a summary naming known people says who.
+    if len(found) > 1 and names and all(maps(n) for n in names):
+        return [(n, None) for n in names]
     if found:
         return found
-    summary = ev.get("SUMMARY")
-    if summary:
-        names = _summary_names(str(summary))
-        if names:
-            return [(n, None) for n in names]
+    if names:
+        return [(n, None) for n in names]
     found = _addresses(ev.get("ORGANIZER"))
     if found:
         return found
@@ -305,7 +312,7 @@ def import_ics(
             start, end = max(start, window[0]), min(end, window[1])
             if end <= start:
                 continue
-        identities = _identities(ev, owner)
+        identities = _identities(ev, owner, lambda n: lookup(n, None) is not None)
         if not identities:
             skipped.append(f"{label}: names nobody")
             continue
