@@ -107,3 +107,16 @@ def test_ordering_to_do_is_for_the_desks_members(api: Api, clock: ManualClock) -
     assert ranked and ranked[-1]["actor"] == "gus"
     refused = api.post("rita", f"/api/v1/tickets/{first}/rank", {"before": second})
     assert "reorder the queue" in problem(refused, 403)
+
+
+def test_time_off_reasons_are_shown_to_leads_of_the_persons_desks_only(api: Api) -> None:
+    """Leading SET shows the reasons of SET people's time off, not of infra people's."""
+    for who_, person in (("bo", "bo"), ("kai", "kai")):
+        off = {"person": person, "start": "2026-12-09", "end": "2026-12-09", "reason": "dentist"}
+        assert api.post(who_, "/api/v1/time-off", off).status_code == 201
+    seen = {x["person"]: x["reason"] for x in api.req("gus", "GET", "/api/v1/time-off").json()}
+    assert seen == {"bo": "", "kai": "dentist"}
+    plain = {x["person"]: x["reason"] for x in api.req("finn", "GET", "/api/v1/time-off").json()}
+    assert plain == {"bo": "", "kai": ""}
+    infra = {x["person"]: x["reason"] for x in api.req("dee", "GET", "/api/v1/time-off").json()}
+    assert infra["bo"] == "dentist"

@@ -15,7 +15,7 @@ from dutydesk.auth.service import user_names
 from dutydesk.context import Ctx
 from dutydesk.errors import Conflict, Forbidden, NotFound, field_error
 from dutydesk.oncall import rules
-from dutydesk.oncall.loading import Loaded, loaded_in
+from dutydesk.oncall.loading import Loaded, loaded_in, rotation_desks
 from dutydesk.oncall.models import MembershipRow, TimeOffRow
 from dutydesk.oncall.permissions import is_lead
 from dutydesk.oncall.schemas import TimeOffIn, TimeOffOut
@@ -161,7 +161,7 @@ def list_time_off(
     all_: bool,
 ) -> list[TimeOffOut]:
     """Everyone sees when people are away (the schedule shows it anyway); the reason only
-    the person and leads see."""
+    the person and the leads of the desks they are on call for see."""
     stmt = select(TimeOffRow)
     if person is not None:
         stmt = stmt.where(TimeOffRow.person == person)
@@ -173,8 +173,20 @@ def list_time_off(
     rows = list(session.scalars(stmt.order_by(TimeOffRow.start_at, TimeOffRow.id).limit(1000)))
     names = user_names(session, [i for r in rows for i in (r.created_by_id, r.cancelled_by_id)])
     out = [TimeOffOut.of(r, names, person_zone(policy, r.person)) for r in rows]
-    if not leads_any(session, policy, actor, [], now):
-        for item in out:
-            if item.person != actor.name:
-                item.reason = ""
+    sees: dict[str, bool] = {actor.name: True}
+    for item in out:
+        if item.person not in sees:
+            # A lead of the desks this person is on call for (leading another desk's
+            # rotation shows nothing of theirs); someone in no rotation: any lead.
+            desks = sorted(
+                {
+                    d
+                    for name in policy.rotations
+                    if item.person in loaded_in(session, policy, name).spec.people
+                    for d in rotation_desks(policy, name)
+                }
+            )
+            sees[item.person] = leads_any(session, policy, actor, desks, now)
+        if not sees[item.person]:
+            item.reason = ""
     return out
