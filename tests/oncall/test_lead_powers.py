@@ -120,3 +120,16 @@ def test_time_off_reasons_are_shown_to_leads_of_the_persons_desks_only(api: Api)
     assert plain == {"bo": "", "kai": ""}
     infra = {x["person"]: x["reason"] for x in api.req("dee", "GET", "/api/v1/time-off").json()}
     assert infra["bo"] == "dentist"
+
+
+def test_clock_recompute_and_suggestion_rebuild_only_while_leading(
+    api: Api, clock: ManualClock
+) -> None:
+    for path in ("/api/v1/desks/set/slo/recompute", "/api/v1/desks/set/suggestions/rebuild"):
+        assert api.post("gus", path).status_code == 200, path
+        refused = problem(api.post("finn", path), 403)
+        assert "finn (responder) may not" in refused and "on desk set" in refused
+        assert "the rotation's current lead shift (gus leads set's rotation now)" in refused
+    clock.now = HANDOFF
+    for path in ("/api/v1/desks/set/slo/recompute", "/api/v1/desks/set/suggestions/rebuild"):
+        assert "hana leads set's rotation now" in problem(api.post("gus", path), 403)

@@ -59,17 +59,29 @@ def leads_any(
 def require_desk_lead(ctx: Ctx, desks: str | Sequence[str] | None, action: str) -> None:
     """Refuses (403) unless the actor leads one of ``desks`` now; the refusal names both ways
     to hold the power and who leads the rotation at the moment."""
+    refuse_unless_leading(ctx.session, ctx.policy, ctx.actor, desks, ctx.now, action)
+
+
+def refuse_unless_leading(
+    session: Session,
+    policy: Policy,
+    actor: User,
+    desks: str | Sequence[str] | None,
+    at: datetime,
+    action: str,
+) -> None:
+    """:func:`require_desk_lead` for a caller that holds a session rather than a ``Ctx``."""
     named = [desks] if isinstance(desks, str) else list(desks or [])
-    if leads_any(ctx.session, ctx.policy, ctx.actor, named, ctx.now):
+    if leads_any(session, policy, actor, named, at):
         return
     where = f" on desk {', '.join(named)}" if named else ""
     current = [
         f"{who} leads {d}'s rotation now"
         for d in named
-        if (who := rotation_lead(ctx.session, ctx.policy, d, ctx.now))
+        if (who := rotation_lead(session, policy, d, at))
     ]
-    roles = ", ".join(ctx.actor.roles) or "no role"
+    roles = ", ".join(actor.roles) or "no role"
     raise Forbidden(
-        f"{ctx.actor.name} ({roles}) may not {action}{where}; it needs the lead role{where} "
+        f"{actor.name} ({roles}) may not {action}{where}; it needs the lead role{where} "
         f"or the rotation's current lead shift" + (f" ({'; '.join(current)})" if current else "")
     )

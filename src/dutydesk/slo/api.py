@@ -10,8 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, FastAPI, Query
 from starlette.concurrency import run_in_threadpool
 
-from dutydesk.auth.leads import leads_desk
-from dutydesk.auth.service import require
+from dutydesk.auth.leads import refuse_unless_leading
 from dutydesk.context import desk_policy
 from dutydesk.errors import field_error
 from dutydesk.http.deps import Actor, NoBody, State
@@ -67,9 +66,7 @@ def recompute(desk: str, state: State, actor: Actor, full: bool = True) -> Recom
     """
     desk_policy(state.policy, desk)
     with state.db.read() as s:
-        leads = leads_desk(s, state.policy, actor, desk, state.now())
-    if not leads:
-        require(actor, "lead", desk, "recompute SLO clocks")
+        refuse_unless_leading(s, state.policy, actor, desk, state.now(), "recompute SLO clocks")
     with state.db.write() as s:
         return service.recompute(s, state.policy, desk, state.now(), full=full or None)
 
