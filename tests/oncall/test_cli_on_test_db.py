@@ -1,7 +1,7 @@
 """``dutydesk oncall`` commands against the test database (SQLite, or PostgreSQL when
 DUTYDESK_TEST_DATABASE_URL is set): the demo SET rotation listed for three years and counted
 per person, and recurring calendars exported by Outlook and PagerDuty imported (dry run
-first, then for real). The CLI runs on the real clock, so every date here is in 2027."""
+first, then for real)."""
 
 from __future__ import annotations
 
@@ -32,9 +32,17 @@ Run = Callable[..., Out]
 
 
 def cli_on(state: AppState) -> Run:
-    """``dutydesk`` in this process on the test's database, as a newcomer types it."""
-    from dutydesk.cli import app
+    """``dutydesk`` in this process on the test's database, as a newcomer types it, on the
+    test's clock (Monday 2026-11-23 09:00 in Los Angeles unless the test moves it)."""
+    from dutydesk.cli import app, client
     from dutydesk.settings import get_settings
+
+    real_state = client.local_state
+
+    def on_the_tests_clock(check_schema: bool = True) -> AppState:
+        found = real_state(check_schema)
+        found.clock = state.clock
+        return found
 
     env = {
         "DUTYDESK_DATABASE_URL": state.db.url,
@@ -45,9 +53,11 @@ def cli_on(state: AppState) -> Run:
 
     def run(*args: str, ok: bool = True) -> Out:
         get_settings.cache_clear()
+        client.local_state = on_the_tests_clock
         try:
             found = CliRunner().invoke(app, list(args), env=env)
         finally:
+            client.local_state = real_state
             get_settings.cache_clear()
         out = Out(found.exit_code, found.stdout, found.stderr)
         if ok:
@@ -190,4 +200,22 @@ def test_pagerduty_export_maps_people_by_email_and_login(run: Run) -> None:
         ("bo", "2027-04-12"),
         ("chen", "2027-04-19"),
         ("dee", "2027-04-26"),
+    ]
+
+
+def test_gaps_lists_a_double_booking_made_from_the_command_line(run: Run) -> None:
+    now = json.loads(run("--json", "oncall", "now", "infra").stdout)
+    assert now["layers"][0]["person"] == "bo"  # the test's clock: bo until the 10:00 handoff
+    day = ["--from", "2027-01-05", "--to", "2027-01-06", "--layer", "channels"]
+    person = json.loads(run("--json", "oncall", "schedule", "set", *day).stdout)[0]["person"]
+    made = run(
+        "--as", "admin", "oncall", "override", "set", person,
+        "--layer", "playbooks", "--from", "2027-01-05", "--until", "2027-01-05",
+    )  # fmt: skip
+    assert f"{person} is on call on set/channels and set/playbooks at once" in made.stdout
+    gaps = run("--json", "oncall", "gaps", "--days", "400", "--rotation", "set", ok=False)
+    assert gaps.code == 2
+    found = json.loads(gaps.stdout)["conflicts"]
+    assert [(c["kind"], c["person"], c["where"]) for c in found] == [
+        ("double-booked", person, ["set/channels", "set/playbooks"])
     ]
