@@ -174,6 +174,31 @@ def test_outlook_recurring_export_dry_run_then_import(run: Run, tmp_path: Path) 
         ).stdout
     )
     assert [x["person"] for x in shown] == ["bo"]
+    # The same export again (say, updated): the dry run names each stored override it would
+    # replace; the import refuses without --replace and replaces them with it.
+    again = run(
+        "--as", "dee", "oncall", "import-ics", "infra-oncall", str(path), *WINDOW, "--dry-run"
+    )
+    assert again.stderr.count("overlaps the imported shifts; pass replace") == 12
+    assert (
+        run(
+            "--as", "dee", "oncall", "import-ics", "infra-oncall", str(path), *WINDOW, ok=False
+        ).code
+        == 1
+    )
+    replaced = run(
+        "--as",
+        "dee",
+        "--json",
+        "oncall",
+        "import-ics",
+        "infra-oncall",
+        str(path),
+        *WINDOW,
+        "--replace",
+    )
+    assert len(json.loads(replaced.stdout)["override_ids"]) == 12
+    assert len(json.loads(run("--json", "oncall", "overrides", "infra-oncall").stdout)) == 12
 
 
 def test_pagerduty_export_maps_people_by_email_and_login(run: Run) -> None:
