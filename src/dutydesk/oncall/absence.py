@@ -43,7 +43,7 @@ def resolve_period(
 ) -> Resolved:
     """(person, warning) for shifts ``a..b`` of ``period`` after time off.
 
-    ``blocked`` lists (sorted) every shift where some member is unavailable; ``is_blocked``
+    ``blocked`` lists (sorted) every shift whose rotation member is unavailable; ``is_blocked``
     says whether one member is; ``reach`` bounds how far a make-up may be from its absence.
     """
     layer, members, first, offset, seg_end = period
@@ -81,17 +81,15 @@ def resolve_period(
     # rotation member is available), then visit only the blocked shifts.
     q = a
     for i in range(bisect_left(blocked, a) - 1, -1, -1):
-        k = blocked[i]
-        if k < max(first, q - reach):
+        if blocked[i] < max(first, q - reach):
             break
-        if is_blocked(base(k), k):
-            q = k
+        q = blocked[i]
     final: dict[int, str] = {}
     notes: dict[int, str] = {}
     for k in blocked[bisect_left(blocked, q) : bisect_right(blocked, b)]:
-        p = base(k)
-        if k in final or not is_blocked(p, k):
+        if k in final:
             continue
+        p = base(k)
         limit = k + reach if seg_end is None else min(k + reach, seg_end - 1)
         j = make_up(k, p, base, final, limit, is_blocked, duty)
         if j is not None:

@@ -370,14 +370,15 @@ def handoff_report(
     as_of: datetime | None = None,
 ) -> dict[str, Any]:
     """The report of the handoff nearest to ``at``. Asked for a past instant (``at`` before
-    ``now``) it is historical: the open urgent tickets, those awaiting triage and the idle
-    claims are shown as they were at that handoff (or at ``as_of`` when given), read back from
-    the event history, never today's tickets under an old date."""
+    ``now``) whose handoff has happened, it is historical: the open urgent tickets, those
+    awaiting triage and the idle claims are shown as they were at that handoff (or at
+    ``as_of`` when given), read back from the event history, never today's tickets under an
+    old date. The current or a coming handoff shows them as they are now."""
     spec, found = desk_rotation(session, policy, desk)
     zone, schedule = found.zone, found.schedule
     window = rules.handoff_window(schedule, at)
-    if as_of is None and now is not None and at < now:
-        as_of = min(window.boundary.astimezone(UTC), now)
+    if as_of is None and now is not None and at < now and window.boundary < now:
+        as_of = window.boundary.astimezone(UTC)  # a handoff that has happened, asked after it
     incoming = schedule.on_call(window.boundary)
     on_call_now = schedule.on_call(as_of or at)
     outgoing: list[dict[str, Any]] = []

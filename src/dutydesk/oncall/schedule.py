@@ -149,6 +149,7 @@ class Schedule:
         self._order = [self._plans[x.name] for x in spec.layers]
         self._leaders: dict[str, list[LayerPlan]] = {x.name: [] for x in self._order}
         self._lead_cycle: dict[str, int] = {}
+        self._turns: dict[str, list[int]] = {}  # a lead layer's turn length, when fixed
         for lead in (x for x in self._order if x.lead_of):
             sizes = [
                 len(m)
@@ -157,12 +158,15 @@ class Schedule:
                 if m
             ]
             self._lead_cycle[lead.name] = len(lead.lead_of) * lcm(1, *sizes)
+            changes = [self._plans.get(t, NO_PLAN).segments for t in lead.lead_of]
+            if all(len(segs) == 1 for segs in changes):
+                self._turns[lead.name] = [lcm(1, *(max(len(segs[0][1]), 1) for segs in changes))]
+            else:
+                self._turns[lead.name] = []
             for team in lead.lead_of:
                 self._leaders.setdefault(team, []).append(lead)
-        for layer in spec.layers:
-            ever = {p for ch in layer.members for p in ch.members}
-            union = set().union(*(self._blocked_at.get(p, _NO_INDEXES) for p in ever))
-            self._plans[layer.name].blocked = sorted(union)
+        for plan in self._order:
+            plan.blocked = self._rotation_blocked(plan)
 
         # Swaps on team layers first: a derived lead layer reads the swapped team engineer.
         for swap in sorted(swaps, key=lambda w: bool(self._plans.get(w.layer, NO_PLAN).lead_of)):
@@ -248,6 +252,19 @@ class Schedule:
                     if self._absent.overlap(person, clock.start(k), clock.start(k + 1)) > threshold
                 }
             out[person] = frozenset(ks)
+        return out
+
+    def _rotation_blocked(self, plan: LayerPlan) -> list[int]:
+        """The shifts of a layer whose rotation member is unavailable, in order: the only
+        shifts time off can move (every other one keeps its member unless a trade takes it)."""
+        out: list[int] = []
+        if plan.lead_of or not plan.segments:
+            return out
+        members = {p for _, ms, _ in plan.segments for p in ms}
+        for k in sorted(set().union(*(self._blocked_at.get(p, _NO_INDEXES) for p in members))):
+            first, ms, offset = plan.segments[bisect_right(plan.firsts, k) - 1]
+            if ms and self._blocked(ms[(offset + k - first) % len(ms)], k):
+                out.append(k)
         return out
 
     def _blocked(self, person: str, k: int) -> bool:
@@ -357,6 +374,8 @@ class Schedule:
 
     def _lead_team(self, plan: LayerPlan, k: int) -> str:
         """The team whose engineer leads shift ``k`` (see "One-per-team rotations")."""
+        if len(self._turns[plan.name]) == 1:  # team sizes never change: one turn length
+            return plan.lead_of[(k // self._turns[plan.name][0]) % len(plan.lead_of)]
         turn = 1
         for team in plan.lead_of:
             tp = self._plans[team]
