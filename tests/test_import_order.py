@@ -44,6 +44,7 @@ LAYER_TWO = (
     "dutydesk.oncall.schedule",
     "dutydesk.oncall.shifts",
     "dutydesk.oncall.layers",
+    "dutydesk.oncall.absence",
     "dutydesk.oncall.wallclock",
     "dutydesk.oncall.fairness",
     "dutydesk.oncall.edit_rules",

@@ -136,3 +136,42 @@ def test_set_engineers_are_free_when_to_do_is_empty(api: Api, clock: ManualClock
     infra = api.req("ana", "GET", "/api/v1/desks/infra/triage").json()
     assert infra["free_for_feature_work"] is False
     assert infra["notes"] == ["New is empty: nothing new to triage"]
+
+
+def test_a_past_handoff_shows_its_tickets_as_they_were_then(api: Api, clock: ManualClock) -> None:
+    """Filed, triaged to P0 and closed after the handoff: the report of that handoff still
+    lists it as open urgent (from the event history); today's report does not."""
+    clock.now = la(20, 9)
+    fire = api.file(title="Disk full on the release builder")["key"]
+    waiting = api.file(title="Access to the staging bucket")["key"]
+    clock.now = la(20, 9, 30)
+    triage(api, "bo", fire, priority="P0", assignee="bo")
+    clock.now = la(23, 12)  # after Monday's 10:00 handoff
+    triage(api, "chen", waiting, priority="P1", assignee="chen")
+    clock.now = la(24, 12)
+    done = api.post("chen", f"/api/v1/tickets/{fire}/move", {"to": "Done", "resolution": "fixed"})
+    assert done.status_code == 200, done.text
+    clock.now = la(25, 12)
+
+    today = api.req("dee", "GET", "/api/v1/desks/infra/handoff").json()
+    assert today["handoff_at"] == "2026-11-23T10:00:00-08:00" and today["as_of"] is None
+    assert fire not in [t["key"] for t in today["open_urgent"]]
+    assert waiting not in [t["key"] for t in today["awaiting_triage"]]
+
+    r = api.req("dee", "GET", "/api/v1/desks/infra/handoff?at=2026-11-23T11:00:00-08:00")
+    assert r.status_code == 200, r.text
+    past = r.json()
+    assert past["handoff_at"] == "2026-11-23T10:00:00-08:00"
+    assert past["as_of"] == "2026-11-23T10:00:00-08:00"
+    urgent = {t["key"]: t for t in past["open_urgent"]}
+    assert list(urgent) == [fire]
+    assert (urgent[fire]["priority"], urgent[fire]["status"]) == ("P0", "Triaged")
+    assert urgent[fire]["assignee"] == "bo" and urgent[fire]["since_update"] == "3d 0h"
+    assert urgent[fire]["suggested"] is None  # no next step for a moment that has passed
+    assert [t["key"] for t in past["awaiting_triage"]] == [waiting]
+
+    md = api.req(
+        "dee", "GET", "/api/v1/desks/infra/handoff?at=2026-11-23T11:00:00-08:00&format=markdown"
+    )
+    assert "*A past handoff: tickets as they were at Mon 2026-11-23 10:00 PST.*" in md.text
+    assert f"### Open P0/P1 (1)\n* {fire} Disk full on the release builder (P0, Triaged" in md.text

@@ -83,6 +83,10 @@ def test_who_is_on_call_and_the_handoff_post(home: Path) -> None:
     md = cli(home, "handoff", "infra", "--markdown").stdout
     assert md.startswith("## Handoff: Infra ticket queue — ")
     assert "### Awaiting triage (0)" in md
+    two_weeks_ago = (datetime.now(UTC) - timedelta(days=14)).isoformat()
+    past = cli(home, "handoff", "infra", "--markdown", "--at", two_weeks_ago).stdout
+    assert past.splitlines()[2].startswith("*A past handoff: tickets as they were at ")
+    assert "A past handoff" not in md
 
 
 def test_override_errors_are_one_clear_line(home: Path) -> None:

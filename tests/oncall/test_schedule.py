@@ -652,11 +652,21 @@ def test_swap_later_looks_further_when_the_payback_week_is_also_off() -> None:
     assert people(got) == ["ana", "dee", "chen", "bo", "ana"]
 
 
-def test_swap_later_falls_back_to_cover_for_long_absences() -> None:
-    off = [pto("bo", week_start(5), week_start(10))]  # five weeks
+def test_swap_later_makes_up_long_absences_after_the_return() -> None:
+    """Five weeks off block bo's weeks 5 and 9 and every payback week of the next cycle: bo
+    takes back the first weeks after returning (chen's 10 for 5, dee's 11 for 9)."""
+    off = [pto("bo", week_start(5), week_start(10))]
     got = Schedule(infra(), time_off=off).shifts(week_start(4), week_start(12))
-    assert people(got) == ["ana", "chen", "chen", "dee", "ana", "chen", "bo", "dee"]
+    assert people(got) == ["ana", "chen", "chen", "dee", "ana", "dee", "bo", "bo"]
     assert all(not s.warnings for s in got)
+
+
+def test_swap_later_covers_without_trade_beyond_the_reach() -> None:
+    """The make-up is at most two cycles and one turn (12 weeks for four people) away: an
+    absence longer than that is covered without a trade."""
+    off = [pto("bo", week_start(5), week_start(30))]
+    got = Schedule(infra(), time_off=off).shifts(week_start(4), week_start(8))
+    assert people(got) == ["ana", "chen", "chen", "dee"]
 
 
 def test_skip_next_covers_without_payback() -> None:

@@ -467,11 +467,14 @@ def desk_handoff(
     at: At = None,
     format: Literal["json", "markdown"] = "json",
 ) -> Any:
-    """The handoff report (``format=markdown``: ready to post)."""
+    """The handoff report (``format=markdown``: ready to post). With ``at`` in the past, the
+    report of the handoff nearest to it, its tickets as they were at that handoff (``as_of``)."""
     with state.db.read() as s:
         zone = handoff.desk_rotation(s, state.policy, desk)[1].zone
-        when = parse_when(state, at, zone, "at", state.now())
-        report = handoff.handoff_report(s, state.policy, desk, when)
+        now = state.now()
+        when = parse_when(state, at, zone, "at", now)
+        # an instant in the past: that handoff's tickets as they were then
+        report = handoff.handoff_report(s, state.policy, desk, when, now=now)
     if format == "markdown":
         return PlainTextResponse(
             handoff.render_markdown(report), media_type="text/markdown; charset=utf-8"

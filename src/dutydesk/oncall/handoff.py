@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,7 @@ from dutydesk.context import Ctx, desk_policy
 from dutydesk.durations import format_span
 from dutydesk.oncall import rules
 from dutydesk.oncall.availability import free_people
+from dutydesk.oncall.handoff_then import LIST_LIMIT, row_item, sections_then
 from dutydesk.oncall.loading import Loaded, desk_rotation_name, loaded_in
 from dutydesk.oncall.schemas import ShiftOut
 from dutydesk.oncall.shifts import Shift
@@ -38,10 +39,10 @@ from dutydesk.policy.models import DeskPolicy, Policy
 from dutydesk.policy.rotations import LEAD, PRIMARY
 from dutydesk.slo.models import TicketClock
 from dutydesk.tickets import service as tickets
+from dutydesk.tickets.as_of import Row, load_rows_at
 from dutydesk.tickets.idle import idle_claims
 from dutydesk.tickets.models import Comment, Event, Ticket
 
-LIST_LIMIT = 100
 NOTES_LOOKBACK = timedelta(days=7)  # a handoff without an outgoing shift reads a week back
 
 
@@ -359,12 +360,27 @@ def _touched(
     return out
 
 
-def handoff_report(session: Session, policy: Policy, desk: str, at: datetime) -> dict[str, Any]:
+def handoff_report(
+    session: Session,
+    policy: Policy,
+    desk: str,
+    at: datetime,
+    *,
+    now: datetime | None = None,
+    as_of: datetime | None = None,
+) -> dict[str, Any]:
+    """The report of the handoff nearest to ``at``. Asked for a past instant (``at`` before
+    ``now``) whose handoff has happened, it is historical: the open urgent tickets, those
+    awaiting triage and the idle claims are shown as they were at that handoff (or at
+    ``as_of`` when given), read back from the event history, never today's tickets under an
+    old date. The current or a coming handoff shows them as they are now."""
     spec, found = desk_rotation(session, policy, desk)
     zone, schedule = found.zone, found.schedule
     window = rules.handoff_window(schedule, at)
+    if as_of is None and now is not None and at < now and window.boundary < now:
+        as_of = window.boundary.astimezone(UTC)  # a handoff that has happened, asked after it
     incoming = schedule.on_call(window.boundary)
-    on_call_now = schedule.on_call(at)
+    on_call_now = schedule.on_call(as_of or at)
     outgoing: list[dict[str, Any]] = []
     stretches: list[Shift] = []
     if window.outgoing is not None:
@@ -389,21 +405,31 @@ def handoff_report(session: Session, policy: Policy, desk: str, at: datetime) ->
         if touched_map
         else []
     )
-    urgent = list(
-        session.scalars(
-            select(Ticket)
-            .where(
-                Ticket.desk == desk,
-                Ticket.is_open.is_(True),
-                Ticket.priority.in_(urgent_priorities),
-            )
-            .order_by(Ticket.order_key, Ticket.id)
-            .limit(LIST_LIMIT)
+    then: dict[str, Row] = {}
+    if as_of is not None:
+        then = {r.key: r for r in load_rows_at(session, policy, desk, as_of)}
+        urgent_items, new_items, idle = sections_then(
+            list(then.values()), policy, desk, as_of, zone, urgent_priorities
         )
-    )
-    new = _new(session, desk)
-    names = user_names(session, [t.assignee_id for t in touched_rows + urgent + new])
-    idle = _idle_items(session, policy, desk, at, zone, on_call_now)
+        names = user_names(session, [t.assignee_id for t in touched_rows])
+    else:
+        urgent = list(
+            session.scalars(
+                select(Ticket)
+                .where(
+                    Ticket.desk == desk,
+                    Ticket.is_open.is_(True),
+                    Ticket.priority.in_(urgent_priorities),
+                )
+                .order_by(Ticket.order_key, Ticket.id)
+                .limit(LIST_LIMIT)
+            )
+        )
+        new = _new(session, desk)
+        names = user_names(session, [t.assignee_id for t in touched_rows + urgent + new])
+        urgent_items = [_item(t, names, at, zone, on_call_now) for t in urgent]
+        new_items = [_item(t, names, at, zone, on_call_now) for t in new]
+        idle = _idle_items(session, policy, desk, at, zone, on_call_now)
     breaches = []
     if window.outgoing is not None:
         s, e = window.outgoing
@@ -423,19 +449,17 @@ def handoff_report(session: Session, policy: Policy, desk: str, at: datetime) ->
     notes_from = window.outgoing[0] if window.outgoing else at - NOTES_LOOKBACK
     notes = handoff_notes(session, desk, notes_from, max(at, notes_from), zone)
     touched_rows.sort(key=lambda t: touched_map[t.id]["last"], reverse=True)
-    touched = [
-        _item(
-            t,
-            names,
-            at,
-            zone,
-            on_call_now,
-            by=sorted(touched_map[t.id]["by"]),
-            events=touched_map[t.id]["events"],
-            kinds=sorted(touched_map[t.id]["kinds"]),
-        )
-        for t in touched_rows
-    ]
+    touched = []
+    for t in touched_rows:
+        did = {
+            "by": sorted(touched_map[t.id]["by"]),
+            "events": touched_map[t.id]["events"],
+            "kinds": sorted(touched_map[t.id]["kinds"]),
+        }
+        if as_of is not None and t.key in then:
+            touched.append(row_item(then[t.key], as_of, zone, **did))
+        else:
+            touched.append(_item(t, names, at, zone, on_call_now, **did))
     return {
         "desk": desk,
         "title": spec.title or desk,
@@ -443,6 +467,8 @@ def handoff_report(session: Session, policy: Policy, desk: str, at: datetime) ->
         "timezone": found.spec.timezone,
         "at": at.astimezone(zone).isoformat(),
         "handoff_at": window.boundary.astimezone(zone).isoformat(),
+        # a past handoff: the instant its tickets are shown as of (None: as they are now)
+        "as_of": as_of.astimezone(zone).isoformat() if as_of is not None else None,
         "shift": (
             {
                 "start": window.outgoing[0].astimezone(zone).isoformat(),
@@ -455,8 +481,8 @@ def handoff_report(session: Session, policy: Policy, desk: str, at: datetime) ->
         "incoming": [ShiftOut.of(x).model_dump(mode="json") for x in incoming.values()],
         "touched": touched,
         "urgent_priorities": urgent_priorities,
-        "open_urgent": [_item(t, names, at, zone, on_call_now) for t in urgent],
-        "awaiting_triage": [_item(t, names, at, zone, on_call_now) for t in new],
+        "open_urgent": urgent_items,
+        "awaiting_triage": new_items,
         "idle": idle,
         "slo_breaches": breaches,
         "handoff_notes": notes,
@@ -486,6 +512,10 @@ def render_markdown(report: Mapping[str, Any]) -> str:
     inc = ", ".join(
         f"{x['person']} ({x['layer']}, until {_local(x['end'], zone)})" for x in report["incoming"]
     )
+    if report.get("as_of"):
+        lines.append(
+            f"*A past handoff: tickets as they were at {_local(report['as_of'], zone)}.*  "
+        )
     lines.append(f"**Outgoing:** {out or 'nobody'}  ")
     lines.append(f"**Incoming:** {inc or 'nobody — the rotation has a gap'}  ")
     if report["shift"]:

@@ -79,7 +79,7 @@ class LayerPlan:
     ov_starts: list[datetime] = field(default_factory=list)
     ov_ends: list[datetime] = field(default_factory=list)
     ov: list[Override] = field(default_factory=list)
-    blocked: list[int] = field(default_factory=list)  # shifts where some member has time off
+    blocked: list[int] = field(default_factory=list)  # shifts whose rotation member is away
 
 
 # (person, team, note, source) for one shift index of one layer

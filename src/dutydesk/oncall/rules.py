@@ -255,6 +255,12 @@ def handoff_window(schedule: Schedule, at: datetime) -> HandoffWindow:
     return HandoffWindow(s, previous, (s, e))
 
 
+def recent_handoffs(schedule: Schedule, now: datetime, count: int) -> list[datetime]:
+    """The last ``count`` handoffs at or before ``now``, newest first (for choosing one)."""
+    k = schedule.index_at(now)
+    return [schedule.shift_bounds(i)[0] for i in range(k, max(k - count, -1), -1)]
+
+
 # --------------------------------------------------------------------------- check
 
 

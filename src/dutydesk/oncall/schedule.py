@@ -32,17 +32,28 @@ Membership changes
 Time off (``RotationSpec.skip``)
     A member is *unavailable* for a shift when their time off overlaps it by more than
     ``RotationSpec.skip_min_overlap`` (default: any overlap). ``"next"``: the shift goes to the
-    first available member after them in list order. ``"swap-later"`` (default): the shift goes
-    to the first member ``c`` after them in list order who is available for it *and* whose own
-    next shift within the same membership period and within one cycle (the next ``n - 1``
-    shifts) is still untouched and can be taken by the absent member; the two trade, so over a
-    cycle nobody works more than their share. If no such trade exists the first available
-    member covers without a trade; if nobody is available the original member keeps the shift
-    and it carries a warning. Shifts are processed in order; a shift that is part of a trade
-    is final. Trades never cross a membership change. The result for shift ``k`` depends only
-    on shifts back to the last run of ``n - 1`` consecutive shifts whose rotation member is
-    available, so a window is computed without replaying history (the cost grows only with
-    runs of back-to-back absences).
+    first available member after them in list order. ``"swap-later"`` (default): the absent
+    member ``p`` of shift ``k`` trades it for a *make-up*, the first later shift ``j`` of the
+    same membership period, at most ``R`` shifts after ``k``, that is still untouched (not
+    already part of a trade), that ``p`` can take, and whose rotation member ``c`` (not ``p``)
+    is available for ``k``: ``c`` serves ``k`` and ``p`` serves ``j``, so nobody works more
+    than their share. On a team layer whose team takes turns leading, a make-up with the same
+    lead duty as ``k`` (both led by the team, or neither) is preferred, so a lead shift given
+    away is paid back by a lead shift and lead counts stay shared too; for a long absence this
+    is the cover's shift in the team's next turn. Otherwise the first make-up of either duty
+    is taken. Without lead duty and for a short absence this is the next shift of the first
+    member after ``p`` who is available; a long absence is paid back by the first shifts after
+    ``p`` returns (possibly back to back). ``R`` is
+    ``2 * L + n``: ``n`` the period's member count and ``L`` the longer of ``n`` and the lead
+    cycle (teams times the least common multiple of every team size a lead layer ever has).
+    If no make-up exists the first available member covers without a trade; if nobody is
+    available the original member keeps the shift and it carries a warning. Shifts are
+    processed in order; a shift that is part of a trade is final. Trades never cross a
+    membership change. A trade reaches at most ``R`` shifts ahead, so the result for shift
+    ``k`` depends only on shifts back to the last run of ``R`` shifts whose rotation member
+    is available: a window is computed without replaying history, from the earliest blocked
+    shift of that chain, and only blocked shifts are visited (the cost grows with the number
+    of absences chained less than ``R`` shifts apart, not with the length of history).
 
 Covering days off (``RotationSpec.cover_days``, on by default)
     Time off that does not make a member unavailable (an overlap of at most
@@ -77,12 +88,13 @@ One-per-team rotations
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
-from collections.abc import Collection, Iterable
+from bisect import bisect_right
+from collections.abc import Callable, Collection, Iterable
 from datetime import datetime, timedelta
 from math import lcm
 from zoneinfo import ZoneInfo
 
+from dutydesk.oncall.absence import Period, no_duty, resolve_period
 from dutydesk.oncall.layers import NO_PLAN, Absences, LayerPlan, Painted, continue_at, paint
 from dutydesk.oncall.shifts import Gap, Override, Shift, Source, Swap, TimeOff
 from dutydesk.oncall.wallclock import (
@@ -135,10 +147,26 @@ class Schedule:
         for layer in spec.layers:
             self._plans[layer.name] = self._compile_layer(layer)
         self._order = [self._plans[x.name] for x in spec.layers]
-        for layer in spec.layers:
-            ever = {p for ch in layer.members for p in ch.members}
-            union = set().union(*(self._blocked_at.get(p, _NO_INDEXES) for p in ever))
-            self._plans[layer.name].blocked = sorted(union)
+        self._leaders: dict[str, list[LayerPlan]] = {x.name: [] for x in self._order}
+        self._lead_cycle: dict[str, int] = {}
+        self._turns: dict[str, list[int]] = {}  # a lead layer's turn length, when fixed
+        for lead in (x for x in self._order if x.lead_of):
+            sizes = [
+                len(m)
+                for t in lead.lead_of
+                for _, m, _ in self._plans.get(t, NO_PLAN).segments
+                if m
+            ]
+            self._lead_cycle[lead.name] = len(lead.lead_of) * lcm(1, *sizes)
+            changes = [self._plans.get(t, NO_PLAN).segments for t in lead.lead_of]
+            if all(len(segs) == 1 for segs in changes):
+                self._turns[lead.name] = [lcm(1, *(max(len(segs[0][1]), 1) for segs in changes))]
+            else:
+                self._turns[lead.name] = []
+            for team in lead.lead_of:
+                self._leaders.setdefault(team, []).append(lead)
+        for plan in self._order:
+            plan.blocked = self._rotation_blocked(plan)
 
         # Swaps on team layers first: a derived lead layer reads the swapped team engineer.
         for swap in sorted(swaps, key=lambda w: bool(self._plans.get(w.layer, NO_PLAN).lead_of)):
@@ -226,6 +254,19 @@ class Schedule:
             out[person] = frozenset(ks)
         return out
 
+    def _rotation_blocked(self, plan: LayerPlan) -> list[int]:
+        """The shifts of a layer whose rotation member is unavailable, in order: the only
+        shifts time off can move (every other one keeps its member unless a trade takes it)."""
+        out: list[int] = []
+        if plan.lead_of or not plan.segments:
+            return out
+        members = {p for _, ms, _ in plan.segments for p in ms}
+        for k in sorted(set().union(*(self._blocked_at.get(p, _NO_INDEXES) for p in members))):
+            first, ms, offset = plan.segments[bisect_right(plan.firsts, k) - 1]
+            if ms and self._blocked(ms[(offset + k - first) % len(ms)], k):
+                out.append(k)
+        return out
+
     def _blocked(self, person: str, k: int) -> bool:
         return k in self._blocked_at.get(person, _NO_INDEXES)
 
@@ -239,66 +280,28 @@ class Schedule:
     ) -> list[tuple[str | None, str | None]]:
         """(person, note) for shifts a..b of one membership period, after time off."""
         first, members, offset = seg
-        n = len(members)
-        if n == 0:
-            return [(None, None)] * (b - a + 1)
-        # No member unavailable from one cycle before a through b: nothing can move.
-        i = bisect_left(plan.blocked, max(first, a - n + 1))
-        if i == len(plan.blocked) or plan.blocked[i] > b:
-            return [(members[(offset + k - first) % n], None) for k in range(a, b + 1)]
-        layer = plan.name
+        return resolve_period(
+            Period(plan.name, members, first, offset, seg_end),
+            a,
+            b,
+            skip=self.spec.skip,
+            blocked=plan.blocked,
+            is_blocked=self._blocked,
+            reach=self._reach(plan, len(members)),
+            duty=self._duty(plan),
+        )
 
-        def base(k: int) -> str:
-            return members[(offset + k - first) % n]
+    def _reach(self, plan: LayerPlan, n: int) -> int:
+        """How many shifts after an absence its make-up may be (see "Time off")."""
+        cycle = max([n, *(self._lead_cycle[lead.name] for lead in self._leaders[plan.name])])
+        return 2 * cycle + n
 
-        def after(p: str) -> list[str]:
-            i = members.index(p)
-            return [members[(i + s) % n] for s in range(1, n)]
-
-        def nobody(p: str) -> str:
-            return f"no other member of {layer} is available to cover {p}'s time off"
-
-        if self.spec.skip == "next":
-            out: list[tuple[str | None, str | None]] = []
-            for k in range(a, b + 1):
-                p = base(k)
-                if not self._blocked(p, k):
-                    out.append((p, None))
-                    continue
-                cover = next((c for c in after(p) if not self._blocked(c, k)), None)
-                out.append((cover, None) if cover else (p, nobody(p)))
-            return out
-
-        # swap-later: start where no earlier trade can reach (see the module doc).
-        q, run, k = a, 0, a - 1
-        while k >= first and run < n - 1:
-            if self._blocked(base(k), k):
-                q, run = k, 0
-            else:
-                run += 1
-            k -= 1
-        final: dict[int, str] = {}
-        notes: dict[int, str] = {}
-        for k in range(q, b + 1):
-            if k in final:
-                continue
-            p = base(k)
-            if not self._blocked(p, k):
-                continue
-            order = after(p)
-            free = [c for c in order if not self._blocked(c, k)]
-            for c in free:
-                j = k + (members.index(c) - members.index(p)) % n
-                if (seg_end is None or j < seg_end) and j not in final and not self._blocked(p, j):
-                    final[k], final[j] = c, p
-                    break
-            else:
-                if free:
-                    final[k] = free[0]
-                else:
-                    final[k] = p
-                    notes[k] = nobody(p)
-        return [(final.get(k, base(k)), notes.get(k)) for k in range(a, b + 1)]
+    def _duty(self, plan: LayerPlan) -> Callable[[int], tuple[bool, ...]]:
+        """Per shift index, whether the layer's engineer also leads it (per lead layer)."""
+        leaders = self._leaders.get(plan.name, [])
+        if not leaders:
+            return no_duty
+        return lambda k: tuple(self._lead_team(lead, k) == plan.name for lead in leaders)
 
     def _finals(self, plan: LayerPlan, k_lo: int, k_hi: int) -> list[Painted]:
         """Who holds shifts k_lo..k_hi (k_lo >= 0) of a layer after time off and swaps."""
@@ -371,6 +374,8 @@ class Schedule:
 
     def _lead_team(self, plan: LayerPlan, k: int) -> str:
         """The team whose engineer leads shift ``k`` (see "One-per-team rotations")."""
+        if len(self._turns[plan.name]) == 1:  # team sizes never change: one turn length
+            return plan.lead_of[(k // self._turns[plan.name][0]) % len(plan.lead_of)]
         turn = 1
         for team in plan.lead_of:
             tp = self._plans[team]

@@ -20,16 +20,14 @@ after), never today's tickets under an old date.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import partial
 from typing import Any
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from dutydesk.auth.service import user_names
 from dutydesk.durations import format_span
 from dutydesk.errors import NotFound, field_error
 from dutydesk.notify.rules import link
@@ -39,30 +37,11 @@ from dutydesk.policy.models import Policy
 from dutydesk.reports.meetings import Occurrence, meetings_of, occurrences
 from dutydesk.reports.releases import release_dates
 from dutydesk.slo.policy import desk_calendar, desk_zone, is_business_day
-from dutydesk.tickets.idle import idle_rule, is_idle, last_assignee_activity
-from dutydesk.tickets.models import Event, Ticket
+from dutydesk.tickets.as_of import Row, load_rows, load_rows_at
+from dutydesk.tickets.idle import idle_rule, is_idle
 
 NOT_TO_CONVERT = frozenset({"bug", "escalation", "tech-debt", "story", "feature-request"})
 MAX_ITEMS = 50
-
-
-@dataclass(frozen=True)
-class Row:
-    key: str
-    title: str
-    kind: str
-    priority: str | None
-    status: str
-    assignee: str | None
-    team: str | None
-    blocked: bool
-    blocked_reason: str | None
-    triaged: bool
-    in_queue: bool
-    created_at: datetime
-    last_activity: datetime  # last update by a responder, else last change
-    # The assignee's own last activity (tickets.idle), loaded for the idle section only.
-    assignee_activity: datetime | None = None
 
 
 @dataclass
@@ -256,148 +235,6 @@ def render(title: str, sections: Sequence[Section]) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-# ----------------------------------------------------------------------------- loading
-
-
-def load_rows(
-    session: Session, desk: str, limit: int = 2000, *, assignee_activity: bool = False
-) -> list[Row]:
-    tickets = list(
-        session.scalars(
-            select(Ticket)
-            .where(Ticket.desk == desk, Ticket.is_open.is_(True))
-            .order_by(Ticket.in_queue.desc(), Ticket.order_key, Ticket.id)
-            .limit(limit)
-        )
-    )
-    names = user_names(session, (t.assignee_id for t in tickets))
-    activity = last_assignee_activity(session, tickets) if assignee_activity else {}
-    return [
-        Row(
-            key=t.key,
-            title=t.title,
-            kind=t.kind,
-            priority=t.priority,
-            status=t.status,
-            assignee=names.get(t.assignee_id) if t.assignee_id else None,
-            team=t.team,
-            blocked=t.blocked,
-            blocked_reason=t.blocked_reason,
-            triaged=t.triaged_at is not None,
-            in_queue=t.in_queue,
-            created_at=t.created_at,
-            last_activity=max(t.last_update_at or t.created_at, t.updated_at),
-            assignee_activity=activity.get(t.id) if t.assignee_id else None,
-        )
-        for t in tickets
-    ]
-
-
-# Fields whose value at an earlier instant the agenda reads back from events.
-HISTORY_FIELDS = (
-    "status",
-    "priority",
-    "assignee",
-    "team",
-    "blocked",
-    "blocked_reason",
-    "kind",
-    "title",
-    "triaged_at",
-    "criteria",
-)
-
-
-def values_at(current: dict[str, Any], events: Iterable[Event]) -> dict[str, Any]:
-    """A ticket's values at an instant (pure): ``events`` are its changes after that
-    instant, oldest first; the first change of a field after it holds the value it had."""
-    out = dict(current)
-    seen: set[str] = set()
-    for e in events:
-        name = str(e.field)
-        if e.type == "unblocked":
-            for f, v in (("blocked", True), ("blocked_reason", (e.data or {}).get("reason"))):
-                if f not in seen:
-                    seen.add(f)
-                    out[f] = v
-            continue
-        if e.type == "blocked" and name == "blocked_reason":
-            continue  # the "changed blocked" event of the same change says it
-        if name in HISTORY_FIELDS and name not in seen:
-            seen.add(name)
-            out[name] = e.before
-    return out
-
-
-def load_rows_at(
-    session: Session, policy: Policy, desk: str, at: datetime, limit: int = 2000
-) -> list[Row]:
-    """The desk's open tickets as they were at ``at`` (a past meeting's agenda)."""
-    spec = policy.desks[desk]
-    tickets = list(
-        session.scalars(
-            select(Ticket)
-            .where(
-                Ticket.desk == desk,
-                Ticket.created_at <= at,
-                or_(Ticket.is_open.is_(True), Ticket.updated_at > at),
-            )
-            .order_by(Ticket.id)
-            .limit(limit * 4)
-        )
-    )
-    later: dict[int, list[Event]] = {}
-    ids = [t.id for t in tickets]
-    for i in range(0, len(ids), 500):
-        for e in session.scalars(
-            select(Event)
-            .where(
-                Event.ticket_id.in_(ids[i : i + 500]),
-                Event.at > at,
-                Event.field.in_((*HISTORY_FIELDS, "blocked")),
-            )
-            .order_by(Event.ticket_id, Event.seq)
-        ):
-            later.setdefault(e.ticket_id, []).append(e)
-    names = user_names(session, (t.assignee_id for t in tickets))
-    rows: list[tuple[tuple[Any, ...], Row]] = []
-    for t in tickets:
-        now_values = {
-            "status": t.status,
-            "priority": t.priority,
-            "assignee": names.get(t.assignee_id) if t.assignee_id else None,
-            "team": t.team,
-            "blocked": t.blocked,
-            "blocked_reason": t.blocked_reason,
-            "kind": t.kind,
-            "title": t.title,
-            "triaged_at": t.triaged_at,
-            "criteria": list(t.criteria or []),
-        }
-        v = values_at(now_values, later.get(t.id, []))
-        if v["status"] == spec.done_column:
-            continue
-        in_queue = spec.admits(v["priority"], v["criteria"] or [], v.get("team"))
-        row = Row(
-            key=t.key,
-            title=v["title"],
-            kind=v["kind"],
-            priority=v["priority"],
-            status=v["status"],
-            assignee=v["assignee"],
-            team=v["team"],
-            blocked=bool(v["blocked"]),
-            blocked_reason=v["blocked_reason"],
-            triaged=v["triaged_at"] is not None,
-            in_queue=in_queue,
-            created_at=t.created_at,
-            last_activity=min(max(t.last_update_at or t.created_at, t.updated_at), at),
-        )
-        rows.append(((not in_queue, t.order_key, t.id), row))
-    rows.sort(key=lambda r: r[0])
-    return [r for _, r in rows[:limit]]
-
-
 def next_occurrence(
     policy: Policy,
     desk_name: str,
@@ -476,7 +313,8 @@ def build(session: Session, policy: Policy, occ: Occurrence, now: datetime) -> A
     kind = occ.meeting.agenda
     as_of = min(now, occ.post_at)
     if kind == "handoff" and desk.rotation:
-        text = render_markdown(handoff_report(session, policy, desk_name, as_of))
+        past = as_of if as_of < now else None  # as posted, from the event history
+        text = render_markdown(handoff_report(session, policy, desk_name, as_of, as_of=past))
         agenda = Agenda(desk_name, occ.meeting.name, kind, occ.start, [])
         agenda.text = text if text.endswith("\n") else text + "\n"
         agenda.as_of = as_of

@@ -26,6 +26,7 @@ from dutydesk.inputs import MAX_ID
 from dutydesk.notify.posts import post_status_now
 from dutydesk.notify.rules import link
 from dutydesk.oncall import handoff
+from dutydesk.oncall.rules import recent_handoffs
 from dutydesk.reports import agenda as agendas
 from dutydesk.reports import notes, releases
 from dutydesk.reports.meetings import meetings_of
@@ -404,6 +405,8 @@ async def remove_release_form(
 
 # ----------------------------------------------------------------------------- handoff
 
+RECENT_HANDOFFS = 8  # the past handoffs the page offers to open
+
 
 def _handoff_context(state: State, desk: str, viewer: Viewer, day: date | None) -> dict[str, Any]:
     spec = desk_policy(state.policy, desk)
@@ -411,14 +414,17 @@ def _handoff_context(state: State, desk: str, viewer: Viewer, day: date | None) 
         raise NotFound(f"desk {desk!r} has no rotation, so no handoff")
     now = state.now()
     with state.db.read() as s:
-        zone = handoff.desk_rotation(s, state.policy, desk)[1].zone
-        # A chosen day reads the handoff of that day, as it stood at the end of it.
+        found = handoff.desk_rotation(s, state.policy, desk)[1]
+        zone = found.zone
+        # A chosen day reads the handoff of that day; a past one shows its tickets as they
+        # were at it (from the history), the current one as they are now.
         at = (
             min(now, datetime.combine(day + timedelta(days=1), time(0)).replace(tzinfo=zone))
             if day
             else now
         )
-        report = handoff.handoff_report(s, state.policy, desk, at)
+        report = handoff.handoff_report(s, state.policy, desk, at, now=now)
+        recent = recent_handoffs(found.schedule, now, RECENT_HANDOFFS)
     shift = report["shift"]
     handoff_day = datetime.fromisoformat(report["handoff_at"]).date()
     if shift:
@@ -439,6 +445,7 @@ def _handoff_context(state: State, desk: str, viewer: Viewer, day: date | None) 
         "prev": handoff_day - timedelta(days=7),
         "next": handoff_day + timedelta(days=7),
         "note_keys": list(dict.fromkeys(keys)),
+        "recent": [x.astimezone(zone) for x in recent],
         "responder": viewer.can("responder", desk),
         "reports": report_links(desk, *period),
         "zone": str(zone),
