@@ -3,8 +3,9 @@
 Every entry below (a day to six weeks, at many offsets, for every member) is replayed on its own.
 Over the year(s) it affects — the local calendar years from the first to the last shift it moved
 — the members of each layer stay within one shift's length of on-call hours of each other, the
-fairness report's per-person totals say the same, and lead duty stays shared: members who served
-the same number of shifts lead a number of times that differs by at most one.
+fairness report's per-person totals say the same, and lead duty stays shared:
+members who served the same number of shifts lead a number of times that differs by at most two
+(a lead month made up with one that is not moves one lead; the hours are what is kept even).
 """
 
 from __future__ import annotations
@@ -95,15 +96,16 @@ def check_entry(spec: RotationSpec, entry: TimeOff) -> bool:
         hours = [stats[p].hours if p in stats else 0.0 for p in members]
         assert max(hours) - min(hours) <= one_shift, (label, layer.name, stats)
         # the per-person totals across layers count a lead's hours once: their team's hours
-        assert [round(totals.get(p, 0.0), 6) for p in members] == [round(h, 6) for h in hours]
+        assert [totals.get(p, 0.0) for p in members] == pytest.approx(hours, abs=1e-6)
 
     if any(x.lead_of for x in spec.layers):
         served = Counter(s.person for s in whole_shifts(got, start, end) if s.layer != LEAD)
         leads = Counter(s.person for s in whole_shifts(got, start, end) if s.layer == LEAD)
         for a in served:
             for b in served:
+                # a lead month paid back with one that is not moves one lead (hours first)
                 if served[a] == served[b]:
-                    assert abs(leads[a] - leads[b]) <= 1, (label, dict(leads), dict(served))
+                    assert abs(leads[a] - leads[b]) <= 2, (label, dict(leads), dict(served))
     return plain != got
 
 
@@ -152,3 +154,24 @@ def test_a_window_with_long_absences_matches_a_replay_from_the_first_shift(
     assert sched.shifts(a, b) == replayed
     for s in replayed[:5]:  # a one-instant question agrees too
         assert sched.on_call(s.utc_start + (s.utc_end - s.utc_start) / 2)[s.layer] == s
+
+
+@pytest.mark.parametrize("length", [10, 20, 31, 45], ids=lambda d: f"{d}d")
+def test_an_absence_early_in_the_year_is_paid_back_within_that_year(length: int) -> None:
+    """A year of the SET rotation (16 January to 16 January): one absence of up to six weeks
+    that ends by September is made up before the year ends, so each team's members stay within
+    one shift of each other over that one year — the make-up is the first month the absent
+    engineer can take, not one months away that would match lead duty."""
+    spec = example_rotation("set")
+    year = (datetime(2027, 1, 16, 14, tzinfo=UTC), datetime(2028, 1, 16, 14, tzinfo=UTC))
+    one_shift = min(s.duration for s in Schedule(spec).shifts(*year)).total_seconds() / 3600
+    begin = datetime(2027, 2, 2, 17, tzinfo=UTC)
+    while begin < datetime(2027, 8, 1, tzinfo=UTC):
+        for person in sorted(spec.people):
+            entry = TimeOff(person, begin, begin + timedelta(days=length), "sick")
+            got = Schedule(spec, time_off=[entry]).shifts(*year)
+            for layer in (x for x in spec.layers if not x.lead_of):
+                stats = fairness([s for s in got if s.layer == layer.name], set(), *year, "UTC")
+                hours = [x.hours for x in stats.values()]
+                assert max(hours) - min(hours) <= one_shift, (person, begin, layer.name, stats)
+        begin += timedelta(days=9)

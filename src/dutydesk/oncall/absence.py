@@ -11,13 +11,7 @@ from typing import NamedTuple
 
 from dutydesk.policy.rotations import SkipRule
 
-Duty = Callable[[int], tuple[bool, ...]]  # per shift: does this layer's engineer also lead it
 Resolved = list[tuple[str | None, str | None]]  # (person, warning) per shift
-
-
-def no_duty(k: int) -> tuple[bool, ...]:
-    """The duty of every shift of a layer that never leads."""
-    return ()
 
 
 class Period(NamedTuple):
@@ -39,7 +33,6 @@ def resolve_period(
     blocked: Sequence[int],
     is_blocked: Callable[[str, int], bool],
     reach: int,
-    duty: Duty,
 ) -> Resolved:
     """(person, warning) for shifts ``a..b`` of ``period`` after time off.
 
@@ -91,7 +84,7 @@ def resolve_period(
             continue
         p = base(k)
         limit = k + reach if seg_end is None else min(k + reach, seg_end - 1)
-        j = make_up(k, p, base, final, limit, is_blocked, duty)
+        j = make_up(k, p, base, final, limit, is_blocked)
         if j is not None:
             final[k], final[j] = base(j), p
             continue
@@ -109,19 +102,14 @@ def make_up(
     final: Mapping[int, str],
     limit: int,
     is_blocked: Callable[[str, int], bool],
-    duty: Duty,
 ) -> int | None:
     """The shift ``absent`` takes in return for shift ``k``: the first later one up to
     ``limit`` that is still untouched, that they can take and whose member is free to cover
-    ``k``; one with the same lead duty as ``k`` when there is one."""
-    want = duty(k)
-    fallback: int | None = None
+    ``k``. The first one, so the hours are paid back as soon as they can be and a year stays
+    fair; lead duty follows whoever serves (see "Time off" in the schedule's module doc)."""
     for j in range(k + 1, limit + 1):
         c = base(j)
         if c == absent or j in final or is_blocked(absent, j) or is_blocked(c, k):
             continue
-        if duty(j) == want:
-            return j
-        if fallback is None:
-            fallback = j
-    return fallback
+        return j
+    return None

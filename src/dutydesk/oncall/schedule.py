@@ -37,13 +37,13 @@ Time off (``RotationSpec.skip``)
     same membership period, at most ``R`` shifts after ``k``, that is still untouched (not
     already part of a trade), that ``p`` can take, and whose rotation member ``c`` (not ``p``)
     is available for ``k``: ``c`` serves ``k`` and ``p`` serves ``j``, so nobody works more
-    than their share. On a team layer whose team takes turns leading, a make-up with the same
-    lead duty as ``k`` (both led by the team, or neither) is preferred, so a lead shift given
-    away is paid back by a lead shift and lead counts stay shared too; for a long absence this
-    is the cover's shift in the team's next turn. Otherwise the first make-up of either duty
-    is taken. Without lead duty and for a short absence this is the next shift of the first
-    member after ``p`` who is available; a long absence is paid back by the first shifts after
-    ``p`` returns (possibly back to back). ``R`` is
+    than their share. The first such shift, so hours are paid back as soon as the absent
+    member can serve and a year stays within one shift: for a short absence this is the next
+    shift of the first member after ``p`` who is available; a long absence is paid back by
+    the first shifts after ``p`` returns (possibly back to back). Lead duty follows whoever
+    serves the team's shift: a lead month given away for a month that is not one moves one
+    lead between the two (hours are the fairness that is kept; lead counts of the two may then
+    differ by two). An absence at the end of a year is paid back early the next year. ``R`` is
     ``2 * L + n``: ``n`` the period's member count and ``L`` the longer of ``n`` and the lead
     cycle (teams times the least common multiple of every team size a lead layer ever has).
     If no make-up exists the first available member covers without a trade; if nobody is
@@ -89,12 +89,12 @@ One-per-team rotations
 from __future__ import annotations
 
 from bisect import bisect_right
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 from math import lcm
 from zoneinfo import ZoneInfo
 
-from dutydesk.oncall.absence import Period, no_duty, resolve_period
+from dutydesk.oncall.absence import Period, resolve_period
 from dutydesk.oncall.layers import NO_PLAN, Absences, LayerPlan, Painted, continue_at, paint
 from dutydesk.oncall.shifts import Gap, Override, Shift, Source, Swap, TimeOff
 from dutydesk.oncall.wallclock import (
@@ -288,20 +288,12 @@ class Schedule:
             blocked=plan.blocked,
             is_blocked=self._blocked,
             reach=self._reach(plan, len(members)),
-            duty=self._duty(plan),
         )
 
     def _reach(self, plan: LayerPlan, n: int) -> int:
         """How many shifts after an absence its make-up may be (see "Time off")."""
         cycle = max([n, *(self._lead_cycle[lead.name] for lead in self._leaders[plan.name])])
         return 2 * cycle + n
-
-    def _duty(self, plan: LayerPlan) -> Callable[[int], tuple[bool, ...]]:
-        """Per shift index, whether the layer's engineer also leads it (per lead layer)."""
-        leaders = self._leaders.get(plan.name, [])
-        if not leaders:
-            return no_duty
-        return lambda k: tuple(self._lead_team(lead, k) == plan.name for lead in leaders)
 
     def _finals(self, plan: LayerPlan, k_lo: int, k_hi: int) -> list[Painted]:
         """Who holds shifts k_lo..k_hi (k_lo >= 0) of a layer after time off and swaps."""
