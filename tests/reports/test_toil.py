@@ -162,8 +162,9 @@ def test_recurring_requests_cluster_the_builder_requests(api: Api, built: dict[s
     assert {m["key"] for m in c["members"]} == {built[x] for x in "ABCE"}
     assert c["members"][0]["key"] == built["E"]  # newest first
     assert set(c["words"][:3]) == {"add", "luci", "builder"} == set(c["core"])
-    # Effort: A 8 h and B 3 h in progress, C 9 h filed → done, E open: median 8 h.
-    assert c["effort_hours"] == 8.0 and c["score"] == 32.0
+    # Effort: A 8 h and B 3 h in progress: median 5.5 h. C went to Done without being in
+    # progress (its 9 h filed → done is waiting, not effort) and E is open: not measured.
+    assert c["effort_hours"] == 5.5 and c["score"] == 22.0 and c["effort_measured"] == 2
     assert c["categories"] == {"config-request": 4}
     assert c["name"] is None
 
@@ -212,7 +213,7 @@ def test_csv_tables_parse_and_agree_with_the_json(api: Api, built: dict[str, str
             ]
             assert rows[0]["filed:config-request"] == "3"
         if table == "clusters":
-            assert rows[0]["count"] == "4" and rows[0]["score"] == "32.0"
+            assert rows[0]["count"] == "4" and rows[0]["score"] == "22.0"
             assert set(rows[0]["members"].split()) == {built[x] for x in "ABCE"}
         if table == "summary":
             summary = {x["measure"]: x["value"] for x in rows}
