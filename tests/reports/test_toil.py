@@ -248,3 +248,43 @@ def test_a_bounce_between_teams_counts(api: Api, clock: ManualClock) -> None:
         1,
     )  # the first routing is not a bounce
     assert d["weeks"][0]["bounced"] == 1
+
+
+def test_the_counts_agree_with_a_count_of_the_events_table(
+    api: Api, built: dict[str, str], state: Any
+) -> None:
+    """Filed, done, re-opened and bounced, counted straight from the append-only events
+    (no report code involved), against the report's figures."""
+    from sqlalchemy import select
+
+    from dutydesk.tickets.models import Event, Ticket
+
+    columns = ["New", "Triaged", "In progress", "Done"]
+    since, until = la(11, 23, 0), la(12, 7, 0)
+    with state.db.read() as s:
+        rows = s.execute(
+            select(Ticket.id, Ticket.created_at, Event.at, Event.field, Event.before, Event.after)
+            .join(Event, Event.ticket_id == Ticket.id)
+            .where(Ticket.desk == "infra")
+            .order_by(Event.at, Event.id)
+        ).all()
+    filed = {t for t, created, *_ in rows if since <= created < until}
+    moves = [(t, b, a) for t, _, at, f, b, a in rows if f == "status" and since <= at < until and b]
+    reopen = [(t, b, a) for t, b, a in moves if b == "Done" and a != "Done"]
+    back = [
+        (t, b, a)
+        for t, b, a in moves
+        if b != "Done" and a in columns and b in columns and columns.index(a) < columns.index(b)
+    ]
+    teams = [t for t, _, at, f, b, a in rows if f == "team" and b and since <= at < until]
+    last: dict[int, str] = {}
+    for t, _, at, f, _b, a in rows:
+        if f == "status" and at < until:
+            last[t] = a
+    done = {t for t, b, a in moves if a == "Done"} & {t for t, a in last.items() if a == "Done"}
+    s_ = api.req("bo", "GET", TOIL, params=PERIOD).json()["summary"]
+    assert s_["filed"] == len(filed) == 6
+    assert s_["done"] == len(done) == 4
+    assert (s_["reopened"], s_["reopen_moves"]) == (len({t for t, *_ in reopen}), len(reopen))
+    assert s_["bounce_moves"] == len(back) + len(teams) == 1
+    assert s_["bounced"] == len({t for t, *_ in back} | set(teams))
