@@ -25,10 +25,10 @@ def clustered_titles(ds: list[Doc]) -> list[set[str]]:
 
 def test_near_identical_requests_with_different_ids_cluster_together() -> None:
     ds = docs(
-        "Rotate the uploader key for bot mac-14 (build 8f3a9c1e)",
-        "Rotate the uploader key for bot linux-arm-3 (build 77b0c2d9e1)",
+        "Rotate the uploader key for bot mac-14 (build 8f3a9c1e, v10.2)",
+        "Rotate the uploader key for bot linux-arm-3 (build 8f3a9c1e)",
         "Rotate the uploader key for bot pixel-7-2, ticket 48213",
-        "Rotate the uploader key for bot win-9 (v10.2)",
+        "Rotate the uploader key for bot win-9 (v10.2, ticket 48213)",
         "Grant the docs team access to the signing bucket",
     )
     (group,) = cluster(ds)
@@ -36,7 +36,7 @@ def test_near_identical_requests_with_different_ids_cluster_together() -> None:
     _, words, core = defining_words(ds, group)
     assert set(core) == {"rotate", "uploader", "key", "bot"}
     # ids, hashes, versions and numbers never name a cluster
-    assert not {"8f3a9c1e", "77b0c2d9e1", "48213", "v10", "14"} & set(words)
+    assert not {"8f3a9c1e", "48213", "v10", "14"} & set(words)
 
 
 def test_requests_sharing_two_words_but_not_the_request_stay_apart() -> None:
@@ -48,13 +48,10 @@ def test_requests_sharing_two_words_but_not_the_request_stay_apart() -> None:
         "Increase the disk quota for the mac web release builders",
         "Increase the disk quota for the linux web release builders",
     )
-    assert sorted(clustered_titles(ds), key=len) == [
-        {ds[i].title for i in (0, 1, 2)},
-        {ds[i].title for i in (3, 4, 5)},
-    ] or sorted(clustered_titles(ds), key=len) == [
-        {ds[i].title for i in (3, 4, 5)},
-        {ds[i].title for i in (0, 1, 2)},
-    ]
+    groups = clustered_titles(ds)
+    assert len(groups) == 2
+    assert {ds[i].title for i in (0, 1, 2)} in groups
+    assert {ds[i].title for i in (3, 4, 5)} in groups
 
 
 def test_a_shared_prefix_does_not_make_different_escalations_one_cluster() -> None:
