@@ -223,6 +223,20 @@ def test_csv_tables_parse_and_agree_with_the_json(api: Api, built: dict[str, str
     assert bad.status_code == 422
 
 
+def test_a_cluster_name_that_reads_as_a_formula_stays_text_in_the_csv(
+    api: Api, built: dict[str, str]
+) -> None:
+    name = '=HYPERLINK("http://example.com","x")'
+    r = api.post("ana", f"{TOIL}/followed", {"name": name, "words": ["LUCI", "builder"]})
+    assert r.status_code == 201, r.text
+    csv_text = api.req(
+        "bo", "GET", TOIL, params={**PERIOD, "format": "csv", "table": "clusters"}
+    ).text
+    (row,) = list(csv.DictReader(io.StringIO(csv_text)))
+    assert row["name"] == "'" + name  # a spreadsheet shows it, never runs it
+    assert row["score"] == "22.0"  # numbers stay numbers
+
+
 def test_periods_are_checked_and_default_to_twelve_weeks(api: Api, built: dict[str, str]) -> None:
     r = api.req("bo", "GET", TOIL, params={"from": "2026-12-06", "to": "2026-11-23"})
     assert r.status_code == 422 and r.json()["errors"][0]["field"] == "from"
