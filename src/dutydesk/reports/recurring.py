@@ -323,16 +323,19 @@ def cluster(docs: Sequence[Doc], min_size: int = MIN_SIZE) -> list[list[int]]:
 def defining_words(
     docs: Sequence[Doc], members: Sequence[int]
 ) -> tuple[list[str], list[str], list[str]]:
-    """(stems, words) at least half the members share, most shared first, and the words every
-    member shares (what following the cluster matches)."""
+    """(stems, words) at least half the members share, most shared first and then in the
+    order the titles say them, and the words every member shares (what following matches)."""
     counts: Counter[str] = Counter()
     spell: dict[str, Counter[str]] = defaultdict(Counter)
+    place: Counter[str] = Counter()  # summed positions in the titles: words read in order
     for i in members:
         counts.update(docs[i].stems)
-        for s, w in docs[i].spelled.items():
+        for at, (s, w) in enumerate(docs[i].spelled.items()):
             spell[s][w] += 1
+            place[s] += at
     need = max(2, math.ceil(SHARED * len(members)))
-    stems_ = [s for s, c in sorted(counts.items(), key=lambda x: (-x[1], x[0])) if c >= need]
+    shared = [s for s, c in counts.items() if c >= need]
+    stems_ = sorted(shared, key=lambda s: (-counts[s], place[s] / counts[s], s))
     words_ = [spell[s].most_common(1)[0][0] for s in stems_]
     core = [w for s, w in zip(stems_, words_, strict=True) if counts[s] == len(members)]
     return stems_, words_, core
