@@ -15,8 +15,9 @@ Clustering groups titles that read alike as a whole, not titles that merely shar
    title uses weighs 1: it is that request's particular (a host, a customer, a class), which
    should not hide that the rest of the title repeats;
 2. two titles are neighbours when the weight of the stems they share is at least ``SIMILAR``
-   of their mean weight (weighted Dice); titles with
-   the same stems count as one, so a desk of repeated requests compares each form once;
+   of their mean weight (weighted Dice); titles with the same stems count as one, so a desk
+   of repeated requests compares each form once, and a title looks its neighbours up by its
+   three rarest telling words (not every title sharing "hive" with it);
 3. repeatedly take the title with the most unclustered neighbours and make it and them a
    cluster (each member is then alike to one title, its centre), until none has
    ``min_size`` left; a member missing most of the cluster's words (by weight) goes back to
@@ -76,8 +77,8 @@ MAX_MEMBERS = 50
 SHARED = 0.5  # a cluster's words: stems at least half its members share
 SIMILAR = 0.55  # weighted Dice of two titles that read as the same request
 GENERIC_WEIGHT = 1 / 3
-COMMON = 0.2  # a stem on more than this share of titles finds no neighbours by itself
-COMMON_FLOOR = 100  # (a small desk compares every title: cheap)
+KEYS = 3  # rarest words of a title that look up its neighbours
+MAX_POSTING = 60  # forms of title a word may have to look neighbours up by (the rarest always)
 FALLBACK_EFFORT = 3600.0  # one hour, when no ticket of the period has a known effort
 
 # Words any ticket uses to say that something is wrong or wanted: they say nothing about
@@ -259,26 +260,36 @@ def cluster(docs: Sequence[Doc], min_size: int = MIN_SIZE) -> list[list[int]]:
     size = [len(a) for a in alike]
     weight = _weights(sigs, size)
     total = [sum(weight[s] for s in sig) for sig in sigs]
-    common = max(COMMON_FLOOR, COMMON * sum(size))
     postings: dict[str, list[int]] = defaultdict(list)
-    df: Counter[str] = Counter()
     for j, sig in enumerate(sigs):
         for s in sig:
             postings[s].append(j)
-            df[s] += size[j]
     near: list[list[int]] = []
     for j, sig in enumerate(sigs):
-        candidates = {j}
-        for s in sig:
-            if df[s] <= common and s not in GENERIC:  # the rarer words find the neighbours
-                candidates.update(postings[s])
-        near.append(
-            [
-                k
-                for k in candidates
-                if 2 * sum(weight[s] for s in sig & sigs[k]) >= SIMILAR * (total[j] + total[k])
-            ]
-        )
+        # Neighbours are found by the title's rarest telling words (a word of one title only
+        # finds nobody), the rest is added to the candidates those found.
+        keys = sorted(
+            (s for s in sig if s not in GENERIC and len(postings[s]) > 1),
+            key=lambda s: (len(postings[s]), s),
+        )[:KEYS]
+        keys = keys[:1] + [s for s in keys[1:] if len(postings[s]) <= MAX_POSTING]
+        shared: dict[int, float] = {j: 0.0}
+        for s in keys:
+            w = weight[s]
+            for k in postings[s]:
+                shared[k] = shared.get(k, 0.0) + w
+        rest = [s for s in sig if s not in keys]
+        # Even sharing all of them, most candidates stay below the bar: skip those first.
+        bar = SIMILAR / 2
+        most = sum(weight[s] for s in rest)
+        mine = []
+        for k, w in shared.items():
+            if w + most < bar * (total[j] + total[k]):
+                continue
+            w += sum(weight[s] for s in rest if s in sigs[k])
+            if w >= bar * (total[j] + total[k]):
+                mine.append(k)
+        near.append(mine)
     taken = [False] * len(sigs)
 
     def free_size(j: int) -> int:
