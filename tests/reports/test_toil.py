@@ -162,8 +162,9 @@ def test_recurring_requests_cluster_the_builder_requests(api: Api, built: dict[s
     assert {m["key"] for m in c["members"]} == {built[x] for x in "ABCE"}
     assert c["members"][0]["key"] == built["E"]  # newest first
     assert set(c["words"][:3]) == {"add", "luci", "builder"} == set(c["core"])
-    # Effort: A 8 h and B 3 h in progress, C 9 h filed → done, E open: median 8 h.
-    assert c["effort_hours"] == 8.0 and c["score"] == 32.0
+    # Effort: A 8 h and B 3 h in progress: median 5.5 h. C went to Done without being in
+    # progress (its 9 h filed → done is waiting, not effort) and E is open: not measured.
+    assert c["effort_hours"] == 5.5 and c["score"] == 22.0 and c["effort_measured"] == 2
     assert c["categories"] == {"config-request": 4}
     assert c["name"] is None
 
@@ -212,7 +213,7 @@ def test_csv_tables_parse_and_agree_with_the_json(api: Api, built: dict[str, str
             ]
             assert rows[0]["filed:config-request"] == "3"
         if table == "clusters":
-            assert rows[0]["count"] == "4" and rows[0]["score"] == "32.0"
+            assert rows[0]["count"] == "4" and rows[0]["score"] == "22.0"
             assert set(rows[0]["members"].split()) == {built[x] for x in "ABCE"}
         if table == "summary":
             summary = {x["measure"]: x["value"] for x in rows}
@@ -220,6 +221,20 @@ def test_csv_tables_parse_and_agree_with_the_json(api: Api, built: dict[str, str
             assert summary["reopened"] == "1"
     bad = api.req("bo", "GET", TOIL, params={**PERIOD, "format": "csv", "table": "nope"})
     assert bad.status_code == 422
+
+
+def test_a_cluster_name_that_reads_as_a_formula_stays_text_in_the_csv(
+    api: Api, built: dict[str, str]
+) -> None:
+    name = '=HYPERLINK("http://example.com","x")'
+    r = api.post("ana", f"{TOIL}/followed", {"name": name, "words": ["LUCI", "builder"]})
+    assert r.status_code == 201, r.text
+    csv_text = api.req(
+        "bo", "GET", TOIL, params={**PERIOD, "format": "csv", "table": "clusters"}
+    ).text
+    (row,) = list(csv.DictReader(io.StringIO(csv_text)))
+    assert row["name"] == "'" + name  # a spreadsheet shows it, never runs it
+    assert row["score"] == "22.0"  # numbers stay numbers
 
 
 def test_periods_are_checked_and_default_to_twelve_weeks(api: Api, built: dict[str, str]) -> None:
@@ -247,3 +262,43 @@ def test_a_bounce_between_teams_counts(api: Api, clock: ManualClock) -> None:
         1,
     )  # the first routing is not a bounce
     assert d["weeks"][0]["bounced"] == 1
+
+
+def test_the_counts_agree_with_a_count_of_the_events_table(
+    api: Api, built: dict[str, str], state: Any
+) -> None:
+    """Filed, done, re-opened and bounced, counted straight from the append-only events
+    (no report code involved), against the report's figures."""
+    from sqlalchemy import select
+
+    from dutydesk.tickets.models import Event, Ticket
+
+    columns = ["New", "Triaged", "In progress", "Done"]
+    since, until = la(11, 23, 0), la(12, 7, 0)
+    with state.db.read() as s:
+        rows = s.execute(
+            select(Ticket.id, Ticket.created_at, Event.at, Event.field, Event.before, Event.after)
+            .join(Event, Event.ticket_id == Ticket.id)
+            .where(Ticket.desk == "infra")
+            .order_by(Event.at, Event.id)
+        ).all()
+    filed = {t for t, created, *_ in rows if since <= created < until}
+    moves = [(t, b, a) for t, _, at, f, b, a in rows if f == "status" and since <= at < until and b]
+    reopen = [(t, b, a) for t, b, a in moves if b == "Done" and a != "Done"]
+    back = [
+        (t, b, a)
+        for t, b, a in moves
+        if b != "Done" and a in columns and b in columns and columns.index(a) < columns.index(b)
+    ]
+    teams = [t for t, _, at, f, b, a in rows if f == "team" and b and since <= at < until]
+    last: dict[int, str] = {}
+    for t, _, at, f, _b, a in rows:
+        if f == "status" and at < until:
+            last[t] = a
+    done = {t for t, b, a in moves if a == "Done"} & {t for t, a in last.items() if a == "Done"}
+    s_ = api.req("bo", "GET", TOIL, params=PERIOD).json()["summary"]
+    assert s_["filed"] == len(filed) == 6
+    assert s_["done"] == len(done) == 4
+    assert (s_["reopened"], s_["reopen_moves"]) == (len({t for t, *_ in reopen}), len(reopen))
+    assert s_["bounce_moves"] == len(back) + len(teams) == 1
+    assert s_["bounced"] == len({t for t, *_ in back} | set(teams))

@@ -35,12 +35,12 @@ def home(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_tables_csv_and_json(home: Path) -> None:
     shown = run(home, "report", "toil", "infra").stdout
     assert "Toil on infra" in shown and "config-request" in shown
-    assert "Recurring requests" in shown and "add builder luci" in shown
+    assert "Recurring requests" in shown and "add luci builder" in shown
     rows = list(csv.DictReader(io.StringIO(run(home, "report", "toil", "infra", "--csv").stdout)))
     assert {r["category"]: r["filed"] for r in rows}["config-request"] == "3"
     weeks = run(home, "report", "toil", "infra", "--csv", "--table", "clusters").stdout
     (cluster,) = list(csv.DictReader(io.StringIO(weeks)))
-    assert cluster["count"] == "3" and cluster["words"].startswith("add builder luci")
+    assert cluster["count"] == "3" and cluster["words"].startswith("add luci builder")
     data = json.loads(run(home, "report", "toil", "infra", "--json", "--no-clusters").stdout)
     assert data["summary"]["filed"] == 3 and data["recurring"] is None
 

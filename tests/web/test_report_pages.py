@@ -46,7 +46,7 @@ def test_toil_page_has_charts_tables_and_downloads(web: Web) -> None:
     }  # Sun 1 Nov .. Mon 30 Nov: 6 weeks
     assert "<script>" not in r.text  # no inline script, only data blocks and files
     assert r.text.count('<table class="chart-table">') == len(blocks)
-    assert "3 tickets" in r.text and 'name="words" value="add builder luci"' in r.text
+    assert "3 tickets" in r.text and 'name="words" value="add luci builder"' in r.text
 
 
 def test_following_by_form_needs_the_token_and_a_responder(web: Web) -> None:

@@ -31,6 +31,7 @@ def test_status_post_page_figures_notes_and_post_now(web: Web, clock: ManualCloc
     assert re.search(r'href="#fig-submitted-customers" data-figure="submitted-customers">1<', html)
     assert f'<a href="/tickets/{key}">{key}</a>' in html and "first PR link added" in html
     assert "/desks/set/reports/toil?from=2026-11-17&amp;to=2026-11-24" in html
+    assert "/desks/set/reports/set?from=2026-11-17&amp;to=2026-11-24" in html  # its figures
     assert "/desks/set/reports/queue?from=2026-11-17&amp;to=2026-11-24" in html
     assert "Bug fix PRs submitted in the last 7 days: 1 (1 reported by customer)" in html
 
@@ -118,6 +119,7 @@ def test_handoff_page_with_a_handoff_note(web: Web, clock: ManualClock) -> None:
     ticket = oncall.get(f"/tickets/{key}").text
     assert "handoff note" in ticket and "Vendor answers" in ticket
     assert "/desks/infra/reports/toil?from=" in html
+    assert "/desks/infra/reports/oncall?from=" in html  # how heavy the shift was
     reporter = web.as_("rita")
     assert "Add handoff note" not in reporter.get("/desks/infra/handoff").text
     wrong = oncall.post("/desks/infra/handoff/notes", {"key": "SET-1", "text": "x"})

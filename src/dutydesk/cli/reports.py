@@ -113,10 +113,11 @@ def toil(
     path = f"/api/v1/desks/{desk}/reports/toil"
     if csv_out:
         from dutydesk.reports.schemas import ToilReport
+        from dutydesk.reports.tables import neutralised
         from dutydesk.reports.toil import csv_table
 
         data = call("GET", path, params=params | {"clusters": clusters or table == "clusters"})
-        sys.stdout.write(csv_table(ToilReport.model_validate(data), table))
+        sys.stdout.write(neutralised(csv_table(ToilReport.model_validate(data), table)))
         return
     data = call("GET", path, params=params)
     if json_out or opts.json:

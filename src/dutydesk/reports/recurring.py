@@ -2,21 +2,34 @@
 
 The requests a team would automate repeat their words: "Add a LUCI builder for mac-12", "Add
 LUCI builder for linux-arm". Titles are read with the triage domain's analysis (the same
-words, stop words and Porter stems as duplicate search); numbers are dropped (ids, versions).
+words, stop words and Porter stems as duplicate search), and what names no topic is left out:
+numbers, versions and ids ("v9", "1500", "8f3a9c1e"), the fragments of contractions ("doesn"),
+the package path of a class name ("java.lang.RuntimeException" is "RuntimeException") and the
+headings of the desk's description template.
 
-Clustering is a greedy cover by word pairs, which keeps each cluster explainable by the words
-its members share and runs in well under a second for a quarter of a busy desk:
+Clustering groups titles that read alike as a whole, not titles that merely share two words:
 
-1. every pair of stems in a title is a candidate topic; pairs fewer than ``min_size`` tickets
-   share are dropped;
-2. repeatedly take the pair most still-unclustered tickets share (ties: the rarer words, the
-   more telling topic) and make those tickets a cluster, until no pair has ``min_size`` left;
-3. a cluster's **words** are the stems at least half its members share (its pair included),
-   shown as its members most often spell them.
+1. every title is a set of stems, each weighted by how rare it is on the desk (1 + idf); words
+   any ticket uses to say something is wrong or wanted ("fails", "error", "add", "update",
+   "issue"…) weigh a third: they join a cluster's words but cannot make one; a word only one
+   title uses weighs 1: it is that request's particular (a host, a customer, a class), which
+   should not hide that the rest of the title repeats;
+2. two titles are neighbours when the weight of the stems they share is at least ``SIMILAR``
+   of their mean weight (weighted Dice); titles with the same stems count as one, so a desk
+   of repeated requests compares each form once, and a title looks its neighbours up by its
+   three rarest telling words (not every title sharing "hive" with it);
+3. repeatedly take the title with the most unclustered neighbours and make it and them a
+   cluster (each member is then alike to one title, its centre), until none has
+   ``min_size`` left; a member missing most of the cluster's words (by weight) goes back to
+   the pool, and a cluster whose shared words are all generic is dropped;
+4. a cluster's **words** are the stems at least half its members share, shown as its
+   members most often spell them.
 
-A cluster's **effort** is the median over its members of the hours in progress (business
-time), else of filed → done for done tickets never moved to in progress; with neither known, the
-desk's median effort over the period, else one hour. **Score** = count × effort.
+A cluster's **effort** is the median over its members of the business hours they spent in
+progress. Time from filed to done is not effort (it is mostly waiting: an imported history's
+bugs waited months), so a cluster none of whose members was ever in progress is costed at
+the desk's median effort, else one hour, and says so (``effort_measured``). **Score** = count
+× effort.
 
 A team can **follow** a cluster under a name (``followed_clusters``): a ticket belongs when its
 title holds every followed stem, so the weekly counts answer "did automating it help?".
@@ -26,14 +39,14 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 import statistics
 import time
 from bisect import bisect_right
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import combinations
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -41,7 +54,7 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.models import User
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import NotFound, field_error
-from dutydesk.policy.models import Policy
+from dutydesk.policy.models import DeskPolicy, Policy
 from dutydesk.reports.models import FollowedCluster
 from dutydesk.reports.period import Period
 from dutydesk.reports.schemas import (
@@ -59,11 +72,123 @@ from dutydesk.tickets.times import Clock, in_progress_for
 from dutydesk.triage.analysis import stem, words
 
 MIN_SIZE = 3
-MAX_STEMS = 10  # per title: the rarest ones, so a long title does not make 45 pairs
 MAX_CLUSTERS = 30
 MAX_MEMBERS = 50
 SHARED = 0.5  # a cluster's words: stems at least half its members share
+SIMILAR = 0.55  # weighted Dice of two titles that read as the same request
+GENERIC_WEIGHT = 1 / 3
+KEYS = 3  # rarest words of a title that look up its neighbours
+MAX_POSTING = 60  # forms of title a word may have to look neighbours up by (the rarest always)
 FALLBACK_EFFORT = 3600.0  # one hour, when no ticket of the period has a known effort
+
+# Words any ticket uses to say that something is wrong or wanted: they say nothing about
+# which request it is, so they never define a cluster on their own.
+GENERIC = frozenset(
+    stem(w)
+    for w in [
+        "add",
+        "added",
+        "adding",
+        "allow",
+        "able",
+        "unable",
+        "bug",
+        "bugs",
+        "broken",
+        "break",
+        "breaks",
+        "cause",
+        "causes",
+        "change",
+        "correct",
+        "correctly",
+        "create",
+        "doesn",
+        "didn",
+        "isn",
+        "wasn",
+        "aren",
+        "won",
+        "couldn",
+        "shouldn",
+        "wouldn",
+        "hasn",
+        "haven",
+        "error",
+        "errors",
+        "exception",
+        "fail",
+        "fails",
+        "failed",
+        "failing",
+        "failure",
+        "fix",
+        "fixed",
+        "fixes",
+        "get",
+        "getting",
+        "handle",
+        "improve",
+        "incorrect",
+        "incorrectly",
+        "issue",
+        "issues",
+        "make",
+        "missing",
+        "need",
+        "needs",
+        "new",
+        "non",
+        "problem",
+        "problems",
+        "remove",
+        "request",
+        "requests",
+        "return",
+        "returns",
+        "run",
+        "running",
+        "show",
+        "shows",
+        "support",
+        "supported",
+        "throw",
+        "throws",
+        "thrown",
+        "update",
+        "updates",
+        "use",
+        "used",
+        "uses",
+        "using",
+        "wrong",
+        "work",
+        "works",
+        "working",
+    ]
+)
+# Contractions split at the apostrophe leave these; with "t" gone they are noise.
+_CONTRACTED = frozenset(
+    [
+        "doesn",
+        "didn",
+        "isn",
+        "wasn",
+        "aren",
+        "won",
+        "couldn",
+        "shouldn",
+        "wouldn",
+        "hasn",
+        "haven",
+        "weren",
+    ]
+)
+# A dotted path of three or more names (java.lang.RuntimeException, org.apache.X.Y): only the
+# last name, the class, says what it is about.
+_DOTTED = re.compile(r"\b(?:[A-Za-z_][\w$]*\.){2,}([A-Za-z_][\w$]*)")
+_VERSION = re.compile(r"v?\d+[a-z]?")
+_HEX_ID = re.compile(r"[0-9a-f]{6,}")
 
 
 @dataclass
@@ -81,43 +206,127 @@ class Doc:
     spelled: dict[str, str]
 
 
-def title_stems(title: str) -> tuple[frozenset[str], dict[str, str]]:
-    """The title's stems (numbers dropped) and the word that first spells each."""
+def is_id_like(word: str) -> bool:
+    """Numbers, versions ("v9", "10b") and ids (hex, or three digits or more in a word)."""
+    if not any(c.isdigit() for c in word):
+        return False
+    return bool(
+        _VERSION.fullmatch(word) or _HEX_ID.fullmatch(word) or sum(c.isdigit() for c in word) >= 3
+    )
+
+
+def title_stems(
+    title: str, boilerplate: frozenset[str] = frozenset()
+) -> tuple[frozenset[str], dict[str, str]]:
+    """The title's stems (what names no topic dropped) and the word that first spells each."""
     spelled: dict[str, str] = {}
-    for w in words(title):
-        if w.isdigit():
+    for w in words(_DOTTED.sub(r"\1", title)):
+        if is_id_like(w) or w in _CONTRACTED:
             continue
-        spelled.setdefault(stem(w), w)
+        s = stem(w)
+        if s not in boilerplate:
+            spelled.setdefault(s, w)
     return frozenset(spelled), spelled
 
 
-def cluster(docs: Sequence[Doc], min_size: int = MIN_SIZE) -> list[list[int]]:
-    """Indexes of ``docs`` per cluster, biggest first (the greedy pair cover above)."""
+def template_stems(spec: DeskPolicy) -> frozenset[str]:
+    """The headings of the desk's description template ("Steps to reproduce", "Expected"): a
+    title that repeats them repeats the form, not the request. (Hints are left alone: they
+    name the desk's topics, "which bots, builders, services".)"""
+    text = " ".join(p.heading for p in spec.prompts)
+    return frozenset(stem(w) for w in words(text)) - GENERIC
+
+
+def _weights(signatures: Iterable[frozenset[str]], counts: Sequence[int]) -> dict[str, float]:
     df: Counter[str] = Counter()
-    for d in docs:
-        df.update(d.stems)
-    n = max(len(docs), 1)
-    idf = {s: math.log(n / c) for s, c in df.items()}
-    pairs: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for sig, c in zip(signatures, counts, strict=True):
+        for s in sig:
+            df[s] += c
+    n = max(sum(counts), 1)
+    return {
+        s: (1 + math.log(n / c) if c > 1 else 1.0) * (GENERIC_WEIGHT if s in GENERIC else 1.0)
+        for s, c in df.items()
+    }
+
+
+def cluster(docs: Sequence[Doc], min_size: int = MIN_SIZE) -> list[list[int]]:
+    """Indexes of ``docs`` per cluster, biggest first (the greedy cover by centres above)."""
+    by_sig: dict[frozenset[str], list[int]] = defaultdict(list)
     for i, d in enumerate(docs):
-        usable = sorted((s for s in d.stems if df[s] >= min_size), key=lambda s: (-idf[s], s))
-        for p in combinations(sorted(usable[:MAX_STEMS]), 2):
-            pairs[p].append(i)
-    heap = [(-len(m), -(idf[p[0]] + idf[p[1]]), p) for p, m in pairs.items() if len(m) >= min_size]
+        if d.stems:
+            by_sig[d.stems].append(i)
+    sigs = list(by_sig)
+    alike = list(by_sig.values())  # the tickets of each signature
+    size = [len(a) for a in alike]
+    weight = _weights(sigs, size)
+    total = [sum(weight[s] for s in sig) for sig in sigs]
+    postings: dict[str, list[int]] = defaultdict(list)
+    for j, sig in enumerate(sigs):
+        for s in sig:
+            postings[s].append(j)
+    near: list[list[int]] = []
+    for j, sig in enumerate(sigs):
+        # Neighbours are found by the title's rarest telling words (a word of one title only
+        # finds nobody), the rest is added to the candidates those found.
+        keys = sorted(
+            (s for s in sig if s not in GENERIC and len(postings[s]) > 1),
+            key=lambda s: (len(postings[s]), s),
+        )[:KEYS]
+        keys = keys[:1] + [s for s in keys[1:] if len(postings[s]) <= MAX_POSTING]
+        shared: dict[int, float] = {j: 0.0}
+        for s in keys:
+            w = weight[s]
+            for k in postings[s]:
+                shared[k] = shared.get(k, 0.0) + w
+        rest = [s for s in sig if s not in keys]
+        # Even sharing all of them, most candidates stay below the bar: skip those first.
+        bar = SIMILAR / 2
+        most = sum(weight[s] for s in rest)
+        mine = []
+        for k, w in shared.items():
+            if w + most < bar * (total[j] + total[k]):
+                continue
+            w += sum(weight[s] for s in rest if s in sigs[k])
+            if w >= bar * (total[j] + total[k]):
+                mine.append(k)
+        near.append(mine)
+    taken = [False] * len(sigs)
+
+    def free_size(j: int) -> int:
+        return sum(size[k] for k in near[j] if not taken[k])
+
+    heap = [(-free_size(j), -size[j], j) for j in range(len(sigs))]
     heapq.heapify(heap)
-    taken = [False] * len(docs)
     out: list[list[int]] = []
     while heap:
-        neg, tie, p = heapq.heappop(heap)
-        free = [i for i in pairs[p] if not taken[i]]
-        if len(free) < min_size:
+        neg, _, j = heapq.heappop(heap)
+        if taken[j]:
             continue
-        if len(free) < -neg:  # others took some since: its place in the queue moves down
-            heapq.heappush(heap, (-len(free), tie, p))
+        now = free_size(j)
+        if now < min_size:
             continue
-        for i in free:
-            taken[i] = True
-        out.append(free)
+        if now < -neg:  # others took some since: its place in the queue moves down
+            heapq.heappush(heap, (-now, -size[j], j))
+            continue
+        group = [k for k in near[j] if not taken[k]]
+        held: Counter[str] = Counter()
+        for k in group:
+            for s in sigs[k]:
+                held[s] += size[k]
+        half = sum(size[k] for k in group) / 2
+        topic = {s: weight[s] for s, c in held.items() if c > half and s not in GENERIC}
+        if not topic:
+            continue  # only generic words in common: not one request
+        # A neighbour of the centre that misses most of what most members share (it has only
+        # a customer's name and a prefix in common) goes back to the pool.
+        whole = sum(topic.values())
+        group = [k for k in group if sum(topic.get(s, 0.0) for s in sigs[k]) * 2 >= whole]
+        members = [i for k in group for i in alike[k]]
+        if len(members) < min_size:
+            continue
+        for k in group:
+            taken[k] = True
+        out.append(sorted(members))
     out.sort(key=len, reverse=True)
     return out
 
@@ -125,16 +334,19 @@ def cluster(docs: Sequence[Doc], min_size: int = MIN_SIZE) -> list[list[int]]:
 def defining_words(
     docs: Sequence[Doc], members: Sequence[int]
 ) -> tuple[list[str], list[str], list[str]]:
-    """(stems, words) at least half the members share, most shared first, and the words every
-    member shares (what following the cluster matches)."""
+    """(stems, words) at least half the members share, most shared first and then in the
+    order the titles say them, and the words every member shares (what following matches)."""
     counts: Counter[str] = Counter()
     spell: dict[str, Counter[str]] = defaultdict(Counter)
+    place: Counter[str] = Counter()  # summed positions in the titles: words read in order
     for i in members:
         counts.update(docs[i].stems)
-        for s, w in docs[i].spelled.items():
+        for at, (s, w) in enumerate(docs[i].spelled.items()):
             spell[s][w] += 1
+            place[s] += at
     need = max(2, math.ceil(SHARED * len(members)))
-    stems_ = [s for s, c in sorted(counts.items(), key=lambda x: (-x[1], x[0])) if c >= need]
+    shared = [s for s, c in counts.items() if c >= need]
+    stems_ = sorted(shared, key=lambda s: (-counts[s], place[s] / counts[s], s))
     words_ = [spell[s].most_common(1)[0][0] for s in stems_]
     core = [w for s, w in zip(stems_, words_, strict=True) if counts[s] == len(members)]
     return stems_, words_, core
@@ -143,7 +355,7 @@ def defining_words(
 # ----------------------------------------------------------------------------- the service
 
 
-def _docs(session: Session, desk: str, period: Period) -> list[Doc]:
+def _docs(session: Session, desk: str, period: Period, boilerplate: frozenset[str]) -> list[Doc]:
     rows = session.execute(
         select(
             Ticket.id,
@@ -163,7 +375,7 @@ def _docs(session: Session, desk: str, period: Period) -> list[Doc]:
     )
     out = []
     for tid, number, title, status, category, filed, resolved in rows:
-        st, spelled = title_stems(title)
+        st, spelled = title_stems(title, boilerplate)
         out.append(Doc(tid, number, title, status, category, filed, resolved, st, spelled))
     return out
 
@@ -176,7 +388,7 @@ def recurring_requests(
     began = time.perf_counter()
     spec = desk_policy(policy, desk)
     clock = Clock(desk_calendar(policy, desk))
-    docs = _docs(session, desk, period)
+    docs = _docs(session, desk, period, template_stems(spec))
     groups = cluster(docs)
     progress = in_progress_for(
         session,
@@ -186,12 +398,7 @@ def recurring_requests(
         Ticket.created_at >= period.since,
         Ticket.created_at < period.until,
     )
-    effort: dict[int, float] = {}
-    for d in docs:
-        if progress.get(d.id, 0.0) > 0:
-            effort[d.id] = progress[d.id]
-        elif d.resolved_at is not None and d.status == spec.done_column:
-            effort[d.id] = clock.seconds(d.filed_at, d.resolved_at)
+    effort = {d.id: progress[d.id] for d in docs if progress.get(d.id, 0.0) > 0}
     fallback = statistics.median(effort.values()) if effort else FALLBACK_EFFORT
     followed = _followed_rows(session, desk)
     clusters = []
@@ -209,6 +416,7 @@ def recurring_requests(
                 core=core,
                 count=len(members),
                 effort_hours=hours(per),
+                effort_measured=len(known),
                 score=round(len(members) * per / 3600, 1),
                 categories=dict(cats.most_common()),
                 name=name,

@@ -82,8 +82,11 @@ class Cluster(BaseModel):
     core: list[str] = Field(description="the words every member shares: what following matches")
     count: int
     effort_hours: float = Field(
-        description="median effort per member: hours in progress, else business hours filed → "
-        "done, else the desk's median"
+        description="median effort per member: business hours in progress; the desk's median "
+        "when no member was ever in progress (see effort_measured)"
+    )
+    effort_measured: int = Field(
+        0, description="members whose time in progress was measured (0: effort is the desk's)"
     )
     score: float = Field(description="count × effort: the hours the requests cost")
     categories: dict[str, int]

@@ -40,6 +40,26 @@ def csv_cell(value: Cell) -> str:
     return text
 
 
+def _number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralised(csv_text: str) -> str:
+    """CSV written elsewhere with every text cell that a spreadsheet would run as a formula
+    kept as text (a leading apostrophe, as :func:`csv_cell`); numbers such as ``-3`` stay."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\r\n")
+    for row in csv.reader(io.StringIO(csv_text, newline="")):
+        writer.writerow(
+            ["'" + c if c.startswith(FORMULA_STARTS) and not _number(c) else c for c in row]
+        )
+    return buf.getvalue()
+
+
 def to_csv(table: Table) -> str:
     """RFC 4180 CSV with a header row: what a spreadsheet opens as it is."""
     buf = io.StringIO()

@@ -15,6 +15,7 @@ from dutydesk.inputs import Day, RowId
 from dutydesk.reports import recurring
 from dutydesk.reports.period import Period, resolve
 from dutydesk.reports.schemas import Followed, FollowIn, ToilReport
+from dutydesk.reports.tables import neutralised
 from dutydesk.reports.toil import CSV_TABLES, StaleTimes, csv_table, in_period, toil_report
 from dutydesk.slo.policy import desk_zone
 from dutydesk.state import AppState
@@ -75,7 +76,7 @@ def get_toil(
     if format_ == "csv":
         name = f"toil-{desk}-{report.period.from_}-{report.period.to}-{table}.csv"
         return Response(
-            csv_table(report, table),
+            neutralised(csv_table(report, table)),  # cluster names are users' text
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )

@@ -59,11 +59,11 @@ def _day(value: str | None, name: str = "date") -> date | None:
 
 
 def report_links(desk: str, start: date, end: date) -> dict[str, str]:
-    """The toil and queue reports for the same period (``from``/``to`` local dates)."""
+    """The report pages for the same period (``from``/``to`` local dates)."""
     period = urlencode({"from": start.isoformat(), "to": end.isoformat()})
     return {
-        "toil": f"/desks/{desk}/reports/toil?{period}",
-        "queue": f"/desks/{desk}/reports/queue?{period}",
+        slug: f"/desks/{desk}/reports/{slug}?{period}"
+        for slug in ("toil", "queue", "oncall", "set")
     }
 
 

@@ -145,6 +145,16 @@
       ticks: { precision: spec.decimals || 0 },
     };
     var labelAxis = { stacked: stacked, title: { display: !!spec.x_title, text: spec.x_title } };
+    if (horizontal) {
+      // A long label (a cluster's words) is cut to fit a phone; the tooltip and the table
+      // beside the chart say it whole.
+      labelAxis.ticks = {
+        callback: function (value) {
+          var text = String(this.getLabelForValue(value));
+          return text.length > 24 ? text.slice(0, 23) + "…" : text;
+        },
+      };
+    }
     var chart = new window.Chart(canvas, {
       type: spec.kind === "line" ? "line" : "bar",
       data: { labels: spec.labels, datasets: datasets(spec) },
