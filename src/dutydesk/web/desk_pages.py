@@ -229,14 +229,15 @@ def queue(desk: str, request: Request, state: State, viewer: PageViewer) -> Resp
 def queue_live(
     desk: str, request: Request, state: State, viewer: PageViewer, since: Since = -1
 ) -> Response:
-    """This page of rows again, only when a ticket of this desk changed after ``since``."""
+    """This page of rows again, with the total and the pager, only when a ticket of this desk
+    changed after ``since``."""
     desk_policy(state.policy, desk)
     with state.db.read() as s:
         _, changed = reads.desk_changed(s, desk, since)
     if not changed and since >= 0:
         return Response(status_code=204)
     ctx = _queue_context(state, desk, request, viewer)
-    return render(request, "desks/_queue_rows.html", ctx, viewer=viewer)
+    return render(request, "desks/_queue_live.html", ctx, viewer=viewer)
 
 
 @router.post("/desks/{desk}/queue/views")
