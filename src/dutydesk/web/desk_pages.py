@@ -175,7 +175,7 @@ def _queue_context(
         except DomainError as exc:
             error = exc.detail
         except ValidationError as exc:
-            error = "; ".join(str(e.get("msg", "")) for e in exc.errors()[:3])
+            error = "; ".join(present.in_words(e) for e in exc.errors()[:3])
         names = reads.user_names(s)
         people = [u.name for u in reads.assignable(s, desk)]
         clocks = slo_service.nearest_open_clocks(
@@ -423,7 +423,7 @@ async def file_ticket(
     except ValidationError as exc:
         for e in exc.errors():
             field = str(e["loc"][0]) if e.get("loc") else "form"
-            errors.setdefault(field, str(e.get("msg", "invalid")).removeprefix("Value error, "))
+            errors.setdefault(field, present.in_words(e))
     except DomainError as exc:
         if exc.status == 404:
             raise

@@ -22,6 +22,7 @@ from dutydesk.oncall import feeds, overrides, swaps, time_off
 from dutydesk.oncall.schemas import OverrideIn, SwapIn, TakeIn, TimeOffIn
 from dutydesk.web.deps import PageRoute, WriteViewer, render
 from dutydesk.web.people_pages import oncall_context
+from dutydesk.web.present import in_words
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -62,7 +63,7 @@ async def _apply(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first.get("loc", ()))
-        msg = str(first.get("msg", "invalid")).removeprefix("Value error, ")
+        msg = in_words(first)
         shown = _named(where, msg, labels or {}) if where else msg
         return await _again(request, state, viewer, shown, 422)
     except DomainError as exc:
