@@ -133,6 +133,7 @@ def test_a_token_is_revoked_from_a_phone_with_the_keyboard(
     expect(page.locator("#new-token")).to_be_visible()
     revoke = page.get_by_role("button", name="Revoke token laptop CLI")
     expect(revoke).to_be_visible()  # a table's actions stay at phone width
+    expect(revoke).to_be_in_viewport()  # without scrolling the table sideways
     revoke.focus()
     page.keyboard.press(" ")
     expect(page.get_by_role("row", name="laptop CLI")).to_contain_text("revoked")
