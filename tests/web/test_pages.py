@@ -802,7 +802,7 @@ def test_oncall_forms_refuse_with_the_services_words(web: Web) -> None:
     assert no_csrf.status_code == 403
     bad = finn.post("/oncall/time-off", {"start": "someday", "end": "2027-02-03"})
     assert bad.status_code == 422 and 'data-testid="oncall-error"' in bad.text
-    assert "start" in bad.text.split('data-testid="oncall-error"')[1].split("</p>")[0]
+    assert "First day off" in bad.text.split('data-testid="oncall-error"')[1].split("</p>")[0]
     other = finn.post(
         "/oncall/time-off", {"person": "kai", "start": "2027-02-03", "end": "2027-02-03"}
     )

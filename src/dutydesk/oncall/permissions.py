@@ -71,7 +71,7 @@ def check_person(
         return
     active = session.scalar(select(User.active).where(User.name == name))
     if active is None:
-        raise field_error(fld, f"no user named {name!r}; `dutydesk users` lists them")
+        raise field_error(fld, f"no user named {name!r}; give a person's login name")
     if not active:
         raise field_error(fld, f"{name} is deactivated and cannot be put on call")
     desks = loaded.desks

@@ -63,7 +63,7 @@ def _time_off_perm(ctx: Ctx, person: str, rotations: Sequence[Loaded], action: s
 def add_time_off(ctx: Ctx, data: TimeOffIn) -> TimeOffOut:
     person = data.person or ctx.actor.name
     if ctx.session.scalar(select(User.id).where(User.name == person)) is None:
-        raise field_error("person", f"no user named {person!r}; `dutydesk users` lists them")
+        raise field_error("person", f"no user named {person!r}; give a person's login name")
     befores = _rotations_of(ctx, person)
     _time_off_perm(ctx, person, befores, "enter time off for other people")
     zone = befores[0].zone if befores else person_zone(ctx.policy, person)

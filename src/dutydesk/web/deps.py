@@ -257,7 +257,7 @@ class PageRoute(APIRoute):
             except RequestValidationError as exc:
                 detail = "; ".join(
                     f"{'.'.join(str(p) for p in e.get('loc', ())[1:]) or 'request'}: "
-                    f"{e.get('msg', 'invalid')}"
+                    f"{present.in_words(e)}"
                     for e in exc.errors()[:5]
                 )
                 return error_page(request, 422, detail)

@@ -175,7 +175,7 @@ def _queue_context(
         except DomainError as exc:
             error = exc.detail
         except ValidationError as exc:
-            error = "; ".join(str(e.get("msg", "")) for e in exc.errors()[:3])
+            error = "; ".join(present.in_words(e) for e in exc.errors()[:3])
         names = reads.user_names(s)
         people = [u.name for u in reads.assignable(s, desk)]
         clocks = slo_service.nearest_open_clocks(
@@ -229,14 +229,15 @@ def queue(desk: str, request: Request, state: State, viewer: PageViewer) -> Resp
 def queue_live(
     desk: str, request: Request, state: State, viewer: PageViewer, since: Since = -1
 ) -> Response:
-    """This page of rows again, only when a ticket of this desk changed after ``since``."""
+    """This page of rows again, with the total and the pager, only when a ticket of this desk
+    changed after ``since``."""
     desk_policy(state.policy, desk)
     with state.db.read() as s:
         _, changed = reads.desk_changed(s, desk, since)
     if not changed and since >= 0:
         return Response(status_code=204)
     ctx = _queue_context(state, desk, request, viewer)
-    return render(request, "desks/_queue_rows.html", ctx, viewer=viewer)
+    return render(request, "desks/_queue_live.html", ctx, viewer=viewer)
 
 
 @router.post("/desks/{desk}/queue/views")
@@ -422,7 +423,7 @@ async def file_ticket(
     except ValidationError as exc:
         for e in exc.errors():
             field = str(e["loc"][0]) if e.get("loc") else "form"
-            errors.setdefault(field, str(e.get("msg", "invalid")).removeprefix("Value error, "))
+            errors.setdefault(field, present.in_words(e))
     except DomainError as exc:
         if exc.status == 404:
             raise

@@ -6,7 +6,7 @@ lead, for anyone); a refusal re-renders the on-call page with the service's own 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Path, Request
@@ -22,6 +22,7 @@ from dutydesk.oncall import feeds, overrides, swaps, time_off
 from dutydesk.oncall.schemas import OverrideIn, SwapIn, TakeIn, TimeOffIn
 from dutydesk.web.deps import PageRoute, WriteViewer, render
 from dutydesk.web.people_pages import oncall_context
+from dutydesk.web.present import in_words
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -35,6 +36,16 @@ def _opt(value: str) -> str | None:
     return value.strip() or None
 
 
+# The API's field names as each form labels them: a refusal names the field people see.
+OVERRIDE_LABELS = {"person": "Who covers", "replaces": "For", "start": "From", "end": "Until"}
+SWAP_LABELS = {"person_a": "Who", "shift_a": "Their shift on", "person_b": "Swaps with"}
+TIME_OFF_LABELS = {"person": "Who", "start": "First day off", "end": "Last day off"}
+
+
+def _named(field: str, message: str, labels: Mapping[str, str]) -> str:
+    return f"{labels.get(field, field.replace('_', ' ').capitalize())}: {message}"
+
+
 async def _apply(
     request: Request,
     state: State,
@@ -42,6 +53,7 @@ async def _apply(
     done: str,
     build: Callable[[], Any],
     use_case: Callable[[Ctx, Any], Any],
+    labels: Mapping[str, str] | None = None,
 ) -> Response:
     """Parse the form with the API's schema, run the use case, then back to the page (303)
     with a confirmation, or the page again with the refusal (422/403/404/409)."""
@@ -51,10 +63,14 @@ async def _apply(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first.get("loc", ()))
-        msg = str(first.get("msg", "invalid")).removeprefix("Value error, ")
-        return await _again(request, state, viewer, f"{where}: {msg}" if where else msg, 422)
+        msg = in_words(first)
+        shown = _named(where, msg, labels or {}) if where else msg
+        return await _again(request, state, viewer, shown, 422)
     except DomainError as exc:
-        return await _again(request, state, viewer, exc.detail, exc.status)
+        shown = exc.detail
+        if exc.errors and exc.errors[0].get("field"):
+            shown = _named(exc.errors[0]["field"], exc.errors[0]["message"], labels or {})
+        return await _again(request, state, viewer, shown, exc.status)
     return RedirectResponse(f"/oncall?done={done}", status_code=303)
 
 
@@ -109,6 +125,7 @@ async def add_override(
             }
         ),
         lambda ctx, body: overrides.create_override(ctx, rotation, body),
+        OVERRIDE_LABELS,
     )
 
 
@@ -153,6 +170,7 @@ async def add_swap(
             }
         ),
         lambda ctx, body: swaps.create_swap(ctx, rotation, body),
+        SWAP_LABELS,
     )
 
 
@@ -189,6 +207,7 @@ async def add_time_off(
             {"person": _opt(person), "start": start, "end": end, "reason": reason}
         ),
         time_off.add_time_off,
+        TIME_OFF_LABELS,
     )
 
 

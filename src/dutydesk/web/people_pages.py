@@ -111,6 +111,8 @@ def oncall_context(state: State, viewer: Viewer, month: str | None) -> dict[str,
         "warn_days": WARN_AHEAD.days,
         "people": people,
         "leads": leads,
+        # Whom a lead may enter time off for: offered as they type a name.
+        "lead_people": sorted({p for d, ps in people.items() if leads.get(d) for p in ps}),
         "swaps": swaps,
         "history": history,
         "fairness": fairness,

@@ -1,12 +1,14 @@
 """How pages show things (pure): instants in a desk's zone, navigation, what a viewer may do,
-the filing form's notes, resolution labels and the on-call month grid."""
+the filing form's notes, resolution labels, the on-call month grid and form errors in words."""
 
 from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
+from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -144,3 +146,55 @@ def shift_month(year: int, month: int, delta: int) -> str:
 
 def month_name(year: int, month: int) -> str:
     return f"{calendar.month_name[month]} {year}"
+
+
+# ----------------------------------------------------------------------------- form errors
+
+
+def in_words(err: Mapping[str, Any]) -> str:
+    """A schema's refusal of one form field in the words a person reads beside it ("write at
+    least 3 characters"), not the validator's ("String should have at least 3 characters")."""
+    kind = str(err.get("type", ""))
+    ctx = err.get("ctx") or {}
+    if kind == "missing":
+        return "required"
+    if kind == "string_too_short":
+        n = ctx.get("min_length", 1)
+        return "required" if n == 1 else f"write at least {n} characters"
+    if kind == "string_too_long":
+        return f"write at most {ctx.get('max_length')} characters"
+    if kind in ("date_parsing", "date_from_datetime_parsing", "date_type"):
+        return "give a date, e.g. 2026-12-08"
+    if kind in ("datetime_parsing", "datetime_from_date_parsing", "datetime_type"):
+        return "give a date and time, e.g. 2026-12-08 09:00"
+    if kind in ("int_parsing", "int_type"):
+        return "give a whole number"
+    if kind in ("literal_error", "enum"):
+        return f"choose one of {ctx.get('expected', 'the listed values')}"
+    if kind.startswith("url_"):
+        return "give a full link, starting with https://"
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+
+
+# ----------------------------------------------------------------------------- ticket keys
+
+_TAG = re.compile(r"(<[^>]+>)")
+
+
+def link_ticket_keys(html: str, desk: str) -> str:
+    """Sanitized HTML with each ``DESK-N`` key in its text made a link to the ticket (a key
+    already inside a link, or inside a tag's attributes, stays as it is)."""
+    key = re.compile(rf"\b{re.escape(desk.upper())}-\d+\b")
+    out, in_link = [], 0
+    for part in _TAG.split(html):
+        if part.startswith("<"):
+            if re.match(r"<a[\s>]", part):
+                in_link += 1
+            elif part.startswith("</a"):
+                in_link = max(0, in_link - 1)
+            out.append(part)
+        elif in_link:
+            out.append(part)
+        else:
+            out.append(key.sub(lambda m: f'<a href="/tickets/{m.group(0)}">{m.group(0)}</a>', part))
+    return "".join(out)

@@ -16,8 +16,10 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
+from markupsafe import Markup
 from pydantic import ValidationError
 
+from dutydesk import markdown
 from dutydesk.auth.leads import leads_desk
 from dutydesk.context import Ctx, desk_policy
 from dutydesk.errors import DomainError, NotFound, field_error
@@ -39,6 +41,7 @@ from dutydesk.reports.status_post import (
 )
 from dutydesk.slo.policy import desk_zone
 from dutydesk.web.deps import PageRoute, PageViewer, Viewer, WriteViewer, render
+from dutydesk.web.present import in_words, link_ticket_keys
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -83,7 +86,7 @@ async def _write(
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        message = f"{where}: {first['msg']}"
+        message = f"{where}: {in_words(first)}"
         return RedirectResponse(f"{back}{_sep(back)}{urlencode({'error': message})}", 303)
     return RedirectResponse(f"{back}{_sep(back)}{urlencode({'done': done})}", 303)
 
@@ -332,6 +335,10 @@ def agenda_page(
             "policy": spec,
             "occ": occ,
             "agenda": built,
+            # An agenda without sections (the handoff report) is Markdown: shown rendered.
+            "agenda_html": Markup(link_ticket_keys(markdown.render(built.text), desk))
+            if not sections and built.text
+            else None,
             "sections": sections,
             "historical": built.as_of is not None and built.as_of < now,
             "zone": str(zone),

@@ -156,7 +156,7 @@ async def follow_page(
         body = FollowIn(name=name, words=words.split())
     except ValidationError as exc:
         e = exc.errors()[0]
-        raise field_error(str(e["loc"][0]), str(e["msg"])) from exc
+        raise field_error(str(e["loc"][0]), present.in_words(e)) from exc
     await state.run(viewer.user, lambda ctx: recurring.follow(ctx, desk, body))
     return RedirectResponse(_back(desk, back, f"now following “{body.name}”"), status_code=303)
 
