@@ -45,3 +45,17 @@ def test_lead_powers_from_the_web_pages(web: Web, clock: ManualClock) -> None:
     )
     later = gus.post("/oncall/set/overrides", {**form, "start": "2027-01-04", "end": "2027-01-05"})
     assert later.status_code == 403 and "only ivan or jo, or a lead of desk set" in later.text
+
+
+def test_only_who_may_cancel_time_off_is_offered_the_cancel_button(web: Web) -> None:
+    """ivan's sick day: ivan and the rotation's lead (gus) may cancel it and see the button;
+    finn, a team-mate on another team, sees the absence without the button or the reason."""
+    done = web.as_("ivan").post(
+        "/oncall/time-off", {"person": "ivan", "start": "2026-12-03", "end": "2026-12-04"}
+    )
+    assert done.status_code == 303 and "error=" not in done.headers["location"], done.text
+    cancel = re.compile(r'action="/oncall/time-off/\d+/cancel"')
+    for name, offered in [("ivan", True), ("gus", True), ("finn", False)]:
+        page = web.as_(name).get("/oncall").text
+        assert "Time off" in page and "ivan" in page
+        assert bool(cancel.search(page)) is offered, name

@@ -243,6 +243,9 @@ class TimeOffOut(BaseModel):
     cancelled_by: str | None
     warnings: list[str] = []
     covered: list[ShiftOut] = Field([], description="the person's shifts others now cover")
+    may_cancel: bool = Field(
+        False, description="whether the asker may cancel it (the person or a lead of their desks)"
+    )
 
     @classmethod
     def of(

@@ -161,7 +161,8 @@ def list_time_off(
     all_: bool,
 ) -> list[TimeOffOut]:
     """Everyone sees when people are away (the schedule shows it anyway); the reason only
-    the person and the leads of the desks they are on call for see."""
+    the person and the leads of the desks they are on call for see, who are also the ones who
+    may cancel it (``may_cancel``, as :func:`cancel_time_off` judges)."""
     stmt = select(TimeOffRow)
     if person is not None:
         stmt = stmt.where(TimeOffRow.person == person)
@@ -187,6 +188,7 @@ def list_time_off(
                 }
             )
             sees[item.person] = leads_any(session, policy, actor, desks, now)
+        item.may_cancel = sees[item.person]
         if not sees[item.person]:
             item.reason = ""
     return out
