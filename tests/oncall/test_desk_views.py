@@ -138,6 +138,20 @@ def test_set_engineers_are_free_when_to_do_is_empty(api: Api, clock: ManualClock
     assert infra["notes"] == ["New is empty: nothing new to triage"]
 
 
+def test_a_ticket_routed_to_a_feature_team_is_not_waiting_in_set_to_do(api: Api) -> None:
+    """Routed to the channels team it is that team's work: To do counts as empty again in the
+    triage view, and the status meeting's agenda says so."""
+    key = api.file(desk="set", title="Crash when opening a channel", kind="bug")["key"]
+    r = api.post("eva", f"/api/v1/tickets/{key}/triage", {"priority": "P2", "team": "channels"})
+    assert r.status_code == 200, r.text
+    view = api.req("finn", "GET", "/api/v1/desks/set/triage").json()
+    assert view["counts"]["To do"] == 0
+    assert "To do is empty: nothing new to triage" in view["notes"]
+    agenda = api.req("finn", "GET", "/api/v1/desks/set/agenda", params={"meeting": "status"})
+    agenda = agenda.json()
+    assert "Nothing in To do" in [s["title"] for s in agenda["sections"]], agenda
+
+
 def test_a_past_handoff_shows_its_tickets_as_they_were_then(api: Api, clock: ManualClock) -> None:
     """Filed, triaged to P0 and closed after the handoff: the report of that handoff still
     lists it as open urgent (from the event history); today's report does not."""

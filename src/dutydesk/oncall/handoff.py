@@ -242,8 +242,18 @@ def triage_view(session: Session, policy: Policy, desk: str, at: datetime) -> di
     owner = _awaiting_owner(session, desk)
     names = user_names(session, [t.assignee_id for t in new + owner])
     idle = _idle_items(session, policy, desk, at, zone, on_call)
+    # waiting in the intake column as the desk's own work, not routed to a feature team
+    routed_here = (
+        or_(Ticket.team.is_(None), Ticket.team.in_(spec.queue_teams))
+        if spec.queue_teams is not None
+        else True
+    )
     intake = _count(
-        session, Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.status == spec.intake_column
+        session,
+        Ticket.desk == desk,
+        Ticket.is_open.is_(True),
+        Ticket.status == spec.intake_column,
+        routed_here,
     )
     counts = {
         "new": _count(

@@ -123,9 +123,11 @@ def select_status(
     intake: str,
     base_url: str | None = None,
     free: Sequence[str] = (),
+    routed_here: Callable[[str | None], bool] = lambda team: True,
 ) -> list[Section]:
     """``free``: the people on call with no open ticket (:mod:`dutydesk.oncall.availability`);
-    only they are called free, never the whole desk."""
+    only they are called free, never the whole desk. ``routed_here``: whether a ticket of a
+    team is the desk's own work (a ticket routed to a feature team is not waiting here)."""
     working: dict[str, list[Row]] = {}
     for r in rows:
         if r.status in assignee_columns and r.assignee:
@@ -151,7 +153,7 @@ def select_status(
             lambda r: f"{link(r.key, base_url)} {r.title}: {r.blocked_reason or 'blocked'}",
         )
     )
-    if not any(r.status == intake for r in rows):
+    if not any(r.status == intake and routed_here(r.team) for r in rows):
         out.append(Section(f"Nothing in {intake}", ["the queue is empty"]))
     if free:
         out.append(
@@ -329,7 +331,9 @@ def build(session: Session, policy: Policy, occ: Occurrence, now: datetime) -> A
         sections = select_triage(rows, now, bool(desk.teams), base)
     elif kind == "status":
         free = free_people(session, policy, desk_name, now) if desk.rotation else []
-        sections = select_status(rows, desk.assignee_columns, desk.intake_column, base, free)
+        sections = select_status(
+            rows, desk.assignee_columns, desk.intake_column, base, free, desk.routed_here
+        )
     elif kind == "weekly-triage":
         sections = select_weekly_triage(rows, now, base)
     else:
