@@ -203,18 +203,20 @@ def main() -> int:
         )
         # The events above bypass the recorder (which stores a ticket's business times when it
         # is resolved): store them as ``dutydesk report rebuild`` does after a bulk load.
+        from dutydesk.tickets import moves
         from dutydesk.tickets.times import rebuild
 
         t0 = time.perf_counter()
         with db.write() as s:
             written = rebuild(s, policy, [DESK])[DESK]
+            moves.rebuild(s, policy, datetime.now(UTC), [DESK])
         if not db.sqlite:
             from sqlalchemy import text
 
             with db.write() as s:
-                s.execute(text("ANALYZE ticket_times"))
+                s.execute(text("ANALYZE ticket_times, ticket_moves"))
         print(
-            f"stored business times of {written} done tickets (report rebuild) in "
+            f"stored business times of {written} done tickets and their moves (report rebuild) in "
             f"{time.perf_counter() - t0:.1f} s"
         )
         for name in args.only or list(SECTIONS):
