@@ -155,7 +155,12 @@ def _durations(
     parts: list[Any] = []
     asked: list[tuple[str, str, Any]] = []
     for (dim, group), (n, _, _, positive) in acc.items():
-        same = [] if dim == "all" else [column[dim].is_not_distinct_from(group)]
+        # ``= value`` or ``IS NULL``: PostgreSQL cannot search an index by IS NOT DISTINCT FROM.
+        same = (
+            []
+            if dim == "all"
+            else [column[dim].is_(None) if group is None else column[dim] == group]
+        )
         for measure, value, count, extra in (
             ("to_done", T.to_done_seconds, int(n), []),
             ("in_progress", T.in_progress_seconds, int(positive), [T.in_progress_seconds > 0]),
