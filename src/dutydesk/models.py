@@ -24,10 +24,13 @@ from dutydesk.oncall.models import (
     TimeOffRow,
 )
 from dutydesk.reports.models import (
+    DerivedBasis,
     FollowedCluster,
     Release,
     ReleaseEvent,
     StatusNote,
+    TicketMove,
+    TicketStay,
     TicketTimes,
 )
 from dutydesk.slo.models import SloDeskState, TicketClock
@@ -50,6 +53,7 @@ __all__ = [
     "ChatAccount",
     "ChatReplay",
     "Comment",
+    "DerivedBasis",
     "DeskCounter",
     "Event",
     "FeedToken",
@@ -81,7 +85,9 @@ __all__ = [
     "Ticket",
     "TicketClock",
     "TicketLabel",
+    "TicketMove",
     "TicketSource",
+    "TicketStay",
     "TicketTimes",
     "TimeOffRow",
     "User",

@@ -86,6 +86,7 @@ def init(
     from dutydesk.db import Database
     from dutydesk.migrate import upgrade
     from dutydesk.state import sync_policy
+    from dutydesk.tickets.moves import sync as derive_moves
 
     settings = get_settings()
     if not settings.policy.exists() or force:
@@ -97,6 +98,7 @@ def init(
     upgrade(settings.database_url)
     db = Database(settings.database_url)
     sync_policy(db, policy, datetime.now(UTC))
+    derive_moves(db, policy, datetime.now(UTC))
     out.print(f"database ready: {settings.database_url}")
     if demo:
         from dutydesk.demo import build_history
@@ -128,12 +130,14 @@ def serve(
         from dutydesk.logs import configure as configure_logging
         from dutydesk.slo.policy import load_holidays
         from dutydesk.state import sync_policy
+        from dutydesk.tickets.moves import sync as derive_moves
 
         settings = get_settings()
         configure_logging(json_lines=settings.log_json, access=settings.access_log)
         state = local_state()
         state.db.checkpoint_in_background()  # SQLite: commits stop copying the WAL back
         sync_policy(state.db, state.policy, state.now())
+        derive_moves(state.db, state.policy, state.now())
         api = create_app(
             state,
             max_body_bytes=settings.max_body_bytes,

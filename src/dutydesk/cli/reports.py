@@ -131,11 +131,13 @@ def rebuild(
         list[str] | None, typer.Option(help="only this desk (repeatable); default every desk")
     ] = None,
 ) -> None:
-    """Store the business times of done tickets that lack them or hold stale ones (after an
-    upgrade, a bulk load, or a calendar change); the toil report sums these. Local database."""
+    """Store the business times of done tickets that lack them or hold stale ones, and
+    classify every move that re-opened or bounced a ticket (after an upgrade, a bulk load, or
+    a change of calendar or columns); the toil report reads these. Local database."""
     from dutydesk.cli.client import local_state
     from dutydesk.context import desk_policy
     from dutydesk.errors import DomainError
+    from dutydesk.tickets.moves import rebuild as rebuild_moves
     from dutydesk.tickets.times import rebuild as rebuild_times
 
     state = local_state()
@@ -146,10 +148,14 @@ def rebuild(
         raise fail(f"--desk: {exc.detail}") from exc
     with state.db.write() as s:
         written = rebuild_times(s, state.policy, desk or None)
+        moved = rebuild_moves(s, state.policy, state.now(), desk or None)
     emit(
-        {"written": written},
+        {"written": written, "moves": moved},
         lambda d: out.print(
-            "\n".join(f"{k}: {n:,} done tickets timed" for k, n in d["written"].items()),
+            "\n".join(
+                f"{k}: {n:,} done tickets timed, {d['moves'][k]:,} re-opening or bouncing moves"
+                for k, n in d["written"].items()
+            ),
             highlight=False,
         ),
     )

@@ -30,6 +30,7 @@ from dutydesk.imports.models import TicketSource
 from dutydesk.imports.records import ImportRecord
 from dutydesk.policy.models import RESOLUTIONS, DeskPolicy
 from dutydesk.slo import service as slo_service
+from dutydesk.tickets import moves as ticket_moves
 from dutydesk.tickets import ordering, search, workflow
 from dutydesk.tickets import times as ticket_times
 from dutydesk.tickets.models import Comment, Event, Ticket, TicketLabel, Watcher
@@ -428,6 +429,7 @@ def create(
     ticket.event_seq = len(history)
     if p.done:  # its business time for the reports, from the history just written
         ticket_times.refresh_ticket(s, ctx.policy, ticket)
+    ticket_moves.record(s, ctx.policy, ticket, history)  # its re-opens and bounces, if any
     if p.labels:
         _INSERT_LABELS.executemany(conn, [{"ticket_id": ticket_id, "label": x} for x in p.labels])
     watchers = {reporter.id} | ({p.assignee.id} if p.assignee else set())

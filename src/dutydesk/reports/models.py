@@ -99,6 +99,49 @@ class TicketTimes(Base):
     its calendar and started column); anything else is recomputed (``tickets.times``)."""
 
     __tablename__ = "ticket_times"
+    # Sums: the period's rows in one range. Medians: each group's values read in order, the
+    # rows outside the period skipped inside the index, up to the middle rank (LIMIT/OFFSET).
+    __table_args__ = (
+        Index(
+            "ix_ticket_times_period",
+            "desk",
+            "resolved_at",
+            "basis",
+            "category",
+            "kind",
+            "to_done_seconds",
+            "in_progress_seconds",
+        ),
+        Index("ix_ticket_times_done", "desk", "to_done_seconds", "resolved_at", "basis"),
+        Index("ix_ticket_times_progress", "desk", "in_progress_seconds", "resolved_at", "basis"),
+        Index(
+            "ix_ticket_times_category_done",
+            "desk",
+            "category",
+            "to_done_seconds",
+            "resolved_at",
+            "basis",
+        ),
+        Index(
+            "ix_ticket_times_category_progress",
+            "desk",
+            "category",
+            "in_progress_seconds",
+            "resolved_at",
+            "basis",
+        ),
+        Index(
+            "ix_ticket_times_kind_done", "desk", "kind", "to_done_seconds", "resolved_at", "basis"
+        ),
+        Index(
+            "ix_ticket_times_kind_progress",
+            "desk",
+            "kind",
+            "in_progress_seconds",
+            "resolved_at",
+            "basis",
+        ),
+    )
 
     ticket_id: Mapped[int] = mapped_column(
         ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
@@ -107,3 +150,62 @@ class TicketTimes(Base):
     basis: Mapped[str] = mapped_column(String(16))
     to_done_seconds: Mapped[float] = mapped_column(Float)
     in_progress_seconds: Mapped[float] = mapped_column(Float)
+    # The ticket's desk, category and kind, kept with the row (rewritten when they change) so
+    # the report's sums and medians read this table's indexes alone, without the tickets.
+    desk: Mapped[str] = mapped_column(String(40))
+    category: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    kind: Mapped[str] = mapped_column(String(40))
+
+
+class TicketMove(Base):
+    """A move that re-opened, bounced or submitted a ticket (``tickets.moves`` classifies it),
+    written with the move: the reports count these few rows instead of classifying every move
+    of their period. ``desk`` follows the ticket (its moves are re-derived when it changes
+    desk)."""
+
+    __tablename__ = "ticket_moves"
+    __table_args__ = (
+        Index(
+            "ix_ticket_moves_desk_at", "desk", "at", "ticket_id", "reopen", "bounce", "submitted"
+        ),
+        Index("ix_ticket_moves_ticket", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    desk: Mapped[str] = mapped_column(String(40))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    reopen: Mapped[int] = mapped_column(Integer)  # 1: a move out of the done column
+    bounce: Mapped[int] = mapped_column(Integer)  # 1: handed back (earlier column, team to team)
+    submitted: Mapped[int] = mapped_column(Integer)  # 1: into the status post's submitted column
+
+
+class DerivedBasis(Base):
+    """What a desk's derived rows (``part``: ``moves``) were computed under — a fingerprint of
+    the policy they depend on. A report that finds none, or another, rebuilds them first."""
+
+    __tablename__ = "derived_bases"
+
+    desk: Mapped[str] = mapped_column(String(40), primary_key=True)
+    part: Mapped[str] = mapped_column(String(20), primary_key=True)
+    basis: Mapped[str] = mapped_column(String(16))
+    built_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class TicketStay(Base):
+    """A done ticket's wall-clock seconds in one open column over its life (every stay summed),
+    written with its ``ticket_times`` row and valid with it: the SET figures' time in each
+    column sums these instead of reading every status move of the period's tickets."""
+
+    __tablename__ = "ticket_stays"
+    __table_args__ = (
+        Index("ix_ticket_stays_desk_resolved", "desk", "resolved_at", "column", "seconds"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(
+        ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True
+    )
+    column: Mapped[str] = mapped_column(String(60), primary_key=True)
+    desk: Mapped[str] = mapped_column(String(40))
+    resolved_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    seconds: Mapped[float] = mapped_column(Float)

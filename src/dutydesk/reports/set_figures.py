@@ -6,10 +6,12 @@ column, as for the weekly status post):
 * *Bugs resolved* per week: bugs (kind ``bug``) whose resolution is a fix resolution, by the
   week of their last resolution; *customer* counts those reported by customers.
 * *Fixes submitted* per week: bugs moved into the submitted column in that week (a ticket
-  counts once per week, whatever it did next); *customer* likewise.
+  counts once per week, whatever it did next); *customer* likewise. Counted from the moves
+  kept per change (``ticket_moves``), or from the events while a desk's are not derived.
 * *Time in each column*: for the tickets resolved in each week (any kind), the average days a
   ticket spent in each open column over its life, from the event history (a ticket that
-  visited a column twice counts both stays).
+  visited a column twice counts both stays); summed from the stays stored per done ticket
+  with its business times (``ticket_stays``), or from the events while some are missing.
 * *Escalations' time to fix*: escalations (kind ``escalation``) resolved with a fix resolution,
   by week: how many and the median days from filing to resolution; the slowest are listed.
 * *Bugs by area*: bugs filed per week, per owning team, category or label (``area=``); the 10
@@ -29,9 +31,11 @@ from sqlalchemy.orm import Session
 from dutydesk.context import desk_policy
 from dutydesk.policy.models import Policy
 from dutydesk.reports.buckets import bounds, bucket_index, decode, json_text, seconds, weeks
+from dutydesk.reports.models import TicketMove, TicketStay, TicketTimes
 from dutydesk.reports.period import Period
 from dutydesk.reports.status_post import settings
 from dutydesk.reports.tables import Table
+from dutydesk.tickets import moves, times
 from dutydesk.tickets.models import Event, Ticket, TicketLabel
 
 Area = Literal["team", "category", "label"]
@@ -171,50 +175,55 @@ def set_figures(
     ).all()
     resolved = {k: (int(a or 0), int(c or 0), int(e or 0), n) for k, a, c, e, n in rows}
 
-    # Fixes submitted: bugs moved into the submitted column, once per ticket and week.
-    event_b = bucket_index(Event.at, edges, _dialect(session))
-    sub_rows = session.execute(
-        select(
-            event_b,
-            func.count(func.distinct(Event.ticket_id)),
-            func.count(func.distinct(case((Ticket.customer_reported.is_(True), Event.ticket_id)))),
-        )
-        .select_from(Event)
-        .join(Ticket, Ticket.id == Event.ticket_id)
-        .where(
-            Event.field == "status",
-            Event.type == "changed",
-            Event.at >= period.since,
-            Event.at < period.until,
-            Ticket.desk == desk,
-            Ticket.kind == "bug",
-            cast(Event.after, String) == json_text(sp.submitted),
-        )
-        .group_by(event_b)
-    ).all()
+    # Fixes submitted: bugs moved into the submitted column, once per ticket and week — from
+    # the moves kept with each change (``ticket_moves``), or the events while not derived.
+    if moves.is_current(session, policy, desk):
+        M = TicketMove
+        move_b = bucket_index(M.at, edges, dialect)
+        sub_rows = session.execute(
+            select(
+                move_b,
+                func.count(func.distinct(M.ticket_id)),
+                func.count(func.distinct(case((Ticket.customer_reported.is_(True), M.ticket_id)))),
+            )
+            .select_from(M)
+            .join(Ticket, Ticket.id == M.ticket_id)
+            .where(
+                M.desk == desk,
+                M.at >= period.since,
+                M.at < period.until,
+                M.submitted == 1,
+                Ticket.kind == "bug",
+            )
+            .group_by(move_b)
+        ).all()
+    else:
+        event_b = bucket_index(Event.at, edges, dialect)
+        sub_rows = session.execute(
+            select(
+                event_b,
+                func.count(func.distinct(Event.ticket_id)),
+                func.count(
+                    func.distinct(case((Ticket.customer_reported.is_(True), Event.ticket_id)))
+                ),
+            )
+            .select_from(Event)
+            .join(Ticket, Ticket.id == Event.ticket_id)
+            .where(
+                Event.field == "status",
+                Event.type == "changed",
+                Event.at >= period.since,
+                Event.at < period.until,
+                Ticket.desk == desk,
+                Ticket.kind == "bug",
+                cast(Event.after, String) == json_text(sp.submitted),
+            )
+            .group_by(event_b)
+        ).all()
     submitted = {k: (n, c) for k, n, c in sub_rows}
 
-    # Time in each column: Σ over status changes of (at - filed) · ([from C] - [into C]).
-    stay = seconds(Event.at, dialect) - seconds(Ticket.created_at, dialect)
-    before_t, after_t = cast(Event.before, String), cast(Event.after, String)
-    col_rows = session.execute(
-        select(resolved_b, before_t, after_t, func.sum(stay))
-        .select_from(Event)
-        .join(Ticket, Ticket.id == Event.ticket_id)
-        .where(
-            *in_period,
-            Ticket.resolved_at < period.until,
-            Ticket.is_open.is_(False),
-            Event.field == "status",
-            Event.type == "changed",
-        )
-        .group_by(resolved_b, before_t, after_t)
-    ).all()
-    spent: dict[int | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for k, before, after, total in col_rows:
-        for key in (k, None):
-            spent[key][decode(before)] += float(total or 0)
-            spent[key][decode(after)] -= float(total or 0)
+    closed = sum(v[3] for v in resolved.values())
+    spent = _time_in_columns(session, policy, desk, period, edges, closed)
 
     medians = _escalation_medians(session, desk, fixed, edges, period, dialect)
 
@@ -256,6 +265,61 @@ def set_figures(
             AreaWeek(week=label, counts=by_area.get(k, {})) for k, label in enumerate(labels)
         ],
     )
+
+
+def _time_in_columns(
+    session: Session, policy: Policy, desk: str, period: Period, edges: list[datetime], closed: int
+) -> dict[int | None, dict[str, float]]:
+    """Seconds the period's resolved tickets spent in each column, per week of resolution and
+    (None) over the period: Σ over their status changes of (at − filed) · ([from C] − [into
+    C]), which the ``ticket_stays`` rows hold per ticket. When some resolved ticket has no
+    valid stored row (before ``dutydesk report rebuild``, after a bulk load or a calendar
+    change), the sums come from the status changes themselves, as the stays are defined."""
+    spent: dict[int | None, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    dialect = _dialect(session)
+    S = TicketStay
+    stored = session.scalar(
+        select(func.count())
+        .select_from(TicketTimes)
+        .where(
+            TicketTimes.desk == desk,
+            TicketTimes.resolved_at >= period.since,
+            TicketTimes.resolved_at < period.until,
+            TicketTimes.basis == times.basis(policy, desk),
+        )
+    )
+    if stored == closed:
+        b = bucket_index(S.resolved_at, edges, dialect)
+        for k, column, total in session.execute(
+            select(b, S.column, func.sum(S.seconds))
+            .where(S.desk == desk, S.resolved_at >= period.since, S.resolved_at < period.until)
+            .group_by(b, S.column)
+        ):
+            for key in (k, None):
+                spent[key][column] += float(total or 0)
+        return spent
+    resolved_b = bucket_index(Ticket.resolved_at, edges, dialect)
+    stay = seconds(Event.at, dialect) - seconds(Ticket.created_at, dialect)
+    before_t, after_t = cast(Event.before, String), cast(Event.after, String)
+    col_rows = session.execute(
+        select(resolved_b, before_t, after_t, func.sum(stay))
+        .select_from(Event)
+        .join(Ticket, Ticket.id == Event.ticket_id)
+        .where(
+            Ticket.desk == desk,
+            Ticket.resolved_at >= period.since,
+            Ticket.resolved_at < period.until,
+            Ticket.is_open.is_(False),
+            Event.field == "status",
+            Event.type == "changed",
+        )
+        .group_by(resolved_b, before_t, after_t)
+    ).all()
+    for k, before, after, total in col_rows:
+        for key in (k, None):
+            spent[key][decode(before)] += float(total or 0)
+            spent[key][decode(after)] -= float(total or 0)
+    return spent
 
 
 def _escalation_medians(

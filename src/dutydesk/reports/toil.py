@@ -14,29 +14,32 @@ Definitions (every figure can be counted by hand from the event history):
   team from one team to another.
 
 Every figure is an SQL aggregate: counts ``GROUP BY`` over the desk's indexes (weeks as a
-``CASE`` over the week boundaries); durations sum and rank (medians from window functions) the
-business seconds stored per done ticket when it was resolved (``tickets.times``: the calendar
-is walked once per resolution, not per report). A report that finds done tickets without
-valid stored times raises :class:`StaleTimes`; the caller stores them and asks again.
+balanced ``CASE`` tree over the week starts); durations sum and rank the business seconds
+stored per done ticket when it was resolved (``ticket_times``, which carries the ticket's desk,
+category and kind: the calendar is walked once per resolution, not per report; exact medians
+read from indexes ordered by the value); re-opens and bounces count the ``ticket_moves`` rows
+written with each such move. A report that finds done tickets without valid stored times, or
+a desk whose moves were not derived under its present columns, raises :class:`StaleTimes`;
+the caller stores them and asks again.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import json
 import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, select, union_all
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from dutydesk.errors import field_error
-from dutydesk.policy.models import DeskPolicy, Policy
-from dutydesk.reports.models import TicketTimes
+from dutydesk.policy.models import Policy
+from dutydesk.reports.buckets import bucket_index
+from dutydesk.reports.models import TicketMove, TicketTimes
 from dutydesk.reports.period import Period
 from dutydesk.reports.schemas import (
     CategoryKindCell,
@@ -50,8 +53,8 @@ from dutydesk.reports.schemas import (
     WeekRow,
 )
 from dutydesk.slo.policy import desk_calendar
-from dutydesk.tickets import times
-from dutydesk.tickets.models import Event, Ticket
+from dutydesk.tickets import moves, times
+from dutydesk.tickets.models import Ticket
 
 CSV_TABLES = ("categories", "kinds", "category_kinds", "weeks", "clusters", "summary")
 
@@ -64,18 +67,11 @@ def median_hours(values: Sequence[float]) -> float | None:
     return hours(statistics.median(values)) if values else None
 
 
-def week_bucket(column: Any, period: Period) -> ColumnElement[Any]:
-    """The index of the period's week an instant falls in (a CASE over the week starts)."""
-    bounds = period.week_bounds()
-    return case(
-        *[(column < until, literal(i)) for i, (_, _, until) in enumerate(bounds)],
-        else_=literal(len(bounds) - 1),
-    )
-
-
-def _json_text(value: str) -> str:
-    """How the events' JSON columns hold a string, compared as text on both engines."""
-    return json.dumps(value)
+def _week(column: Any, period: Period, session: Session) -> ColumnElement[Any]:
+    """The index of the period's week an instant of the period falls in (SQL: a balanced tree
+    of comparisons, a few per row whatever the number of weeks)."""
+    starts = [since for _, since, _ in period.week_bounds()]
+    return bucket_index(column, starts, session.get_bind().dialect.name)
 
 
 def in_period(column: Any, period: Period) -> tuple[ColumnElement[bool], ColumnElement[bool]]:
@@ -90,8 +86,10 @@ def _in_period(column: Any, period: Period) -> ColumnElement[bool]:
 
 
 class StaleTimes(Exception):
-    """Some tickets done in the period have no (valid) stored business times: refresh them
-    (``tickets.times.refresh_where``) in a write transaction and ask again."""
+    """Some tickets done in the period have no (valid) stored business times, or the desk's
+    re-opens and bounces are not derived under its present columns: refresh them
+    (``tickets.times.refresh_where``, ``tickets.moves.rebuild_desk``) in a write transaction
+    and ask again."""
 
 
 def _no_durations() -> dict[str, Any]:
@@ -107,32 +105,41 @@ def _no_durations() -> dict[str, Any]:
 _DIMS = ("all", "category", "kind")
 
 
-def _middle_ranks(n: int, skip: int = 0) -> tuple[int, int]:
-    """The one or two middle ranks of ``n`` values after ``skip`` others (a median averages
-    what they hold)."""
-    return skip + (n + 1) // 2, skip + (n + 2) // 2
+def _middle(n: int) -> tuple[int, int]:
+    """(OFFSET, LIMIT) of the one or two middle values of ``n`` sorted values (a median
+    averages what they hold)."""
+    return (n - 1) // 2, 2 - n % 2
 
 
-def _durations(session: Session, base: Any) -> dict[tuple[str, Any], dict[str, Any]]:
+def _durations(
+    session: Session, policy: Policy, desk: str, period: Period
+) -> dict[tuple[str, Any], dict[str, Any]]:
     """Count, medians and totals of the stored times over all done tickets, per category and
-    per kind — keyed ``("all", None)``, ``("category", c)``, ``("kind", k)`` — in SQL.
+    per kind — keyed ``("all", None)``, ``("category", c)``, ``("kind", k)`` — in SQL, from
+    ``ticket_times`` alone (it carries each ticket's desk, category and kind).
 
-    Totals and counts: one ``GROUP BY category, kind``. Medians: one pass of window functions
-    ranks each value within its category, its kind and overall; knowing each group's count,
-    only the rows at its middle ranks come back (a handful), and a median averages the one or
-    two middle values (in progress: over the tickets that spent time in progress, ranked after
-    the group's zeros)."""
-    c = base.c
-    pos = case((c.in_progress > 0, 1), else_=0)
+    Totals and counts: one ``GROUP BY category, kind`` over the period's range of the desk's
+    index. Medians (exact): knowing each group's count, its one or two middle values are read
+    from an index ordered by that value (``ORDER BY … LIMIT 2 OFFSET middle``: the rows outside
+    the period are skipped inside the index, nothing is sorted), all groups in one statement
+    (in progress: over the tickets that spent time in progress)."""
+    T = TicketTimes
+    mine = (
+        T.desk == desk,
+        *in_period(T.resolved_at, period),
+        T.basis == times.basis(policy, desk),
+    )
     sums = session.execute(
         select(
-            c.category,
-            c.kind,
+            T.category,
+            T.kind,
             func.count(),
-            func.sum(c.to_done),
-            func.sum(c.in_progress),
-            func.sum(pos),
-        ).group_by(c.category, c.kind)
+            func.sum(T.to_done_seconds),
+            func.sum(T.in_progress_seconds),
+            func.sum(case((T.in_progress_seconds > 0, 1), else_=0)),
+        )
+        .where(*mine)
+        .group_by(T.category, T.kind)
     ).all()
     acc: dict[tuple[str, Any], list[float]] = {}
     for cat, kind, n, to_done, progress, positive in sums:
@@ -144,40 +151,48 @@ def _durations(session: Session, base: Any) -> dict[tuple[str, Any], dict[str, A
             a[3] += int(positive or 0)
     if not acc:
         return {}
-    column: dict[str, Any] = {"category": c.category, "kind": c.kind}
-    cols: list[Any] = [c.category, c.kind, c.to_done, c.in_progress]
-    for dim in _DIMS:
-        part = [column[dim]] if dim != "all" else None
-        cols += [
-            func.row_number().over(partition_by=part, order_by=c.to_done).label(f"r_{dim}"),
-            func.row_number().over(partition_by=part, order_by=c.in_progress).label(f"p_{dim}"),
-        ]
-    ranked = select(*cols).subquery()
-    rc = ranked.c
-    # The middle ranks of every group, by its count (window results filter one level up).
-    conds: list[ColumnElement[bool]] = []
-    middle: dict[tuple[str, str, Any], list[float]] = defaultdict(list)
+    column: dict[str, Any] = {"category": T.category, "kind": T.kind}
+    parts: list[Any] = []
+    asked: list[tuple[str, str, Any]] = []
     for (dim, group), (n, _, _, positive) in acc.items():
-        same = [] if dim == "all" else [rc[dim].is_(None) if group is None else rc[dim] == group]
-        lo, hi = _middle_ranks(int(n))
-        conds.append(and_(*same, rc[f"r_{dim}"] >= lo, rc[f"r_{dim}"] <= hi))
-        if positive:
-            plo, phi = _middle_ranks(int(positive), int(n) - int(positive))
-            conds.append(and_(*same, rc[f"p_{dim}"] >= plo, rc[f"p_{dim}"] <= phi))
-    for row in session.execute(select(ranked).where(or_(*conds))).mappings():
-        for (dim, group), (n, _, _, positive) in acc.items():
-            if dim != "all" and row[dim] != group:
+        # ``= value`` or ``IS NULL``: PostgreSQL cannot search an index by IS NOT DISTINCT FROM.
+        same = (
+            []
+            if dim == "all"
+            else [column[dim].is_(None) if group is None else column[dim] == group]
+        )
+        for measure, value, count, extra in (
+            ("to_done", T.to_done_seconds, int(n), []),
+            ("in_progress", T.in_progress_seconds, int(positive), [T.in_progress_seconds > 0]),
+        ):
+            if not count:
                 continue
-            lo, hi = _middle_ranks(int(n))
-            if lo <= row[f"r_{dim}"] <= hi:
-                middle[("to_done", dim, group)].append(float(row["to_done"]))
-            plo, phi = _middle_ranks(int(positive), int(n) - int(positive))
-            if positive and plo <= row[f"p_{dim}"] <= phi:
-                middle[("in_progress", dim, group)].append(float(row["in_progress"]))
+            offset, limit = _middle(count)
+            # SQLite's planner would sort the period's range instead (fine for a week, several
+            # times slower for a year): name the ordered index. PostgreSQL chooses by its costs.
+            ordered = (
+                "ix_ticket_times_"
+                + ("" if dim == "all" else f"{dim}_")
+                + ("done" if measure == "to_done" else "progress")
+            )
+            middle = (
+                select(value.label("v"))
+                .with_hint(T, f"INDEXED BY {ordered}", "sqlite")
+                .where(*mine, *same, *extra)
+                .order_by(value)
+                .limit(limit)
+                .offset(offset)
+                .subquery()
+            )
+            parts.append(select(literal(len(asked)).label("i"), middle.c.v))
+            asked.append((measure, dim, group))
+    middle_values: dict[tuple[str, str, Any], list[float]] = defaultdict(list)
+    for i, v in session.execute(union_all(*parts)) if len(parts) > 1 else session.execute(parts[0]):
+        middle_values[asked[int(i)]].append(float(v))
     figures = {}
     for (dim, group), (n, to_done, progress, _) in acc.items():
-        mid_done = middle.get(("to_done", dim, group))
-        mid_progress = middle.get(("in_progress", dim, group))
+        mid_done = middle_values.get(("to_done", dim, group))
+        mid_progress = middle_values.get(("in_progress", dim, group))
         figures[(dim, group)] = {
             "done": int(n),
             "median_to_done_hours": median_hours(mid_done) if mid_done else None,
@@ -188,76 +203,25 @@ def _durations(session: Session, base: Any) -> dict[tuple[str, Any], dict[str, A
     return figures
 
 
-def stored_times(policy: Policy, desk: str, period: Period) -> Any:
-    """The tickets done in the period with their stored (valid) business seconds."""
-    return (
-        select(
-            Ticket.category.label("category"),
-            Ticket.kind.label("kind"),
-            TicketTimes.to_done_seconds.label("to_done"),
-            TicketTimes.in_progress_seconds.label("in_progress"),
-        )
-        .join(TicketTimes, TicketTimes.ticket_id == Ticket.id)
-        .where(
-            Ticket.desk == desk,
-            _in_period(Ticket.resolved_at, period),
-            TicketTimes.resolved_at == Ticket.resolved_at,
-            TicketTimes.basis == times.basis(policy, desk),
-        )
-        .subquery()
-    )
-
-
 # ----------------------------------------------------------------------------- counts
 
 
-def _status_moves(desk: str, policy: DeskPolicy, period: Period) -> Any:
+def _status_moves(session: Session, desk: str, period: Period) -> Any:
     """Re-opens and bounces of the desk's tickets in the period, per ticket and week: rows
-    (ticket id, week index, re-open moves, bounce moves), classified and counted in SQL."""
-    done = _json_text(policy.done_column)
-    order = {_json_text(c): i for i, c in enumerate(policy.columns)}
-    before_text = cast(Event.before, String)
-    after_text = cast(Event.after, String)
-    before_ix = case(*[(before_text == k, literal(i)) for k, i in order.items()], else_=literal(-1))
-    after_ix = case(*[(after_text == k, literal(i)) for k, i in order.items()], else_=literal(-1))
-    is_status = and_(Event.type == "changed", Event.field == "status")
-    reopen = and_(is_status, before_text == done, after_text != done)
-    backwards = and_(is_status, before_text != done, after_ix >= 0, before_ix > after_ix)
-    rerouted = and_(
-        Event.type == "changed",
-        Event.field == "team",
-        Event.before.is_not(None),
-        before_text != "null",
-        Event.after.is_not(None),
-        after_text != "null",
+    (ticket id, week index, re-open moves, bounce moves), from the ``ticket_moves`` rows the
+    recorder wrote with each such move (:mod:`dutydesk.tickets.moves` classifies them)."""
+    M = TicketMove
+    week = _week(M.at, period, session).label("week")
+    return (
+        select(M.ticket_id, week, func.sum(M.reopen), func.sum(M.bounce))
+        .where(M.desk == desk, *in_period(M.at, period), (M.reopen + M.bounce) > 0)
+        .group_by(M.ticket_id, week)
     )
-    bounce = or_(backwards, rerouted)
-    # Driven by the events' instant index: every move of the period is classified, and only
-    # the few that re-open or bounce, grouped per ticket and week, are checked for the desk
-    # (one ticket lookup each, instead of probing the desk's ticket ids for every event).
-    week = week_bucket(Event.at, period).label("week")
-    grouped = (
-        select(
-            Event.ticket_id.label("ticket_id"),
-            week,
-            func.sum(case((reopen, 1), else_=0)).label("reopens"),
-            func.sum(case((bounce, 1), else_=0)).label("bounces"),
-        )
-        .where(
-            _in_period(Event.at, period),
-            Event.type == "changed",
-            Event.field.in_(("status", "team")),
-            or_(reopen, bounce),
-        )
-        .group_by(Event.ticket_id, week)
-        .subquery()
-    )
-    return select(grouped).join(Ticket, Ticket.id == grouped.c.ticket_id).where(Ticket.desk == desk)
 
 
 def _filed(session: Session, desk: str, period: Period) -> list[tuple[str | None, str, int, int]]:
     """(category, kind, week index, count) of the tickets filed in the period."""
-    week = week_bucket(Ticket.created_at, period).label("week")
+    week = _week(Ticket.created_at, period, session).label("week")
     rows = session.execute(
         select(Ticket.category, Ticket.kind, week, func.count())
         .where(Ticket.desk == desk, _in_period(Ticket.created_at, period))
@@ -267,7 +231,7 @@ def _filed(session: Session, desk: str, period: Period) -> list[tuple[str | None
 
 
 def _done_per_week(session: Session, desk: str, period: Period) -> dict[int, int]:
-    week = week_bucket(Ticket.resolved_at, period).label("week")
+    week = _week(Ticket.resolved_at, period, session).label("week")
     rows = session.execute(
         select(week, func.count())
         .where(Ticket.desk == desk, _in_period(Ticket.resolved_at, period))
@@ -306,8 +270,9 @@ def toil_report(
         week_cat[w][cat or ""] += n
 
     done_week = _done_per_week(session, desk, period)
-    base = stored_times(policy, desk, period)
-    durations = _durations(session, base)
+    if not moves.is_current(session, policy, desk):
+        raise StaleTimes(f"re-opens and bounces of desk {desk!r} are not derived yet")
+    durations = _durations(session, policy, desk, period)
     all_out = durations.get(("all", None), _no_durations())
     if all_out["done"] != sum(done_week.values()):
         raise StaleTimes(f"stored times of desk {desk!r} are missing or stale for the period")
@@ -316,7 +281,7 @@ def toil_report(
 
     # One pass over the period's moves: per ticket and week, its re-opens and bounces (a few
     # rows: most tickets neither re-open nor bounce), then counted per period and per week.
-    per_ticket_week = session.execute(_status_moves(desk, spec, period)).all()
+    per_ticket_week = session.execute(_status_moves(session, desk, period)).all()
     reopen_moves = bounce_moves = 0
     reopened_ids: set[int] = set()
     bounced_ids: set[int] = set()

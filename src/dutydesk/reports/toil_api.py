@@ -19,6 +19,7 @@ from dutydesk.reports.tables import neutralised
 from dutydesk.reports.toil import CSV_TABLES, StaleTimes, csv_table, in_period, toil_report
 from dutydesk.slo.policy import desk_zone
 from dutydesk.state import AppState
+from dutydesk.tickets import moves
 from dutydesk.tickets.models import Ticket
 from dutydesk.tickets.times import refresh_where
 
@@ -44,9 +45,12 @@ def toil_for(
         except StaleTimes:
             pass
     # Tickets done in the period without valid stored times (resolved before the upgrade,
-    # bulk-loaded, or the desk's calendar changed): store them once, then read again.
+    # bulk-loaded, or the desk's calendar changed), or re-opens and bounces not derived under
+    # the desk's present columns: store them once, then read again.
     with state.db.write() as s:
         refresh_where(s, state.policy, desk, *in_period(Ticket.resolved_at, period))
+        if not moves.is_current(s, state.policy, desk):
+            moves.rebuild_desk(s, state.policy, desk, now)
     with state.db.read() as s:
         return toil_report(s, state.policy, desk, period, found)
 

@@ -25,7 +25,7 @@ from dutydesk.inputs import MAX_ID
 from dutydesk.policy.models import DeskPolicy
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.clocks import Facts
-from dutydesk.tickets import ordering, search, times, workflow
+from dutydesk.tickets import moves, ordering, search, times, workflow
 from dutydesk.tickets.changes import record_change
 from dutydesk.tickets.models import Event, Ticket, TicketLabel
 
@@ -34,7 +34,7 @@ _EVENT_COLUMNS = ("ticket_id", "seq", "at", "actor_id", "type", "field", "before
 # Hot-path statement, compiled once per dialect (see ``Prepared``).
 _INSERT_EVENTS = Prepared(insert(_EVENTS), _EVENT_COLUMNS)
 # Changes that move a ticket's stored business times (``tickets.times``).
-_TIMED = frozenset({"status", "resolved_at", "desk"})
+_TIMED = frozenset({"status", "resolved_at", "desk", "category", "kind"})
 
 # ----------------------------------------------------------------------------- lookups
 
@@ -226,6 +226,7 @@ class TicketChange:
         self.write_events()
         if any(e.field in _TIMED for e in self.events):  # resolved, re-opened, moved desk
             times.refresh_ticket(self.ctx.session, self.ctx.policy, t)
+        moves.record(self.ctx.session, self.ctx.policy, t, self.events)  # re-opens, bounces
         # SLO clocks follow, in this transaction. They are a function of the facts they read,
         # so a change that leaves those alone (a rank, a title, a reporter's comment) skips it.
         if slo_service.facts(t) != self.clock_facts:
