@@ -62,7 +62,7 @@ def test_an_admin_adds_re_roles_and_deactivates_a_person(web: Web) -> None:
     )
     assert made.status_code == 303 and made.headers["location"] == "/admin/users/nia?added=1"
     nia_page = admin.get("/admin/users/nia?added=1").text
-    assert "Added." in nia_page and "user.created" in nia_page
+    assert "Added." in nia_page and ">added the account<" in nia_page
 
     changed = admin.post(
         "/admin/users/nia",

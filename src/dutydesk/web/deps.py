@@ -49,6 +49,7 @@ env = jinja2.Environment(
 env.filters["age"] = format_age_since
 env.filters["ago"] = format_ago
 env.filters["when"] = present.format_when
+env.filters["audit_words"] = present.audit_words
 env.globals["priority_class"] = present.priority_class
 env.globals["priority_label"] = present.priority_label
 

@@ -198,3 +198,23 @@ def link_ticket_keys(html: str, desk: str) -> str:
         else:
             out.append(key.sub(lambda m: f'<a href="/tickets/{m.group(0)}">{m.group(0)}</a>', part))
     return "".join(out)
+
+
+AUDIT_WORDS = {
+    "user.created": "added the account",
+    "user.changed": "changed the account",
+    "user.roles_changed": "changed the roles",
+    "user.deactivated": "deactivated the account",
+    "user.reactivated": "reactivated the account",
+    "user.password_changed": "changed the password",
+    "token.created": "created an API token",
+    "token.revoked": "revoked an API token",
+    "session.ended": "signed a browser session out",
+    "session.ended_others": "signed the other browser sessions out",
+    "membership.cancel": "ended a rotation membership",
+}
+
+
+def audit_words(action: str) -> str:
+    """An audit action in words for the admin pages (the code itself for one not listed)."""
+    return AUDIT_WORDS.get(action, action)
