@@ -313,9 +313,10 @@ def test_set_figures_hand_count(api: Api, clock: ManualClock) -> None:
             w["escalation_median_days"],
         )
 
-    assert fig(w48) == (1, 1, 1.0, 1, 1, 2, 1, 4.0)  # S1; S1 submitted; S1, S3; S3 in 4 days
-    assert fig(w49) == (1, 0, 0.0, 1, 1, 3, 1, 8.0)  # S2; S5 submitted; S2, S4, S6; S4
-    assert fig(total) == (2, 1, 0.5, 2, 2, 5, 2, 6.0)
+    # bugs are the status post's bug_kinds (bug and escalation in the example policy)
+    assert fig(w48) == (2, 1, 0.5, 1, 1, 2, 1, 4.0)  # S1, S3; S1 submitted; S1, S3; S3 4 days
+    assert fig(w49) == (2, 0, 0.0, 1, 1, 3, 1, 8.0)  # S2, S4; S5 submitted; S2, S4, S6; S4
+    assert fig(total) == (4, 1, 0.25, 2, 2, 5, 2, 6.0)
     # Days in each column per resolved ticket: S1 1/1/1, S3 4/0/0 | S2 2/5/0, S4 1/7/0, S6 8/0/0.
     assert w48["days_in_column"] == {"To do": 2.5, "In progress": 0.5, "Submitted": 0.5}
     assert w49["days_in_column"] == {"To do": 3.67, "In progress": 4.0, "Submitted": 0.0}
@@ -324,12 +325,12 @@ def test_set_figures_hand_count(api: Api, clock: ManualClock) -> None:
         (k["S4"], 8.0),
         (k["S3"], 4.0),
     ]
-    # Bugs filed, by owning team: S1 channels, S2 playbooks, S5 mobile, S6 none.
-    assert rep["areas"] == ["channels", "mobile", "none", "playbooks"]
+    # Bugs filed, by owning team: S1 and S3 channels, S2 playbooks, S5 mobile, S4 and S6 none.
+    assert rep["areas"] == ["channels", "none", "mobile", "playbooks"]
     assert rep["bugs_by_area"][0]["counts"] == {
-        "channels": 1,
+        "channels": 2,
         "mobile": 1,
-        "none": 1,
+        "none": 2,
         "playbooks": 1,
     }
     assert rep["bugs_by_area"][1]["counts"] == {}
@@ -338,7 +339,7 @@ def test_set_figures_hand_count(api: Api, clock: ManualClock) -> None:
         "/api/v1/desks/set/reports/set",
         **{"from": "2026-11-23", "to": "2026-12-06", "area": "category"},
     )
-    assert by_label["areas"] == ["none"] and by_label["bugs_by_area"][0]["counts"] == {"none": 4}
+    assert by_label["areas"] == ["none"] and by_label["bugs_by_area"][0]["counts"] == {"none": 6}
 
 
 def test_csv_parses_as_a_spreadsheet_reads_it(api: Api, clock: ManualClock) -> None:
@@ -427,16 +428,15 @@ def test_set_weekly_figures_agree_with_a_count_of_the_events_table(
         w = week_of(at)
         if w is None or resolution.get(t) != "fixed":
             continue
-        # kind "bug" only, as set_figures defines it (the status post's bug_kinds also
-        # count escalations: the two disagree for a week with a fixed escalation)
-        if kind[t] == "bug":
+        # bugs are the status post's bug_kinds: bug and escalation in the example policy
+        if kind[t] in ("bug", "escalation"):
             expected[w][0] += 1
             expected[w][1] += bool(customer[t])
         if kind[t] == "escalation":
             expected[w][3] += 1
     for t, at in submitted_at.items():
         w = week_of(at)
-        if w is not None and kind[t] == "bug":
+        if w is not None and kind[t] in ("bug", "escalation"):
             expected[w][2] += 1
     rep = get(api, "/api/v1/desks/set/reports/set", **{"from": "2026-11-23", "to": "2026-12-06"})
     got = [

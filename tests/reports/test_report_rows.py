@@ -300,12 +300,15 @@ def test_both_reports_match_a_count_from_the_events(
             if w is not None:
                 resolved[w].append(t)
         for e in events[tid]:
-            submits = e.field == "status" and e.after == "Submitted" and t.kind == "bug"
+            is_bug = t.kind in ("bug", "escalation")  # the status post's bug_kinds
+            submits = e.field == "status" and e.after == "Submitted" and is_bug
             if submits and (w := week_of(e.at, TORONTO)) is not None:
                 submitted[w].add(tid)
     stays = expected_stays(state)
     for i, week in enumerate(r["weeks"]):
-        bugs = [t for t in resolved[i] if t.kind == "bug" and t.resolution == "fixed"]
+        bugs = [
+            t for t in resolved[i] if t.kind in ("bug", "escalation") and t.resolution == "fixed"
+        ]
         esc = [t for t in resolved[i] if t.kind == "escalation" and t.resolution == "fixed"]
         assert week["bugs_resolved"] == len(bugs)
         assert week["customer_resolved"] == sum(t.customer_reported for t in bugs)

@@ -3,8 +3,9 @@
 Definitions (the desk's ``status_post`` settings name the fix resolutions and the submitted
 column, as for the weekly status post):
 
-* *Bugs resolved* per week: bugs (kind ``bug``) whose resolution is a fix resolution, by the
-  week of their last resolution; *customer* counts those reported by customers.
+* *Bugs resolved* per week: bugs (the kinds the status post counts as bugs, ``bug_kinds``:
+  bug and escalation in the example policy) whose resolution is a fix resolution, by the week
+  of their last resolution; *customer* counts those reported by customers.
 * *Fixes submitted* per week: bugs moved into the submitted column in that week (a ticket
   counts once per week, whatever it did next); *customer* likewise. Counted from the moves
   kept per change (``ticket_moves``), or from the events while a desk's are not derived.
@@ -14,13 +15,14 @@ column, as for the weekly status post):
   with its business times (``ticket_stays``), or from the events while some are missing.
 * *Escalations' time to fix*: escalations (kind ``escalation``) resolved with a fix resolution,
   by week: how many and the median days from filing to resolution; the slowest are listed.
-* *Bugs by area*: bugs filed per week, per owning team, category or label (``area=``); the 10
+* *Bugs by area*: bugs (``bug_kinds``) filed per week, per owning team, category or label (``area=``); the 10
   largest areas of the period are named, the rest summed as ``other``.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -161,7 +163,8 @@ def set_figures(
 
     # Bugs resolved (and customer-reported), escalations fixed, tickets resolved: one pass.
     is_fix = Ticket.resolution.in_(fixed)
-    bug_fix = (Ticket.kind == "bug") & is_fix
+    is_bug = Ticket.kind.in_(sp.bug_kinds)
+    bug_fix = is_bug & is_fix
     rows = session.execute(
         select(
             resolved_b,
@@ -193,7 +196,7 @@ def set_figures(
                 M.at >= period.since,
                 M.at < period.until,
                 M.submitted == 1,
-                Ticket.kind == "bug",
+                is_bug,
             )
             .group_by(move_b)
         ).all()
@@ -215,7 +218,7 @@ def set_figures(
                 Event.at >= period.since,
                 Event.at < period.until,
                 Ticket.desk == desk,
-                Ticket.kind == "bug",
+                is_bug,
                 cast(Event.after, String) == json_text(sp.submitted),
             )
             .group_by(event_b)
@@ -250,7 +253,7 @@ def set_figures(
             escalation_median_days=medians.get(k),
         )
 
-    names, by_area = _areas(session, desk, area, edges, period)
+    names, by_area = _areas(session, desk, area, edges, period, sp.bug_kinds)
     return SetFigures(
         desk=desk,
         period=period.as_json(),
@@ -397,7 +400,12 @@ def _slowest(
 
 
 def _areas(
-    session: Session, desk: str, area: Area, edges: list[datetime], period: Period
+    session: Session,
+    desk: str,
+    area: Area,
+    edges: list[datetime],
+    period: Period,
+    bug_kinds: Sequence[str],
 ) -> tuple[list[str], dict[int, dict[str, int]]]:
     b = bucket_index(Ticket.created_at, edges, _dialect(session))
     key: Any
@@ -415,7 +423,7 @@ def _areas(
     rows = session.execute(
         stmt.where(
             Ticket.desk == desk,
-            Ticket.kind == "bug",
+            Ticket.kind.in_(bug_kinds),
             Ticket.created_at >= period.since,
             Ticket.created_at < period.until,
         ).group_by(b, key)
