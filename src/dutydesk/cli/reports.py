@@ -131,10 +131,14 @@ def rebuild(
     ] = None,
 ) -> None:
     """Store the business times of done tickets that lack them or hold stale ones (after an
-    upgrade, a bulk load, or a calendar change); the toil report sums these. Local database."""
+    upgrade, a bulk load, or a calendar change), which the toil report sums; recount the
+    hourly tallies queue health and on-call load sum, and the priority each SLO clock is
+    reported under, from the events. Local database."""
     from dutydesk.cli.client import local_state
     from dutydesk.context import desk_policy
     from dutydesk.errors import DomainError
+    from dutydesk.reports.tallies import rebuild as rebuild_tallies
+    from dutydesk.slo.service import follow_priorities
     from dutydesk.tickets.times import rebuild as rebuild_times
 
     state = local_state()
@@ -145,10 +149,15 @@ def rebuild(
         raise fail(f"--desk: {exc.detail}") from exc
     with state.db.write() as s:
         written = rebuild_times(s, state.policy, desk or None)
+        counted = rebuild_tallies(s, desk or None)
+        follow_priorities(s)
     emit(
-        {"written": written},
+        {"written": written, "tallies": counted},
         lambda d: out.print(
-            "\n".join(f"{k}: {n:,} done tickets timed" for k, n in d["written"].items()),
+            "\n".join(
+                [f"{k}: {n:,} done tickets timed" for k, n in d["written"].items()]
+                + [f"{k}: {n:,} hourly tally rows" for k, n in d["tallies"].items()]
+            ),
             highlight=False,
         ),
     )

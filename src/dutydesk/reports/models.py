@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     UniqueConstraint,
@@ -107,3 +108,25 @@ class TicketTimes(Base):
     basis: Mapped[str] = mapped_column(String(16))
     to_done_seconds: Mapped[float] = mapped_column(Float)
     in_progress_seconds: Mapped[float] = mapped_column(Float)
+
+
+class ReportTally(Base):
+    """Counts per desk, UTC hour and key, kept in the transaction of each ticket change so the
+    reports sum a few rows per hour instead of reading every event (:mod:`dutydesk.reports.tallies`).
+
+    ``kind`` says what ``a``, ``b`` and ``n`` mean: ``flow`` — net change of the tickets in
+    column ``a`` with current priority ``b``; ``did`` — events of what ``b`` by actor ``a``.
+    A row belongs to the ticket's current desk; ``''`` stands for none."""
+
+    __tablename__ = "report_tallies"
+    __table_args__ = (
+        PrimaryKeyConstraint("desk", "kind", "hour", "a", "b", name="pk_report_tallies"),
+        {"sqlite_with_rowid": False},  # the key is the only index, and it covers ``n``
+    )
+
+    desk: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(12))
+    hour: Mapped[datetime] = mapped_column(UTCDateTime)
+    a: Mapped[str] = mapped_column(String(80))
+    b: Mapped[str] = mapped_column(String(80))
+    n: Mapped[int] = mapped_column(Integer)

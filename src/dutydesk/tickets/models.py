@@ -49,6 +49,16 @@ class Ticket(Base):
         Index("ix_tickets_report_filed", "desk", "created_at", "category", "kind"),
         Index("ix_tickets_report_done", "desk", "resolved_at", "created_at", "category", "kind"),
         Index("ix_tickets_desk_updated", "desk", "updated_at"),  # the queue page's sort
+        # Queue health's open tickets (by column and priority, age, owner), from the index.
+        Index(
+            "ix_tickets_open_owner",
+            "desk",
+            "is_open",
+            "assignee_id",
+            "created_at",
+            "status",
+            "priority",
+        ),
         Index("ix_tickets_reporter_updated", "reporter_id", "updated_at"),  # My requests
     )
 
@@ -144,6 +154,8 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "seq", name="uq_events_ticket_seq"),
         Index("ix_events_at", "at"),
+        # Idle claims: a ticket's last event by its assignee or assignment, from the index.
+        Index("ix_events_ticket_actor", "ticket_id", "actor_id", "field", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
