@@ -34,6 +34,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from dutydesk.db import Prepared
 from dutydesk.reports.buckets import bucket_index
 from dutydesk.reports.models import ReportTally
 from dutydesk.tickets.models import Event, Ticket
@@ -46,6 +47,21 @@ _DID_TYPES = ("triaged", "commented")
 _DID_FIELDS = ("status", "assignee")
 
 Key = tuple[str, str, datetime, str, str]  # desk, kind, hour, a, b
+
+
+def _upsert(insert_: Any) -> Prepared:
+    stmt = insert_(_TALLIES)
+    return Prepared(
+        stmt.on_conflict_do_update(
+            index_elements=["desk", "kind", "hour", "a", "b"],
+            set_={"n": _TALLIES.c.n + stmt.excluded.n},
+        ),
+        ("desk", "kind", "hour", "a", "b", "n"),
+    )
+
+
+# Compiled once per dialect: every ticket change adds a few rows (see ``Prepared``).
+_ADD = {"postgresql": _upsert(pg_insert), "sqlite": _upsert(sqlite_insert)}
 
 
 class EventLike(Protocol):
@@ -119,12 +135,7 @@ def add(session: Session, rows: Mapping[Key, int]) -> None:
     if not values:
         return
     conn = session.connection()
-    stmt = (pg_insert if conn.dialect.name == "postgresql" else sqlite_insert)(_TALLIES)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["desk", "kind", "hour", "a", "b"],
-        set_={"n": _TALLIES.c.n + stmt.excluded.n},
-    )
-    conn.execute(stmt, values)
+    _ADD[conn.dialect.name].executemany(conn, values)
 
 
 class TicketState(Protocol):
