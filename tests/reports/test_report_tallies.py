@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import select
 
 from dutydesk.reports.models import ReportTally
-from dutydesk.reports.tallies import rebuild
+from dutydesk.reports.tallies import hour_of, rebuild, split_hours
 from dutydesk.slo.models import TicketClock
 from dutydesk.slo.service import follow_priorities
 from dutydesk.state import AppState
@@ -131,8 +131,55 @@ def test_clocks_follow_their_ticket_priority(api: Api, clock: ManualClock, state
 
 
 def test_hours_are_utc_hours() -> None:
-    from dutydesk.reports.tallies import hour_of, split_hours
-
     half = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
     assert hour_of(half) == datetime(2026, 12, 3, 9, tzinfo=UTC)
     assert split_hours([half, datetime(2026, 12, 4, tzinfo=UTC)]) == [hour_of(half)]
+
+
+def test_oncall_work_between_any_instants_equals_a_count_of_the_events(
+    api: Api, clock: ManualClock, state: AppState
+) -> None:
+    """Edges inside hours (an override at 12:15, say) split them: those hours are counted
+    from the events, the others summed from the tallies; together, the events' own count."""
+    from dutydesk.auth.models import User
+    from dutydesk.reports.oncall_load import _work
+
+    k = infra_history(api, clock)
+    more_history(api, clock, k)
+    start = datetime(2026, 11, 23, 8, tzinfo=UTC)
+    edges = [
+        start + timedelta(hours=h, minutes=m)
+        for h, m in ((0, 0), (12, 15), (28, 0), (29, 30), (73, 5), (170, 0), (245, 21))
+    ]
+    spec = state.policy.desks["infra"]
+    serving = {spec.started_column, spec.done_column}
+    with state.db.read() as s:
+        ids = dict(s.execute(select(User.name, User.id)).all())
+        people = [ids[p] for p in ("ana", "bo", "chen", "dee")]
+        got = _work(s, spec, "infra", edges, people)
+        names = {v: n for n, v in ids.items()}
+        counted: Counter[tuple[int, str, str]] = Counter()
+        in_split = 0
+        events = s.execute(
+            select(Event).join(Ticket, Ticket.id == Event.ticket_id).where(Ticket.desk == "infra")
+        ).scalars()
+        for e in events:
+            if e.actor_id not in people or not edges[0] <= e.at < edges[-1]:
+                continue
+            what = (
+                "triaged"
+                if e.type == "triaged"
+                else "comments"
+                if e.type == "commented"
+                else "served"
+                if e.type == "changed"
+                and (e.field == "assignee" or (e.field == "status" and e.after in serving))
+                else None
+            )
+            if what is not None:
+                i = max(j for j in range(len(edges) - 1) if edges[j] <= e.at)
+                counted[(i, names[e.actor_id], what)] += 1
+                in_split += hour_of(e.at) in split_hours(edges)
+    assert got == dict(counted)
+    assert sum(counted.values()) >= 8  # the history's triage, moves, assignments, comments
+    assert in_split >= 2  # chen's triage at 12:00 and 12:30 (LA), in the hour cut at 12:15
