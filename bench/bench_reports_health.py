@@ -43,9 +43,11 @@ from dutydesk.reports.oncall_load import oncall_load
 from dutydesk.reports.period import Period, resolve
 from dutydesk.reports.queue_health import queue_health
 from dutydesk.reports.set_figures import set_figures
+from dutydesk.reports.tallies import rebuild as rebuild_tallies
 from dutydesk.slo.attainment import attainment
 from dutydesk.slo.models import TicketClock
 from dutydesk.slo.policy import desk_zone
+from dutydesk.slo.service import follow_priorities
 from dutydesk.state import sync_policy
 from dutydesk.tickets.models import DeskCounter, Event, Ticket
 
@@ -263,6 +265,11 @@ def build(url: str, policy: Policy, n: int, now: datetime) -> None:
         with db.write() as s:
             s.merge(DeskCounter(desk=desk, next_number=n + 1))
         print(f"  {desk}: {len(tickets)} tickets, {len(events)} events, {len(notices)} notices")
+    t0 = time.perf_counter()
+    with db.write() as s:  # what ``dutydesk report rebuild`` does after a bulk load
+        rows = rebuild_tallies(s)
+        follow_priorities(s)
+    print(f"  tallies: {sum(rows.values())} rows, {time.perf_counter() - t0:.0f} s")
     with db.write() as s:
         if db.sqlite:
             s.execute(text("ANALYZE"))

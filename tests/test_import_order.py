@@ -60,6 +60,9 @@ LAYER_TWO = (
     "dutydesk.triage.analysis",
     "dutydesk.reports.meetings",
     "dutydesk.reports.period",
+    # the week buckets' SQL and the hourly tallies every ticket change keeps for the reports
+    "dutydesk.reports.buckets",
+    "dutydesk.reports.tallies",
 )
 # Layer 3: services, bottom up; a service imports services of its own domain or lower ones.
 SERVICES = (

@@ -24,6 +24,7 @@ from dutydesk.context import Ctx
 from dutydesk.db import Base, Database
 from dutydesk.errors import DomainError
 from dutydesk.policy.models import DeskPolicy, Policy
+from dutydesk.reports.tallies import rebuild as rebuild_tallies
 from dutydesk.tickets import filing, ordering, search, service
 from dutydesk.tickets.models import (
     Comment,
@@ -550,6 +551,8 @@ def bulk_tickets(
                 search.store(s, fts)
             done += size
             bar.advance(task, size)
+    with db.write() as s:  # the report tallies of the desk, recounted with its new history
+        rebuild_tallies(s, [desk_name])
     if not db.sqlite:
         with db.write() as s:
             s.execute(

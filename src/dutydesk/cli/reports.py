@@ -132,11 +132,15 @@ def rebuild(
     ] = None,
 ) -> None:
     """Store the business times of done tickets that lack them or hold stale ones, and
-    classify every move that re-opened or bounced a ticket (after an upgrade, a bulk load, or
-    a change of calendar or columns); the toil report reads these. Local database."""
+    classify every move that re-opened, bounced or submitted a ticket (after an upgrade, a bulk
+    load, or a change of calendar or columns), which the toil report and SET figures read;
+    recount the hourly tallies queue health and on-call load sum, and the priority each SLO
+    clock is reported under, from the events. Local database."""
     from dutydesk.cli.client import local_state
     from dutydesk.context import desk_policy
     from dutydesk.errors import DomainError
+    from dutydesk.reports.tallies import rebuild as rebuild_tallies
+    from dutydesk.slo.service import follow_priorities
     from dutydesk.tickets.moves import rebuild as rebuild_moves
     from dutydesk.tickets.times import rebuild as rebuild_times
 
@@ -149,12 +153,17 @@ def rebuild(
     with state.db.write() as s:
         written = rebuild_times(s, state.policy, desk or None)
         moved = rebuild_moves(s, state.policy, state.now(), desk or None)
+        counted = rebuild_tallies(s, desk or None)
+        follow_priorities(s)
     emit(
-        {"written": written, "moves": moved},
+        {"written": written, "moves": moved, "tallies": counted},
         lambda d: out.print(
             "\n".join(
-                f"{k}: {n:,} done tickets timed, {d['moves'][k]:,} re-opening or bouncing moves"
-                for k, n in d["written"].items()
+                [
+                    f"{k}: {n:,} done tickets timed, {d['moves'][k]:,} re-opening or bouncing moves"
+                    for k, n in d["written"].items()
+                ]
+                + [f"{k}: {n:,} hourly tally rows" for k, n in d["tallies"].items()]
             ),
             highlight=False,
         ),

@@ -29,6 +29,7 @@ from dutydesk.errors import field_error
 from dutydesk.imports.models import TicketSource
 from dutydesk.imports.records import ImportRecord
 from dutydesk.policy.models import RESOLUTIONS, DeskPolicy
+from dutydesk.reports.tallies import follow as follow_tallies
 from dutydesk.slo import service as slo_service
 from dutydesk.tickets import moves as ticket_moves
 from dutydesk.tickets import ordering, search, workflow
@@ -427,6 +428,7 @@ def create(
         ],
     )
     ticket.event_seq = len(history)
+    follow_tallies(s, ticket, None, history)  # the report tallies of the whole history
     if p.done:  # its business time for the reports, from the history just written
         ticket_times.refresh_ticket(s, ctx.policy, ticket)
     ticket_moves.record(s, ctx.policy, ticket, history)  # its re-opens and bounces, if any

@@ -14,9 +14,11 @@ Per shift (the rotation's shifts clipped to the period), counting only what happ
 Per person: the sums over their shifts, beside the fairness report's hours for the same period
 (:func:`dutydesk.oncall.reads.fairness_report`), so a team sees hours and work side by side.
 
-The database sorts events into the elementary intervals cut by every shift edge and calendar
-opening and closing (:func:`dutydesk.reports.buckets.bucket_index`) and counts them there;
-Python adds one row per (interval, person) to the shifts covering it.
+The elementary intervals are cut by every shift edge and calendar opening and closing; what
+people did is summed there from the hourly ``did`` tallies every ticket change keeps
+(:mod:`dutydesk.reports.tallies`), notices and breaches are counted by the database from
+their indexes (:func:`dutydesk.reports.buckets.bucket_index`); Python adds one row per
+(interval, person) to the shifts covering it.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from dutydesk.notify.rows import recipient_of
 from dutydesk.oncall.loading import desk_rotation_name, loaded_in
 from dutydesk.oncall.reads import fairness_report
 from dutydesk.policy.models import Policy
+from dutydesk.reports import tallies
 from dutydesk.reports.buckets import bucket_index, json_text
 from dutydesk.reports.period import Period
 from dutydesk.reports.tables import Table
@@ -268,10 +271,24 @@ def _in_hours(edges: list[datetime], spells: list[tuple[datetime, datetime]]) ->
 def _work(
     session: Session, spec: Any, desk: str, edges: list[datetime], actor_ids: list[int]
 ) -> dict[tuple[int, str, str], int]:
-    """(interval, person, what) → how many: triage, serving moves and comments."""
+    """(interval, person, what) → how many: triage, serving moves and comments. Summed from
+    the ``did`` tallies (:mod:`dutydesk.reports.tallies`); the hours an edge splits (an
+    override starting at 10:30, or now) are counted from the events."""
     if not actor_ids or len(edges) < 2:
         return {}
     moves = [c for c in (spec.started_column, spec.done_column) if c]
+    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(actor_ids))).all())
+    kinds = {"triaged": TRIAGED, "commented": COMMENTS, "assignee": SERVED}
+    kinds |= {f"status:{c}": SERVED for c in moves}
+    out: dict[tuple[int, str, str], int] = defaultdict(int)
+    for i, actor, did, n in tallies.summed(
+        session, desk, tallies.DID, edges, a=[str(a) for a in actor_ids], b=list(kinds)
+    ):
+        if 0 <= i < len(edges) - 1:
+            out[(i, names[int(actor)], kinds[did])] += n
+    split = tallies.split_hours(edges)
+    if not split:
+        return dict(out)
     what = case(
         (Event.type == "triaged", literal(TRIAGED)),
         (Event.type == "commented", literal(COMMENTS)),
@@ -283,10 +300,11 @@ def _work(
         .select_from(Event)
         .join(Ticket, Ticket.id == Event.ticket_id)
         .where(
+            or_(*(and_(Event.at >= h, Event.at < h + tallies.HOUR) for h in split)),
             Event.at >= edges[0],
             Event.at < edges[-1],
             Event.actor_id.in_(actor_ids),
-            Ticket.desk == desk,
+            Ticket.desk.concat("") == desk,  # the minutes of events lead, not the desk
             or_(
                 Event.type.in_(["triaged", "commented"]),
                 and_(
@@ -299,8 +317,9 @@ def _work(
         )
         .group_by(b, Event.actor_id, what)
     ).all()
-    names = dict(session.execute(select(User.id, User.name).where(User.id.in_(actor_ids))).all())
-    return {(i, names[a], w): n for i, a, w, n in rows}
+    for i, a, w, n in rows:
+        out[(i, names[a], w)] += n
+    return dict(out)
 
 
 def _notices(
@@ -326,21 +345,23 @@ def _notices(
 
 def _breaches(session: Session, desk: str, edges: list[datetime], now: datetime) -> dict[int, int]:
     """Per interval: the desk's clocks that fell due unmet in it (breached, or still running
-    or paused past their due instant)."""
+    or paused past their due instant): two index ranges, by outcome and by state."""
     if len(edges) < 2:
         return {}
     b = bucket_index(TicketClock.due_at, edges, _dialect(session))
-    rows = session.execute(
-        select(b, func.count())
-        .where(
-            TicketClock.desk == desk,
-            TicketClock.due_at >= edges[0],
-            TicketClock.due_at < min(edges[-1], now),
-            or_(
-                TicketClock.outcome == BREACHED,
-                TicketClock.state.in_([RUNNING, PAUSED]),
-            ),
-        )
-        .group_by(b)
-    ).all()
-    return {i: n for i, n in rows}
+    due = (
+        TicketClock.desk == desk,
+        TicketClock.due_at >= edges[0],
+        TicketClock.due_at < min(edges[-1], now),
+    )
+    out: dict[int, int] = defaultdict(int)
+    for unmet in (
+        TicketClock.outcome == BREACHED,
+        and_(
+            TicketClock.state.in_([RUNNING, PAUSED]),
+            or_(TicketClock.outcome.is_(None), TicketClock.outcome != BREACHED),
+        ),
+    ):
+        for i, n in session.execute(select(b, func.count()).where(*due, unmet).group_by(b)):
+            out[i] += n
+    return dict(out)

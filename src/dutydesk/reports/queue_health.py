@@ -15,6 +15,10 @@ Definitions (a test counts each by hand from a constructed history):
   running past due counts in the week it fell due), and the median business hours the
   stopped clocks ran: for the triage clock, the median time to triage.
 
+Flow and closings are summed from the hourly tallies every ticket change keeps
+(:mod:`dutydesk.reports.tallies`); SLO rows from one index of the clocks, which carry their
+ticket's current priority.
+
 Everything is counted in SQL; Python only adds up one row per (week, value).
 """
 
@@ -25,14 +29,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import String, and_, case, cast, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.service import user_names
 from dutydesk.context import desk_policy
 from dutydesk.policy.models import Policy
-from dutydesk.reports.buckets import bounds, bucket_index, decode, json_text, weeks
+from dutydesk.reports.buckets import bounds, bucket_index, weeks
 from dutydesk.reports.period import Period
+from dutydesk.reports.queue_flow import NO_PRIORITY, OPEN_TICKETS_INDEX, TICK, FlowPoint, flow
 from dutydesk.reports.tables import Table
 from dutydesk.slo.clocks import BREACHED, MET, PAUSED, RUNNING
 from dutydesk.slo.models import TicketClock
@@ -40,7 +45,6 @@ from dutydesk.tickets.idle import IdleRule, idle_rule
 from dutydesk.tickets.models import Event, Ticket
 
 LISTED = 20  # tickets a list shows (oldest first); the counts cover all of them
-NO_PRIORITY = "none"
 AGE_BANDS: tuple[tuple[str, timedelta | None], ...] = (
     ("under 1 day", timedelta(days=1)),
     ("1-3 days", timedelta(days=3)),
@@ -48,15 +52,6 @@ AGE_BANDS: tuple[tuple[str, timedelta | None], ...] = (
     ("1-4 weeks", timedelta(days=28)),
     ("over 4 weeks", None),
 )
-
-
-class FlowPoint(BaseModel):
-    week: str
-    at: datetime  # the instant the counts hold at: the week's end, or now
-    columns: dict[str, int]  # open tickets per open column
-    priorities: dict[str, int]  # open tickets per current priority ("none": untriaged)
-    filed: int  # in this week
-    closed: int  # moved to the done column in this week
 
 
 class AgeRow(BaseModel):
@@ -205,117 +200,6 @@ def _listed(t: Ticket, names: dict[int, str], now: datetime) -> ListedTicket:
     )
 
 
-# ----------------------------------------------------------------------------- flow
-
-
-def samples(period: Period, now: datetime) -> list[tuple[str, datetime]]:
-    """(week, instant) the flow is read at: each week's end, the running week's now."""
-    return [(w.label, min(w.end, now)) for w in weeks(period) if w.start <= now]
-
-
-TICK = timedelta(microseconds=1)  # "at now" includes what happened at now
-
-
-def flow(
-    session: Session,
-    desk: str,
-    open_columns: list[str],
-    done: str,
-    period: Period,
-    now: datetime,
-) -> list[FlowPoint]:
-    points = samples(period, now)
-    if not points:
-        return []
-    at = [t + TICK if t == now else t for _, t in points]
-    m = len(at)
-    # count(C, k) = open now in C and filed before T_k
-    #             - status changes at or after T_k (of tickets filed before it) into C
-    #             + those out of C.
-    created_b = bucket_index(Ticket.created_at, at, _dialect(session))
-    now_rows = session.execute(
-        select(created_b, Ticket.status, Ticket.priority, func.count())
-        .where(Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.created_at < at[-1])
-        .group_by(created_b, Ticket.status, Ticket.priority)
-    ).all()
-    event_b = bucket_index(Event.at, at, _dialect(session))
-    before_t, after_t = cast(Event.before, String), cast(Event.after, String)
-    moved = session.execute(
-        select(created_b, event_b, before_t, after_t, Ticket.priority, func.count())
-        .select_from(Event)
-        .join(Ticket, Ticket.id == Event.ticket_id)
-        .where(
-            Event.field == "status",
-            Event.type == "changed",
-            Event.at >= at[0],
-            Ticket.desk == desk,
-            Ticket.created_at < at[-1],
-        )
-        .group_by(created_b, event_b, before_t, after_t, Ticket.priority)
-    ).all()
-    wanted = set(open_columns)
-    # [by column, by priority] per sample
-    cols: list[list[defaultdict[str, int]]] = [
-        [defaultdict(int) for _ in range(m)] for _ in range(2)
-    ]
-
-    def add(k: int, column: Any, priority: str | None, n: int) -> None:
-        if column in wanted:
-            cols[0][k][column] += n
-            cols[1][k][priority or "none"] += n
-
-    for cb, status, priority, n in now_rows:
-        for k in range(cb + 1, m):  # filed before T_k
-            add(k, status, priority, n)
-    for cb, eb, before, after, priority, n in moved:
-        for k in range(cb + 1, min(eb, m - 1) + 1):  # filed before T_k, changed at or after
-            add(k, decode(after), priority, -n)
-            add(k, decode(before), priority, n)
-    filed = _per_week(session, Ticket.created_at, desk, period)
-    closed = _closed_per_week(session, desk, done, period)
-    return [
-        FlowPoint(
-            week=label,
-            at=t,
-            columns={c: cols[0][k].get(c, 0) for c in open_columns},
-            priorities=dict(sorted(cols[1][k].items())),
-            filed=filed.get(k, 0),
-            closed=closed.get(k, 0),
-        )
-        for k, (label, t) in enumerate(points)
-    ]
-
-
-def _per_week(session: Session, column: Any, desk: str, period: Period) -> dict[int, int]:
-    b = bucket_index(column, bounds(period), _dialect(session))
-    rows = session.execute(
-        select(b, func.count())
-        .where(Ticket.desk == desk, column >= period.since, column < period.until)
-        .group_by(b)
-    ).all()
-    return {k: n for k, n in rows}
-
-
-def _closed_per_week(session: Session, desk: str, done: str, period: Period) -> dict[int, int]:
-    """Moves into the done column per week (a ticket closed twice counts twice)."""
-    b = bucket_index(Event.at, bounds(period), _dialect(session))
-    rows = session.execute(
-        select(b, func.count())
-        .select_from(Event)
-        .join(Ticket, Ticket.id == Event.ticket_id)
-        .where(
-            Event.field == "status",
-            Event.type == "changed",
-            Event.at >= period.since,
-            Event.at < period.until,
-            Ticket.desk == desk,
-            cast(Event.after, String) == literal(json_text(done)),
-        )
-        .group_by(b)
-    ).all()
-    return {k: n for k, n in rows}
-
-
 # ----------------------------------------------------------------------------- now
 
 
@@ -331,6 +215,7 @@ def ages(
         select(band, Ticket.status, func.count())
         .where(Ticket.desk == desk, Ticket.is_open.is_(True))
         .group_by(band, Ticket.status)
+        .with_hint(Ticket, OPEN_TICKETS_INDEX, "sqlite")
     ).all()
     grid: dict[int, dict[str, int]] = defaultdict(dict)
     for i, status, n in rows:
@@ -356,7 +241,10 @@ def unowned(
     base = (Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.assignee_id.is_(None))
     counts = dict(
         session.execute(
-            select(Ticket.status, func.count()).where(*base).group_by(Ticket.status)
+            select(Ticket.status, func.count())
+            .where(*base)
+            .group_by(Ticket.status)
+            .with_hint(Ticket, OPEN_TICKETS_INDEX, "sqlite")
         ).all()
     )
     oldest = list(
@@ -401,23 +289,27 @@ def idle(
         .correlate(Ticket)
         .scalar_subquery()
     )
-    active = func.coalesce(last, Ticket.created_at)
-    claimed = (
-        Ticket.desk == desk,
-        Ticket.is_open.is_(True),
-        Ticket.assignee_id.is_not(None),
-        active <= cutoff,
+    # Each claim's last activity looked up once (materialized), then counted and sorted.
+    claims = (
+        select(Ticket.id.label("id"), func.coalesce(last, Ticket.created_at).label("active"))
+        .where(Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.assignee_id.is_not(None))
+        .cte("claims")
+        .prefix_with("MATERIALIZED")
     )
-    total = session.scalar(select(func.count()).select_from(Ticket).where(*claimed)) or 0
-    rows = session.execute(
-        select(Ticket, active.label("active"))
-        .where(*claimed)
-        .order_by(active, Ticket.id)
+    top = session.execute(
+        select(claims.c.id, claims.c.active, func.count().over())
+        .where(claims.c.active <= cutoff)
+        .order_by(claims.c.active, claims.c.id)
         .limit(LISTED)
     ).all()
-    names = user_names(session, [t.assignee_id for t, _ in rows])
+    total = int(top[0][2]) if top else 0
+    found = {
+        t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_([r[0] for r in top])))
+    }
+    rows = [(found[i], at, n) for i, at, n in top]
+    names = user_names(session, [t.assignee_id for t, _, _ in rows])
     out = []
-    for t, at in rows:
+    for t, at, _ in rows:
         row = _listed(t, names, now)
         row.last_activity = at if isinstance(at, datetime) else _instant(at)
         out.append(row)
@@ -443,33 +335,31 @@ def slo_rows(session: Session, desk: str, period: Period, now: datetime) -> list
     outcome_rows = session.execute(
         select(
             decided_b,
-            Ticket.priority,
+            TicketClock.priority,
             TicketClock.name,
             TicketClock.outcome,
             late_met,
             func.count(),
         )
         .select_from(TicketClock)
-        .join(Ticket, Ticket.id == TicketClock.ticket_id)
         .where(
             TicketClock.desk == desk,
             TicketClock.decided_at >= period.since,
             TicketClock.decided_at < min(period.until, now),
             TicketClock.outcome.in_([MET, BREACHED]),
         )
-        .group_by(decided_b, Ticket.priority, TicketClock.name, TicketClock.outcome, late_met)
+        .group_by(decided_b, TicketClock.priority, TicketClock.name, TicketClock.outcome, late_met)
     ).all()
     running_late = session.execute(
-        select(due_b, Ticket.priority, TicketClock.name, func.count())
+        select(due_b, TicketClock.priority, TicketClock.name, func.count())
         .select_from(TicketClock)
-        .join(Ticket, Ticket.id == TicketClock.ticket_id)
         .where(
             TicketClock.desk == desk,
             TicketClock.state.in_([RUNNING, PAUSED]),
             TicketClock.due_at >= period.since,
             TicketClock.due_at < min(period.until, now),
         )
-        .group_by(due_b, Ticket.priority, TicketClock.name)
+        .group_by(due_b, TicketClock.priority, TicketClock.name)
     ).all()
     cells: dict[tuple[int | None, str, str], list[int]] = defaultdict(lambda: [0, 0, 0])
     for k, priority, name, outcome, late, n in outcome_rows:
@@ -505,47 +395,48 @@ def _medians(
     session: Session, desk: str, period: Period, now: datetime
 ) -> dict[tuple[int | None, str, str], float]:
     """Median business hours of stopped clocks per (week, priority, clock) and per (priority,
-    clock) over the period: the middle rows picked by window functions, in SQL."""
-    found: dict[tuple[int | None, str, str], float] = {}
+    clock) over the period: the mean of the lower and upper middle values. PostgreSQL picks
+    them with ordered-set aggregates; SQLite has none (its window functions sort twice and
+    took longer than the rest of the report), so its rows come from the covering index and
+    the middle is found here."""
     decided_b = bucket_index(TicketClock.decided_at, bounds(period), _dialect(session))
-    for by_week in (True, False):
-        week = decided_b if by_week else literal(-9)
-        parts = [week, Ticket.priority, TicketClock.name]
-        ranked = (
-            select(
-                week.label("week"),
-                Ticket.priority.label("priority"),
-                TicketClock.name.label("name"),
-                TicketClock.elapsed_seconds.label("elapsed"),
-                func.row_number()
-                .over(partition_by=parts, order_by=TicketClock.elapsed_seconds)
-                .label("rn"),
-                func.count().over(partition_by=parts).label("n"),
-            )
-            .select_from(TicketClock)
-            .join(Ticket, Ticket.id == TicketClock.ticket_id)
-            .where(
-                TicketClock.desk == desk,
-                TicketClock.decided_at >= period.since,
-                TicketClock.decided_at < min(period.until, now),
-                TicketClock.outcome.in_([MET, BREACHED]),
-                TicketClock.elapsed_seconds.is_not(None),
-            )
-            .subquery()
-        )
-        rows = session.execute(
-            select(ranked.c.week, ranked.c.priority, ranked.c.name, func.avg(ranked.c.elapsed))
-            .where(
-                or_(
-                    ranked.c.rn == (ranked.c.n + 1) // 2,
-                    ranked.c.rn == (ranked.c.n + 2) // 2,
-                )
-            )
-            .group_by(ranked.c.week, ranked.c.priority, ranked.c.name)
-        ).all()
-        for k, priority, name, avg in rows:
-            key = (k if by_week else None, priority or NO_PRIORITY, name)
-            found[key] = round(float(avg) / 3600, 2)
+    stopped = (
+        TicketClock.desk == desk,
+        TicketClock.decided_at >= period.since,
+        TicketClock.decided_at < min(period.until, now),
+        TicketClock.outcome.in_([MET, BREACHED]),
+        TicketClock.elapsed_seconds.is_not(None),
+    )
+    found: dict[tuple[int | None, str, str], float] = {}
+    if _dialect(session) == "postgresql":
+        low = func.percentile_disc(0.5).within_group(TicketClock.elapsed_seconds)
+        high = func.percentile_disc(0.5).within_group(TicketClock.elapsed_seconds.desc())
+        for by_week in (True, False):
+            week = decided_b if by_week else literal(-9)
+            middles = session.execute(
+                select(week, TicketClock.priority, TicketClock.name, (low + high) / 2)
+                .where(*stopped)
+                .group_by(week, TicketClock.priority, TicketClock.name)
+            ).all()
+            for k, priority, name, mid in middles:
+                key = (k if by_week else None, priority or NO_PRIORITY, name)
+                found[key] = round(float(mid) / 3600, 2)
+        return found
+    groups: dict[tuple[int | None, str, str], list[float]] = defaultdict(list)
+    stops = session.execute(
+        select(
+            decided_b, TicketClock.priority, TicketClock.name, TicketClock.elapsed_seconds
+        ).where(*stopped)
+    )
+    for k, priority, name, elapsed in stops:
+        if elapsed is None:  # the query asks for stopped clocks, which have one
+            continue
+        groups[(k, priority or NO_PRIORITY, name)].append(elapsed)
+        groups[(None, priority or NO_PRIORITY, name)].append(elapsed)
+    for key, values in groups.items():
+        values.sort()
+        n = len(values)
+        found[key] = round((values[(n - 1) // 2] + values[n // 2]) / 2 / 3600, 2)
     return found
 
 

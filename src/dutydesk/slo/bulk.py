@@ -43,6 +43,7 @@ PausesJson = Callable[[Clock], list[list[Any]]]
 
 class BulkIO:
     def __init__(self, session: Session) -> None:
+        self.session = session
         self.conn = session.connection()
         self.sqlite = self.conn.dialect.name == "sqlite"
         self.mark = "?" if self.sqlite else "%s"

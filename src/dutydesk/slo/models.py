@@ -31,11 +31,28 @@ class TicketClock(Base):
         Index("ix_ticket_clocks_desk_at_risk", "desk", "state", "at_risk_at"),
         # Decided outcomes by week, for the attainment report.
         Index("ix_ticket_clocks_desk_decided", "desk", "decided_at"),
+        # Queue health's SLO rows read decided clocks from this index alone (no table, no
+        # ticket lookups): outcome, lateness and elapsed time per priority and clock.
+        # On-call load's breaches: clocks that missed their due instant, by due instant.
+        Index("ix_ticket_clocks_desk_outcome_due", "desk", "outcome", "due_at"),
+        Index(
+            "ix_ticket_clocks_report",
+            "desk",
+            "decided_at",
+            "name",
+            "priority",
+            "outcome",
+            "elapsed_seconds",
+            "at_risk_at",
+            "stopped_at",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     desk: Mapped[str] = mapped_column(String(40))
+    # The ticket's current priority, kept in step by the SLO service (reports group by it).
+    priority: Mapped[str | None] = mapped_column(String(20), nullable=True)
     name: Mapped[str] = mapped_column(String(40))
     # Which rule of the desk's policy drives it: "update[priority=P0]", and its target as text.
     rule: Mapped[str] = mapped_column(String(200))

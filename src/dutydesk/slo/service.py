@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, func, insert, or_, select
+from sqlalchemy import Table, and_, case, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -70,7 +70,7 @@ _FIELDS = (
     "elapsed_seconds",
 )
 _MUTABLE = tuple(f for f in _FIELDS if f not in ("name", "cycle", "started_at"))
-_INSERT_CLOCKS = Prepared(insert(_CLOCKS), ("ticket_id", "desk", *_FIELDS, "pauses"))
+_INSERT_CLOCKS = Prepared(insert(_CLOCKS), ("ticket_id", "desk", "priority", *_FIELDS, "pauses"))
 # What changes while a clock stays running or paused (most rows of a recompute).
 _SCHEDULE = (
     "rule",
@@ -137,6 +137,13 @@ def on_change(
     exist yet; `was` holds the facts before the change.
     """
     slo = desk_slo(ctx.policy, ticket.desk)
+    if was is not None and was.priority != ticket.priority:  # the reports group by it
+        ctx.session.execute(
+            update(TicketClock)
+            .where(TicketClock.ticket_id == ticket.id)
+            .values(priority=ticket.priority)
+            .execution_options(synchronize_session=False)
+        )
     if not slo.rules:
         return []
     rows: list[TicketClock] = []
@@ -159,7 +166,11 @@ def on_change(
     if started:  # new rows only: a Core insert, no unit-of-work bookkeeping
         _INSERT_CLOCKS.executemany(
             ctx.session.connection(),
-            [{"ticket_id": ticket.id, "desk": ticket.desk, **_values(c, slo)} for c in started],
+            [
+                {"ticket_id": ticket.id, "desk": ticket.desk, "priority": ticket.priority}
+                | _values(c, slo)
+                for c in started
+            ],
         )
     return started
 
@@ -214,6 +225,23 @@ def recompute(
     else:
         state.fingerprint, state.recomputed_at = slo.fingerprint, now
     return result
+
+
+def follow_priorities(session: Session, ticket_ids: Sequence[int] | None = None) -> None:
+    """Clocks take their ticket's current priority (``ticket_ids``: those tickets' clocks;
+    None: every clock, after an upgrade or a bulk load)."""
+    current = select(Ticket.priority).where(Ticket.id == TicketClock.ticket_id).scalar_subquery()
+    stmt = update(TicketClock).values(priority=current)
+    if ticket_ids is None:
+        session.execute(stmt.execution_options(synchronize_session=False))
+        return
+    for i in range(0, len(ticket_ids), 500):
+        chunk = ticket_ids[i : i + 500]
+        session.execute(
+            stmt.where(TicketClock.ticket_id.in_(chunk)).execution_options(
+                synchronize_session=False
+            )
+        )
 
 
 def _pauses_json(slo: DeskSlo) -> Callable[[Clock], list[list[Any]]]:
@@ -292,6 +320,7 @@ def _reconcile(io: BulkIO, slo: DeskSlo, desk: str, now: datetime) -> RecomputeO
     io.update(_SCHEDULE, updates, pauses)
     io.update(_MUTABLE, stops, pauses)
     io.insert(desk, _FIELDS, inserts, pauses)
+    follow_priorities(io.session, sorted({t for t, _ in inserts}))
     return RecomputeOut(
         desk=desk,
         mode="full",

@@ -13,6 +13,7 @@ from dutydesk.auth.models import User
 from dutydesk.auth.service import has_role, require
 from dutydesk.context import Ctx
 from dutydesk.db import Prepared
+from dutydesk.reports.tallies import follow as follow_tallies
 from dutydesk.slo import service as slo_service
 from dutydesk.tickets import ordering, search, workflow
 from dutydesk.tickets.changes import record_change
@@ -152,5 +153,6 @@ def file(
     )
     set_committed_value(ticket, "event_seq", row["event_seq"])
     change.write_events()
+    follow_tallies(s, ticket, None, change.events)  # a new ticket: its first column
     record_change(ctx, ticket, change.events, watcher_ids=watcher_ids)
     return Filed(ticket, clocks, reporter=who.name, assignee=assignee, left_out=left_out)

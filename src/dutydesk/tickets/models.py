@@ -60,6 +60,16 @@ class Ticket(Base):
             "created_at",
         ),
         Index("ix_tickets_report_kind_filed", "desk", "kind", "created_at", "team", "category"),
+        # Queue health's open tickets (by column and priority, age, owner), from the index.
+        Index(
+            "ix_tickets_open_owner",
+            "desk",
+            "is_open",
+            "assignee_id",
+            "created_at",
+            "status",
+            "priority",
+        ),
         Index("ix_tickets_reporter_updated", "reporter_id", "updated_at"),  # My requests
     )
 
@@ -155,6 +165,8 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "seq", name="uq_events_ticket_seq"),
         Index("ix_events_at", "at"),
+        # Idle claims: a ticket's last event by its assignee or assignment, from the index.
+        Index("ix_events_ticket_actor", "ticket_id", "actor_id", "field", "at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

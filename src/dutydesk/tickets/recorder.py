@@ -23,6 +23,7 @@ from dutydesk.db import Prepared
 from dutydesk.errors import NotFound, StaleVersion, field_error
 from dutydesk.inputs import MAX_ID
 from dutydesk.policy.models import DeskPolicy
+from dutydesk.reports.tallies import follow as follow_tallies
 from dutydesk.slo import service as slo_service
 from dutydesk.slo.clocks import Facts
 from dutydesk.tickets import moves, ordering, search, times, workflow
@@ -146,9 +147,13 @@ class TicketChange:
     events: list[Event] = dc_field(default_factory=list)  # what this change wrote, in order
     written: int = 0  # how many of ``events`` are in the database already
     clock_facts: Facts | None = None  # what the SLO clocks read, before this change
+    # What the report tallies are keyed by, before this change: (desk, priority, status).
+    tally_keys: tuple[str, str | None, str] | None = None
 
     def __post_init__(self) -> None:
         self.clock_facts = slo_service.facts(self.ticket)
+        t = self.ticket
+        self.tally_keys = (t.desk, t.priority, t.status)
 
     def event(
         self,
@@ -224,6 +229,7 @@ class TicketChange:
         t.version += 1
         t.updated_at = self.ctx.now
         self.write_events()
+        follow_tallies(self.ctx.session, t, self.tally_keys, self.events)
         if any(e.field in _TIMED for e in self.events):  # resolved, re-opened, moved desk
             times.refresh_ticket(self.ctx.session, self.ctx.policy, t)
         moves.record(self.ctx.session, self.ctx.policy, t, self.events)  # re-opens, bounces

@@ -9,7 +9,7 @@ column order from the policy, which a migration does not read: the first toil re
 (or ``dutydesk report rebuild``) classifies its history once, as ``derived_bases`` is empty.
 
 Revision ID: 0020
-Revises: 0018
+Revises: 0019
 Create Date: 2026-12-06
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
