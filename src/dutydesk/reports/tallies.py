@@ -48,7 +48,7 @@ _DID_TYPES = ("triaged", "commented")
 _DID_FIELDS = ("status", "assignee")
 
 Key = tuple[str, str, datetime, str, str]  # desk, kind, hour, a, b
-SHARDS = 8
+SHARDS = 32
 
 
 def _upsert(insert_: Any) -> Prepared:
