@@ -569,10 +569,7 @@ def timeoff_cancel(item: Annotated[int, typer.Argument(help="time off number")])
 def handoff(
     desk: Annotated[str, typer.Argument(help="desk")],
     markdown: Annotated[bool, typer.Option("--markdown", help="markdown ready to post")] = False,
-    at: Annotated[
-        str | None,
-        typer.Option(help="a past instant or date: that handoff, tickets as they were then"),
-    ] = None,
+    at: Annotated[str | None, typer.Option(help="a past instant: that handoff, as it was")] = None,
 ) -> None:
     """The handoff report: touched tickets, urgent ones, triage, idle, SLO breaches, who is next."""
     if markdown:
