@@ -216,7 +216,7 @@ def _idle_items(
     zone: ZoneInfo,
     on_call: Mapping[str, Shift],
 ) -> list[dict[str, Any]]:
-    idle = idle_claims(session, policy, desk, at)[:LIST_LIMIT]
+    idle = idle_claims(session, policy, desk, at, LIST_LIMIT)
     names = user_names(session, [c.ticket.assignee_id for c in idle])
     return [
         _item(

@@ -25,11 +25,11 @@ Everything is counted in SQL; Python only adds up one row per (week, value).
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.service import user_names
@@ -37,12 +37,12 @@ from dutydesk.context import desk_policy
 from dutydesk.policy.models import Policy
 from dutydesk.reports.buckets import bounds, bucket_index, weeks
 from dutydesk.reports.period import Period
-from dutydesk.reports.queue_flow import NO_PRIORITY, OPEN_TICKETS_INDEX, TICK, FlowPoint, flow
+from dutydesk.reports.queue_flow import NO_PRIORITY, OPEN_TICKETS_INDEX, FlowPoint, flow
 from dutydesk.reports.tables import Table
 from dutydesk.slo.clocks import BREACHED, MET, PAUSED, RUNNING
 from dutydesk.slo.models import TicketClock
-from dutydesk.tickets.idle import IdleRule, idle_rule
-from dutydesk.tickets.models import Event, Ticket
+from dutydesk.tickets.idle import idle_claims_page
+from dutydesk.tickets.models import Ticket
 
 LISTED = 20  # tickets a list shows (oldest first); the counts cover all of them
 AGE_BANDS: tuple[tuple[str, timedelta | None], ...] = (
@@ -256,70 +256,19 @@ def unowned(
     )
 
 
-def idle_cutoff(rule: IdleRule, now: datetime) -> datetime:
-    """The latest last activity whose claim is idle at ``now``: the rule's own
-    ``idle_since`` never decreases as the activity moves later, so the idle claims are
-    exactly those last active at or before one instant, found by bisection (to the
-    microsecond) and handed to SQL."""
-    lo = now - rule.span * 8 - timedelta(days=60)  # idle at now, whatever the calendar
-    hi = now + TICK
-    while rule.idle_since(lo) > now:  # a calendar closed for months
-        lo -= timedelta(days=365)
-    while hi - lo > TICK:
-        mid = lo + (hi - lo) / 2
-        if rule.idle_since(mid) <= now:
-            lo = mid
-        else:
-            hi = mid
-    return lo
-
-
 def idle(
     session: Session, policy: Policy, desk: str, now: datetime
 ) -> tuple[int, list[ListedTicket]]:
-    """Claimed tickets idle at ``now`` (:mod:`dutydesk.tickets.idle`'s rule: the assignee's
-    last event on it, or its last assignment, else its filing), longest idle first."""
-    cutoff = idle_cutoff(idle_rule(policy, desk), now)
-    last = (
-        select(func.max(Event.at))
-        .where(
-            Event.ticket_id == Ticket.id,
-            or_(Event.actor_id == Ticket.assignee_id, Event.field == "assignee"),
-        )
-        .correlate(Ticket)
-        .scalar_subquery()
-    )
-    # Each claim's last activity looked up once (materialized), then counted and sorted.
-    claims = (
-        select(Ticket.id.label("id"), func.coalesce(last, Ticket.created_at).label("active"))
-        .where(Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.assignee_id.is_not(None))
-        .cte("claims")
-        .prefix_with("MATERIALIZED")
-    )
-    top = session.execute(
-        select(claims.c.id, claims.c.active, func.count().over())
-        .where(claims.c.active <= cutoff)
-        .order_by(claims.c.active, claims.c.id)
-        .limit(LISTED)
-    ).all()
-    total = int(top[0][2]) if top else 0
-    found = {
-        t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_([r[0] for r in top])))
-    }
-    rows = [(found[i], at, n) for i, at, n in top]
-    names = user_names(session, [t.assignee_id for t, _, _ in rows])
+    """Claimed tickets idle at ``now`` (:mod:`dutydesk.tickets.idle`'s rule), longest idle
+    first: how many, and the first ``LISTED``."""
+    total, claims = idle_claims_page(session, policy, desk, now, LISTED)
+    names = user_names(session, [c.ticket.assignee_id for c in claims])
     out = []
-    for t, at, _ in rows:
-        row = _listed(t, names, now)
-        row.last_activity = at if isinstance(at, datetime) else _instant(at)
+    for c in claims:
+        row = _listed(c.ticket, names, now)
+        row.last_activity = c.last_activity
         out.append(row)
     return total, out
-
-
-def _instant(value: Any) -> datetime:
-    """A max() over an instant column, which SQLite answers as text."""
-    at: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
 
 
 # ----------------------------------------------------------------------------- SLO

@@ -7,15 +7,17 @@ when it says "business"). Activity means an event by the assignee, or the assign
 a reporter asking "any news?" does not make a dropped ticket less dropped. A ticket with
 neither counts from its filing.
 
-:func:`is_idle` and :class:`IdleRule` are pure; :func:`last_assignee_activity` is the one
-query every view asks for the instant they compare.
+:func:`is_idle` and :class:`IdleRule` are pure; :func:`last_assignee_activity` gives the
+instant they compare for given tickets, and :func:`idle_claims_page` finds a desk's idle claims
+with the same rule in one query (the triage view, the handoff, the notice, queue health).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -25,7 +27,8 @@ from dutydesk.slo.calendar import BusinessCalendar
 from dutydesk.slo.policy import desk_calendar, duration
 from dutydesk.tickets.models import Event, Ticket
 
-CLAIMS_SCANNED = 5000  # a desk's open claimed tickets looked at, at most
+CLAIMS_LISTED = 500  # idle claims a notice or report lists, at most (the count covers all)
+TICK = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -87,22 +90,70 @@ class IdleClaim:
     idle_since: datetime
 
 
-def idle_claims(session: Session, policy: Policy, desk: str, at: datetime) -> list[IdleClaim]:
-    """The desk's claimed tickets idle at ``at``, longest idle first."""
+def idle_cutoff(rule: IdleRule, now: datetime) -> datetime:
+    """The latest last activity whose claim is idle at ``now``: ``idle_since`` never
+    decreases as the activity moves later, so the idle claims are exactly those last active
+    at or before one instant, found by bisection (to the microsecond) and handed to SQL."""
+    lo = now - rule.span * 8 - timedelta(days=60)  # idle at now, whatever the calendar
+    hi = now + TICK
+    while rule.idle_since(lo) > now:  # a calendar closed for months
+        lo -= timedelta(days=365)
+    while hi - lo > TICK:
+        mid = lo + (hi - lo) / 2
+        if rule.idle_since(mid) <= now:
+            lo = mid
+        else:
+            hi = mid
+    return lo
+
+
+def _instant(value: Any) -> datetime:
+    """A max() over an instant column, which SQLite answers as text."""
+    at: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
+
+
+def idle_claims_page(
+    session: Session, policy: Policy, desk: str, at: datetime, limit: int
+) -> tuple[int, list[IdleClaim]]:
+    """How many of the desk's claimed tickets are idle at ``at``, and the ``limit`` longest
+    idle (:func:`last_assignee_activity`'s rule, in SQL: each claim's last activity looked up
+    once, compared with :func:`idle_cutoff`; no ticket is loaded but those listed)."""
     rule = idle_rule(policy, desk)
-    assigned = list(
-        session.scalars(
-            select(Ticket)
-            .where(Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.assignee_id.is_not(None))
-            .order_by(Ticket.id)
-            .limit(CLAIMS_SCANNED)
+    last = (
+        select(func.max(Event.at))
+        .where(
+            Event.ticket_id == Ticket.id,
+            or_(Event.actor_id == Ticket.assignee_id, Event.field == "assignee"),
         )
+        .correlate(Ticket)
+        .scalar_subquery()
     )
-    last = last_assignee_activity(session, assigned)
-    found = [
-        IdleClaim(t, last[t.id], rule.idle_since(last[t.id]))
-        for t in assigned
-        if is_idle(rule, is_open=True, assigned=True, last_activity=last[t.id], now=at)
-    ]
-    found.sort(key=lambda c: (c.last_activity, c.ticket.id))
-    return found
+    claims = (
+        select(Ticket.id.label("id"), func.coalesce(last, Ticket.created_at).label("active"))
+        .where(Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.assignee_id.is_not(None))
+        .cte("claims")
+        .prefix_with("MATERIALIZED")
+    )
+    top = session.execute(
+        select(claims.c.id, claims.c.active, func.count().over())
+        .where(claims.c.active <= idle_cutoff(rule, at))
+        .order_by(claims.c.active, claims.c.id)
+        .limit(limit)
+    ).all()
+    total = int(top[0][2]) if top else 0
+    found = {
+        t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_([r[0] for r in top])))
+    }
+    out = []
+    for ticket_id, active, _ in top:
+        last_activity = _instant(active)
+        out.append(IdleClaim(found[ticket_id], last_activity, rule.idle_since(last_activity)))
+    return total, out
+
+
+def idle_claims(
+    session: Session, policy: Policy, desk: str, at: datetime, limit: int = CLAIMS_LISTED
+) -> list[IdleClaim]:
+    """The desk's claimed tickets idle at ``at``, longest idle first (at most ``limit``)."""
+    return idle_claims_page(session, policy, desk, at, limit)[1]

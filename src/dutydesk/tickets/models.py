@@ -165,6 +165,7 @@ class Event(Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "seq", name="uq_events_ticket_seq"),
         Index("ix_events_at", "at"),
+        Index("ix_events_type_at", "type", "at"),  # one type in a period: handoff notes
         # Idle claims: a ticket's last event by its assignee or assignment, from the index.
         Index("ix_events_ticket_actor", "ticket_id", "actor_id", "field", "at"),
     )
