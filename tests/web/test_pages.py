@@ -656,6 +656,17 @@ def test_me_lists_my_requests_assignments_and_triage_work(web: Web) -> None:
     assert other in assigned
 
 
+def test_me_links_each_of_my_desks_rituals(web: Web) -> None:
+    """My work links the week's pages of the desks one works on: SET's status post, meetings
+    and handoff for eva; infra's meetings and handoff for ana; nothing of the kind for rita."""
+    eva = web.as_("eva").get("/me").text.split('data-testid="me-rituals"')[1].split("</ul>")[0]
+    for href in ("/desks/set/status-post", "/desks/set/meetings", "/desks/set/handoff"):
+        assert f'href="{href}"' in eva
+    ana = web.as_("ana").get("/me").text.split('data-testid="me-rituals"')[1].split("</ul>")[0]
+    assert 'href="/desks/infra/handoff"' in ana and "/desks/infra/status-post" not in ana
+    assert 'data-testid="me-rituals"' not in web.as_("rita").get("/me").text
+
+
 def test_oncall_page_shows_overrides(web: Web) -> None:
     from datetime import timedelta
 

@@ -169,6 +169,7 @@ def me(request: Request, state: State, viewer: PageViewer) -> Response:
             "free_on": free_on,
             "triage_scope": [n for n, _ in triage_desks],
             "responder": bool(my_desks),
+            "my_desks": my_desks,
         },
         viewer=viewer,
     )
