@@ -65,6 +65,7 @@ from dutydesk.tickets.models import Ticket
 EXAMPLE = Path(__file__).parents[1] / "examples" / "dutydesk.toml"
 GOAL_MS = 1000.0
 BUSINESS_SHARE = 40 / 168
+JIT = True  # --no-jit: each timed transaction runs with SET LOCAL jit = off
 BULK_TABLES = ("tickets", "events", "ticket_clocks", "outbox", "ticket_times", "ticket_stays")
 
 # One row per ticket: every random draw and instant of its history, from which the tickets,
@@ -375,6 +376,8 @@ def timed(db: Database, runs: int, use: Callable[[Session], object]) -> tuple[fl
     laps, server = [], []
     for i in range(runs + 1):
         with db.read() as s:
+            if not JIT:
+                s.execute(text("SET LOCAL jit = off"))
             pid = s.scalar(text("SELECT pg_backend_pid()"))
             c0 = _cpu(pid)
             t0 = time.perf_counter()
@@ -400,7 +403,10 @@ def main() -> None:
     ap.add_argument("--tickets", type=int, default=1_000_000, help="per desk")
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--skip-build", action="store_true", help="time a database built before")
+    ap.add_argument("--no-jit", action="store_true", help="time with PostgreSQL's JIT off")
     args = ap.parse_args()
+    global JIT
+    JIT = not args.no_jit
     policy = load_policy(EXAMPLE)
     url = args.database_url
     if not args.skip_build:
