@@ -172,31 +172,29 @@ def next_step(key: str, triaged: bool, assignee: str | None) -> dict[str, Any] |
     }
 
 
-def _new(session: Session, desk: str) -> list[Ticket]:
+def _open_list(session: Session, desk: str, *conds: Any) -> list[Ticket]:
+    """The desk's open tickets that meet ``conds``, in queue order, at most LIST_LIMIT."""
     return list(
         session.scalars(
             select(Ticket)
-            .where(Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.triaged_at.is_(None))
+            .where(Ticket.desk == desk, Ticket.is_open.is_(True), *conds)
             .order_by(Ticket.order_key, Ticket.id)
             .limit(LIST_LIMIT)
         )
     )
 
 
+def _new(session: Session, desk: str) -> list[Ticket]:
+    return _open_list(session, desk, Ticket.triaged_at.is_(None))
+
+
 def _awaiting_owner(session: Session, desk: str) -> list[Ticket]:
-    return list(
-        session.scalars(
-            select(Ticket)
-            .where(
-                Ticket.desk == desk,
-                Ticket.is_open.is_(True),
-                Ticket.in_queue.is_(True),
-                Ticket.triaged_at.is_not(None),
-                Ticket.assignee_id.is_(None),
-            )
-            .order_by(Ticket.order_key, Ticket.id)
-            .limit(LIST_LIMIT)
-        )
+    return _open_list(
+        session,
+        desk,
+        Ticket.in_queue.is_(True),
+        Ticket.triaged_at.is_not(None),
+        Ticket.assignee_id.is_(None),
     )
 
 
@@ -423,18 +421,7 @@ def handoff_report(
         )
         names = user_names(session, [t.assignee_id for t in touched_rows])
     else:
-        urgent = list(
-            session.scalars(
-                select(Ticket)
-                .where(
-                    Ticket.desk == desk,
-                    Ticket.is_open.is_(True),
-                    Ticket.priority.in_(urgent_priorities),
-                )
-                .order_by(Ticket.order_key, Ticket.id)
-                .limit(LIST_LIMIT)
-            )
-        )
+        urgent = _open_list(session, desk, Ticket.priority.in_(urgent_priorities))
         new = _new(session, desk)
         names = user_names(session, [t.assignee_id for t in touched_rows + urgent + new])
         urgent_items = [_item(t, names, at, zone, on_call_now) for t in urgent]
