@@ -81,8 +81,26 @@ KEYS = 3  # rarest words of a title that look up its neighbours
 MAX_POSTING = 60  # forms of title a word may have to look neighbours up by (the rarest always)
 FALLBACK_EFFORT = 3600.0  # one hour, when no ticket of the period has a known effort
 
+# Contractions split at the apostrophe leave these; with "t" gone they are noise.
+_CONTRACTED = frozenset(
+    [
+        "doesn",
+        "didn",
+        "isn",
+        "wasn",
+        "aren",
+        "won",
+        "couldn",
+        "shouldn",
+        "wouldn",
+        "hasn",
+        "haven",
+        "weren",
+    ]
+)
+
 # Words any ticket uses to say that something is wrong or wanted: they say nothing about
-# which request it is, so they never define a cluster on their own.
+# which request it is, so they never define a cluster on their own (nor do contractions).
 GENERIC = frozenset(
     stem(w)
     for w in [
@@ -103,17 +121,6 @@ GENERIC = frozenset(
         "correct",
         "correctly",
         "create",
-        "doesn",
-        "didn",
-        "isn",
-        "wasn",
-        "aren",
-        "won",
-        "couldn",
-        "shouldn",
-        "wouldn",
-        "hasn",
-        "haven",
         "error",
         "errors",
         "exception",
@@ -165,23 +172,7 @@ GENERIC = frozenset(
         "work",
         "works",
         "working",
-    ]
-)
-# Contractions split at the apostrophe leave these; with "t" gone they are noise.
-_CONTRACTED = frozenset(
-    [
-        "doesn",
-        "didn",
-        "isn",
-        "wasn",
-        "aren",
-        "won",
-        "couldn",
-        "shouldn",
-        "wouldn",
-        "hasn",
-        "haven",
-        "weren",
+        *_CONTRACTED,
     ]
 )
 # A dotted path of three or more names (java.lang.RuntimeException, org.apache.X.Y): only the
