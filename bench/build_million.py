@@ -60,6 +60,7 @@ from dutydesk.reports.toil import toil_report
 from dutydesk.slo.policy import desk_zone
 from dutydesk.state import sync_policy
 from dutydesk.tickets import moves, times
+from dutydesk.tickets.idle import rebuild as rebuild_claims
 from dutydesk.tickets.models import Ticket
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "dutydesk.toml"
@@ -355,6 +356,10 @@ def build(url: str, policy: Policy, n: int, now: datetime) -> None:
             f"{time.perf_counter() - t0:.0f} s",
             flush=True,
         )
+    t0 = time.perf_counter()
+    with db.write() as s:  # each claim's last activity, as ``dutydesk report rebuild`` does
+        claimed = rebuild_claims(s)
+    print(f"  claims (idle.rebuild): {claimed:,} tickets, {time.perf_counter() - t0:.0f} s")
     t0 = time.perf_counter()
     with db.write() as s:
         for table in ("tickets", "events", "ticket_clocks", "outbox", "ticket_moves"):

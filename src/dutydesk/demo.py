@@ -26,6 +26,7 @@ from dutydesk.errors import DomainError
 from dutydesk.policy.models import DeskPolicy, Policy
 from dutydesk.reports.tallies import rebuild as rebuild_tallies
 from dutydesk.tickets import filing, ordering, search, service
+from dutydesk.tickets.idle import rebuild as rebuild_claims
 from dutydesk.tickets.models import (
     Comment,
     Event,
@@ -551,8 +552,9 @@ def bulk_tickets(
                 search.store(s, fts)
             done += size
             bar.advance(task, size)
-    with db.write() as s:  # the report tallies of the desk, recounted with its new history
+    with db.write() as s:  # the desk's report tallies and claims, recounted with its history
         rebuild_tallies(s, [desk_name])
+        rebuild_claims(s, [desk_name])
     if not db.sqlite:
         with db.write() as s:
             s.execute(

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
+from dutydesk.imports.service import import_jsonl
 from dutydesk.notify.rows import Job, OnCallNotice
 from dutydesk.oncall import jobs as oncall_jobs
 from dutydesk.policy import Policy
 from dutydesk.reports import agenda as agendas
 from dutydesk.slo.policy import calendar
 from dutydesk.state import AppState
-from dutydesk.tickets.idle import IdleRule, is_idle
+from dutydesk.tickets import idle
+from dutydesk.tickets.idle import IdleRule, claim_activity, is_idle
+from dutydesk.tickets.models import Ticket
 from tests.conftest import Api, ManualClock
 
 
@@ -124,3 +129,93 @@ def test_every_view_agrees_when_only_the_reporter_spoke(
     assert idle.title == "Claimed but idle (1)"
     [item] = idle.items
     assert item.startswith(f"[{dropped}](") and item.endswith("— ana (idle 4d 1h)")
+
+
+@pytest.mark.parametrize(
+    ("assignee", "kept", "events", "expected"),
+    [
+        (None, T0, [(T0 + timedelta(hours=1), 7, "assignee")], None),  # unassigned: no claim
+        (7, None, [], T0 - timedelta(days=1)),  # nothing yet: from its filing
+        (7, T0, [(T0 + timedelta(hours=1), 8, None)], T0),  # someone else's comment
+        (7, T0, [(T0 + timedelta(hours=1), 7, None)], T0 + timedelta(hours=1)),  # the assignee's
+        (7, T0, [(T0 + timedelta(hours=1), 8, "assignee")], T0 + timedelta(hours=1)),  # assigned
+        (7, T0, [(T0 - timedelta(hours=1), 7, None)], T0),  # an older event never moves it back
+        (7, None, [(T0 - timedelta(days=2), 7, None)], T0 - timedelta(days=1)),  # before filing
+    ],
+)
+def test_the_kept_claim_activity(
+    assignee: int | None,
+    kept: datetime | None,
+    events: list[tuple[datetime, int | None, str | None]],
+    expected: datetime | None,
+) -> None:
+    assert claim_activity(assignee, kept, T0 - timedelta(days=1), events) == expected
+
+
+def _kept_and_from_events(state: AppState) -> list[tuple[str, datetime | None, datetime | None]]:
+    """Each ticket's kept ``claim_active_at`` beside the same instant read from its events."""
+    with state.db.read() as s:
+        tickets = list(s.scalars(select(Ticket).order_by(Ticket.id)))
+        counted = idle.last_assignee_activity(s, tickets)
+        return [
+            (t.key, t.claim_active_at, counted[t.id] if t.assignee_id is not None else None)
+            for t in tickets
+        ]
+
+
+def test_every_change_keeps_the_claim_activity_the_events_give(
+    api: Api, state: AppState, clock: ManualClock
+) -> None:
+    """Filing, triage, assignment, the assignee's and others' comments, moves, unassignment,
+    closing and re-opening: after each, the kept instant equals the one counted from the
+    events, and a rebuild from the events changes nothing."""
+    clock.now = T0
+    k = api.file("chen", title="Rotate the signing key", assignee="ana")["key"]
+    steps = [
+        ("chen", f"/api/v1/tickets/{k}/comments", {"body": "Any news?"}),
+        ("ana", f"/api/v1/tickets/{k}/move", {"to": "In progress"}),
+        ("bo", f"/api/v1/tickets/{k}/comments", {"body": "I can help."}),
+        ("bo", f"/api/v1/tickets/{k}/assign", {"assignee": "bo"}),
+        ("ana", f"/api/v1/tickets/{k}/comments", {"body": "Handed to bo."}),
+        ("bo", f"/api/v1/tickets/{k}/comments", {"body": "Key rotated in staging."}),
+        ("bo", f"/api/v1/tickets/{k}/assign", {"assignee": None}),
+        ("chen", f"/api/v1/tickets/{k}/assign", {"assignee": "ana"}),
+        ("ana", f"/api/v1/tickets/{k}/move", {"to": "Done", "resolution": "fixed"}),
+        ("chen", f"/api/v1/tickets/{k}/move", {"to": "New"}),  # re-opened: unassigned
+        ("chen", f"/api/v1/tickets/{k}/assign", {"assignee": "ana"}),
+    ]
+    seen = []
+    for user, path, body in steps:
+        clock.advance(hours=5)
+        r = api.post(user, path, body)
+        assert r.status_code in (200, 201), r.text
+        [(_, kept, counted)] = _kept_and_from_events(state)
+        assert kept == counted, (user, path, body)
+        seen.append(kept)
+    assert seen[0] == T0  # another's question is no activity of the claim
+    assert seen[3] == T0 + timedelta(hours=20)  # the reassignment to bo
+    assert seen[4] == seen[3]  # ana no longer holds it
+    assert seen[6] is None  # unassigned
+    assert seen[-2] is None and seen[-1] == T0 + timedelta(hours=55)
+    before = _kept_and_from_events(state)
+    with state.db.write() as s:
+        assert idle.rebuild(s) == 1
+    assert _kept_and_from_events(state) == before
+
+
+def test_an_imported_claim_is_active_from_its_assignees_last_comment(state: AppState) -> None:
+    record = {
+        "external_id": "GH-7",
+        "title": "Runner image out of disk",
+        "body": "b",
+        "created": "2025-03-01T10:00:00Z",
+        "assignee": "ana",
+        "comments": [
+            {"author": "ana", "created": "2025-03-02T08:00:00Z", "body": "Looking."},
+            {"author": "rita", "created": "2025-03-04T08:00:00Z", "body": "Still full."},
+        ],
+    }
+    result = import_jsonl(state, [json.dumps(record)], desk="infra", actor="admin")
+    assert (result.created, result.rejected) == (1, [])
+    [(_, kept, counted)] = _kept_and_from_events(state)
+    assert kept == counted == datetime(2025, 3, 2, 8, tzinfo=UTC)

@@ -135,12 +135,14 @@ def rebuild(
     classify every move that re-opened, bounced or submitted a ticket (after an upgrade, a bulk
     load, or a change of calendar or columns), which the toil report and SET figures read;
     recount the hourly tallies queue health and on-call load sum, and the priority each SLO
-    clock is reported under, from the events. Local database."""
+    clock is reported under, and each claim's last activity (idle claims), from the events.
+    Local database."""
     from dutydesk.cli.client import local_state
     from dutydesk.context import desk_policy
     from dutydesk.errors import DomainError
     from dutydesk.reports.tallies import rebuild as rebuild_tallies
     from dutydesk.slo.service import follow_priorities
+    from dutydesk.tickets.idle import rebuild as rebuild_claims
     from dutydesk.tickets.moves import rebuild as rebuild_moves
     from dutydesk.tickets.times import rebuild as rebuild_times
 
@@ -155,8 +157,9 @@ def rebuild(
         moved = rebuild_moves(s, state.policy, state.now(), desk or None)
         counted = rebuild_tallies(s, desk or None)
         follow_priorities(s)
+        claims = rebuild_claims(s, desk or None)
     emit(
-        {"written": written, "moves": moved, "tallies": counted},
+        {"written": written, "moves": moved, "tallies": counted, "claims": claims},
         lambda d: out.print(
             "\n".join(
                 [
@@ -164,6 +167,7 @@ def rebuild(
                     for k, n in d["written"].items()
                 ]
                 + [f"{k}: {n:,} hourly tally rows" for k, n in d["tallies"].items()]
+                + [f"{d['claims']:,} claimed tickets' last activity"]
             ),
             highlight=False,
         ),

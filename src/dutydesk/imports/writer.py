@@ -34,6 +34,7 @@ from dutydesk.slo import service as slo_service
 from dutydesk.tickets import moves as ticket_moves
 from dutydesk.tickets import ordering, search, workflow
 from dutydesk.tickets import times as ticket_times
+from dutydesk.tickets.idle import claim_activity
 from dutydesk.tickets.models import Comment, Event, Ticket, TicketLabel, Watcher
 from dutydesk.tickets.numbers import take_number
 from dutydesk.tickets.recorder import (
@@ -381,6 +382,17 @@ def create(
         }
         comment_rows.append(crow)
     row["event_seq"] = len(history) + len(comments) + 1  # the comments' and the import's
+    row["claim_active_at"] = claim_activity(
+        row["assignee_id"],
+        None,
+        created,
+        [
+            *((e.at, e.actor_id, e.field) for e in history),
+            *((c.created, author.id, None) for c, author in comments),
+            (ctx.now, importer.id, None),  # the "imported" event, written below
+        ],
+    )
+    ticket.claim_active_at = row["claim_active_at"]
     ticket_id = _INSERT_TICKET.execute(conn, row).scalar_one()
     ticket.id = ticket_id
     for (c, author), crow in zip(comments, comment_rows, strict=True):

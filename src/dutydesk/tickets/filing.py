@@ -126,6 +126,7 @@ def file(
         "started_at": None,
         "resolved_at": None,
         "last_update_at": None,
+        "claim_active_at": ctx.now if assignee else None,  # a claim from its filing
         "version": 1,
         "event_seq": 0,
     }

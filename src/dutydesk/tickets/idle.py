@@ -7,19 +7,21 @@ when it says "business"). Activity means an event by the assignee, or the assign
 a reporter asking "any news?" does not make a dropped ticket less dropped. A ticket with
 neither counts from its filing.
 
-:func:`is_idle` and :class:`IdleRule` are pure; :func:`last_assignee_activity` gives the
-instant they compare for given tickets, and :func:`idle_claims_page` finds a desk's idle claims
-with the same rule in one query (the triage view, the handoff, the notice, queue health).
+:func:`is_idle` and :class:`IdleRule` are pure. Each ticket keeps the instant they compare in
+``tickets.claim_active_at`` (:func:`claim_activity`, applied by every change; :func:`rebuild`
+recounts it from the events after a bulk load), so :func:`idle_claims_page` finds a desk's idle
+claims as one range of an index (the triage view, the handoff, the notice, queue health).
+:func:`last_assignee_activity` reads the same instant from the events, for a past instant.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from dutydesk.policy.models import Policy
@@ -62,6 +64,59 @@ def idle_rule(policy: Policy, desk: str) -> IdleRule:
     cal = desk_calendar(policy, desk)
     span, business = duration(policy.desks[desk].idle_after, cal)
     return IdleRule(span, cal if business else None)
+
+
+def claim_activity(
+    assignee_id: int | None,
+    kept: datetime | None,
+    filed: datetime,
+    events: Iterable[tuple[datetime, int | None, str | None]],
+) -> datetime | None:
+    """A ticket's ``claim_active_at`` after new events (instant, actor id, field): None while
+    nobody is assigned; else the latest of what was kept (the filing when nothing was), the
+    assignee's events and any assignment."""
+    if assignee_id is None:
+        return None
+    latest = kept or filed
+    for at, actor_id, field in events:
+        if (actor_id == assignee_id or field == "assignee") and at > latest:
+            latest = at
+    return latest
+
+
+def _last_activity_sql() -> Any:
+    """The claim's last activity read from the events, for ``Ticket`` rows in a query."""
+    last = (
+        select(func.max(Event.at))
+        .where(
+            Event.ticket_id == Ticket.id,
+            or_(Event.actor_id == Ticket.assignee_id, Event.field == "assignee"),
+        )
+        .correlate(Ticket)
+        .scalar_subquery()
+    )
+    return func.coalesce(last, Ticket.created_at)
+
+
+def rebuild(session: Session, desks: Sequence[str] | None = None) -> int:
+    """Recount every claimed ticket's ``claim_active_at`` from its events (after a bulk load
+    that wrote tickets and events directly); returns how many tickets were claimed."""
+    where = [Ticket.assignee_id.is_not(None)]
+    if desks is not None:
+        where.append(Ticket.desk.in_(list(desks)))
+    session.execute(
+        update(Ticket)
+        .where(Ticket.assignee_id.is_(None), Ticket.claim_active_at.is_not(None))
+        .values(claim_active_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    done = session.execute(
+        update(Ticket)
+        .where(*where)
+        .values(claim_active_at=_last_activity_sql())
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 def last_assignee_activity(session: Session, tickets: Sequence[Ticket]) -> dict[int, datetime]:
@@ -116,39 +171,24 @@ def _instant(value: Any) -> datetime:
 def idle_claims_page(
     session: Session, policy: Policy, desk: str, at: datetime, limit: int
 ) -> tuple[int, list[IdleClaim]]:
-    """How many of the desk's claimed tickets are idle at ``at``, and the ``limit`` longest
-    idle (:func:`last_assignee_activity`'s rule, in SQL: each claim's last activity looked up
-    once, compared with :func:`idle_cutoff`; no ticket is loaded but those listed)."""
+    """How many of the desk's claimed tickets are idle at ``at`` (now: the kept
+    ``claim_active_at`` is today's), and the ``limit`` longest idle: a count and a page of one
+    index range up to :func:`idle_cutoff`."""
     rule = idle_rule(policy, desk)
-    last = (
-        select(func.max(Event.at))
-        .where(
-            Event.ticket_id == Ticket.id,
-            or_(Event.actor_id == Ticket.assignee_id, Event.field == "assignee"),
-        )
-        .correlate(Ticket)
-        .scalar_subquery()
-    )
     claims = (
-        select(Ticket.id.label("id"), func.coalesce(last, Ticket.created_at).label("active"))
-        .where(Ticket.desk == desk, Ticket.is_open.is_(True), Ticket.assignee_id.is_not(None))
-        .cte("claims")
-        .prefix_with("MATERIALIZED")
+        Ticket.desk == desk,
+        Ticket.is_open.is_(True),
+        Ticket.claim_active_at <= idle_cutoff(rule, at),
+        Ticket.assignee_id.is_not(None),
     )
-    top = session.execute(
-        select(claims.c.id, claims.c.active, func.count().over())
-        .where(claims.c.active <= idle_cutoff(rule, at))
-        .order_by(claims.c.active, claims.c.id)
-        .limit(limit)
+    total = int(session.scalar(select(func.count()).select_from(Ticket).where(*claims)) or 0)
+    top = session.scalars(
+        select(Ticket).where(*claims).order_by(Ticket.claim_active_at, Ticket.id).limit(limit)
     ).all()
-    total = int(top[0][2]) if top else 0
-    found = {
-        t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_([r[0] for r in top])))
-    }
     out = []
-    for ticket_id, active, _ in top:
-        last_activity = _instant(active)
-        out.append(IdleClaim(found[ticket_id], last_activity, rule.idle_since(last_activity)))
+    for ticket in top:
+        last_activity = _instant(ticket.claim_active_at)
+        out.append(IdleClaim(ticket, last_activity, rule.idle_since(last_activity)))
     return total, out
 
 

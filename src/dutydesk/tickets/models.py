@@ -71,6 +71,8 @@ class Ticket(Base):
             "priority",
         ),
         Index("ix_tickets_reporter_updated", "reporter_id", "updated_at"),  # My requests
+        # Idle claims, longest idle first: one range of this index (tickets.idle).
+        Index("ix_tickets_claims", "desk", "is_open", "claim_active_at", "id", "assignee_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -110,6 +112,9 @@ class Ticket(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Last public comment or status change by a responder: what update cadences measure.
     last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # While claimed: the assignee's last event on it or the last assignment, whichever is
+    # later (its filing when neither); None while nobody is assigned. Kept by every change.
+    claim_active_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer, default=1)
     event_seq: Mapped[int] = mapped_column(Integer, default=0)
 

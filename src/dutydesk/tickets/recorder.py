@@ -28,6 +28,7 @@ from dutydesk.slo import service as slo_service
 from dutydesk.slo.clocks import Facts
 from dutydesk.tickets import moves, ordering, search, times, workflow
 from dutydesk.tickets.changes import record_change
+from dutydesk.tickets.idle import claim_activity
 from dutydesk.tickets.models import Event, Ticket, TicketLabel
 
 _EVENTS: Table = Event.__table__  # type: ignore[assignment]
@@ -229,6 +230,12 @@ class TicketChange:
         t.version += 1
         t.updated_at = self.ctx.now
         self.write_events()
+        t.claim_active_at = claim_activity(
+            t.assignee_id,
+            t.claim_active_at,
+            t.created_at,
+            ((e.at, e.actor_id, e.field) for e in self.events),
+        )
         follow_tallies(self.ctx.session, t, self.tally_keys, self.events)
         if any(e.field in _TIMED for e in self.events):  # resolved, re-opened, moved desk
             times.refresh_ticket(self.ctx.session, self.ctx.policy, t)
