@@ -10,7 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
 from dutydesk.auth.models import User
 from dutydesk.notify.models import NOTICE, OutboxMessage
@@ -445,3 +446,39 @@ def test_set_weekly_figures_agree_with_a_count_of_the_events_table(
     ]
     assert got == expected
     assert sum(map(sum, expected)) > 0
+
+
+@pytest.mark.parametrize("report", ["queue", "oncall", "set", "toil"])
+def test_a_report_plans_without_jit_on_postgresql(state: AppState, report: str) -> None:
+    """Its transaction runs without JIT on PostgreSQL (a year's bucket trees cost more to
+    compile than to run); the setting ends with the transaction. SQLite has no JIT."""
+    from dutydesk.reports.oncall_load import oncall_load
+    from dutydesk.reports.period import resolve
+    from dutydesk.reports.queue_health import queue_health
+    from dutydesk.reports.set_figures import set_figures
+    from dutydesk.reports.toil import toil_report
+    from dutydesk.tickets import moves
+
+    now = datetime(2026, 11, 30, 18, tzinfo=UTC)
+    desk = "set" if report == "set" else "infra"
+    period = resolve(None, None, now, LA)
+    run = {
+        "queue": lambda s: queue_health(s, state.policy, desk, period, now),
+        "oncall": lambda s: oncall_load(s, state.policy, desk, period, now),
+        "set": lambda s: set_figures(s, state.policy, desk, period, now, "team"),
+        "toil": lambda s: toil_report(s, state.policy, desk, period),
+    }[report]
+    with state.db.write() as s:  # what the toil report reads, derived as its API does
+        moves.rebuild_desk(s, state.policy, desk, now)
+    if state.db.sqlite:
+        with state.db.read() as s:
+            run(s)
+        return
+    with state.db.engine.connect() as conn:
+        conn.execute(text("SET jit = on"))  # this connection's setting, outside any report
+        conn.commit()
+        with Session(bind=conn) as s:
+            run(s)
+            assert s.execute(text("SHOW jit")).scalar() == "off"
+            s.rollback()
+        assert conn.execute(text("SHOW jit")).scalar() == "on"

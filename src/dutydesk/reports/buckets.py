@@ -14,7 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, Integer, cast, extract, func, literal_column
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    cast,
+    extract,
+    func,
+    literal_column,
+    text,
+)
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import KeyedColumnElement
 
 from dutydesk.reports.period import Period
@@ -27,6 +37,15 @@ class Week:
     label: str  # 2026-W48
     start: datetime
     end: datetime
+
+
+def without_jit(session: Session) -> None:
+    """For the rest of a report's read transaction on PostgreSQL: no JIT. A year's bucket
+    trees (hundreds of literal comparisons) push a plan's cost far past ``jit_above_cost``,
+    and compiling them took PostgreSQL longer than running the statement (4.7 s against
+    2.4 s for a year of on-call load at 1M tickets)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
 
 
 def week_label(monday: date) -> str:
