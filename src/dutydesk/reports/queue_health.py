@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select, tuple_
 from sqlalchemy.orm import Session
 
 from dutydesk.auth.service import user_names
@@ -298,8 +298,7 @@ def slo_rows(session: Session, desk: str, period: Period, now: datetime) -> list
     edges = bounds(period)
     dialect = _dialect(session)
     if dialect == "postgresql":
-        cells = _outcomes(session, desk, period, now)
-        medians = _medians_in_sql(session, desk, period, now)
+        cells, medians = _outcomes_and_medians_in_sql(session, desk, period, now)
     else:
         cells, medians = _outcomes_and_medians(session, desk, period, now)
     due_b = bucket_index(TicketClock.due_at, edges, dialect)
@@ -342,57 +341,44 @@ def _cells() -> defaultdict[Cell, list[int]]:
     return defaultdict(lambda: [0, 0, 0])  # met, at risk, breached
 
 
-def _slot(outcome: str, late: Any) -> int:
-    return 2 if outcome == BREACHED else (1 if late else 0)  # as ``case`` below writes it
-
-
-def _outcomes(
+def _outcomes_and_medians_in_sql(
     session: Session, desk: str, period: Period, now: datetime
-) -> defaultdict[Cell, list[int]]:
-    """Decided clocks per cell and outcome, counted by the database."""
+) -> tuple[defaultdict[Cell, list[int]], dict[Cell, float]]:
+    """PostgreSQL: one pass over the decided clocks, grouped per week and over the period at
+    once (grouping sets), counting each outcome and picking the two middle values of the
+    stopped clocks' business time with ordered-set aggregates (NULLs are left out)."""
     decided_b = bucket_index(TicketClock.decided_at, bounds(period), _dialect(session))
-    late = _late_met()
+    breached = TicketClock.outcome == BREACHED
+    late = and_(~breached, _late_met())
+    elapsed = TicketClock.elapsed_seconds
     rows = session.execute(
         select(
+            func.grouping(decided_b),
             decided_b,
             TicketClock.priority,
             TicketClock.name,
-            TicketClock.outcome,
-            late,
             func.count(),
+            func.count().filter(late),  # NULL (no at-risk instant) is not late
+            func.count().filter(breached),
+            func.percentile_disc(0.5).within_group(elapsed),
+            func.percentile_disc(0.5).within_group(elapsed.desc()),
         )
         .where(*_decided(desk, period, now))
-        .group_by(decided_b, TicketClock.priority, TicketClock.name, TicketClock.outcome, late)
+        .group_by(
+            func.grouping_sets(
+                tuple_(decided_b, TicketClock.priority, TicketClock.name),
+                tuple_(TicketClock.priority, TicketClock.name),
+            )
+        )
     ).all()
     cells = _cells()
-    for k, priority, name, outcome, is_late, n in rows:
-        slot = _slot(outcome, is_late)
-        for week in (k, None):
-            cells[(week, priority or NO_PRIORITY, name)][slot] += n
-    return cells
-
-
-def _medians_in_sql(
-    session: Session, desk: str, period: Period, now: datetime
-) -> dict[Cell, float]:
-    """Median business hours of stopped clocks per cell: the mean of the lower and upper
-    middle values, picked by PostgreSQL's ordered-set aggregates."""
-    decided_b = bucket_index(TicketClock.decided_at, bounds(period), _dialect(session))
-    stopped = (*_decided(desk, period, now), TicketClock.elapsed_seconds.is_not(None))
-    low = func.percentile_disc(0.5).within_group(TicketClock.elapsed_seconds)
-    high = func.percentile_disc(0.5).within_group(TicketClock.elapsed_seconds.desc())
-    found: dict[Cell, float] = {}
-    for by_week in (True, False):
-        week = decided_b if by_week else literal(-9)
-        middles = session.execute(
-            select(week, TicketClock.priority, TicketClock.name, (low + high) / 2)
-            .where(*stopped)
-            .group_by(week, TicketClock.priority, TicketClock.name)
-        ).all()
-        for k, priority, name, mid in middles:
-            key = (k if by_week else None, priority or NO_PRIORITY, name)
-            found[key] = round(float(mid) / 3600, 2)
-    return found
+    medians: dict[Cell, float] = {}
+    for whole_period, k, priority, name, decided, risk, breaches, low, high in rows:
+        key = (None if whole_period else k, priority or NO_PRIORITY, name)
+        cells[key] = [decided - risk - breaches, risk, breaches]
+        if low is not None and high is not None:
+            medians[key] = round((float(low) + float(high)) / 2 / 3600, 2)
+    return cells, medians
 
 
 def _outcomes_and_medians(
