@@ -449,9 +449,11 @@ def test_set_weekly_figures_agree_with_a_count_of_the_events_table(
 
 
 @pytest.mark.parametrize("report", ["queue", "oncall", "set", "toil"])
-def test_a_report_plans_without_jit_on_postgresql(state: AppState, report: str) -> None:
+def test_a_report_plans_without_jit_and_sorts_in_memory_on_postgresql(
+    state: AppState, report: str
+) -> None:
     """Its transaction runs without JIT on PostgreSQL (a year's bucket trees cost more to
-    compile than to run); the setting ends with the transaction. SQLite has no JIT."""
+    compile than to run) and with 64 MB to sort in; the settings end with the transaction."""
     from dutydesk.reports.oncall_load import oncall_load
     from dutydesk.reports.period import resolve
     from dutydesk.reports.queue_health import queue_health
@@ -468,17 +470,18 @@ def test_a_report_plans_without_jit_on_postgresql(state: AppState, report: str) 
         "set": lambda s: set_figures(s, state.policy, desk, period, now, "team"),
         "toil": lambda s: toil_report(s, state.policy, desk, period),
     }[report]
+    if state.db.sqlite:
+        pytest.skip("SQLite has neither setting")
     with state.db.write() as s:  # what the toil report reads, derived as its API does
         moves.rebuild_desk(s, state.policy, desk, now)
-    if state.db.sqlite:
-        with state.db.read() as s:
-            run(s)
-        return
     with state.db.engine.connect() as conn:
         conn.execute(text("SET jit = on"))  # this connection's setting, outside any report
         conn.commit()
+        work_mem = conn.execute(text("SHOW work_mem")).scalar()
         with Session(bind=conn) as s:
             run(s)
             assert s.execute(text("SHOW jit")).scalar() == "off"
+            assert s.execute(text("SHOW work_mem")).scalar() == "64MB"
             s.rollback()
         assert conn.execute(text("SHOW jit")).scalar() == "on"
+        assert conn.execute(text("SHOW work_mem")).scalar() == work_mem

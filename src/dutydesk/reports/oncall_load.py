@@ -39,7 +39,7 @@ from dutydesk.oncall.loading import desk_rotation_name, loaded_in
 from dutydesk.oncall.reads import fairness_report
 from dutydesk.policy.models import Policy
 from dutydesk.reports import tallies
-from dutydesk.reports.buckets import bucket_index, json_text, without_jit
+from dutydesk.reports.buckets import bucket_index, for_reports, json_text
 from dutydesk.reports.period import Period
 from dutydesk.reports.tables import Table
 from dutydesk.slo.clocks import BREACHED, PAUSED, RUNNING
@@ -166,7 +166,7 @@ def oncall_load(
     session: Session, policy: Policy, desk: str, period: Period, now: datetime
 ) -> OncallLoad:
     spec = desk_policy(policy, desk)
-    without_jit(session)
+    for_reports(session)
     rotation = desk_rotation_name(policy, desk)
     found = loaded_in(session, policy, rotation)
     since, until = period.since, min(period.until, max(now, period.since))

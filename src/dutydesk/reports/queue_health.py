@@ -35,7 +35,7 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.service import user_names
 from dutydesk.context import desk_policy
 from dutydesk.policy.models import Policy
-from dutydesk.reports.buckets import bounds, bucket_index, weeks, without_jit
+from dutydesk.reports.buckets import bounds, bucket_index, for_reports, weeks
 from dutydesk.reports.period import Period
 from dutydesk.reports.queue_flow import NO_PRIORITY, OPEN_TICKETS_INDEX, FlowPoint, flow
 from dutydesk.reports.tables import Table
@@ -427,7 +427,7 @@ def queue_health(
     session: Session, policy: Policy, desk: str, period: Period, now: datetime
 ) -> QueueHealth:
     spec = desk_policy(policy, desk)
-    without_jit(session)
+    for_reports(session)
     open_columns = [c for c in spec.columns if c != spec.done_column]
     age_rows, open_total = ages(session, desk, open_columns, now)
     by_column, oldest = unowned(session, desk, open_columns, now)

@@ -36,10 +36,10 @@ from dutydesk.reports.buckets import (
     bounds,
     bucket_index,
     decode,
+    for_reports,
     json_text,
     seconds,
     weeks,
-    without_jit,
 )
 from dutydesk.reports.models import TicketMove, TicketStay, TicketTimes
 from dutydesk.reports.period import Period
@@ -160,7 +160,7 @@ def set_figures(
     session: Session, policy: Policy, desk: str, period: Period, now: datetime, area: Area
 ) -> SetFigures:
     spec = desk_policy(policy, desk)
-    without_jit(session)
+    for_reports(session)
     sp = settings(spec, desk)
     dialect = session.get_bind().dialect.name
     edges = bounds(period)

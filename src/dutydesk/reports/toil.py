@@ -38,7 +38,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from dutydesk.errors import field_error
 from dutydesk.policy.models import Policy
-from dutydesk.reports.buckets import bucket_index, without_jit
+from dutydesk.reports.buckets import bucket_index, for_reports
 from dutydesk.reports.models import TicketMove, TicketTimes
 from dutydesk.reports.period import Period
 from dutydesk.reports.schemas import (
@@ -253,7 +253,7 @@ def toil_report(
     """The toil report of ``desk`` over ``period`` (``recurring``: the clusters, computed by
     ``reports.recurring`` on the same period, or None)."""
     spec = policy.desks[desk]
-    without_jit(session)
+    for_reports(session)
     cal = desk_calendar(policy, desk)
     weeks = period.weeks()
 
