@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, cast, delete, exists, func, insert, select
+from sqlalchemy import String, Table, and_, cast, delete, exists, func, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -34,6 +34,8 @@ from dutydesk.slo.policy import desk_calendar
 from dutydesk.tickets.models import Event, Ticket
 
 _CHUNK = 2000  # rows per insert while rebuilding
+_TIMES: Table = TicketTimes.__table__  # type: ignore[assignment]
+_STAYS: Table = TicketStay.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -209,10 +211,11 @@ def refresh_where(session: Session, policy: Policy, desk: str, *where: ColumnEle
         if resolved is not None
         for row in _stay_rows(spec, tid, desk, resolved, walked.stays.get(tid, {}))
     ]
+    conn = session.connection()  # Core inserts: no ORM bookkeeping for rows never loaded
     for start in range(0, len(values), _CHUNK):
-        session.execute(insert(TicketTimes), values[start : start + _CHUNK])
+        conn.execute(insert(_TIMES), values[start : start + _CHUNK])
     for start in range(0, len(stays), _CHUNK):
-        session.execute(insert(TicketStay), stays[start : start + _CHUNK])
+        conn.execute(insert(_STAYS), stays[start : start + _CHUNK])
     return len(values)
 
 

@@ -50,5 +50,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index("ix_tickets_claims", table_name="tickets")
-    with op.batch_alter_table("tickets") as batch:
-        batch.drop_column("claim_active_at")
+    # In place on both engines: SQLite's batch copy would drop ``tickets``, which other
+    # tables reference.
+    op.execute("ALTER TABLE tickets DROP COLUMN claim_active_at")
