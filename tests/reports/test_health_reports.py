@@ -448,6 +448,26 @@ def test_set_weekly_figures_agree_with_a_count_of_the_events_table(
     assert sum(map(sum, expected)) > 0
 
 
+def test_fixes_submitted_follow_a_reclassified_ticket(api: Api, clock: ManualClock) -> None:
+    """The moves keep their ticket's kind and customer flag: a later change of either moves
+    the fix it submitted out of the customer count, then out of the bugs'."""
+    k = set_history(api, clock)
+    period = {"from": "2026-11-23", "to": "2026-12-06"}
+
+    def week49() -> tuple[int, int]:
+        w = get(api, "/api/v1/desks/set/reports/set", **period)["weeks"][1]
+        return w["fixes_submitted"], w["customer_submitted"]
+
+    assert week49() == (1, 1)  # S5, reported by a customer
+    for change, expected in (
+        ({"customer_reported": False}, (1, 0)),
+        ({"kind": "question"}, (0, 0)),
+    ):
+        r = api.req("eva", "PATCH", f"/api/v1/tickets/{k['S5']}", json=change)
+        assert r.status_code == 200, r.text
+        assert week49() == expected, change
+
+
 @pytest.mark.parametrize("report", ["queue", "oncall", "set", "toil"])
 def test_a_report_plans_without_jit_and_sorts_in_memory_on_postgresql(
     state: AppState, report: str

@@ -346,7 +346,7 @@ def _outcomes_and_medians_in_sql(
 ) -> tuple[defaultdict[Cell, list[int]], dict[Cell, float]]:
     """PostgreSQL: one pass over the decided clocks, grouped per week and over the period at
     once (grouping sets), counting each outcome and picking the two middle values of the
-    stopped clocks' business time with ordered-set aggregates (NULLs are left out)."""
+    stopped clocks' business time with an ordered-set aggregate (NULLs are left out)."""
     decided_b = bucket_index(TicketClock.decided_at, bounds(period), _dialect(session))
     breached = TicketClock.outcome == BREACHED
     late = and_(~breached, _late_met())
@@ -360,8 +360,8 @@ def _outcomes_and_medians_in_sql(
             func.count(),
             func.count().filter(late),  # NULL (no at-risk instant) is not late
             func.count().filter(breached),
-            func.percentile_disc(0.5).within_group(elapsed),
-            func.percentile_disc(0.5).within_group(elapsed.desc()),
+            # The mean of the two middle values (the middle one when odd): one sort per group.
+            func.percentile_cont(0.5).within_group(elapsed),
         )
         .where(*_decided(desk, period, now))
         .group_by(
@@ -373,11 +373,11 @@ def _outcomes_and_medians_in_sql(
     ).all()
     cells = _cells()
     medians: dict[Cell, float] = {}
-    for whole_period, k, priority, name, decided, risk, breaches, low, high in rows:
+    for whole_period, k, priority, name, decided, risk, breaches, middle in rows:
         key = (None if whole_period else k, priority or NO_PRIORITY, name)
         cells[key] = [decided - risk - breaches, risk, breaches]
-        if low is not None and high is not None:
-            medians[key] = round((float(low) + float(high)) / 2 / 3600, 2)
+        if middle is not None:
+            medians[key] = round(float(middle) / 3600, 2)
     return cells, medians
 
 

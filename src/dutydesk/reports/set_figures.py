@@ -196,16 +196,14 @@ def set_figures(
             select(
                 move_b,
                 func.count(func.distinct(M.ticket_id)),
-                func.count(func.distinct(case((Ticket.customer_reported.is_(True), M.ticket_id)))),
+                func.count(func.distinct(case((M.customer.is_(True), M.ticket_id)))),
             )
-            .select_from(M)
-            .join(Ticket, Ticket.id == M.ticket_id)
             .where(
                 M.desk == desk,
+                M.submitted == 1,
                 M.at >= period.since,
                 M.at < period.until,
-                M.submitted == 1,
-                is_bug,
+                M.kind.in_(sp.bug_kinds),  # kept with the move: no ticket is read
             )
             .group_by(move_b)
         ).all()

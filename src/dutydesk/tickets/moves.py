@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -66,11 +66,12 @@ def basis(spec: DeskPolicy) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _rows(
-    spec: DeskPolicy, desk: str, events: Iterable[tuple[int, datetime, str | None, Any, Any]]
-) -> list[dict[str, Any]]:
+Move = tuple[int, datetime, str | None, Any, Any, str, bool]  # … kind, customer_reported
+
+
+def _rows(spec: DeskPolicy, desk: str, events: Iterable[Move]) -> list[dict[str, Any]]:
     out = []
-    for tid, at, field, before, after in events:
+    for tid, at, field, before, after, kind, customer in events:
         reopen, bounce, submitted = classify(spec, field, before, after)
         if reopen or bounce or submitted:
             out.append(
@@ -81,6 +82,8 @@ def _rows(
                     "reopen": reopen,
                     "bounce": bounce,
                     "submitted": submitted,
+                    "kind": kind,
+                    "customer": customer,
                 }
             )
     return out
@@ -89,8 +92,16 @@ def _rows(
 def record(session: Session, policy: Policy, ticket: Ticket, events: Iterable[Any]) -> None:
     """After a change (its events written; or an import, with the history it wrote): rows for
     the moves among ``events`` (``Event``-like: type, field, at, before, after) that re-open
-    or bounce the ticket; a change of desk derives all of the ticket's rows again."""
-    fresh = [e for e in events if e.type == "changed" and e.field in ("status", "team", "desk")]
+    or bounce the ticket; a change of desk derives all of the ticket's rows again, one of kind
+    or customer flag rewrites them."""
+    changed = [e for e in events if e.type == "changed"]
+    if any(e.field in ("kind", "customer_reported") for e in changed):
+        session.execute(
+            update(TicketMove)
+            .where(TicketMove.ticket_id == ticket.id)
+            .values(kind=ticket.kind, customer=ticket.customer_reported)
+        )
+    fresh = [e for e in changed if e.field in ("status", "team", "desk")]
     if not fresh:
         return
     if any(e.field == "desk" for e in fresh):
@@ -100,7 +111,10 @@ def record(session: Session, policy: Policy, ticket: Ticket, events: Iterable[An
     rows = _rows(
         policy.desks[ticket.desk],
         ticket.desk,
-        ((ticket.id, e.at, e.field, e.before, e.after) for e in fresh),
+        (
+            (ticket.id, e.at, e.field, e.before, e.after, ticket.kind, ticket.customer_reported)
+            for e in fresh
+        ),
     )
     if rows:
         session.execute(insert(TicketMove), rows)
@@ -111,7 +125,15 @@ def _derive(session: Session, policy: Policy, desk: str, *where: ColumnElement[b
     ``where`` (their old rows already removed); returns how many were written."""
     spec = policy.desks[desk]
     events = session.execute(
-        select(Event.ticket_id, Event.at, Event.field, Event.before, Event.after)
+        select(
+            Event.ticket_id,
+            Event.at,
+            Event.field,
+            Event.before,
+            Event.after,
+            Ticket.kind,
+            Ticket.customer_reported,
+        )
         .join(Ticket, Ticket.id == Event.ticket_id)
         .where(
             Ticket.desk == desk,
