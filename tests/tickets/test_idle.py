@@ -155,11 +155,10 @@ def test_the_kept_claim_activity(
 def _kept_and_from_events(state: AppState) -> list[tuple[str, datetime | None, datetime | None]]:
     """Each ticket's kept ``claim_active_at`` beside the same instant read from its events."""
     with state.db.read() as s:
-        tickets = list(s.scalars(select(Ticket).order_by(Ticket.id)))
-        counted = idle.last_assignee_activity(s, tickets)
+        rows = s.execute(select(Ticket, idle.activity_from_events()).order_by(Ticket.id)).all()
         return [
-            (t.key, t.claim_active_at, counted[t.id] if t.assignee_id is not None else None)
-            for t in tickets
+            (t.key, t.claim_active_at, counted if t.assignee_id is not None else None)
+            for t, counted in rows
         ]
 
 

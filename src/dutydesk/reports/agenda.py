@@ -324,7 +324,7 @@ def build(session: Session, policy: Policy, occ: Occurrence, now: datetime) -> A
     if as_of < now:
         rows = load_rows_at(session, policy, desk_name, as_of)
     else:
-        rows = load_rows(session, desk_name, assignee_activity=kind == "handoff")
+        rows = load_rows(session, desk_name)
     now = as_of
     base = policy.notify.base_url
     if kind == "triage":

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from dutydesk.auth.models import User
 from dutydesk.auth.service import user_names
 from dutydesk.policy.models import Policy
-from dutydesk.tickets.idle import last_assignee_activity
 from dutydesk.tickets.models import Event, Ticket
 
 
@@ -35,13 +34,11 @@ class Row:
     in_queue: bool
     created_at: datetime
     last_activity: datetime  # last update by a responder, else last change
-    # The assignee's own last activity (tickets.idle), loaded for the idle section only.
+    # The assignee's own last activity (tickets.idle), for the idle section.
     assignee_activity: datetime | None = None
 
 
-def load_rows(
-    session: Session, desk: str, limit: int = 2000, *, assignee_activity: bool = False
-) -> list[Row]:
+def load_rows(session: Session, desk: str, limit: int = 2000) -> list[Row]:
     tickets = list(
         session.scalars(
             select(Ticket)
@@ -51,7 +48,6 @@ def load_rows(
         )
     )
     names = user_names(session, (t.assignee_id for t in tickets))
-    activity = last_assignee_activity(session, tickets) if assignee_activity else {}
     return [
         Row(
             key=t.key,
@@ -67,7 +63,7 @@ def load_rows(
             in_queue=t.in_queue,
             created_at=t.created_at,
             last_activity=max(t.last_update_at or t.created_at, t.updated_at),
-            assignee_activity=activity.get(t.id) if t.assignee_id else None,
+            assignee_activity=t.claim_active_at,  # kept with the ticket; None if unassigned
         )
         for t in tickets
     ]

@@ -11,14 +11,13 @@ neither counts from its filing.
 ``tickets.claim_active_at`` (:func:`claim_activity`, applied by every change; :func:`rebuild`
 recounts it from the events after a bulk load), so :func:`idle_claims_page` finds a desk's idle
 claims as one range of an index (the triage view, the handoff, the notice, queue health).
-:func:`last_assignee_activity` reads the same instant from the events, for a past instant.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -54,7 +53,7 @@ def is_idle(
     """Whether a ticket counts as claimed but idle at ``now``.
 
     ``last_activity`` is the assignee's last event on it or its last assignment, whichever
-    is later (its filing when it has neither): see :func:`last_assignee_activity`.
+    is later (its filing when it has neither): ``tickets.claim_active_at``.
     """
     return is_open and assigned and rule.idle_since(last_activity) <= now
 
@@ -84,8 +83,9 @@ def claim_activity(
     return latest
 
 
-def _last_activity_sql() -> Any:
-    """The claim's last activity read from the events, for ``Ticket`` rows in a query."""
+def activity_from_events() -> Any:
+    """The claim's last activity counted from the events (SQL over ``Ticket``): what
+    ``claim_active_at`` keeps, for a rebuild or a check."""
     last = (
         select(func.max(Event.at))
         .where(
@@ -113,29 +113,10 @@ def rebuild(session: Session, desks: Sequence[str] | None = None) -> int:
     done = session.execute(
         update(Ticket)
         .where(*where)
-        .values(claim_active_at=_last_activity_sql())
+        .values(claim_active_at=activity_from_events())
         .execution_options(synchronize_session=False)
     )
     return int(getattr(done, "rowcount", 0) or 0)
-
-
-def last_assignee_activity(session: Session, tickets: Sequence[Ticket]) -> dict[int, datetime]:
-    """Per ticket id: the last event by its assignee, or its last assignment if later; the
-    filing instant for a ticket with neither. One query, whatever the number of tickets."""
-    assigned = [t for t in tickets if t.assignee_id is not None]
-    found: dict[int, datetime] = {}
-    if assigned:
-        rows = session.execute(
-            select(Event.ticket_id, func.max(Event.at))
-            .join(Ticket, Ticket.id == Event.ticket_id)
-            .where(
-                Event.ticket_id.in_([t.id for t in assigned]),
-                or_(Event.actor_id == Ticket.assignee_id, Event.field == "assignee"),
-            )
-            .group_by(Event.ticket_id)
-        ).all()
-        found = {tid: at for tid, at in rows}
-    return {t.id: found.get(t.id, t.created_at) for t in tickets}
 
 
 @dataclass(frozen=True)
@@ -162,12 +143,6 @@ def idle_cutoff(rule: IdleRule, now: datetime) -> datetime:
     return lo
 
 
-def _instant(value: Any) -> datetime:
-    """A max() over an instant column, which SQLite answers as text."""
-    at: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
-    return at.replace(tzinfo=UTC) if at.tzinfo is None else at
-
-
 def idle_claims_page(
     session: Session, policy: Policy, desk: str, at: datetime, limit: int
 ) -> tuple[int, list[IdleClaim]]:
@@ -187,7 +162,8 @@ def idle_claims_page(
     ).all()
     out = []
     for ticket in top:
-        last_activity = _instant(ticket.claim_active_at)
+        last_activity = ticket.claim_active_at
+        assert last_activity is not None  # the query compares it
         out.append(IdleClaim(ticket, last_activity, rule.idle_since(last_activity)))
     return total, out
 
