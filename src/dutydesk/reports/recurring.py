@@ -68,7 +68,7 @@ from dutydesk.reports.schemas import (
 from dutydesk.reports.toil import hours
 from dutydesk.slo.policy import desk_calendar
 from dutydesk.tickets.models import Ticket, ticket_key
-from dutydesk.tickets.times import Clock, in_progress_for
+from dutydesk.tickets.times import Clock, histories
 from dutydesk.triage.analysis import stem, words
 
 MIN_SIZE = 3
@@ -381,14 +381,14 @@ def recurring_requests(
     clock = Clock(desk_calendar(policy, desk))
     docs = _docs(session, desk, period, template_stems(spec))
     groups = cluster(docs)
-    progress = in_progress_for(
+    progress = histories(
         session,
         desk,
         spec,
         clock,
         Ticket.created_at >= period.since,
         Ticket.created_at < period.until,
-    )
+    ).in_progress
     effort = {d.id: progress[d.id] for d in docs if progress.get(d.id, 0.0) > 0}
     fallback = statistics.median(effort.values()) if effort else FALLBACK_EFFORT
     followed = _followed_rows(session, desk)

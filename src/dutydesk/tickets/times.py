@@ -16,17 +16,15 @@ period, before it reads them; ``dutydesk report rebuild`` does for every desk).
 from __future__ import annotations
 
 import hashlib
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, Table, and_, cast, delete, exists, func, insert, select
+from sqlalchemy import Table, and_, delete, exists, insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
-from dutydesk.db import UTCDateTime
 from dutydesk.policy.models import DeskPolicy, Policy
 from dutydesk.reports.models import TicketStay, TicketTimes
 from dutydesk.slo.calendar import BusinessCalendar
@@ -62,44 +60,6 @@ def basis(policy: Policy, desk: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _json_text(value: str) -> str:
-    """How the events' JSON columns hold a string, compared as text on both engines."""
-    return json.dumps(value)
-
-
-def in_progress_for(
-    session: Session, desk: str, spec: DeskPolicy, clock: Clock, *where: ColumnElement[bool]
-) -> dict[int, float]:
-    """Per ticket of ``desk`` matching ``where`` (over ``Ticket``): business seconds in the
-    started column, from each move into it to the next status move (a stint still running
-    counts nothing yet)."""
-    started = spec.started_column
-    if started is None:
-        return {}
-    moves = (
-        select(
-            Event.ticket_id.label("ticket_id"),
-            Event.at.label("at"),
-            func.lead(Event.at, type_=UTCDateTime())
-            .over(partition_by=Event.ticket_id, order_by=Event.seq)
-            .label("next_at"),
-            cast(Event.after, String).label("after"),
-        )
-        .join(Ticket, Ticket.id == Event.ticket_id)
-        .where(Ticket.desk == desk, *where, Event.type == "changed", Event.field == "status")
-        .subquery()
-    )
-    rows = session.execute(
-        select(moves.c.ticket_id, moves.c.at, moves.c.next_at).where(
-            moves.c.after == _json_text(started), moves.c.next_at.is_not(None)
-        )
-    )
-    out: dict[int, float] = defaultdict(float)
-    for tid, at, nxt in rows:
-        out[tid] += clock.seconds(at, nxt)
-    return out
-
-
 @dataclass
 class Histories:
     """Per ticket: business seconds in progress, and wall-clock seconds in each column."""
@@ -112,7 +72,8 @@ def histories(
     session: Session, desk: str, spec: DeskPolicy, clock: Clock, *where: ColumnElement[bool]
 ) -> Histories:
     """One pass over the status moves of the desk's tickets matching ``where`` (over
-    ``Ticket``): in progress as :func:`in_progress_for` counts it, and each column's stays —
+    ``Ticket``): business seconds in the started column, from each move into it to the next
+    status move (a stint still running counts nothing yet), and each column's stays —
     the SET figures' Σ over moves of (move − filed) × ([from the column] − [into it]), i.e.
     from each move into a column to the move out of it, the first column from filing."""
     rows = session.execute(
